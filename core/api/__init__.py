@@ -1,0 +1,83 @@
+"""The REST API under /api/v1, described by OpenAPI 3 at /api/v1/openapi.json."""
+from __future__ import annotations
+
+from flask import Flask, jsonify
+from flask_smorest import Api
+from flask_smorest import Blueprint as ApiBlueprint
+from werkzeug.exceptions import HTTPException
+
+from core.db import rollback, session
+from core.errors import DomainError
+
+API_PREFIX = "/api/v1"
+
+
+LOCATIONS = ("json", "query", "path", "headers", "form", "files", "cookies")
+
+
+class LinliApi(Api):
+    """flask-smorest's API with one error shape: field errors flat under ``errors``, and a message."""
+
+    def handle_http_exception(self, error):
+        data = getattr(error, "data", None) or {}
+        errors = data.get("errors", data.get("messages"))
+        if isinstance(errors, dict) and set(errors) <= set(LOCATIONS):
+            flat = {}
+            for location, messages in errors.items():
+                flat.update(messages if isinstance(messages, dict) else {location: messages})
+            errors = flat
+        if errors is not None:
+            data["errors"] = errors
+            data.setdefault("message", "the request is invalid: see errors")
+            error.data = data
+        return super().handle_http_exception(error)
+
+
+def init_api(app: Flask) -> Api:
+    app.config.update(
+        API_TITLE="Linli API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    api = LinliApi(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"}}}})
+    app.extensions["linli_api"] = api
+    from core.api import auth, communities, listings, operators
+
+    for module in (auth, communities, operators, listings):
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.blp.url_prefix)
+    _register_error_handlers(app)
+    return api
+
+
+def register_plugin_blueprint(app: Flask, blueprint) -> None:
+    """A plugin's smorest blueprint joins the documented API; any other is a plain Flask blueprint."""
+    if isinstance(blueprint, ApiBlueprint):
+        app.extensions["linli_api"].register_blueprint(blueprint, url_prefix=API_PREFIX + (blueprint.url_prefix or ""))
+    else:
+        app.register_blueprint(blueprint)
+
+
+def error_body(status: int, message: str, errors: dict | None = None) -> dict:
+    from http import HTTPStatus
+
+    body = {"code": status, "status": HTTPStatus(status).phrase, "message": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(e: DomainError):
+        rollback(session())
+        return jsonify(error_body(e.status, e.message, e.errors)), e.status
+
+    @app.errorhandler(405)
+    def _method_not_allowed(e: HTTPException):
+        response = jsonify(error_body(405, "this method is not allowed here"))
+        response.status_code = 405
+        response.headers["Allow"] = ", ".join(sorted(e.valid_methods or ()))
+        return response

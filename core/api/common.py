@@ -1,0 +1,73 @@
+"""What every API module shares: the current user, scope lookups and pagination."""
+from __future__ import annotations
+
+from flask import current_app, g, request
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.auth import user_for_token
+from core.db import session
+from core.errors import NotFound, Unauthorized
+from core.models import Community, User
+
+
+def linli():
+    return current_app.extensions["linli"]
+
+
+def current_user() -> User | None:
+    """The user of the bearer token, or None for an anonymous request."""
+    if "api_user" not in g:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if not header:
+            g.api_user = None
+        elif scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("send Authorization: Bearer <token>")
+        else:
+            g.api_user = user_for_token(session(), token.strip())
+    return g.api_user
+
+
+def get_or_404(db_session: Session, model, ident, what: str):
+    row = db_session.get(model, ident) if isinstance(ident, int) else None
+    if row is None:
+        raise NotFound(f"no {what} {ident}")
+    return row
+
+
+def community_by_ref(db_session: Session, ref: str | int) -> Community:
+    """A community named by its id or its slug."""
+    ref = str(ref)
+    column = Community.id if ref.isdigit() else Community.slug
+    value = int(ref) if ref.isdigit() else ref
+    community = db_session.scalar(select(Community).where(column == value)) if len(ref) <= 64 else None
+    if community is None:
+        raise NotFound(f"no community {ref}")
+    return community
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+
+
+def page_schema(item_schema: type[Schema]) -> type[Schema]:
+    """A page of ``item_schema``: ``{items, page, per_page, total}``."""
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item_schema)),
+            "page": fields.Integer(),
+            "per_page": fields.Integer(),
+            "total": fields.Integer(),
+        },
+        name=f"{item_schema.__name__.removesuffix('Schema')}Page",
+    )
+
+
+def paginate(db_session: Session, query, args: dict) -> dict:
+    page, per_page = args["page"], args["per_page"]
+    total = db_session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    items = db_session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": items, "page": page, "per_page": per_page, "total": total}

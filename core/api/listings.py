@@ -1,0 +1,147 @@
+"""Listings and slots: public search, operator management."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from core import listings
+from core.api.common import PageArgs, community_by_ref, current_user, linli, page_schema, paginate
+from core.catalog import operator_or_404
+from core.db import commit, session
+from core.errors import NotFound
+from core.models import Community, Slot
+
+blp = Blueprint("listings", __name__, url_prefix="/listings", description="Listings and slots")
+
+
+class ListingSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    operator_id = fields.Integer(required=True)
+    community_id = fields.Integer(dump_only=True)
+    type = fields.String(dump_only=True)
+    title = fields.String(required=True, validate=validate.Length(1, 200))
+    description = fields.String(load_default="", validate=validate.Length(max=5000))
+    details = fields.Dict(load_default=dict)
+    price_rules = fields.List(fields.Dict(), load_default=None, validate=validate.Length(max=50))
+    cancel_cutoff_minutes = fields.Integer(load_default=0, validate=validate.Range(0, 60 * 24 * 60))
+    is_active = fields.Boolean(dump_only=True)
+
+
+class ListingPatchSchema(Schema):
+    title = fields.String(validate=validate.Length(1, 200))
+    description = fields.String(validate=validate.Length(max=5000))
+    details = fields.Dict()
+    price_rules = fields.List(fields.Dict(), validate=validate.Length(1, 50))
+    cancel_cutoff_minutes = fields.Integer(validate=validate.Range(0, 60 * 24 * 60))
+    is_active = fields.Boolean()
+
+
+class ListingQuery(PageArgs):
+    community = fields.String(validate=validate.Length(1, 64))
+    type = fields.String(validate=validate.Length(1, 40))
+    q = fields.String(validate=validate.Length(1, 200))
+    date = fields.Date()
+
+
+class SlotSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    listing_id = fields.Integer(dump_only=True)
+    starts_at = fields.AwareDateTime(required=True, format="iso")
+    ends_at = fields.AwareDateTime(required=True, format="iso")
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 100_000))
+    remaining = fields.Integer(dump_only=True)
+
+    @validates_schema
+    def _window(self, data, **_):
+        if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("must be after starts_at", "ends_at")
+
+
+class SlotQuery(PageArgs):
+    upcoming = fields.Boolean(load_default=False, metadata={"description": "only slots that have not started"})
+
+
+def operator_type_of(type_key: str):
+    operator_type = linli().operator_types.get(type_key)
+    if operator_type is None:
+        raise NotFound(f"the operator type {type_key!r} is not installed")
+    return operator_type
+
+
+def slot_json(slot: Slot, remaining: int, zone: ZoneInfo) -> dict:
+    """A slot with its times in the community's time zone (ISO 8601 with the offset)."""
+    return {"id": slot.id, "listing_id": slot.listing_id, "starts_at": slot.starts_at.astimezone(zone),
+            "ends_at": slot.ends_at.astimezone(zone), "capacity": slot.capacity, "remaining": remaining}
+
+
+def community_zone(db, listing) -> ZoneInfo:
+    return ZoneInfo(db.get(Community, listing.community_id).timezone)
+
+
+@blp.route("")
+@blp.arguments(ListingQuery, location="query")
+@blp.response(200, page_schema(ListingSchema))
+def search(args):
+    """Search active listings by community (id or slug), operator type, date and free text."""
+    db = session()
+    community = community_by_ref(db, args["community"]) if args.get("community") else None
+    query = listings.search_listings(community, args.get("type"), args.get("q"), args.get("date"),
+                                     community.timezone if community else None)
+    return paginate(db, query, args)
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(ListingSchema)
+@blp.response(201, ListingSchema)
+def create(data):
+    """A new listing; ``details`` are checked by the operator type's schema, rules by the rule engine."""
+    db = session()
+    operator = operator_or_404(db, data["operator_id"])
+    listing = listings.create_listing(db, current_user(), operator, operator_type_of(operator.type), data)
+    commit(db)
+    return listing
+
+
+@blp.route("/<int:listing_id>")
+@blp.response(200, ListingSchema)
+def get(listing_id):
+    return listings.listing_or_404(session(), listing_id)
+
+
+@blp.route("/<int:listing_id>", methods=["PATCH"])
+@blp.arguments(ListingPatchSchema)
+@blp.response(200, ListingSchema)
+def update(changes, listing_id):
+    """Change a listing; bookings already made keep the price they were given."""
+    db = session()
+    listing = listings.listing_or_404(db, listing_id)
+    listings.update_listing(db, current_user(), listing, operator_type_of(listing.type), changes)
+    commit(db)
+    return listing
+
+
+@blp.route("/<int:listing_id>/slots")
+@blp.arguments(SlotQuery, location="query")
+@blp.response(200, page_schema(SlotSchema))
+def list_slots(args, listing_id):
+    """A listing's slots with the places that remain."""
+    db = session()
+    listing = listings.listing_or_404(db, listing_id)
+    page = paginate(db, listings.slots_of(listing, args["upcoming"]), args)
+    remaining = listings.remaining_places(db, page["items"])
+    zone = community_zone(db, listing)
+    return page | {"items": [slot_json(s, remaining[s.id], zone) for s in page["items"]]}
+
+
+@blp.route("/<int:listing_id>/slots", methods=["POST"])
+@blp.arguments(SlotSchema)
+@blp.response(201, SlotSchema)
+def create_slot(data, listing_id):
+    """Open a time window with a capacity (the operator's staff)."""
+    db = session()
+    listing = listings.listing_or_404(db, listing_id)
+    slot = listings.add_slot(db, current_user(), listing, data["starts_at"], data["ends_at"], data["capacity"])
+    commit(db)
+    return slot_json(slot, slot.capacity, community_zone(db, listing))

@@ -1,0 +1,155 @@
+"""Operator types (from the plugins), operators and their agreements."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import select
+
+from core import catalog
+from core.api.common import PageArgs, community_by_ref, current_user, linli, page_schema, paginate
+from core.db import commit, session
+from core.errors import NotFound
+from core.models import OPERATOR_STATUSES, Agreement, Operator
+
+blp = Blueprint("operators", __name__, url_prefix="", description="Operators and agreements")
+
+
+class OperatorTypeSchema(Schema):
+    key = fields.String()
+    label = fields.String()
+    description = fields.String()
+    default_price_rules = fields.List(fields.Dict())
+    default_donation = fields.Dict()
+
+
+class OperatorSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    community_id = fields.Integer(dump_only=True)
+    community = fields.String(load_only=True, required=True, metadata={"description": "community id or slug"})
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    type = fields.String(required=True, validate=validate.Length(1, 40))
+    status = fields.String(dump_only=True)
+    contact_email = fields.Email(load_default=None)
+
+
+class OperatorQuery(PageArgs):
+    community = fields.String()
+    type = fields.String()
+    status = fields.String(validate=validate.OneOf(OPERATOR_STATUSES))
+
+
+class DonationSchema(Schema):
+    kind = fields.String(required=True)
+    bps = fields.Integer(strict=True, validate=validate.Range(0, 10_000), allow_none=True)
+    amount = fields.Integer(strict=True, validate=validate.Range(0, 10_000_000_000), allow_none=True)
+    period = fields.String(validate=validate.OneOf(["year", "month"]), allow_none=True)
+
+
+class AgreementSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    operator_id = fields.Integer(dump_only=True)
+    space_id = fields.Integer(required=True)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(load_default=None, allow_none=True)
+    donation = fields.Nested(DonationSchema, load_default=None, allow_none=True)
+    status = fields.String(dump_only=True)
+
+
+def agreement_json(agreement: Agreement) -> dict:
+    rule = {"kind": agreement.donation_kind, "bps": agreement.donation_bps,
+            "amount": agreement.donation_amount, "period": agreement.donation_period}
+    return {"id": agreement.id, "operator_id": agreement.operator_id, "space_id": agreement.space_id,
+            "starts_on": agreement.starts_on, "ends_on": agreement.ends_on, "status": agreement.status,
+            "donation": {k: v for k, v in rule.items() if v is not None}}
+
+
+@blp.route("/operator-types")
+@blp.response(200, OperatorTypeSchema(many=True))
+def list_operator_types():
+    """The operator types the installed plugins provide."""
+    return [t.public() for t in sorted(linli().operator_types.values(), key=lambda t: t.key)]
+
+
+@blp.route("/operators")
+@blp.arguments(OperatorQuery, location="query")
+@blp.response(200, page_schema(OperatorSchema))
+def list_operators(args):
+    """Operators, filtered by community, type and status (public)."""
+    db = session()
+    query = select(Operator).order_by(Operator.id)
+    if args.get("community"):
+        query = query.where(Operator.community_id == community_by_ref(db, args["community"]).id)
+    for column in ("type", "status"):
+        if args.get(column):
+            query = query.where(getattr(Operator, column) == args[column])
+    return paginate(db, query, args)
+
+
+@blp.route("/operators", methods=["POST"])
+@blp.arguments(OperatorSchema)
+@blp.response(201, OperatorSchema)
+def apply_operator(data):
+    """Apply to serve a community; the operator stays pending until community staff approve it."""
+    db = session()
+    operator = catalog.apply_operator(db, current_user(), community_by_ref(db, data["community"]), data["name"],
+                                      data["type"], linli().operator_types, data["contact_email"])
+    commit(db)
+    return operator
+
+
+@blp.route("/operators/<int:operator_id>")
+@blp.response(200, OperatorSchema)
+def get_operator(operator_id):
+    return catalog.operator_or_404(session(), operator_id)
+
+
+@blp.route("/operators/<int:operator_id>/approve", methods=["POST"])
+@blp.response(200, OperatorSchema)
+def approve_operator(operator_id):
+    """Community staff let a pending operator serve."""
+    db = session()
+    operator = catalog.approve_operator(db, current_user(), catalog.operator_or_404(db, operator_id))
+    commit(db)
+    return operator
+
+
+@blp.route("/operators/<int:operator_id>/agreements")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(AgreementSchema))
+def list_agreements(args, operator_id):
+    """The operator's agreements (its staff and its community's staff)."""
+    db = session()
+    operator = catalog.operator_or_404(db, operator_id)
+    catalog.require_operator_scope(current_user(), operator)
+    page = paginate(db, select(Agreement).where(Agreement.operator_id == operator.id).order_by(Agreement.id), args)
+    return page | {"items": [agreement_json(a) for a in page["items"]]}
+
+
+@blp.route("/operators/<int:operator_id>/agreements", methods=["POST"])
+@blp.arguments(AgreementSchema)
+@blp.response(201, AgreementSchema)
+def create_agreement(data, operator_id):
+    """A space lent for a term and a donation rule (the operator type's default when left out)."""
+    db = session()
+    operator = catalog.operator_or_404(db, operator_id)
+    operator_type = linli().operator_types.get(operator.type)
+    if operator_type is None:
+        raise NotFound(f"the operator type {operator.type!r} is not installed")
+    agreement = catalog.create_agreement(db, current_user(), operator, data["space_id"], data["starts_on"],
+                                         data["ends_on"], data["donation"], operator_type)
+    commit(db)
+    return agreement_json(agreement)
+
+
+@blp.route("/operators/<int:operator_id>/agreements/<int:agreement_id>/approve", methods=["POST"])
+@blp.response(200, AgreementSchema)
+def approve_agreement(operator_id, agreement_id):
+    """Community staff accept an agreement an operator proposed."""
+    db = session()
+    operator = catalog.operator_or_404(db, operator_id)
+    agreement = db.get(Agreement, agreement_id)
+    if agreement is None or agreement.operator_id != operator.id:
+        raise NotFound(f"no agreement {agreement_id} for this operator")
+    catalog.approve_agreement(db, current_user(), operator, agreement)
+    commit(db)
+    return agreement_json(agreement)

@@ -1,0 +1,65 @@
+"""The app factory: configuration, database, plugins, API, pages and CLI wired together."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import pluggy
+from flask import Flask
+
+from core import config as configuration
+from core.db import Database, close_session
+from core.operator_types import OperatorType
+from core.plugins import collect, make_plugin_manager
+
+
+@dataclass
+class Linli:
+    """What one app holds: its database, its plugin manager and what the plugins registered."""
+
+    db: Database
+    pm: pluggy.PluginManager
+
+    @property
+    def hook(self):
+        return self.pm.hook
+
+    @property
+    def operator_types(self) -> dict[str, OperatorType]:
+        """Asked of the plugins each time, so a plugin registered at runtime counts at once."""
+        return {t.key: t for t in collect(self.pm.hook.register_operator_types(), key=lambda t: t.key)}
+
+
+def build_app(overrides: dict | None = None) -> Flask:
+    overrides = dict(overrides or {})
+    app = Flask("core", instance_path=os.environ.get("LINLI_INSTANCE_PATH") or None, instance_relative_config=True)
+    app.config.update(configuration.from_environment())
+    app.config.update({k: v for k, v in overrides.items() if k not in ("PLUGINS",)})
+    production = app.config["ENV"] == "production"
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = configuration.instance_secret_key(app.instance_path, production)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = configuration.default_database_url(app.instance_path)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=production,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+
+    disabled = {name.strip() for name in str(app.config["DISABLED_PLUGINS"]).split(",") if name.strip()}
+    pm = make_plugin_manager(disabled, overrides.get("PLUGINS", ()))
+    linli = Linli(db=Database(app.config["DATABASE_URL"]), pm=pm)
+    app.extensions["linli"] = linli
+    linli.operator_types  # noqa: B018 - refuse duplicate operator type keys at start-up
+    app.teardown_appcontext(close_session)
+
+    from core.api import init_api, register_plugin_blueprint
+
+    init_api(app)
+    for blueprint in collect(pm.hook.register_blueprints()):
+        register_plugin_blueprint(app, blueprint)
+    from core.cli import register_commands
+
+    register_commands(app, collect(pm.hook.register_cli_commands()))
+    return app

@@ -1,0 +1,120 @@
+"""Communities, spaces, operators and their agreements: who may serve where, on what terms."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import policy
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.models import Agreement, Community, Operator, RoleGrant, Space, User
+from core.operator_types import OperatorType
+
+
+def create_community(session: Session, slug: str, name: str, currency: str = "CNY",
+                     timezone: str = "Asia/Shanghai") -> Community:
+    if session.scalar(select(Community.id).where(Community.slug == slug)):
+        raise Conflict(f"a community {slug!r} exists already")
+    community = Community(slug=slug, name=name, currency=currency, timezone=timezone)
+    session.add(community)
+    session.flush()
+    return community
+
+
+def add_space(session: Session, actor: User, community: Community, name: str, kind: str,
+              area_m2: int | None) -> Space:
+    policy.require(actor, "community_staff", community_id=community.id)
+    space = Space(community_id=community.id, name=name, kind=kind, area_m2=area_m2)
+    session.add(space)
+    session.flush()
+    return space
+
+
+def apply_operator(session: Session, actor: User, community: Community, name: str, type_key: str,
+                   types: dict[str, OperatorType], contact_email: str | None = None) -> Operator:
+    """An organisation applies to serve a community; the applicant becomes its staff."""
+    policy.require_user(actor)
+    if type_key not in types:
+        raise Invalid("unknown operator type", {"type": [f"choose one of {', '.join(sorted(types))}"]})
+    operator = Operator(community_id=community.id, name=name, type=type_key, status="pending",
+                        contact_email=contact_email or actor.email)
+    session.add(operator)
+    session.flush()
+    session.add(RoleGrant(user_id=actor.id, role="operator_staff", community_id=community.id, operator_id=operator.id))
+    return operator
+
+
+def approve_operator(session: Session, actor: User, operator: Operator) -> Operator:
+    policy.require(actor, "community_staff", community_id=operator.community_id)
+    if operator.status not in ("pending", "suspended"):
+        raise Conflict(f"an operator that is {operator.status} cannot be approved")
+    operator.status = "active"
+    return operator
+
+
+def require_operator_scope(actor: User | None, operator: Operator) -> None:
+    """The operator's own staff, or the staff of its community."""
+    policy.require_user(actor)
+    if not (policy.has_role(actor, "community_staff", community_id=operator.community_id)
+            or policy.has_role(actor, "operator_staff", operator_id=operator.id)):
+        raise Forbidden("only this operator's staff or its community's staff may do this")
+
+
+def create_agreement(session: Session, actor: User, operator: Operator, space_id: int, starts_on: dt.date,
+                     ends_on: dt.date | None, donation: dict | None, operator_type: OperatorType) -> Agreement:
+    """A space-for-service agreement; staff's own agreements are active at once, an operator's wait for approval."""
+    require_operator_scope(actor, operator)
+    space = session.get(Space, space_id)
+    if space is None or space.community_id != operator.community_id:
+        raise Invalid("unknown space", {"space_id": ["not a space of this operator's community"]})
+    if ends_on is not None and ends_on < starts_on:
+        raise Invalid("the term ends before it starts", {"ends_on": ["must not be before starts_on"]})
+    rule = validate_donation(donation or operator_type.default_donation)
+    by_staff = policy.has_role(actor, "community_staff", community_id=operator.community_id)
+    agreement = Agreement(operator_id=operator.id, space_id=space.id, starts_on=starts_on, ends_on=ends_on,
+                          donation_kind=rule["kind"], donation_bps=rule.get("bps"),
+                          donation_amount=rule.get("amount"), donation_period=rule.get("period"),
+                          status="active" if by_staff else "pending")
+    session.add(agreement)
+    session.flush()
+    return agreement
+
+
+def approve_agreement(session: Session, actor: User, operator: Operator, agreement: Agreement) -> Agreement:
+    policy.require(actor, "community_staff", community_id=operator.community_id)
+    if agreement.status != "pending":
+        raise Conflict(f"an agreement that is {agreement.status} cannot be approved")
+    agreement.status = "active"
+    return agreement
+
+
+DONATION_PARAMETERS = {
+    "percent_of_revenue": {"bps"},
+    "percent_of_profit": {"bps"},
+    "fixed_per_period": {"amount", "period"},
+    "per_booking": {"amount"},
+}
+
+
+def validate_donation(rule: dict) -> dict:
+    """A donation rule of one of the four kinds, with exactly the parameters its kind needs."""
+    kind = rule.get("kind")
+    if kind not in DONATION_PARAMETERS:
+        raise Invalid("unknown donation rule", {"donation": {"kind": [f"one of {', '.join(DONATION_PARAMETERS)}"]}})
+    needed = DONATION_PARAMETERS[kind]
+    missing = sorted(p for p in needed if rule.get(p) is None)
+    extra = sorted(p for p in ("bps", "amount", "period") if p not in needed and rule.get(p) is not None)
+    problems = {p: ["required for this kind"] for p in missing} | {p: ["not used by this kind"] for p in extra}
+    if rule.get("period") not in (None, "year", "month"):
+        problems["period"] = ["year or month"]
+    if problems:
+        raise Invalid("invalid donation rule", {"donation": problems})
+    return {"kind": kind, **{p: rule[p] for p in needed}}
+
+
+def operator_or_404(session: Session, operator_id: int) -> Operator:
+    operator = session.get(Operator, operator_id)
+    if operator is None:
+        raise NotFound(f"no operator {operator_id}")
+    return operator

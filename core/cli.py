@@ -1,0 +1,105 @@
+"""The ``linli`` command: a Flask CLI group over the app factory."""
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
+
+from core import migrate
+from core.errors import DomainError
+
+
+def _create_app():
+    from core import create_app
+
+    return create_app()
+
+
+class LinliGroup(FlaskGroup):
+    """Turns domain errors into a clear message and exit status 1, not a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except DomainError as e:
+            details = f" {e.errors}" if e.errors else ""
+            raise click.ClickException(f"{e.message}{details}") from None
+
+
+@click.group(cls=LinliGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main():
+    """Linli: space for service, tiered prices, a transparent community fund."""
+
+
+@click.group("db")
+def db_group():
+    """Database schema (Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.option("--revision", default="heads", show_default=True)
+@with_appcontext
+def db_upgrade(revision):
+    """Upgrade the database LINLI_DATABASE_URL names to the latest schema."""
+    migrate.upgrade(current_app, revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message):
+    """Write a new core migration from the models (for developers)."""
+    migrate.revision(current_app, message)
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo():
+    """Load the demo data (idempotent)."""
+    from core import demo
+
+    created = demo.seed(current_app)
+    click.echo("demo data loaded" if created else "demo data already present")
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def run_demo(host, port):
+    """Upgrade the database, seed the demo data if it is empty, and serve."""
+    from core import demo
+
+    migrate.upgrade(current_app)
+    if demo.seed(current_app):
+        click.echo("demo data loaded: every demo account's password is demo-password")
+    click.echo(f"serving Linli on http://{host}:{port}  (Ctrl+C stops)")
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", default=None)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", "roles", multiple=True, help="ROLE or ROLE@COMMUNITY_SLUG, e.g. community_staff@heping")
+@with_appcontext
+def create_user(email, name, password, roles):
+    """Create a user with roles scoped to communities."""
+    from core import accounts
+    from core.db import commit, session
+
+    db = session()
+    user = accounts.create_user(db, email, name or email.split("@")[0], password,
+                                [accounts.parse_role(db, spec) for spec in roles])
+    commit(db)
+    click.echo(f"user {user.id} {user.email}")
+
+
+CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user)
+
+
+def register_commands(app, plugin_commands) -> None:
+    for command in (*CORE_COMMANDS, *plugin_commands):
+        app.cli.add_command(command)

@@ -1,0 +1,55 @@
+"""Configuration from ``LINLI_*`` environment variables, with safe defaults."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    "DATABASE_URL": None,  # default: sqlite file in the instance folder
+    "HOLD_MINUTES": 15,
+    "TOKEN_HOURS": 24 * 7,
+    "STRIPE_SECRET_KEY": None,
+    "STRIPE_PUBLISHABLE_KEY": None,
+    "STRIPE_WEBHOOK_SECRET": None,
+    "STRIPE_API_BASE": None,  # a local Stripe-compatible server in tests
+    "STRIPE_PAYMENT_METHODS": "card",
+    "DISABLED_PLUGINS": "",
+    "ENV": "development",
+}
+INT_KEYS = {"HOLD_MINUTES", "TOKEN_HOURS"}
+
+
+def from_environment() -> dict:
+    """Every ``LINLI_<KEY>`` variable that is set, typed like its default."""
+    config = {}
+    for key, default in DEFAULTS.items():
+        value = os.environ.get(f"LINLI_{key}")
+        if value is None:
+            config[key] = default
+        else:
+            config[key] = int(value) if key in INT_KEYS else value
+    if os.environ.get("LINLI_SECRET_KEY"):
+        config["SECRET_KEY"] = os.environ["LINLI_SECRET_KEY"]
+    return config
+
+
+def instance_secret_key(instance_path: str, production: bool) -> str:
+    """The secret key kept in the instance folder, created on first use.
+
+    In production a key must be given explicitly: a key silently generated on one
+    machine would log everybody out whenever the instance folder is lost.
+    """
+    if production:
+        raise RuntimeError("LINLI_SECRET_KEY must be set when LINLI_ENV=production")
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def default_database_url(instance_path: str) -> str:
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(instance_path) / 'linli.db'}"

@@ -1,0 +1,128 @@
+"""The database: one engine per app, one session per request, the same code on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, g, has_request_context, request
+from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timestamps stored as UTC and always returned timezone-aware (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; give a timezone")
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=dt.timezone.utc)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _serialise_sqlite_writers(engine)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _serialise_sqlite_writers(engine: Engine) -> None:
+    """Start SQLite transactions with BEGIN IMMEDIATE, except those of readers.
+
+    SQLite then queues writers behind its busy timeout instead of failing a read
+    transaction that later wants to write; sessions that only read (GET requests)
+    begin deferred, so with WAL they never wait for a writer.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        deferred = connection.get_execution_options().get("deferred_begin", False)
+        connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
+
+
+class Database:
+    """The engine and session factory of one app."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.reader = sessionmaker(self.engine.execution_options(deferred_begin=True), expire_on_commit=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+
+def database() -> Database:
+    return current_app.extensions["linli"].db
+
+
+def session() -> Session:
+    """The request's session, opened on first use and closed at teardown.
+
+    Requests that only read (GET, HEAD) get a session that never takes SQLite's write lock.
+    """
+    if "db_session" not in g:
+        db = database()
+        reading = has_request_context() and request.method in ("GET", "HEAD")
+        g.db_session = (db.reader if reading else db.sessionmaker)()
+    return g.db_session
+
+
+def close_session(_exc=None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()
+
+
+def after_commit(db_session: Session, callback) -> None:
+    """Run ``callback()`` once ``db_session`` commits (dropped if it rolls back)."""
+    db_session.info.setdefault("after_commit", []).append(callback)
+
+
+def commit(db_session: Session) -> None:
+    """Commit, then run what was waiting for the commit (lifecycle hooks)."""
+    db_session.commit()
+    callbacks = db_session.info.pop("after_commit", [])
+    for callback in callbacks:
+        callback()
+
+
+def rollback(db_session: Session) -> None:
+    db_session.rollback()
+    db_session.info.pop("after_commit", None)

@@ -1,0 +1,120 @@
+"""Listings and slots: what an operator offers, when, and how many places remain."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from core import policy
+from core.db import utcnow
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.models import Booking, Community, Listing, Operator, Slot, User
+from core.operator_types import OperatorType, load_details
+from core.pricing import parse_rules
+
+EDITABLE = ("title", "description", "details", "price_rules", "cancel_cutoff_minutes", "is_active")
+
+
+def require_operator_staff(actor: User | None, operator: Operator) -> None:
+    policy.require_user(actor)
+    if not policy.has_role(actor, "operator_staff", community_id=operator.community_id, operator_id=operator.id):
+        raise Forbidden("only this operator's staff may change its listings")
+
+
+def create_listing(session: Session, actor: User, operator: Operator, operator_type: OperatorType,
+                   fields: dict) -> Listing:
+    require_operator_staff(actor, operator)
+    if operator.status != "active":
+        raise Conflict(f"the operator is {operator.status}: it can list services once approved")
+    rules = fields.get("price_rules") or operator_type.default_price_rules
+    listing = Listing(
+        operator_id=operator.id, community_id=operator.community_id, type=operator.type,
+        title=fields["title"], description=fields.get("description", ""),
+        details=load_details(operator_type.listing_schema, fields.get("details"), "details"),
+        price_rules=[r.as_json() for r in parse_rules(rules)],
+        cancel_cutoff_minutes=fields.get("cancel_cutoff_minutes", 0),
+    )
+    session.add(listing)
+    session.flush()
+    return listing
+
+
+def update_listing(session: Session, actor: User, listing: Listing, operator_type: OperatorType,
+                   changes: dict) -> Listing:
+    require_operator_staff(actor, session.get(Operator, listing.operator_id))
+    if "details" in changes:
+        changes["details"] = load_details(operator_type.listing_schema, changes["details"], "details")
+    if "price_rules" in changes:
+        changes["price_rules"] = [r.as_json() for r in parse_rules(changes["price_rules"])]
+    for name in EDITABLE:
+        if name in changes:
+            setattr(listing, name, changes[name])
+    return listing
+
+
+def add_slot(session: Session, actor: User, listing: Listing, starts_at: dt.datetime, ends_at: dt.datetime,
+             capacity: int) -> Slot:
+    require_operator_staff(actor, session.get(Operator, listing.operator_id))
+    if ends_at <= starts_at:
+        raise Invalid("the slot ends before it starts", {"ends_at": ["must be after starts_at"]})
+    slot = Slot(listing_id=listing.id, starts_at=starts_at, ends_at=ends_at, capacity=capacity, taken=0)
+    session.add(slot)
+    session.flush()
+    return slot
+
+
+def listing_or_404(session: Session, listing_id: int) -> Listing:
+    listing = session.get(Listing, listing_id)
+    if listing is None:
+        raise NotFound(f"no listing {listing_id}")
+    return listing
+
+
+def stale_holds(now: dt.datetime):
+    """Places still counted in ``taken`` by payment holds that have run out, per slot."""
+    return (
+        select(Booking.slot_id, func.sum(Booking.quantity).label("quantity"))
+        .where(Booking.status == "pending_payment", Booking.hold_expires_at <= now)
+        .group_by(Booking.slot_id)
+    )
+
+
+def remaining_places(session: Session, slots: list[Slot]) -> dict[int, int]:
+    """Places left per slot, counting only live holds (expired ones free their places at once)."""
+    if not slots:
+        return {}
+    ids = [s.id for s in slots]
+    stale = dict(session.execute(stale_holds(utcnow()).where(Booking.slot_id.in_(ids))).all())
+    return {s.id: s.capacity - s.taken + int(stale.get(s.id, 0)) for s in slots}
+
+
+def search_listings(community: Community | None, type_key: str | None, text: str | None,
+                    day: dt.date | None, timezone: str | None) -> Select:
+    """Active listings of active operators, filtered; ``day`` keeps listings with a slot that day."""
+    query = (
+        select(Listing)
+        .join(Operator, Operator.id == Listing.operator_id)
+        .where(Listing.is_active.is_(True), Operator.status == "active")
+        .order_by(Listing.id)
+    )
+    if community is not None:
+        query = query.where(Listing.community_id == community.id)
+    if type_key:
+        query = query.where(Listing.type == type_key)
+    if text:
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(Listing.title.ilike(pattern, escape="\\"),
+                                Listing.description.ilike(pattern, escape="\\")))
+    if day is not None:
+        start = dt.datetime.combine(day, dt.time(), ZoneInfo(timezone or "Asia/Shanghai"))
+        end = start + dt.timedelta(days=1)
+        query = query.where(exists().where(and_(Slot.listing_id == Listing.id, Slot.starts_at >= start,
+                                               Slot.starts_at < end)))
+    return query
+
+
+def slots_of(listing: Listing, upcoming: bool) -> Select:
+    query = select(Slot).where(Slot.listing_id == listing.id).order_by(Slot.starts_at, Slot.id)
+    return query.where(Slot.starts_at > utcnow()) if upcoming else query

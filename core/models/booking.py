@@ -1,0 +1,54 @@
+"""Bookings and the stored answers of idempotent requests."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, UTCDateTime, utcnow
+
+BOOKING_STATUSES = ("pending_payment", "confirmed", "fulfilled", "no_show", "cancelled", "expired")
+TIERS = ("free", "low_cost", "paid")
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity"),
+        CheckConstraint("unit_amount >= 0 AND total_amount = unit_amount * quantity", name="amounts"),
+        Index("ix_bookings_slot_status", "slot_id", "status"),
+        Index("ix_bookings_resident", "resident_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
+    quantity: Mapped[int]
+    tier: Mapped[str] = mapped_column(String(16))
+    unit_amount: Mapped[int]
+    total_amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    rule: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20))
+    payment_method: Mapped[str | None] = mapped_column(String(32))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    hold_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class IdempotentRequest(Base):
+    """The first answer to a request made with an ``Idempotency-Key``, replayed on retries."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="per_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int]
+    response_body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,52 @@
+"""Operators and their space-for-service agreements."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, UTCDateTime, utcnow
+
+OPERATOR_STATUSES = ("pending", "active", "suspended", "exited")
+DONATION_KINDS = ("percent_of_revenue", "percent_of_profit", "fixed_per_period", "per_booking")
+
+
+class Operator(Base):
+    __tablename__ = "operators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    stripe_account_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Agreement(Base):
+    """A space lent for a term, and the donation rule the operator agreed to.
+
+    ``donation_bps`` serves the percentage kinds; ``donation_amount`` the fixed kinds
+    (per ``donation_period`` for ``fixed_per_period``, per fulfilled booking for
+    ``per_booking``).
+    """
+
+    __tablename__ = "agreements"
+    __table_args__ = (
+        CheckConstraint("donation_bps IS NULL OR (donation_bps >= 0 AND donation_bps <= 10000)", name="bps"),
+        CheckConstraint("donation_amount IS NULL OR donation_amount >= 0", name="amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
+    space_id: Mapped[int] = mapped_column(ForeignKey("spaces.id"))
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    donation_kind: Mapped[str] = mapped_column(String(32))
+    donation_bps: Mapped[int | None]
+    donation_amount: Mapped[int | None]
+    donation_period: Mapped[str | None] = mapped_column(String(8))  # "year" or "month"
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,144 @@
+"""The price-rule engine: ordered rules, first match wins.
+
+A rule is a condition, a tier (free, low_cost, paid) and a unit amount. Conditions
+read only verified facts about a person: residency in the listing's community,
+age on the slot's date (from the date of birth), and verified attributes. Any
+condition other than the catch-all applies to residents only, so non-residents
+and unverified people fall through to the catch-all, which every rule list ends with.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from core.errors import Invalid
+from core.models import ATTRIBUTES, TIERS
+
+
+@dataclass(frozen=True)
+class PriceRule:
+    name: str
+    tier: str
+    amount: int
+    min_age: int | None = None
+    max_age: int | None = None
+    attributes: tuple[str, ...] = ()
+    resident: bool = False
+
+    @property
+    def is_catch_all(self) -> bool:
+        return self.min_age is None and self.max_age is None and not self.attributes and not self.resident
+
+    def matches(self, person: Person, on: dt.date) -> bool:
+        if self.is_catch_all:
+            return True
+        if not person.resident:
+            return False
+        if self.min_age is not None or self.max_age is not None:
+            age = person.age_on(on)
+            if age is None:
+                return False
+            if self.min_age is not None and age < self.min_age:
+                return False
+            if self.max_age is not None and age > self.max_age:
+                return False
+        return all(a in person.attributes for a in self.attributes)
+
+    def as_json(self) -> dict:
+        when = {k: v for k, v in (("min_age", self.min_age), ("max_age", self.max_age)) if v is not None}
+        if self.attributes:
+            when["attributes"] = list(self.attributes)
+        if self.resident:
+            when["resident"] = True
+        return {"name": self.name, "when": when, "tier": self.tier, "amount": self.amount}
+
+
+@dataclass(frozen=True)
+class Person:
+    """What the rules may know about someone: residency, birth date, verified attributes."""
+
+    resident: bool
+    date_of_birth: dt.date | None = None
+    attributes: frozenset[str] = field(default_factory=frozenset)
+
+    def age_on(self, day: dt.date) -> int | None:
+        if self.date_of_birth is None:
+            return None
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+@dataclass(frozen=True)
+class Quote:
+    tier: str
+    unit_amount: int
+    quantity: int
+    currency: str
+    rule: str
+
+    @property
+    def total_amount(self) -> int:
+        return self.unit_amount * self.quantity
+
+
+class ConditionSchema(Schema):
+    min_age = fields.Integer(validate=validate.Range(0, 150))
+    max_age = fields.Integer(validate=validate.Range(0, 150))
+    attributes = fields.List(fields.String(validate=validate.OneOf(ATTRIBUTES)), validate=validate.Length(max=3))
+    resident = fields.Boolean()
+
+
+class PriceRuleSchema(Schema):
+    name = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]{1,64}$"))
+    when = fields.Nested(ConditionSchema, load_default=dict)
+    tier = fields.String(required=True, validate=validate.OneOf(TIERS))
+    amount = fields.Integer(required=True, strict=True, validate=validate.Range(0, 100_000_000))
+
+    @validates_schema
+    def _free_means_zero(self, data, **_):
+        if "tier" in data and "amount" in data and (data["tier"] == "free") != (data["amount"] == 0):
+            raise ValidationError("a free rule costs 0 and only a free rule costs 0", "amount")
+
+
+def parse_rules(raw) -> list[PriceRule]:
+    """Validate a JSON rule list and build the rules; raise :class:`Invalid` with field errors."""
+    if not isinstance(raw, list) or not raw:
+        raise Invalid("price rules are a non-empty list", {"price_rules": ["give at least one rule"]})
+    try:
+        loaded = PriceRuleSchema(many=True).load(raw)
+    except ValidationError as e:
+        raise Invalid("invalid price rules", {"price_rules": e.messages}) from None
+    rules = [
+        PriceRule(
+            name=r["name"], tier=r["tier"], amount=r["amount"],
+            min_age=r["when"].get("min_age"), max_age=r["when"].get("max_age"),
+            attributes=tuple(r["when"].get("attributes", ())), resident=r["when"].get("resident", False),
+        )
+        for r in loaded
+    ]
+    problems = {}
+    for i, rule in enumerate(rules[:-1]):
+        if rule.is_catch_all:
+            problems[i] = ["a catch-all rule must be the last: the rules after it could never match"]
+    if not rules[-1].is_catch_all:
+        problems[len(rules) - 1] = ["the last rule must match anyone (an empty condition)"]
+    if len({r.name for r in rules}) != len(rules):
+        problems["names"] = ["rule names must be unique"]
+    if problems:
+        raise Invalid("invalid price rules", {"price_rules": problems})
+    return rules
+
+
+def first_match(rules: list[PriceRule], person: Person, on: dt.date) -> PriceRule:
+    """The first rule that matches; a validated list always ends with a catch-all."""
+    for rule in rules:
+        if rule.matches(person, on):
+            return rule
+    raise Invalid("no price rule matches", {"price_rules": ["the rules have no catch-all"]})
+
+
+def quote(rules: list[PriceRule], person: Person, on: dt.date, quantity: int, currency: str) -> Quote:
+    rule = first_match(rules, person, on)
+    return Quote(tier=rule.tier, unit_amount=rule.amount, quantity=quantity, currency=currency, rule=rule.name)

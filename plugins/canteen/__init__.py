@@ -1,0 +1,1 @@
+"""The canteen operator type."""

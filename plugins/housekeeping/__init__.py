@@ -1,0 +1,1 @@
+"""The housekeeping operator type."""

@@ -1,0 +1,105 @@
+"""Factories for test data, and a small API client that logs in as anyone."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+
+import pytest
+
+from core import accounts
+from core.db import utcnow
+from core.models import Agreement, Community, Listing, Operator, Slot, Space, User, VerifiedAttribute
+
+PASSWORD = "test-password"
+_serial = itertools.count(1)
+
+
+def make_community(db, slug=None, **overrides) -> Community:
+    community = Community(slug=slug or f"c{next(_serial)}", name=overrides.pop("name", "Test Community"), **overrides)
+    db.add(community)
+    db.flush()
+    db.add(Space(community_id=community.id, name="Hall", kind="canteen"))
+    db.flush()
+    return community
+
+
+def make_user(db, role, community=None, operator=None, born=None, attributes=(), email=None) -> User:
+    user = accounts.create_user(db, email or f"{role}{next(_serial)}@test.example", role.title(), PASSWORD)
+    accounts.grant(db, user, role, community.id if community else None, operator.id if operator else None)
+    if role == "resident":
+        user.profile.date_of_birth = born
+        for attribute in attributes:
+            db.add(VerifiedAttribute(user_id=user.id, attribute=attribute))
+    db.flush()
+    return user
+
+
+def make_operator(db, community, type_key="canteen", status="active", name=None) -> Operator:
+    operator = Operator(community_id=community.id, name=name or f"Operator {next(_serial)}", type=type_key,
+                        status=status)
+    db.add(operator)
+    db.flush()
+    space = db.query(Space).filter_by(community_id=community.id).first()
+    db.add(Agreement(operator_id=operator.id, space_id=space.id, starts_on=dt.date(2026, 1, 1),
+                     donation_kind="percent_of_revenue", donation_bps=1000, status="active"))
+    db.flush()
+    return operator
+
+
+ANYONE_PAYS = [{"name": "anyone", "when": {}, "tier": "paid", "amount": 1000}]
+
+
+def make_listing(db, operator, price_rules=None, details=None, **overrides) -> Listing:
+    listing = Listing(operator_id=operator.id, community_id=operator.community_id, type=operator.type,
+                      title=overrides.pop("title", "A service"), description="", details=details or {},
+                      price_rules=price_rules or ANYONE_PAYS, **overrides)
+    db.add(listing)
+    db.flush()
+    return listing
+
+
+def make_slot(db, listing, capacity=10, starts_in=dt.timedelta(days=1), hours=2) -> Slot:
+    starts_at = utcnow().replace(microsecond=0) + starts_in
+    slot = Slot(listing_id=listing.id, starts_at=starts_at, ends_at=starts_at + dt.timedelta(hours=hours),
+                capacity=capacity, taken=0)
+    db.add(slot)
+    db.flush()
+    return slot
+
+
+@dataclass
+class Api:
+    """The test client, speaking JSON as one logged-in user (or anonymously)."""
+
+    client: object
+    token: str | None = None
+
+    def call(self, method, path, json=None, headers=None, **kwargs):
+        headers = dict(headers or {})
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return self.client.open("/api/v1" + path, method=method, json=json, headers=headers, **kwargs)
+
+    def get(self, path, **kw):
+        return self.call("GET", path, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.call("POST", path, json=json if json is not None else {}, **kw)
+
+    def patch(self, path, json=None, **kw):
+        return self.call("PATCH", path, json=json, **kw)
+
+
+@pytest.fixture
+def api(client):
+    """``api()`` is anonymous; ``api(user)`` logs that user in (password of the factories)."""
+
+    def as_user(user: User | None = None, password: str = PASSWORD) -> Api:
+        if user is None:
+            return Api(client)
+        response = client.post("/api/v1/auth/token", json={"email": user.email, "password": password})
+        assert response.status_code == 200, response.get_json()
+        return Api(client, response.get_json()["token"])
+
+    return as_user

@@ -1,0 +1,45 @@
+"""The app factory: configuration from LINLI_* variables and safe defaults."""
+import pytest
+
+from core import create_app
+
+
+def test_secret_key_is_generated_once_and_kept_in_the_instance_folder(tmp_path, monkeypatch, database_url):
+    monkeypatch.setenv("LINLI_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("LINLI_SECRET_KEY", raising=False)
+    first = create_app({"DATABASE_URL": database_url})
+    second = create_app({"DATABASE_URL": database_url})
+    assert len(first.config["SECRET_KEY"]) >= 32
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch, database_url):
+    monkeypatch.setenv("LINLI_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("LINLI_SECRET_KEY", raising=False)
+    monkeypatch.setenv("LINLI_ENV", "production")
+    with pytest.raises(RuntimeError, match="LINLI_SECRET_KEY"):
+        create_app({"DATABASE_URL": database_url})
+
+
+def test_database_defaults_to_sqlite_in_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("LINLI_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("LINLI_DATABASE_URL", raising=False)
+    app = create_app({"SECRET_KEY": "x"})
+    assert app.config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'linli.db'}"
+
+
+def test_environment_variables_configure_the_app(tmp_path, monkeypatch, database_url):
+    monkeypatch.setenv("LINLI_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("LINLI_HOLD_MINUTES", "7")
+    monkeypatch.setenv("LINLI_SECRET_KEY", "from-the-environment")
+    app = create_app({"DATABASE_URL": database_url})
+    assert app.config["HOLD_MINUTES"] == 7
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+
+
+def test_unknown_paths_and_methods_answer_json(client):
+    response = client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404 and response.is_json
+    response = client.delete("/api/v1/communities")
+    assert response.status_code == 405 and "GET" in response.headers["Allow"]

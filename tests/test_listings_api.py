@@ -1,0 +1,87 @@
+"""Listings and slots through the API: plugin-validated details, validated rules, remaining places."""
+import pytest
+
+from tests.factories import make_community, make_operator, make_user
+
+
+@pytest.fixture
+def canteen(db):
+    community = make_community(db, slug="hp")
+    operator = make_operator(db, community, type_key="canteen")
+    staff = make_user(db, "operator_staff", community, operator)
+    db.commit()
+    return operator, staff
+
+
+def test_invalid_details_are_rejected_with_field_errors(canteen, api):
+    operator, staff = canteen
+    response = api(staff).post("/listings", {"operator_id": operator.id, "title": "Lunch",
+                                             "details": {"meal": "brunch", "colour": "red"}})
+    assert response.status_code == 422
+    errors = response.get_json()["errors"]["details"]
+    assert "meal" in errors and "colour" in errors
+
+
+def test_listing_takes_the_operator_types_default_rules(canteen, api):
+    operator, staff = canteen
+    response = api(staff).post("/listings", {"operator_id": operator.id, "title": "Lunch"})
+    assert response.status_code == 201
+    body = response.get_json()
+    assert [r["name"] for r in body["price_rules"]] == ["age_90_plus", "age_60_plus", "student", "anyone"]
+    assert body["type"] == "canteen" and body["details"] == {"meal": "lunch", "dishes": 4, "soup": True}
+
+
+@pytest.mark.parametrize("rules, field", [
+    ([{"name": "old", "when": {"min_age": 60}, "tier": "low_cost", "amount": 500}], 0),
+    ([{"name": "anyone", "when": {}, "tier": "free", "amount": 100}], 0),
+    ([{"name": "anyone", "when": {}, "tier": "paid", "amount": 0}], 0),
+    ([{"name": "anyone", "when": {}, "tier": "paid", "amount": -1}], 0),
+    ([{"name": "anyone", "when": {}, "tier": "paid", "amount": 1.5}], 0),
+    ([{"name": "anyone", "when": {}, "tier": "gold", "amount": 100}], 0),
+    ([{"name": "a", "when": {}, "tier": "paid", "amount": 1}, {"name": "b", "when": {}, "tier": "paid", "amount": 2}], 0),
+    ([{"name": "x", "when": {"attributes": ["rich"]}, "tier": "paid", "amount": 1},
+      {"name": "y", "when": {}, "tier": "paid", "amount": 2}], 0),
+])
+def test_price_rules_are_validated_when_saved(canteen, api, rules, field):
+    operator, staff = canteen
+    response = api(staff).post("/listings", {"operator_id": operator.id, "title": "Lunch", "price_rules": rules})
+    assert response.status_code == 422, response.get_json()
+    assert "price_rules" in response.get_json()["errors"]
+
+
+def test_slots_show_remaining_places_and_reject_bad_windows(canteen, api):
+    operator, staff = canteen
+    as_staff = api(staff)
+    listing = as_staff.post("/listings", {"operator_id": operator.id, "title": "Lunch"}).get_json()
+    bad = as_staff.post(f"/listings/{listing['id']}/slots", {
+        "starts_at": "2030-01-01T13:00:00+08:00", "ends_at": "2030-01-01T11:30:00+08:00", "capacity": 100})
+    assert bad.status_code == 422 and "ends_at" in bad.get_json()["errors"]
+    naive = as_staff.post(f"/listings/{listing['id']}/slots", {
+        "starts_at": "2030-01-01T11:30:00", "ends_at": "2030-01-01T13:00:00", "capacity": 100})
+    assert naive.status_code == 422
+    created = as_staff.post(f"/listings/{listing['id']}/slots", {
+        "starts_at": "2030-01-01T11:30:00+08:00", "ends_at": "2030-01-01T13:00:00+08:00", "capacity": 100})
+    assert created.status_code == 201
+    slots = api().get(f"/listings/{listing['id']}/slots").get_json()
+    assert slots["total"] == 1 and slots["items"][0]["remaining"] == 100
+    assert slots["items"][0]["starts_at"].startswith("2030-01-01T11:30:00+08:00")
+
+
+def test_search_filters_by_community_type_text_and_date(canteen, api, db):
+    operator, staff = canteen
+    as_staff = api(staff)
+    lunch = as_staff.post("/listings", {"operator_id": operator.id, "title": "Lunch", "description": "dumplings"})
+    as_staff.post("/listings", {"operator_id": operator.id, "title": "Dinner"})
+    as_staff.post(f"/listings/{lunch.get_json()['id']}/slots", {
+        "starts_at": "2030-01-01T23:30:00+08:00", "ends_at": "2030-01-02T01:00:00+08:00", "capacity": 5})
+    anonymous = api()
+    assert anonymous.get("/listings?community=hp").get_json()["total"] == 2
+    assert anonymous.get("/listings?type=housekeeping").get_json()["total"] == 0
+    assert [i["title"] for i in anonymous.get("/listings?q=DUMPL").get_json()["items"]] == ["Lunch"]
+    assert anonymous.get("/listings?q=100%25").get_json()["total"] == 0
+    assert anonymous.get("/listings?community=hp&date=2030-01-01").get_json()["total"] == 1
+    assert anonymous.get("/listings?community=hp&date=2030-01-02").get_json()["total"] == 0
+    assert anonymous.get("/listings?community=nowhere").status_code == 404
+    assert anonymous.get("/listings?date=yesterday").status_code == 422
+    page = anonymous.get("/listings?per_page=1&page=2").get_json()
+    assert page["total"] == 2 and len(page["items"]) == 1 and page["page"] == 2
