@@ -10,6 +10,7 @@ from flask import Flask
 from core import config as configuration
 from core.db import Database, close_session
 from core.operator_types import OperatorType
+from core.payments import CashProvider, PaymentProvider
 from core.plugins import collect, make_plugin_manager
 
 
@@ -28,6 +29,13 @@ class Linli:
     def operator_types(self) -> dict[str, OperatorType]:
         """Asked of the plugins each time, so a plugin registered at runtime counts at once."""
         return {t.key: t for t in collect(self.pm.hook.register_operator_types(), key=lambda t: t.key)}
+
+    @property
+    def payment_providers(self) -> dict[str, PaymentProvider]:
+        """Cash, then whatever the plugins register (a provider key is unique)."""
+        built_in = [CashProvider()]
+        plugged = collect(self.pm.hook.register_payment_providers())
+        return {p.key: p for p in collect([built_in, plugged], key=lambda p: p.key)}
 
 
 def build_app(overrides: dict | None = None) -> Flask:
@@ -51,7 +59,7 @@ def build_app(overrides: dict | None = None) -> Flask:
     pm = make_plugin_manager(disabled, overrides.get("PLUGINS", ()))
     linli = Linli(db=Database(app.config["DATABASE_URL"]), pm=pm)
     app.extensions["linli"] = linli
-    linli.operator_types  # noqa: B018 - refuse duplicate operator type keys at start-up
+    linli.operator_types, linli.payment_providers  # noqa: B018 - refuse duplicate keys at start-up
     app.teardown_appcontext(close_session)
 
     from core.api import init_api, register_plugin_blueprint

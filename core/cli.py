@@ -97,7 +97,44 @@ def create_user(email, name, password, roles):
     click.echo(f"user {user.id} {user.email}")
 
 
-CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user)
+@click.command("expire-holds")
+@with_appcontext
+def expire_holds():
+    """Expire payment holds that have run out and free their places (bookings do this lazily too)."""
+    from core.booking import expire_holds as expire
+    from core.db import commit, session, utcnow
+
+    db = session()
+    count = expire(db, utcnow(), hook=current_app.extensions["linli"].hook)
+    commit(db)
+    click.echo(f"{count} holds expired")
+
+
+@click.command("verify-resident")
+@click.option("--email", required=True, help="the resident")
+@click.option("--attribute", required=True, type=click.Choice(["student", "low_income", "disability"]))
+@click.option("--by", "by_email", required=True, help="the community staff member who checked it")
+@click.option("--clear", is_flag=True, help="withdraw the attribute instead")
+@with_appcontext
+def verify_resident(email, attribute, by_email, clear):
+    """Set or clear a resident's verified attribute, recorded with who and when."""
+    from sqlalchemy import select
+
+    from core import eligibility
+    from core.db import commit, session
+    from core.errors import NotFound
+    from core.models import User
+
+    db = session()
+    resident, staff = (db.scalar(select(User).where(User.email == e.strip().lower())) for e in (email, by_email))
+    if resident is None or resident.profile is None or staff is None:
+        raise NotFound("no such resident or staff member")
+    (eligibility.clear if clear else eligibility.verify)(db, staff, resident.profile, attribute)
+    commit(db)
+    click.echo(f"{attribute} {'cleared' if clear else 'verified'} for {resident.email}")
+
+
+CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user, expire_holds, verify_resident)
 
 
 def register_commands(app, plugin_commands) -> None:

@@ -103,3 +103,31 @@ def api(client):
         return Api(client, response.get_json()["token"])
 
     return as_user
+
+
+@pytest.fixture
+def demo(app, client):
+    """The demo data loaded; ``demo.api("adult")`` logs in a demo account, ``demo.listing(title)`` finds one."""
+    from core import demo as demo_data
+
+    demo_data.seed(app)
+    return DemoWorld(client)
+
+
+@dataclass
+class DemoWorld:
+    client: object
+
+    def api(self, local: str) -> Api:
+        response = self.client.post("/api/v1/auth/token", json={"email": f"{local}@example.org",
+                                                                "password": "demo-password"})
+        assert response.status_code == 200, response.get_json()
+        return Api(self.client, response.get_json()["token"])
+
+    def listing(self, title: str) -> dict:
+        items = self.client.get("/api/v1/listings?per_page=200").get_json()["items"]
+        return next(item for item in items if item["title"] == title)
+
+    def slots(self, title: str) -> list[dict]:
+        listing = self.listing(title)
+        return self.client.get(f"/api/v1/listings/{listing['id']}/slots?per_page=200").get_json()["items"]

@@ -43,3 +43,9 @@ def test_unknown_paths_and_methods_answer_json(client):
     assert response.status_code == 404 and response.is_json
     response = client.delete("/api/v1/communities")
     assert response.status_code == 405 and "GET" in response.headers["Allow"]
+
+
+def test_a_body_that_is_not_json_is_a_415(client):
+    response = client.post("/api/v1/auth/token", data="email=a&password=b",
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415 and "JSON" in response.get_json()["message"]

@@ -1,11 +1,12 @@
 """The REST API under /api/v1, described by OpenAPI 3 at /api/v1/openapi.json."""
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
 from werkzeug.exceptions import HTTPException
 
+from core.api import idempotency
 from core.db import rollback, session
 from core.errors import DomainError
 
@@ -44,11 +45,12 @@ def init_api(app: Flask) -> Api:
     api = LinliApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}})
     app.extensions["linli_api"] = api
-    from core.api import auth, communities, listings, operators
+    from core.api import auth, bookings, communities, listings, operators, residents
 
-    for module in (auth, communities, operators, listings):
+    for module in (auth, communities, operators, listings, bookings, residents):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.blp.url_prefix)
     _register_error_handlers(app)
+    _require_json_bodies(app)
     return api
 
 
@@ -69,11 +71,29 @@ def error_body(status: int, message: str, errors: dict | None = None) -> dict:
     return body
 
 
+def _require_json_bodies(app: Flask) -> None:
+    """A body sent to the API must be JSON: anything else is a 415, before any view runs."""
+
+    @app.before_request
+    def _json_only():
+        if (request.path.startswith(API_PREFIX + "/") and request.method in ("POST", "PUT", "PATCH")
+                and request.content_length and not request.is_json):
+            body = error_body(415, "send the body as JSON (Content-Type: application/json)")
+            return jsonify(body), 415
+
+
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(e: DomainError):
-        rollback(session())
-        return jsonify(error_body(e.status, e.message, e.errors)), e.status
+        db = session()
+        rollback(db)
+        body = error_body(e.status, e.message, e.errors)
+        idempotency.record_failure(db, e.status, body)
+        return jsonify(body), e.status
+
+    @app.errorhandler(idempotency.Replay)
+    def _replay(e: idempotency.Replay):
+        return e.response
 
     @app.errorhandler(405)
     def _method_not_allowed(e: HTTPException):

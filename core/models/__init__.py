@@ -1,4 +1,5 @@
 """All core tables; importing this module registers them on ``Base.metadata``."""
+from core.models.audit import AuditEvent
 from core.models.booking import BOOKING_STATUSES, TIERS, Booking, IdempotentRequest
 from core.models.community import Community, Space
 from core.models.listing import Listing, Slot
@@ -7,6 +8,6 @@ from core.models.user import ATTRIBUTES, ROLES, ApiToken, ResidentProfile, RoleG
 
 __all__ = [
     "ATTRIBUTES", "BOOKING_STATUSES", "DONATION_KINDS", "OPERATOR_STATUSES", "ROLES", "TIERS",
-    "Agreement", "ApiToken", "Booking", "Community", "IdempotentRequest", "Listing", "Operator",
+    "Agreement", "ApiToken", "AuditEvent", "Booking", "Community", "IdempotentRequest", "Listing", "Operator",
     "ResidentProfile", "RoleGrant", "Slot", "Space", "User", "VerifiedAttribute",
 ]

@@ -54,6 +54,7 @@ class ResidentProfile(Base):
     address: Mapped[str | None] = mapped_column(String(300))
 
     attributes: Mapped[list[VerifiedAttribute]] = relationship(lazy="selectin")
+    user: Mapped[User] = relationship(lazy="joined", viewonly=True)
 
 
 class VerifiedAttribute(Base):

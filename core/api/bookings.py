@@ -1,0 +1,132 @@
+"""Quotes and bookings: the price a resident pays, places taken, and the booking's life."""
+from __future__ import annotations
+
+from flask import current_app, jsonify
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from core import booking as bookings
+from core import policy
+from core.api import idempotency
+from core.api.common import PageArgs, current_user, linli, page_schema, paginate
+from core.db import commit, session
+from core.models import BOOKING_STATUSES, TIERS, Booking
+
+blp = Blueprint("bookings", __name__, url_prefix="", description="Quotes and bookings")
+
+QUANTITY = fields.Integer(required=True, strict=True, validate=validate.Range(1, bookings.MAX_QUANTITY))
+
+
+class QuoteRequest(Schema):
+    slot_id = fields.Integer(required=True, strict=True)
+    quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, bookings.MAX_QUANTITY))
+
+
+class QuoteSchema(Schema):
+    tier = fields.String(validate=validate.OneOf(TIERS))
+    unit_amount = fields.Integer()
+    total_amount = fields.Integer()
+    quantity = fields.Integer()
+    currency = fields.String()
+    rule = fields.String(metadata={"description": "the name of the price rule that matched"})
+
+
+class BookingRequestSchema(Schema):
+    slot_id = fields.Integer(required=True, strict=True)
+    quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, bookings.MAX_QUANTITY))
+    payment_method = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 32))
+    details = fields.Dict(load_default=dict)
+
+
+class BookingSchema(Schema):
+    id = fields.Integer()
+    slot_id = fields.Integer()
+    operator_id = fields.Integer()
+    resident_id = fields.Integer()
+    status = fields.String(validate=validate.OneOf(BOOKING_STATUSES))
+    quantity = fields.Integer()
+    tier = fields.String()
+    unit_amount = fields.Integer()
+    total_amount = fields.Integer()
+    currency = fields.String()
+    rule = fields.String()
+    payment_method = fields.String(allow_none=True)
+    details = fields.Dict()
+    hold_expires_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class BookingQuery(PageArgs):
+    status = fields.String(validate=validate.OneOf(BOOKING_STATUSES))
+    slot_id = fields.Integer()
+
+
+@blp.route("/quotes", methods=["POST"])
+@blp.arguments(QuoteRequest)
+@blp.response(200, QuoteSchema)
+def create_quote(data):
+    """The price the logged-in resident would pay, and the rule that decided it."""
+    quote = bookings.quote_for(session(), linli().hook, current_user(), data["slot_id"], data["quantity"])
+    return {**quote.__dict__, "total_amount": quote.total_amount}
+
+
+@blp.route("/bookings", methods=["POST"])
+@blp.arguments(BookingRequestSchema)
+@blp.response(201, BookingSchema)
+@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}])
+def create_booking(data):
+    """Book places; free and cash bookings are confirmed, online payments hold the places. 409 when full."""
+    db, user, app = session(), current_user(), linli()
+    policy.require(user, "resident")
+    idempotency.begin(db, user)
+    booking = bookings.book(db, app.hook, user, bookings.BookingRequest(**data), app.operator_types,
+                            app.payment_providers, current_app.config)
+    body = BookingSchema().dump(booking)
+    idempotency.finish(201, body)
+    commit(db)
+    response = jsonify(body)
+    response.status_code = 201
+    return response
+
+
+@blp.route("/bookings")
+@blp.arguments(BookingQuery, location="query")
+@blp.response(200, page_schema(BookingSchema))
+def list_bookings(args):
+    """Your bookings; operator staff see their operator's, community staff their community's."""
+    query = bookings.bookings_visible_to(current_user(), args.get("status"), args.get("slot_id"))
+    return paginate(session(), query, args)
+
+
+@blp.route("/bookings/<int:booking_id>")
+@blp.response(200, BookingSchema)
+def get_booking(booking_id):
+    return bookings.visible_booking(session(), current_user(), booking_id)[0]
+
+
+def _action(transition, booking_id: int) -> Booking:
+    db = session()
+    booking = transition(db, linli().hook, current_user(), booking_id)
+    commit(db)
+    return booking
+
+
+@blp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
+@blp.response(200, BookingSchema)
+def cancel_booking(booking_id):
+    """The resident cancels (until the listing's cutoff); the places are freed."""
+    return _action(bookings.cancel, booking_id)
+
+
+@blp.route("/bookings/<int:booking_id>/check-in", methods=["POST"])
+@blp.response(200, BookingSchema)
+def check_in_booking(booking_id):
+    """Operator staff mark the booking fulfilled."""
+    return _action(bookings.check_in, booking_id)
+
+
+@blp.route("/bookings/<int:booking_id>/no-show", methods=["POST"])
+@blp.response(200, BookingSchema)
+def no_show_booking(booking_id):
+    """Operator staff record that nobody came."""
+    return _action(bookings.mark_no_show, booking_id)

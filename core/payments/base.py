@@ -1,0 +1,34 @@
+"""What a payment provider is: a key, whether it is paid online, and how to start and refund a payment."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PaymentStart:
+    """What a page needs to let the resident pay online (e.g. Stripe's client secret)."""
+
+    reference: str
+    client_secret: str | None = None
+
+
+class PaymentProvider:
+    """A way to pay. ``online`` providers hold the places until the payment is confirmed."""
+
+    key: str = ""
+    label: str = ""
+    online: bool = False
+
+    def is_configured(self, config) -> bool:
+        return True
+
+    def not_configured_reason(self) -> str:
+        return f"{self.label or self.key} is not available on this platform"
+
+    def start(self, session, booking, operator, donation_amount: int, config) -> PaymentStart | None:
+        """Begin collecting the booking's total; offline providers collect later."""
+        return None
+
+    def refund(self, session, booking, payment, amount: int, config) -> str | None:
+        """Return the money; give the provider's refund reference, or None if it is returned by hand."""
+        return None

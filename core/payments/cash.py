@@ -1,0 +1,8 @@
+"""Cash at the counter: the booking is confirmed at once and staff record the cash at check-in."""
+from core.payments.base import PaymentProvider
+
+
+class CashProvider(PaymentProvider):
+    key = "cash"
+    label = "Cash at the counter"
+    online = False
