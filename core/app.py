@@ -11,6 +11,7 @@ from core import config as configuration
 from core.db import Database, close_session
 from core.operator_types import OperatorType
 from core.payments import CashProvider, PaymentProvider
+from core.payments.stripe import StripeProvider
 from core.plugins import collect, make_plugin_manager
 
 
@@ -32,8 +33,8 @@ class Linli:
 
     @property
     def payment_providers(self) -> dict[str, PaymentProvider]:
-        """Cash, then whatever the plugins register (a provider key is unique)."""
-        built_in = [CashProvider()]
+        """Cash and Stripe, then whatever the plugins register (a provider key is unique)."""
+        built_in = [CashProvider(), StripeProvider()]
         plugged = collect(self.pm.hook.register_payment_providers())
         return {p.key: p for p in collect([built_in, plugged], key=lambda p: p.key)}
 

@@ -161,15 +161,15 @@ def _check_limit(session: Session, operator_type: OperatorType, slot: Slot, user
 
 def take_places(session: Session, slot: Slot, quantity: int, now: dt.datetime, hook=None) -> None:
     """Take ``quantity`` places atomically, releasing stale holds first if that is what it takes."""
-    if _try_take(session, slot.id, quantity):
+    if try_take_places(session, slot.id, quantity):
         return
     expire_holds(session, now, slot_id=slot.id, hook=hook)
-    if not _try_take(session, slot.id, quantity):
+    if not try_take_places(session, slot.id, quantity):
         left = session.scalar(select(Slot.capacity - Slot.taken).where(Slot.id == slot.id))
         raise Conflict(f"not enough places: {left} left", {"quantity": [f"only {left} places left"]})
 
 
-def _try_take(session: Session, slot_id: int, quantity: int) -> bool:
+def try_take_places(session: Session, slot_id: int, quantity: int) -> bool:
     result = session.execute(
         update(Slot).where(Slot.id == slot_id, Slot.taken + quantity <= Slot.capacity)
         .values(taken=Slot.taken + quantity).execution_options(synchronize_session=False))

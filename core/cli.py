@@ -134,7 +134,76 @@ def verify_resident(email, attribute, by_email, clear):
     click.echo(f"{attribute} {'cleared' if clear else 'verified'} for {resident.email}")
 
 
-CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user, expire_holds, verify_resident)
+def _community(db, slug):
+    from core.api.common import community_by_ref
+
+    return community_by_ref(db, slug)
+
+
+@click.command("settle")
+@click.option("--community", "slug", required=True)
+@click.option("--period", required=True, help="YYYY-MM")
+@with_appcontext
+def settle(slug, period):
+    """Post the period's profit-share and fixed donations and print every operator's statement."""
+    from core import settlement
+    from core.db import commit, session
+
+    db = session()
+    statements = settlement.settle(db, current_app.extensions["linli"].hook, _community(db, slug), period)
+    commit(db)
+    click.echo(f"{'operator':32} {'gross':>10} {'refunds':>9} {'costs':>10} {'due':>9} {'received':>9} "
+               f"{'outstanding':>11}")
+    for s in statements:
+        click.echo(f"{s['operator'][:32]:32} {s['gross_revenue_amount']:>10} {s['refunds_amount']:>9} "
+                   f"{s['declared_costs_amount']:>10} {s['donation_due_amount']:>9} "
+                   f"{s['donation_received_amount']:>9} {s['outstanding_amount']:>11}")
+
+
+@click.command("verify-ledger")
+@click.option("--community", "slug", default=None)
+@with_appcontext
+def verify_ledger(slug):
+    """Recompute each community's hash chain; exit 1 naming the first entry that no longer matches."""
+    from sqlalchemy import select
+
+    from core import ledger
+    from core.db import session
+    from core.models import Community
+
+    db = session()
+    communities = [_community(db, slug)] if slug else db.scalars(select(Community).order_by(Community.id)).all()
+    broken = False
+    for community in communities:
+        problems = ledger.verify(db, community.id)
+        if problems:
+            broken = True
+            click.echo(f"{community.slug}: chain broken at {problems[0]}")
+            for problem in problems[1:]:
+                click.echo(f"  also {problem}")
+        else:
+            click.echo(f"{community.slug}: chain intact")
+    if broken:
+        raise SystemExit(1)
+
+
+@click.command("check")
+@with_appcontext
+def check():
+    """Check every invariant: balanced journals, no slot over capacity, fund balance, chain intact."""
+    from core.checks import violations
+    from core.db import session
+
+    found = violations(session())
+    for violation in found:
+        click.echo(violation)
+    if found:
+        raise SystemExit(1)
+    click.echo("all invariants hold")
+
+
+CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user, expire_holds, verify_resident, settle, verify_ledger,
+                 check)
 
 
 def register_commands(app, plugin_commands) -> None:

@@ -7,11 +7,14 @@ from sqlalchemy import func, select
 from core import hookimpl
 from core.db import utcnow
 from core.models import Booking, Slot
-from core.payments import PaymentProvider
+from core.payments import PaymentProvider, PaymentStart
 
 
 class OnlineProvider(PaymentProvider):
     key, label, online = "online", "A test online provider", True
+
+    def start(self, session, booking, operator, donation_amount, config):
+        return PaymentStart(reference=f"test-{booking.id}")
 
 
 class OnlinePayments:
@@ -80,7 +83,7 @@ def test_a_free_booking_ignores_the_payment_method(demo):
 
 
 @pytest.mark.parametrize("method, message", [(None, "choose how to pay"), ("bitcoin", "not available"),
-                                             ("stripe", "not available")])
+                                             ("stripe", "not configured")])
 def test_a_paid_booking_needs_an_available_payment_method(demo, method, message):
     response = book(demo.api("adult"), lunch_slot(demo), payment_method=method)
     assert response.status_code == 422 and message in response.get_json()["message"]

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 from core import booking as bookings
 from core import policy
 from core.api import idempotency
+from core.payments import service as payments
 from core.api.common import PageArgs, current_user, linli, page_schema, paginate
 from core.db import commit, session
 from core.models import BOOKING_STATUSES, TIERS, Booking
@@ -54,6 +55,8 @@ class BookingSchema(Schema):
     details = fields.Dict()
     hold_expires_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
+    client_secret = fields.String(allow_none=True, dump_only=True,
+                                  metadata={"description": "for an online payment, on creation: confirm it in the page"})
 
 
 class BookingQuery(PageArgs):
@@ -79,9 +82,9 @@ def create_booking(data):
     db, user, app = session(), current_user(), linli()
     policy.require(user, "resident")
     idempotency.begin(db, user)
-    booking = bookings.book(db, app.hook, user, bookings.BookingRequest(**data), app.operator_types,
-                            app.payment_providers, current_app.config)
-    body = BookingSchema().dump(booking)
+    booking, client_secret = payments.book(db, app.hook, user, bookings.BookingRequest(**data), app.operator_types,
+                                           app.payment_providers, current_app.config)
+    body = BookingSchema().dump(booking) | {"client_secret": client_secret}
     idempotency.finish(201, body)
     commit(db)
     response = jsonify(body)
@@ -104,9 +107,9 @@ def get_booking(booking_id):
     return bookings.visible_booking(session(), current_user(), booking_id)[0]
 
 
-def _action(transition, booking_id: int) -> Booking:
+def _action(transition, booking_id: int, *extra) -> Booking:
     db = session()
-    booking = transition(db, linli().hook, current_user(), booking_id)
+    booking = transition(db, linli().hook, current_user(), booking_id, *extra)
     commit(db)
     return booking
 
@@ -114,15 +117,15 @@ def _action(transition, booking_id: int) -> Booking:
 @blp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
 @blp.response(200, BookingSchema)
 def cancel_booking(booking_id):
-    """The resident cancels (until the listing's cutoff); the places are freed."""
-    return _action(bookings.cancel, booking_id)
+    """The resident cancels (until the listing's cutoff); the places are freed and any payment refunded."""
+    return _action(payments.cancel, booking_id, linli().payment_providers, current_app.config)
 
 
 @blp.route("/bookings/<int:booking_id>/check-in", methods=["POST"])
 @blp.response(200, BookingSchema)
 def check_in_booking(booking_id):
-    """Operator staff mark the booking fulfilled."""
-    return _action(bookings.check_in, booking_id)
+    """Operator staff mark the booking fulfilled; a cash booking's cash is recorded with it."""
+    return _action(payments.check_in, booking_id, linli().payment_providers)
 
 
 @blp.route("/bookings/<int:booking_id>/no-show", methods=["POST"])

@@ -2,12 +2,15 @@
 from core.models.audit import AuditEvent
 from core.models.booking import BOOKING_STATUSES, TIERS, Booking, IdempotentRequest
 from core.models.community import Community, Space
+from core.models.ledger import ClosedPeriod, JournalEntry, JournalLine, LedgerHead
 from core.models.listing import Listing, Slot
 from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, Agreement, Operator
+from core.models.payment import OperatorCost, Payment, Refund, StripeEvent
 from core.models.user import ATTRIBUTES, ROLES, ApiToken, ResidentProfile, RoleGrant, User, VerifiedAttribute
 
 __all__ = [
     "ATTRIBUTES", "BOOKING_STATUSES", "DONATION_KINDS", "OPERATOR_STATUSES", "ROLES", "TIERS",
-    "Agreement", "ApiToken", "AuditEvent", "Booking", "Community", "IdempotentRequest", "Listing", "Operator",
-    "ResidentProfile", "RoleGrant", "Slot", "Space", "User", "VerifiedAttribute",
+    "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Community", "IdempotentRequest", "JournalEntry",
+    "JournalLine", "LedgerHead", "Listing", "Operator", "OperatorCost", "Payment", "Refund", "ResidentProfile",
+    "RoleGrant", "Slot", "Space", "StripeEvent", "User", "VerifiedAttribute",
 ]

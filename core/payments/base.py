@@ -13,11 +13,18 @@ class PaymentStart:
 
 
 class PaymentProvider:
-    """A way to pay. ``online`` providers hold the places until the payment is confirmed."""
+    """A way to pay.
+
+    ``online`` providers hold the places until the payment is confirmed.
+    ``collects_for_fund`` providers hand the fund its donation share at payment
+    (Stripe's application fee, or kept back from what is paid out to the operator);
+    for the others (cash) the share is due from the operator until it pays it over.
+    """
 
     key: str = ""
     label: str = ""
     online: bool = False
+    collects_for_fund: bool = False
 
     def is_configured(self, config) -> bool:
         return True
@@ -29,6 +36,9 @@ class PaymentProvider:
         """Begin collecting the booking's total; offline providers collect later."""
         return None
 
-    def refund(self, session, booking, payment, amount: int, config) -> str | None:
+    def cancel(self, session, payment, config) -> None:
+        """Stop a payment that has not been made (the booking was cancelled while it was pending)."""
+
+    def refund(self, session, payment, amount: int, config) -> str | None:
         """Return the money; give the provider's refund reference, or None if it is returned by hand."""
         return None

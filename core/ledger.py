@@ -1,0 +1,225 @@
+"""The double-entry ledger: balanced, append-only, hash-chained per community.
+
+Design. One journal holds two sets of books in one chart: each operator's
+(revenue, the cash it holds, the donations it gives and owes) and the fund's
+(its cash, what operators owe it, its donation income and disbursements). Every
+entry is a list of debit and credit lines of positive integer amounts; debits
+equal credits per currency, or the entry is refused. Nothing is updated or
+deleted: a correction is a new entry that reverses another. Each entry names its
+``source`` (e.g. ``payment:42``), unique per community, so a retried webhook or a
+re-run settlement can never post twice.
+
+Each community's entries form a chain: entry n stores the hash of entry n-1 and
+its own hash over that and its canonical content, so editing any stored amount,
+account or date of any entry is found by :func:`verify`. Posting locks the
+community's :class:`LedgerHead` row, which keeps the chain linear under
+concurrent postings. An entry belongs to the period (``YYYY-MM``) of its
+effective date in the community's time zone; a closed period takes no new
+entries — a late one lands on the first day of the next open period, marked
+with ``late_from``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from core.errors import DomainError
+from core.models import ClosedPeriod, Community, JournalEntry, JournalLine, LedgerHead
+
+GENESIS = "0" * 64
+SEPARATOR = "\x1f"
+# account -> its normal side; the operator's books, then the fund's
+ACCOUNTS = {
+    "payments_clearing": "D",     # money collected online, held for operators (per operator)
+    "operator_cash": "D",         # cash an operator took at the counter
+    "operator_revenue": "C",      # an operator's gross revenue
+    "refunds": "D",               # revenue given back
+    "operator_donations": "D",    # what an operator gave to the fund (its expense)
+    "donations_payable": "C",     # what an operator still owes the fund
+    "donations_receivable": "D",  # the fund's claim on an operator
+    "donation_income": "C",       # the fund's income from an operator
+    "fund_cash": "D",             # money the fund holds
+    "fund_disbursed": "D",        # money the fund paid out for approved proposals
+    "in_kind_items": "D",         # donated goods at declared value (never cash)
+    "in_kind_income": "C",
+}
+
+
+class UnbalancedEntry(DomainError):
+    status = 500
+
+
+@dataclass(frozen=True)
+class Line:
+    account: str
+    side: str
+    amount: int
+    operator_id: int | None = None
+
+
+def debit(account: str, amount: int, operator_id: int | None = None) -> Line:
+    return Line(account, "D", amount, operator_id)
+
+
+def credit(account: str, amount: int, operator_id: int | None = None) -> Line:
+    return Line(account, "C", amount, operator_id)
+
+
+def moved(from_account: str, to_account: str, amount: int, operator_id: int | None = None,
+          to_operator_id: int | None = None) -> list[Line]:
+    """A debit of ``to_account`` and a credit of ``from_account`` of the same amount."""
+    return [debit(to_account, amount, to_operator_id if to_operator_id is not None else operator_id),
+            credit(from_account, amount, operator_id)]
+
+
+def check_balanced(lines: list[Line]) -> None:
+    for line in lines:
+        if line.account not in ACCOUNTS:
+            raise UnbalancedEntry(f"unknown account {line.account!r}")
+        if type(line.amount) is not int or line.amount <= 0 or line.side not in ("D", "C"):
+            raise UnbalancedEntry(f"a line is a positive integer debit or credit, not {line}")
+    debits = sum(line.amount for line in lines if line.side == "D")
+    credits = sum(line.amount for line in lines if line.side == "C")
+    if debits != credits:
+        raise UnbalancedEntry(f"debits {debits} != credits {credits}")
+
+
+def period_of(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def local_today(community: Community) -> dt.date:
+    return dt.datetime.now(ZoneInfo(community.timezone)).date()
+
+
+def canonical(entry: JournalEntry, lines) -> str:
+    """The text an entry's hash covers: its fields and its lines in order."""
+    fields = [entry.community_id, entry.seq, entry.kind, entry.source, entry.memo, entry.effective_on.isoformat(),
+              entry.period, entry.operator_id, entry.booking_id, entry.payment_id, entry.reverses_id, entry.late_from]
+    text = SEPARATOR.join("" if v is None else str(v) for v in fields)
+    for line in lines:
+        text += "\n" + SEPARATOR.join("" if v is None else str(v) for v in (
+            line.account, line.operator_id, line.side, line.amount, line.currency))
+    return text
+
+
+def entry_hash(prev_hash: str, content: str) -> str:
+    return hashlib.sha256((prev_hash + "\n" + content).encode()).hexdigest()
+
+
+def _lock_head(session: Session, community_id: int) -> LedgerHead:
+    head = session.scalar(select(LedgerHead).where(LedgerHead.community_id == community_id).with_for_update())
+    if head is None:
+        dialect = session.get_bind().dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        session.execute(insert(LedgerHead).values(community_id=community_id, seq=0, hash=GENESIS)
+                        .on_conflict_do_nothing())
+        head = session.scalar(select(LedgerHead).where(LedgerHead.community_id == community_id).with_for_update())
+    return head
+
+
+def open_period_for(session: Session, community_id: int, day: dt.date) -> tuple[dt.date, str | None]:
+    """The day an entry of ``day`` is posted on: itself, or the first day after the closed periods."""
+    closed = set(session.scalars(select(ClosedPeriod.period).where(ClosedPeriod.community_id == community_id)))
+    original = period_of(day)
+    while period_of(day) in closed:
+        day = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    return day, (original if period_of(day) != original else None)
+
+
+def post(session: Session, community: Community, kind: str, source: str, lines: list[Line], currency: str, *,
+         effective_on: dt.date | None = None, memo: str = "", operator_id: int | None = None,
+         booking_id: int | None = None, payment_id: int | None = None,
+         reverses_id: int | None = None) -> JournalEntry | None:
+    """Append one balanced entry; return None if ``source`` was posted already (nothing happens)."""
+    lines = [line for line in lines if line.amount != 0]
+    if not lines:
+        return None
+    check_balanced(lines)
+    head = _lock_head(session, community.id)
+    if session.scalar(select(JournalEntry.id).where(JournalEntry.community_id == community.id,
+                                                    JournalEntry.source == source)):
+        return None
+    day, late_from = open_period_for(session, community.id, effective_on or local_today(community))
+    entry = JournalEntry(community_id=community.id, seq=head.seq + 1, kind=kind, source=source, memo=memo,
+                         effective_on=day, period=period_of(day), operator_id=operator_id, booking_id=booking_id,
+                         payment_id=payment_id, reverses_id=reverses_id, late_from=late_from, prev_hash=head.hash)
+    rows = [JournalLine(account=line.account, operator_id=line.operator_id, side=line.side, amount=line.amount,
+                        currency=currency) for line in lines]
+    entry.hash = entry_hash(head.hash, canonical(entry, rows))
+    entry.lines = rows
+    session.add(entry)
+    head.seq, head.hash = entry.seq, entry.hash
+    session.flush()
+    return entry
+
+
+def reverse(session: Session, community: Community, original: JournalEntry, source: str, memo: str) -> JournalEntry | None:
+    """A new entry with every line of ``original`` on the other side."""
+    lines = [Line(line.account, "C" if line.side == "D" else "D", line.amount, line.operator_id)
+             for line in original.lines]
+    return post(session, community, "reversal", source, lines, original.lines[0].currency, memo=memo,
+                operator_id=original.operator_id, booking_id=original.booking_id, payment_id=original.payment_id,
+                reverses_id=original.id)
+
+
+def signed(normal: str = "D"):
+    """SQL: a line's amount, positive on the account's normal side."""
+    sign = 1 if normal == "D" else -1
+    return case((JournalLine.side == "D", JournalLine.amount * sign), else_=-JournalLine.amount * sign)
+
+
+def balances(session: Session, community_id: int, accounts: list[str], period: str | None = None,
+             by_operator: bool = False) -> dict:
+    """Balances on each account's normal side: ``{account: amount}`` or ``{(account, operator_id): amount}``."""
+    group = [JournalLine.account] + ([JournalLine.operator_id] if by_operator else [])
+    query = (select(*group, JournalLine.side, func.sum(JournalLine.amount))
+             .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+             .where(JournalEntry.community_id == community_id, JournalLine.account.in_(accounts))
+             .group_by(*group, JournalLine.side))
+    if period is not None:
+        query = query.where(JournalEntry.period == period)
+    totals: dict = defaultdict(int)
+    for *key, side, amount in session.execute(query):
+        account = key[0]
+        totals[tuple(key) if by_operator else account] += int(amount) * (1 if side == ACCOUNTS[account] else -1)
+    return dict(totals)
+
+
+@dataclass(frozen=True)
+class Problem:
+    entry_id: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"entry {self.entry_id}: {self.message}" if self.entry_id else self.message
+
+
+def verify(session: Session, community_id: int) -> list[Problem]:
+    """Recompute the chain; every entry whose content or link no longer matches is a problem, first first."""
+    problems = []
+    previous = GENESIS
+    entries = session.execute(select(JournalEntry).where(JournalEntry.community_id == community_id)
+                              .order_by(JournalEntry.seq).execution_options(yield_per=1000)).scalars()
+    expected_seq = 1
+    for entry in entries:
+        if entry.seq != expected_seq:
+            problems.append(Problem(entry.id, f"sequence {entry.seq} where {expected_seq} was expected"))
+        if entry.prev_hash != previous:
+            problems.append(Problem(entry.id, "does not link to the entry before it"))
+        if entry_hash(entry.prev_hash, canonical(entry, entry.lines)) != entry.hash:
+            problems.append(Problem(entry.id, "its stored content no longer matches its hash"))
+        previous, expected_seq = entry.hash, entry.seq + 1
+    head = session.get(LedgerHead, community_id)
+    if head is not None and (head.hash != previous or head.seq != expected_seq - 1):
+        problems.append(Problem(None, "the chain head does not match the last entry"))
+    return problems
