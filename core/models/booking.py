@@ -43,7 +43,7 @@ class IdempotentRequest(Base):
     """The first answer to a request made with an ``Idempotency-Key``, replayed on retries."""
 
     __tablename__ = "idempotent_requests"
-    __table_args__ = (UniqueConstraint("user_id", "key", name="per_user"),)
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

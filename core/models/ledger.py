@@ -14,8 +14,8 @@ class JournalEntry(Base):
 
     __tablename__ = "journal_entries"
     __table_args__ = (
-        UniqueConstraint("community_id", "seq", name="chain"),
-        UniqueConstraint("community_id", "source", name="once"),
+        UniqueConstraint("community_id", "seq"),
+        UniqueConstraint("community_id", "source"),
         Index("ix_journal_entries_period", "community_id", "period"),
     )
 
@@ -70,7 +70,7 @@ class ClosedPeriod(Base):
     """A month the fund committee has closed: its entries and figures never change again."""
 
     __tablename__ = "closed_periods"
-    __table_args__ = (UniqueConstraint("community_id", "period", name="once"),)
+    __table_args__ = (UniqueConstraint("community_id", "period"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))

@@ -12,7 +12,7 @@ from core.db import Base, UTCDateTime, utcnow
 class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
-        UniqueConstraint("provider", "reference", name="reference"),
+        UniqueConstraint("provider", "reference"),
         CheckConstraint("amount > 0 AND refunded_amount >= 0 AND refunded_amount <= amount", name="amounts"),
     )
 
@@ -32,7 +32,7 @@ class Payment(Base):
 
 class Refund(Base):
     __tablename__ = "refunds"
-    __table_args__ = (UniqueConstraint("payment_id", "reference", name="reference"),
+    __table_args__ = (UniqueConstraint("payment_id", "reference"),
                       CheckConstraint("amount > 0", name="positive"))
 
     id: Mapped[int] = mapped_column(primary_key=True)

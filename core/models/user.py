@@ -31,7 +31,7 @@ class RoleGrant(Base):
 
     __tablename__ = "role_grants"
     __table_args__ = (
-        UniqueConstraint("user_id", "role", "community_id", "operator_id", name="one_grant"),
+        UniqueConstraint("user_id", "role", "community_id", "operator_id"),
         CheckConstraint("role = 'admin' OR community_id IS NOT NULL", name="scoped"),
         CheckConstraint("role <> 'operator_staff' OR operator_id IS NOT NULL", name="operator_scoped"),
     )
@@ -61,7 +61,7 @@ class VerifiedAttribute(Base):
     """An eligibility attribute a community staff member has checked, with who and when."""
 
     __tablename__ = "verified_attributes"
-    __table_args__ = (UniqueConstraint("user_id", "attribute", name="once"),)
+    __table_args__ = (UniqueConstraint("user_id", "attribute"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("resident_profiles.user_id"))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 22:31:08.785063
+Create Date: 2026-11-21 22:53:42.924922
 """
 from alembic import op
 import sqlalchemy as sa
@@ -26,6 +26,12 @@ def upgrade():
     sa.Column('created_at', core.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_communities')),
     sa.UniqueConstraint('slug', name=op.f('uq_communities_slug'))
+    )
+    op.create_table('stripe_events',
+    sa.Column('id', sa.String(length=255), nullable=False),
+    sa.Column('type', sa.String(length=80), nullable=False),
+    sa.Column('received_at', core.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stripe_events'))
     )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -51,6 +57,34 @@ def upgrade():
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_tokens_user_id'), ['user_id'], unique=False)
 
+    op.create_table('audit_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('community_id', sa.Integer(), nullable=True),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('action', sa.String(length=64), nullable=False),
+    sa.Column('subject_type', sa.String(length=32), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('at', core.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_events_actor_id_users')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_audit_events_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
+    )
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_events_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_audit_subject', ['subject_type', 'subject_id'], unique=False)
+
+    op.create_table('closed_periods',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('community_id', sa.Integer(), nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('closed_by_id', sa.Integer(), nullable=True),
+    sa.Column('closed_at', core.db.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['closed_by_id'], ['users.id'], name=op.f('fk_closed_periods_closed_by_id_users')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_closed_periods_community_id_communities')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_closed_periods')),
+    sa.UniqueConstraint('community_id', 'period', name=op.f('uq_closed_periods_community_id_period'))
+    )
     op.create_table('idempotent_requests',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -61,7 +95,14 @@ def upgrade():
     sa.Column('created_at', core.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_idempotent_requests_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotent_requests')),
-    sa.UniqueConstraint('user_id', 'key', name='per_user')
+    sa.UniqueConstraint('user_id', 'key', name=op.f('uq_idempotent_requests_user_id_key'))
+    )
+    op.create_table('ledger_heads',
+    sa.Column('community_id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_ledger_heads_community_id_communities')),
+    sa.PrimaryKeyConstraint('community_id', name=op.f('pk_ledger_heads'))
     )
     op.create_table('operators',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -143,6 +184,23 @@ def upgrade():
         batch_op.create_index('ix_listings_community_type', ['community_id', 'type'], unique=False)
         batch_op.create_index(batch_op.f('ix_listings_operator_id'), ['operator_id'], unique=False)
 
+    op.create_table('operator_costs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('operator_id', sa.Integer(), nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('description', sa.String(length=300), nullable=False),
+    sa.Column('declared_by_id', sa.Integer(), nullable=True),
+    sa.Column('declared_at', core.db.UTCDateTime(), nullable=False),
+    sa.CheckConstraint('amount >= 0', name=op.f('ck_operator_costs_non_negative')),
+    sa.ForeignKeyConstraint(['declared_by_id'], ['users.id'], name=op.f('fk_operator_costs_declared_by_id_users')),
+    sa.ForeignKeyConstraint(['operator_id'], ['operators.id'], name=op.f('fk_operator_costs_operator_id_operators')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_operator_costs'))
+    )
+    with op.batch_alter_table('operator_costs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_operator_costs_operator_id'), ['operator_id'], unique=False)
+
     op.create_table('role_grants',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -155,7 +213,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['operator_id'], ['operators.id'], name=op.f('fk_role_grants_operator_id_operators')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_role_grants_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_role_grants')),
-    sa.UniqueConstraint('user_id', 'role', 'community_id', 'operator_id', name='one_grant')
+    sa.UniqueConstraint('user_id', 'role', 'community_id', 'operator_id', name=op.f('uq_role_grants_user_id_role_community_id_operator_id'))
     )
     with op.batch_alter_table('role_grants', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_role_grants_user_id'), ['user_id'], unique=False)
@@ -169,7 +227,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['user_id'], ['resident_profiles.user_id'], name=op.f('fk_verified_attributes_user_id_resident_profiles')),
     sa.ForeignKeyConstraint(['verified_by_id'], ['users.id'], name=op.f('fk_verified_attributes_verified_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_verified_attributes')),
-    sa.UniqueConstraint('user_id', 'attribute', name='once')
+    sa.UniqueConstraint('user_id', 'attribute', name=op.f('uq_verified_attributes_user_id_attribute'))
     )
     op.create_table('slots',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -216,11 +274,121 @@ def upgrade():
         batch_op.create_index('ix_bookings_resident', ['resident_id', 'created_at'], unique=False)
         batch_op.create_index('ix_bookings_slot_status', ['slot_id', 'status'], unique=False)
 
+    op.create_table('payments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('booking_id', sa.Integer(), nullable=False),
+    sa.Column('operator_id', sa.Integer(), nullable=False),
+    sa.Column('provider', sa.String(length=32), nullable=False),
+    sa.Column('reference', sa.String(length=120), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('donation_amount', sa.Integer(), nullable=False),
+    sa.Column('refunded_amount', sa.Integer(), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(), nullable=False),
+    sa.Column('paid_at', core.db.UTCDateTime(), nullable=True),
+    sa.CheckConstraint('amount > 0 AND refunded_amount >= 0 AND refunded_amount <= amount', name=op.f('ck_payments_amounts')),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_payments_booking_id_bookings')),
+    sa.ForeignKeyConstraint(['operator_id'], ['operators.id'], name=op.f('fk_payments_operator_id_operators')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payments')),
+    sa.UniqueConstraint('provider', 'reference', name=op.f('uq_payments_provider_reference'))
+    )
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payments_booking_id'), ['booking_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payments_operator_id'), ['operator_id'], unique=False)
+
+    op.create_table('journal_entries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('community_id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('source', sa.String(length=120), nullable=False),
+    sa.Column('memo', sa.String(length=300), nullable=False),
+    sa.Column('effective_on', sa.Date(), nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('operator_id', sa.Integer(), nullable=True),
+    sa.Column('booking_id', sa.Integer(), nullable=True),
+    sa.Column('payment_id', sa.Integer(), nullable=True),
+    sa.Column('reverses_id', sa.Integer(), nullable=True),
+    sa.Column('late_from', sa.String(length=7), nullable=True),
+    sa.Column('created_at', core.db.UTCDateTime(), nullable=False),
+    sa.Column('prev_hash', sa.String(length=64), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['booking_id'], ['bookings.id'], name=op.f('fk_journal_entries_booking_id_bookings')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_journal_entries_community_id_communities')),
+    sa.ForeignKeyConstraint(['operator_id'], ['operators.id'], name=op.f('fk_journal_entries_operator_id_operators')),
+    sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_journal_entries_payment_id_payments')),
+    sa.ForeignKeyConstraint(['reverses_id'], ['journal_entries.id'], name=op.f('fk_journal_entries_reverses_id_journal_entries')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_journal_entries')),
+    sa.UniqueConstraint('community_id', 'seq', name=op.f('uq_journal_entries_community_id_seq')),
+    sa.UniqueConstraint('community_id', 'source', name=op.f('uq_journal_entries_community_id_source'))
+    )
+    with op.batch_alter_table('journal_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_journal_entries_booking_id'), ['booking_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_journal_entries_operator_id'), ['operator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_journal_entries_payment_id'), ['payment_id'], unique=False)
+        batch_op.create_index('ix_journal_entries_period', ['community_id', 'period'], unique=False)
+
+    op.create_table('refunds',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('payment_id', sa.Integer(), nullable=False),
+    sa.Column('reference', sa.String(length=120), nullable=False),
+    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('donation_reversed', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=200), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(), nullable=False),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_refunds_positive')),
+    sa.ForeignKeyConstraint(['payment_id'], ['payments.id'], name=op.f('fk_refunds_payment_id_payments')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_refunds')),
+    sa.UniqueConstraint('payment_id', 'reference', name=op.f('uq_refunds_payment_id_reference'))
+    )
+    with op.batch_alter_table('refunds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_refunds_payment_id'), ['payment_id'], unique=False)
+
+    op.create_table('journal_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('account', sa.String(length=40), nullable=False),
+    sa.Column('operator_id', sa.Integer(), nullable=True),
+    sa.Column('side', sa.String(length=1), nullable=False),
+    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.CheckConstraint("side IN ('D', 'C')", name=op.f('ck_journal_lines_side')),
+    sa.CheckConstraint('amount > 0', name=op.f('ck_journal_lines_positive')),
+    sa.ForeignKeyConstraint(['entry_id'], ['journal_entries.id'], name=op.f('fk_journal_lines_entry_id_journal_entries')),
+    sa.ForeignKeyConstraint(['operator_id'], ['operators.id'], name=op.f('fk_journal_lines_operator_id_operators')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_journal_lines'))
+    )
+    with op.batch_alter_table('journal_lines', schema=None) as batch_op:
+        batch_op.create_index('ix_journal_lines_account', ['account', 'operator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_journal_lines_entry_id'), ['entry_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('journal_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_journal_lines_entry_id'))
+        batch_op.drop_index('ix_journal_lines_account')
+
+    op.drop_table('journal_lines')
+    with op.batch_alter_table('refunds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_refunds_payment_id'))
+
+    op.drop_table('refunds')
+    with op.batch_alter_table('journal_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_journal_entries_period')
+        batch_op.drop_index(batch_op.f('ix_journal_entries_payment_id'))
+        batch_op.drop_index(batch_op.f('ix_journal_entries_operator_id'))
+        batch_op.drop_index(batch_op.f('ix_journal_entries_booking_id'))
+
+    op.drop_table('journal_entries')
+    with op.batch_alter_table('payments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payments_operator_id'))
+        batch_op.drop_index(batch_op.f('ix_payments_booking_id'))
+
+    op.drop_table('payments')
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.drop_index('ix_bookings_slot_status')
         batch_op.drop_index('ix_bookings_resident')
@@ -236,6 +404,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_role_grants_user_id'))
 
     op.drop_table('role_grants')
+    with op.batch_alter_table('operator_costs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_operator_costs_operator_id'))
+
+    op.drop_table('operator_costs')
     with op.batch_alter_table('listings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_listings_operator_id'))
         batch_op.drop_index('ix_listings_community_type')
@@ -257,11 +429,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_operators_community_id'))
 
     op.drop_table('operators')
+    op.drop_table('ledger_heads')
     op.drop_table('idempotent_requests')
+    op.drop_table('closed_periods')
+    with op.batch_alter_table('audit_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_subject')
+        batch_op.drop_index(batch_op.f('ix_audit_events_community_id'))
+
+    op.drop_table('audit_events')
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_user_id'))
 
     op.drop_table('api_tokens')
     op.drop_table('users')
+    op.drop_table('stripe_events')
     op.drop_table('communities')
     # ### end Alembic commands ###

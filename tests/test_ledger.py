@@ -1,0 +1,142 @@
+"""The ledger: balanced, append-only, posted once per source, hash-chained, and linear under concurrency."""
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text
+
+from core import ledger
+from core.ledger import UnbalancedEntry, credit, debit
+from core.models import ClosedPeriod, JournalEntry, JournalLine
+from tests.factories import make_community, make_operator
+
+ACCOUNTS = sorted(ledger.ACCOUNTS)
+
+
+@pytest.fixture
+def books(db):
+    community = make_community(db)
+    operator = make_operator(db, community)
+    db.commit()
+    return community, operator
+
+
+balanced_entry = st.lists(
+    st.tuples(st.sampled_from(ACCOUNTS), st.sampled_from(ACCOUNTS), st.integers(1, 10**9)), min_size=1, max_size=4)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(balanced_entry, min_size=1, max_size=8))
+def test_any_sequence_of_postings_stays_balanced_and_verifies(db, books, entries):
+    community, operator = books
+    first = db.scalar(select(JournalEntry.seq).where(JournalEntry.community_id == community.id)
+                      .order_by(JournalEntry.seq.desc()).limit(1)) or 0
+    for n, moves in enumerate(entries):
+        lines = [line for a, b, amount in moves for line in (debit(a, amount, operator.id), credit(b, amount))]
+        ledger.post(db, community, "test", f"prop:{first}:{n}", lines, "CNY")
+    db.commit()
+    from core.checks import unbalanced_entries
+
+    assert unbalanced_entries(db) == []
+    assert ledger.verify(db, community.id) == []
+    seqs = db.scalars(select(JournalEntry.seq).where(JournalEntry.community_id == community.id)
+                      .order_by(JournalEntry.seq)).all()
+    assert seqs == list(range(1, len(seqs) + 1))
+
+
+def test_an_unbalanced_entry_is_refused_and_nothing_is_written(db, books):
+    community, operator = books
+    with pytest.raises(UnbalancedEntry):
+        ledger.post(db, community, "test", "bad", [debit("fund_cash", 100), credit("donation_income", 99)], "CNY")
+    with pytest.raises(UnbalancedEntry):
+        ledger.post(db, community, "test", "bad", [debit("fund_cash", 100), credit("petty_cash", 100)], "CNY")
+    with pytest.raises(UnbalancedEntry):
+        ledger.post(db, community, "test", "bad", [debit("fund_cash", 1.5), credit("donation_income", 1.5)], "CNY")
+    db.rollback()
+    assert db.scalars(select(JournalEntry)).all() == []
+
+
+def test_a_source_is_posted_once(db, books):
+    community, _ = books
+    lines = [debit("fund_cash", 100), credit("donation_income", 100)]
+    assert ledger.post(db, community, "test", "payment:1", lines, "CNY") is not None
+    assert ledger.post(db, community, "test", "payment:1", lines, "CNY") is None
+    db.commit()
+    assert len(db.scalars(select(JournalEntry)).all()) == 1
+
+
+def test_a_reversal_is_a_new_entry_that_nets_to_zero(db, books):
+    community, operator = books
+    original = ledger.post(db, community, "donation", "d:1", [debit("fund_cash", 700, operator.id),
+                                                              credit("donation_income", 700, operator.id)], "CNY")
+    reversal = ledger.reverse(db, community, original, "reverse:d:1", "posted in error")
+    db.commit()
+    assert reversal.reverses_id == original.id and reversal.seq == original.seq + 1
+    assert ledger.balances(db, community.id, ["fund_cash", "donation_income"]) == {"fund_cash": 0,
+                                                                                  "donation_income": 0}
+
+
+TAMPERING = [
+    ("amount", "UPDATE journal_lines SET amount = amount + 1 WHERE id = :line"),
+    ("account", "UPDATE journal_lines SET account = 'fund_disbursed' WHERE id = :line"),
+    ("side", "UPDATE journal_lines SET side = CASE side WHEN 'D' THEN 'C' ELSE 'D' END WHERE id = :line"),
+    ("operator", "UPDATE journal_lines SET operator_id = NULL WHERE id = :line"),
+    ("date", "UPDATE journal_entries SET effective_on = :day WHERE id = :entry"),
+    ("period", "UPDATE journal_entries SET period = '1999-01' WHERE id = :entry"),
+    ("memo", "UPDATE journal_entries SET memo = 'nothing to see' WHERE id = :entry"),
+    ("deleted line", "DELETE FROM journal_lines WHERE id = :line"),
+]
+
+
+@pytest.mark.parametrize("what, statement", TAMPERING, ids=[t[0] for t in TAMPERING])
+def test_tampering_with_a_stored_entry_is_found_with_its_id(app, db, books, what, statement):
+    community, operator = books
+    for n in range(4):
+        ledger.post(db, community, "test", f"t:{n}", [debit("fund_cash", 100 + n, operator.id),
+                                                      credit("donation_income", 100 + n, operator.id)], "CNY")
+    db.commit()
+    target = db.scalars(select(JournalEntry).where(JournalEntry.seq == 3)).one()
+    line = target.lines[0].id
+    db.execute(text(statement), {"line": line, "entry": target.id, "day": dt.date(2001, 1, 1)})
+    db.commit()
+    db.expire_all()
+    problems = ledger.verify(db, community.id)
+    assert problems and problems[0].entry_id == target.id
+    result = app.test_cli_runner().invoke(args=["verify-ledger"])
+    assert result.exit_code == 1 and f"entry {target.id}" in result.output
+
+
+def test_a_late_entry_lands_in_the_next_open_period(db, books):
+    community, operator = books
+    db.add(ClosedPeriod(community_id=community.id, period="2026-10"))
+    db.add(ClosedPeriod(community_id=community.id, period="2026-11"))
+    entry = ledger.post(db, community, "test", "late", [debit("fund_cash", 5), credit("donation_income", 5)], "CNY",
+                        effective_on=dt.date(2026, 10, 30))
+    assert (entry.effective_on, entry.period, entry.late_from) == (dt.date(2026, 12, 1), "2026-12", "2026-10")
+    on_time = ledger.post(db, community, "test", "on-time", [debit("fund_cash", 5), credit("donation_income", 5)],
+                          "CNY", effective_on=dt.date(2026, 9, 30))
+    assert (on_time.period, on_time.late_from) == ("2026-09", None)
+
+
+def test_concurrent_postings_keep_one_linear_chain(app, db, books):
+    community, operator = books
+    db.commit()
+    sessionmaker = app.extensions["linli"].db.sessionmaker
+
+    def post(n):
+        with sessionmaker() as session:
+            fresh = session.get(type(community), community.id)
+            ledger.post(session, fresh, "test", f"race:{n}", [debit("fund_cash", n + 1, operator.id),
+                                                              credit("donation_income", n + 1, operator.id)], "CNY")
+            session.commit()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(post, range(80)))
+    seqs = db.scalars(select(JournalEntry.seq).where(JournalEntry.community_id == community.id)
+                      .order_by(JournalEntry.seq)).all()
+    assert seqs == list(range(1, 81))
+    assert ledger.verify(db, community.id) == []
+    assert ledger.balances(db, community.id, ["fund_cash"]) == {"fund_cash": sum(range(1, 81))}
+    assert db.scalar(select(JournalLine.id).where(JournalLine.amount <= 0)) is None
