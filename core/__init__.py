@@ -1,6 +1,9 @@
 """Linli core. Plugin authors import everything they need from here.
 
     from core import hookimpl, OperatorType, BookingRejected
+
+The names below are the core's public API for plugins; anything else in the
+core may change without notice. ``core.demo`` holds the demo-data helpers.
 """
 import pluggy
 

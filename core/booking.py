@@ -127,6 +127,7 @@ def book(session: Session, hook, user: User | None, request: BookingRequest, typ
     )
     session.add(booking)
     session.flush()
+    hook.booking_placed(session=session, booking=booking, listing=ctx.listing, slot=ctx.slot)
     after_commit(session, lambda: hook.booking_created(session=session, booking=booking))
     if booking.status == "confirmed":
         after_commit(session, lambda: hook.booking_confirmed(session=session, booking=booking))

@@ -160,6 +160,32 @@ def settle(slug, period):
                    f"{s['donation_received_amount']:>9} {s['outstanding_amount']:>11}")
 
 
+@click.command("reconcile")
+@click.option("--community", "slug", required=True)
+@click.option("--period", required=True, help="YYYY-MM")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="also write the table as CSV (UTF-8 with BOM)")
+@with_appcontext
+def reconcile(slug, period, csv_path):
+    """Donations due vs received per operator for a period, with the variance."""
+    from core import fund
+    from core.db import session
+    from core.exports import reconciliation_csv
+
+    db = session()
+    report = fund.reconciliation(db, _community(db, slug), period)
+    click.echo(f"{report['period']} {'(closed)' if report['closed'] else '(open)'} {report['currency']}")
+    click.echo(f"{'operator':32} {'due':>10} {'online':>10} {'transfer':>10} {'variance':>10} {'in kind':>10}")
+    for row in report["operators"]:
+        click.echo(f"{row['operator'][:32]:32} {row['due_amount']:>10} {row['received_online_amount']:>10} "
+                   f"{row['received_transfer_amount']:>10} {row['variance_amount']:>10} {row['in_kind_amount']:>10}"
+                   + "".join(f"\n    note: {n['note']}" for n in row["notes"]))
+    if csv_path:
+        with open(csv_path, "w", encoding="utf-8", newline="") as out:
+            out.write(reconciliation_csv(report))
+        click.echo(f"written to {csv_path}")
+
+
 @click.command("verify-ledger")
 @click.option("--community", "slug", default=None)
 @with_appcontext
@@ -202,8 +228,8 @@ def check():
     click.echo("all invariants hold")
 
 
-CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user, expire_holds, verify_resident, settle, verify_ledger,
-                 check)
+CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user, expire_holds, verify_resident, settle, reconcile,
+                 verify_ledger, check)
 
 
 def register_commands(app, plugin_commands) -> None:

@@ -100,3 +100,12 @@ def post_due(session: Session, community: Community, operator: Operator, amount:
     ledger.post(session, community, "donation", source, lines if amount > 0 else reversal_lines(lines),
                 community.currency, memo=memo, operator_id=operator.id, booking_id=booking_id,
                 effective_on=effective_on)
+
+
+def pledge(session: Session, operator: Operator, amount: int, source: str, memo: str,
+           effective_on: dt.date | None = None) -> None:
+    """A donation the operator has pledged outside its agreement (e.g. a vendor's share after a fair): now due."""
+    if type(amount) is not int or amount <= 0:
+        raise Conflict("a pledged donation is a positive amount of minor units")
+    community = session.get(Community, operator.community_id)
+    post_due(session, community, operator, amount, source, memo=memo, effective_on=effective_on)

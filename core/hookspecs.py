@@ -66,6 +66,17 @@ def validate_booking(session, listing, slot, resident, person, day, quantity, de
 
 
 @hookspec
+def booking_placed(session, booking, listing, slot):
+    """A booking has its places and its row, inside the booking's own transaction.
+
+    The place for a plugin's own bookkeeping that must succeed or fail with the
+    booking: assign a worker or a stall, write the plugin's rows, add to
+    ``booking.details`` (assign a new dict). Raise :class:`core.BookingRejected`
+    (or :class:`core.Conflict`) to refuse the booking: nothing is kept.
+    """
+
+
+@hookspec
 def booking_created(session, booking):
     """A booking was created (confirmed or holding places). Fires after commit."""
 

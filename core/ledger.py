@@ -113,7 +113,8 @@ def entry_hash(prev_hash: str, content: str) -> str:
     return hashlib.sha256((prev_hash + "\n" + content).encode()).hexdigest()
 
 
-def _lock_head(session: Session, community_id: int) -> LedgerHead:
+def lock(session: Session, community_id: int) -> LedgerHead:
+    """Lock the community's chain head until the transaction ends: postings and balance checks queue here."""
     head = session.scalar(select(LedgerHead).where(LedgerHead.community_id == community_id).with_for_update())
     if head is None:
         dialect = session.get_bind().dialect.name
@@ -145,7 +146,7 @@ def post(session: Session, community: Community, kind: str, source: str, lines: 
     if not lines:
         return None
     check_balanced(lines)
-    head = _lock_head(session, community.id)
+    head = lock(session, community.id)
     if session.scalar(select(JournalEntry.id).where(JournalEntry.community_id == community.id,
                                                     JournalEntry.source == source)):
         return None
@@ -161,6 +162,11 @@ def post(session: Session, community: Community, kind: str, source: str, lines: 
     head.seq, head.hash = entry.seq, entry.hash
     session.flush()
     return entry
+
+
+def head_hash(session: Session, community_id: int) -> str:
+    head = session.get(LedgerHead, community_id)
+    return head.hash if head else GENESIS
 
 
 def reverse(session: Session, community: Community, original: JournalEntry, source: str, memo: str) -> JournalEntry | None:

@@ -29,5 +29,7 @@ def upgrade(app: Flask, revision: str = "heads") -> None:
 
 def revision(app: Flask, message: str) -> None:
     """Write a new core migration from the difference between models and database."""
-    command.revision(alembic_config(app), message=message, autogenerate=True,
+    config = alembic_config(app)
+    config.attributes["core_only"] = True
+    command.revision(config, message=message, autogenerate=True,
                      version_path=str(MIGRATIONS / "versions"))

@@ -101,6 +101,20 @@ def require_open(session: Session, community_id: int, period: str) -> None:
         raise Conflict(f"{period} is closed: its figures never change again")
 
 
+def declare_cost(session: Session, actor, operator: Operator, period: str, amount: int, description: str,
+                 currency: str) -> OperatorCost:
+    """A cost of the operator's period (a profit share is computed after costs); the period must be open."""
+    from core import policy
+
+    policy.require(actor, "operator_staff", operator_id=operator.id)
+    require_open(session, operator.community_id, period)
+    cost = OperatorCost(operator_id=operator.id, period=period, amount=amount, currency=currency,
+                        description=description, declared_by_id=actor.id)
+    session.add(cost)
+    session.flush()
+    return cost
+
+
 def settle(session: Session, hook, community: Community, period: str) -> list[dict]:
     """Post each operator's period donation (profit share, fixed amount), then return the statements."""
     first, last = parse_period(period)

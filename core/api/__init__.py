@@ -45,9 +45,9 @@ def init_api(app: Flask) -> Api:
     api = LinliApi(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer"}}}})
     app.extensions["linli_api"] = api
-    from core.api import auth, bookings, communities, listings, operators, payments, residents
+    from core.api import auth, bookings, communities, fund, listings, operators, payments, public, residents
 
-    for module in (auth, communities, operators, listings, bookings, residents, payments):
+    for module in (auth, communities, operators, listings, bookings, residents, payments, fund, public):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.blp.url_prefix)
     _register_error_handlers(app)
     _require_json_bodies(app)

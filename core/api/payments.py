@@ -78,12 +78,8 @@ def declare_cost(data, operator_id):
     """The operator's staff declare a cost of a period (a profit-share donation is computed after costs)."""
     db = session()
     operator = operator_or_404(db, operator_id)
-    user = current_user()
-    policy.require(user, "operator_staff", operator_id=operator.id)
-    settlement.require_open(db, operator.community_id, data["period"])
-    cost = OperatorCost(operator_id=operator.id, currency=db.get(Community, operator.community_id).currency,
-                        declared_by_id=user.id, **data)
-    db.add(cost)
+    cost = settlement.declare_cost(db, current_user(), operator, data["period"], data["amount"], data["description"],
+                                   db.get(Community, operator.community_id).currency)
     commit(db)
     return cost
 

@@ -2,6 +2,9 @@
 from core.models.audit import AuditEvent
 from core.models.booking import BOOKING_STATUSES, TIERS, Booking, IdempotentRequest
 from core.models.community import Community, Space
+from core.models.fund import (
+    PROPOSAL_STATUSES, FundTransfer, InKindDonation, Proposal, ProposalVote, ReconciliationNote,
+)
 from core.models.ledger import ClosedPeriod, JournalEntry, JournalLine, LedgerHead
 from core.models.listing import Listing, Slot
 from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, Agreement, Operator
@@ -9,7 +12,8 @@ from core.models.payment import OperatorCost, Payment, Refund, StripeEvent
 from core.models.user import ATTRIBUTES, ROLES, ApiToken, ResidentProfile, RoleGrant, User, VerifiedAttribute
 
 __all__ = [
-    "ATTRIBUTES", "BOOKING_STATUSES", "DONATION_KINDS", "OPERATOR_STATUSES", "ROLES", "TIERS",
+    "ATTRIBUTES", "BOOKING_STATUSES", "DONATION_KINDS", "OPERATOR_STATUSES", "PROPOSAL_STATUSES", "ROLES", "TIERS",
+    "FundTransfer", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",
     "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Community", "IdempotentRequest", "JournalEntry",
     "JournalLine", "LedgerHead", "Listing", "Operator", "OperatorCost", "Payment", "Refund", "ResidentProfile",
     "RoleGrant", "Slot", "Space", "StripeEvent", "User", "VerifiedAttribute",

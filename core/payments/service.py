@@ -190,3 +190,12 @@ def check_in(session: Session, hook, user, booking_id: int, providers: dict[str,
         donations.post_due(session, ctx.community, ctx.operator, amount, f"donation:booking:{booking.id}",
                            memo=f"per-booking donation for booking {booking.id}", booking_id=booking.id)
     return booking
+
+
+def record_revenue(session: Session, operator: Operator, amount: int, source: str, memo: str,
+                   effective_on=None) -> None:
+    """Revenue an operator earns outside bookings (e.g. a merchant's contract), posted once per ``source``."""
+    community = session.get(Community, operator.community_id)
+    ledger.post(session, community, "revenue", source,
+                [debit("operator_cash", amount, operator.id), credit("operator_revenue", amount, operator.id)],
+                community.currency, memo=memo, operator_id=operator.id, effective_on=effective_on)

@@ -69,7 +69,7 @@ class StripeProvider(PaymentProvider):
                   "metadata": {"booking_id": str(payment.booking_id)}}
         if session.get(Operator, payment.operator_id).stripe_account_id:
             params.update(reverse_transfer=True, refund_application_fee=True)
-        key = f"linli-refund-{payment.id}-{payment.refunded_amount}-{amount}"
+        key = f"linli-refund-{payment.reference}-{payment.refunded_amount}-{amount}"
         refund = self._call(lambda: self.client(config).v1.refunds.create(
             params=params, options={"idempotency_key": key}))
         return refund.id

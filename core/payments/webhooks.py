@@ -45,7 +45,8 @@ def _refunded(session: Session, hook, provider: StripeProvider, charge: dict, co
         return "ignored"
     if payment.status != "succeeded":
         service.succeeded(session, hook, payment, provider, config)
-    refunds = (charge.get("refunds") or {}).get("data") or []
+    refunds = [r for r in (charge.get("refunds") or {}).get("data") or []
+               if r.get("status") not in ("failed", "canceled")]  # no money went back
     for refund in sorted(refunds, key=lambda r: r.get("created", 0)):
         service.record_refund(session, payment, provider, refund["id"], refund["amount"], "refunded in Stripe")
     missing = charge.get("amount_refunded", 0) - payment.refunded_amount

@@ -1,0 +1,55 @@
+"""The public transparency report (no login)."""
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from core import transparency
+from core.api.common import community_by_ref
+from core.db import session
+from core.settlement import PERIOD
+
+blp = Blueprint("public", __name__, url_prefix="/public", description="Public transparency reports")
+
+
+class ReportQuery(Schema):
+    period = fields.String(validate=validate.Regexp(PERIOD.pattern, error="write YYYY-MM"))
+
+
+class ReportSchema(Schema):
+    community = fields.Dict()
+    period = fields.String(allow_none=True)
+    currency = fields.String()
+    balance_amount = fields.Integer()
+    receivable_amount = fields.Integer()
+    in_kind_amount = fields.Integer()
+    inflows = fields.List(fields.Dict())
+    in_kind_items = fields.List(fields.Dict())
+    disbursements = fields.List(fields.Dict())
+    monthly = fields.List(fields.Dict())
+    chain_head = fields.String()
+
+
+class DonorSchema(Schema):
+    operator = fields.Dict()
+    currency = fields.String()
+    given = fields.List(fields.Dict())
+    fund_spent_in_those_months = fields.List(fields.Dict())
+    chain_head = fields.String()
+
+
+@blp.route("/communities/<ref>/fund-report")
+@blp.arguments(ReportQuery, location="query")
+@blp.response(200, ReportSchema)
+def fund_report(args, ref):
+    """The fund's balance, inflows by operator and month, in-kind gifts, disbursements and the chain head."""
+    db = session()
+    return transparency.report(db, community_by_ref(db, ref), args.get("period"))
+
+
+@blp.route("/communities/<ref>/donors/<int:operator_id>")
+@blp.response(200, DonorSchema)
+def donor_statement(ref, operator_id):
+    """One operator's statement as a donor."""
+    db = session()
+    return transparency.donor_statement(db, community_by_ref(db, ref), operator_id)

@@ -1,0 +1,215 @@
+"""The community fund: what it holds, what it is owed, and the committee's monthly reconciliation.
+
+Design. Every figure is read from the ledger (see :mod:`core.ledger`): the fund
+holds ``fund_cash``; operators owe it ``donations_receivable``; its inflows are
+``donation_income`` (what operators gave, by their agreements) and, kept apart
+because they cannot be spent, ``in_kind_income`` at declared value; its outflows
+are ``fund_disbursed``. Reconciliation compares, per operator and period, the
+donation due with what was received — online at payment (Stripe's application
+fee, or kept back), by bank transfer recorded with its reference, or in kind —
+and names the variance; a committee member can explain it in a note and close
+the period, after which its figures never change.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core import audit, donations, ledger, policy
+from core.errors import Conflict, Invalid
+from core.ledger import credit, debit, period_of, signed
+from core.models import (
+    ClosedPeriod, Community, FundTransfer, InKindDonation, JournalEntry, JournalLine, Operator, ReconciliationNote,
+    User,
+)
+from core.settlement import parse_period
+
+COMMITTEE = ("committee_member",)
+FUND_READERS = ("committee_member", "charity_officer", "community_staff")
+
+
+def community_operator(session: Session, community: Community, operator_id: int) -> Operator:
+    operator = session.get(Operator, operator_id)
+    if operator is None or operator.community_id != community.id:
+        raise Invalid("unknown operator", {"operator_id": ["not an operator of this community"]})
+    return operator
+
+
+def record_transfer(session: Session, actor: User | None, community: Community, operator_id: int, amount: int,
+                    reference: str, received_on: dt.date) -> FundTransfer:
+    """A committee member records an operator's bank transfer of donations it owed."""
+    policy.require(actor, *COMMITTEE, community_id=community.id)
+    operator = community_operator(session, community, operator_id)
+    ledger.lock(session, community.id)
+    owed = ledger.balances(session, community.id, ["donations_receivable"], by_operator=True).get(
+        ("donations_receivable", operator.id), 0)
+    if amount > owed:
+        raise Conflict(f"{operator.name} owes {owed}: a transfer of {amount} is more than that",
+                       {"amount": [f"at most {owed}"]})
+    transfer = FundTransfer(community_id=community.id, operator_id=operator.id, amount=amount,
+                            currency=community.currency, reference=reference, received_on=received_on,
+                            recorded_by_id=actor.id)
+    session.add(transfer)
+    session.flush()
+    ledger.post(session, community, "transfer", f"transfer:{transfer.id}",
+                donations.transfer_lines(amount, operator.id), community.currency, effective_on=received_on,
+                memo=f"bank transfer {reference}", operator_id=operator.id)
+    audit.record(session, actor, "transfer_recorded", "fund_transfer", transfer.id, community.id,
+                 amount=amount, reference=reference)
+    return transfer
+
+
+def record_in_kind(session: Session, actor: User | None, community: Community, operator_id: int | None, donor: str,
+                   item: str, quantity: int, declared_value_amount: int, received_on: dt.date) -> InKindDonation:
+    """Goods given to the fund, at declared value; recorded by the committee, community staff or the operator."""
+    policy.require_user(actor)
+    if not (policy.has_role(actor, "committee_member", community_id=community.id)
+            or policy.has_role(actor, "community_staff", community_id=community.id)
+            or (operator_id is not None and policy.has_role(actor, "operator_staff", operator_id=operator_id))):
+        raise policy.Forbidden("in-kind gifts are recorded by the committee, community staff or the operator")
+    if operator_id is not None:
+        community_operator(session, community, operator_id)
+    gift = InKindDonation(community_id=community.id, operator_id=operator_id, donor=donor, item=item,
+                          quantity=quantity, declared_value_amount=declared_value_amount,
+                          currency=community.currency, received_on=received_on, recorded_by_id=actor.id)
+    session.add(gift)
+    session.flush()
+    if declared_value_amount:
+        ledger.post(session, community, "in_kind", f"in_kind:{gift.id}",
+                    [debit("in_kind_items", declared_value_amount, operator_id),
+                     credit("in_kind_income", declared_value_amount, operator_id)],
+                    community.currency, effective_on=received_on, memo=f"{quantity} × {item} from {donor}",
+                    operator_id=operator_id)
+    audit.record(session, actor, "in_kind_recorded", "in_kind_donation", gift.id, community.id, item=item)
+    return gift
+
+
+def _grouped(session: Session, community_id: int, account: str, normal: str, period: str | None = None,
+             kind: str | None = None):
+    query = (select(JournalLine.operator_id, JournalEntry.period, func.sum(signed(normal)))
+             .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+             .where(JournalEntry.community_id == community_id, JournalLine.account == account)
+             .group_by(JournalLine.operator_id, JournalEntry.period))
+    if period is not None:
+        query = query.where(JournalEntry.period == period)
+    if kind is not None:
+        query = query.where(JournalEntry.kind == kind)
+    return [(op, p, int(total)) for op, p, total in session.execute(query) if total]
+
+
+def fund_view(session: Session, community: Community) -> dict:
+    """Balance, receivable, inflows by operator and month (by channel; in kind apart), outflows by project."""
+    totals = ledger.balances(session, community.id, ["fund_cash", "donations_receivable", "in_kind_items"])
+    names = dict(session.execute(select(Operator.id, Operator.name).where(Operator.community_id == community.id)).all())
+    inflows: dict[tuple, dict] = {}
+
+    def add(rows, field):
+        for op, period, amount in rows:
+            row = inflows.setdefault((op, period), {
+                "operator_id": op, "operator": names.get(op, "individual donors"), "period": period, "due_amount": 0,
+                "received_online_amount": 0, "received_transfer_amount": 0, "in_kind_amount": 0})
+            row[field] += amount
+
+    add(_grouped(session, community.id, "donation_income", "C"), "due_amount")
+    add(_grouped(session, community.id, "fund_cash", "D", kind="donation"), "received_online_amount")
+    add(_grouped(session, community.id, "fund_cash", "D", kind="refund"), "received_online_amount")
+    add(_grouped(session, community.id, "fund_cash", "D", kind="transfer"), "received_transfer_amount")
+    add(_grouped(session, community.id, "in_kind_income", "C"), "in_kind_amount")
+    from core import proposals  # imported here: proposals depend on the ledger this module reads
+
+    return {
+        "community_id": community.id, "currency": community.currency,
+        "balance_amount": totals.get("fund_cash", 0),
+        "receivable_amount": totals.get("donations_receivable", 0),
+        "in_kind_amount": totals.get("in_kind_items", 0),
+        "inflows": sorted(inflows.values(), key=lambda r: (r["period"], r["operator_id"] or 0)),
+        "outflows": proposals.outflows(session, community),
+        "chain_head": ledger.head_hash(session, community.id),
+    }
+
+
+def is_closed(session: Session, community_id: int, period: str) -> bool:
+    return session.scalar(select(ClosedPeriod.id).where(ClosedPeriod.community_id == community_id,
+                                                        ClosedPeriod.period == period)) is not None
+
+
+def reconciliation(session: Session, community: Community, period: str) -> dict:
+    """Per operator: donation due vs received (online, transfer; in kind apart), the variance and its notes."""
+    parse_period(period)
+    rows = {op.id: {"operator_id": op.id, "operator": op.name, "type": op.type, "due_amount": 0,
+                    "received_online_amount": 0, "received_transfer_amount": 0, "in_kind_amount": 0, "notes": []}
+            for op in session.scalars(select(Operator).where(Operator.community_id == community.id)
+                                      .order_by(Operator.id))}
+    for field, account, normal, kind in (("due_amount", "donation_income", "C", None),
+                                         ("received_online_amount", "fund_cash", "D", "donation"),
+                                         ("received_online_amount", "fund_cash", "D", "refund"),
+                                         ("received_transfer_amount", "fund_cash", "D", "transfer"),
+                                         ("in_kind_amount", "in_kind_income", "C", None)):
+        for op, _, amount in _grouped(session, community.id, account, normal, period, kind):
+            if op in rows:
+                rows[op][field] += amount
+    for note in session.scalars(select(ReconciliationNote).where(ReconciliationNote.community_id == community.id,
+                                                                 ReconciliationNote.period == period)
+                                .order_by(ReconciliationNote.id)):
+        rows[note.operator_id]["notes"].append({"note": note.note, "author_id": note.author_id,
+                                                "created_at": note.created_at.isoformat()})
+    for row in rows.values():
+        row["received_amount"] = row["received_online_amount"] + row["received_transfer_amount"]
+        row["variance_amount"] = row["due_amount"] - row["received_amount"]
+    return {"community_id": community.id, "period": period, "currency": community.currency,
+            "closed": is_closed(session, community.id, period), "operators": list(rows.values())}
+
+
+def drill_down(session: Session, community: Community, period: str, operator_id: int) -> list[dict]:
+    """The ledger entries behind an operator's figures of the period, with their bookings and payments."""
+    parse_period(period)
+    community_operator(session, community, operator_id)
+    entries = session.scalars(select(JournalEntry).where(
+        JournalEntry.community_id == community.id, JournalEntry.period == period,
+        JournalEntry.operator_id == operator_id).order_by(JournalEntry.seq))
+    return [entry_json(entry) for entry in entries]
+
+
+def entry_json(entry: JournalEntry) -> dict:
+    return {"id": entry.id, "seq": entry.seq, "kind": entry.kind, "source": entry.source, "memo": entry.memo,
+            "effective_on": entry.effective_on.isoformat(), "period": entry.period, "late_from": entry.late_from,
+            "operator_id": entry.operator_id, "booking_id": entry.booking_id, "payment_id": entry.payment_id,
+            "prev_hash": entry.prev_hash, "hash": entry.hash,
+            "lines": [{"account": line.account, "operator_id": line.operator_id, "side": line.side,
+                       "amount": line.amount, "currency": line.currency} for line in entry.lines]}
+
+
+def annotate(session: Session, actor: User | None, community: Community, period: str, operator_id: int,
+             note: str) -> ReconciliationNote:
+    policy.require(actor, *COMMITTEE, community_id=community.id)
+    parse_period(period)
+    community_operator(session, community, operator_id)
+    row = ReconciliationNote(community_id=community.id, period=period, operator_id=operator_id, note=note,
+                             author_id=actor.id)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "variance_annotated", "reconciliation_note", row.id, community.id, period=period)
+    return row
+
+
+def close_period(session: Session, actor: User | None, community: Community, period: str,
+                 today: dt.date) -> ClosedPeriod:
+    """Close a month that has begun; its entries and figures are final from now on."""
+    policy.require(actor, *COMMITTEE, community_id=community.id)
+    parse_period(period)
+    if period > period_of(today):
+        raise Conflict(f"{period} has not begun: only a month that has begun can be closed")
+    ledger.lock(session, community.id)  # no posting can slip into the period while it closes
+    if is_closed(session, community.id, period):
+        raise Conflict(f"{period} is closed already")
+    row = ClosedPeriod(community_id=community.id, period=period, closed_by_id=actor.id)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "period_closed", "closed_period", row.id, community.id, period=period)
+    return row
+
+
+def require_reader(actor: User | None, community: Community, *roles: str) -> None:
+    policy.require(actor, *(roles or FUND_READERS), community_id=community.id)

@@ -1,0 +1,68 @@
+"""The public report of a community's fund: where the money came from and where it went, no personal data."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import fund, ledger, proposals
+from core.errors import NotFound
+from core.models import Community, InKindDonation, Operator
+from core.settlement import parse_period
+
+
+def in_kind_items(session: Session, community: Community, period: str | None) -> list[dict]:
+    """Gifts in kind; a donor is named only when it is an operator (people stay anonymous)."""
+    names = dict(session.execute(select(Operator.id, Operator.name).where(Operator.community_id == community.id)).all())
+    rows = []
+    for gift in session.scalars(select(InKindDonation).where(InKindDonation.community_id == community.id)
+                                .order_by(InKindDonation.received_on, InKindDonation.id)):
+        if period and ledger.period_of(gift.received_on) != period:
+            continue
+        rows.append({"item": gift.item, "quantity": gift.quantity, "declared_value_amount": gift.declared_value_amount,
+                     "currency": gift.currency, "received_on": gift.received_on.isoformat(),
+                     "donor": names.get(gift.operator_id, "a neighbour")})
+    return rows
+
+
+def report(session: Session, community: Community, period: str | None = None) -> dict:
+    if period:
+        parse_period(period)
+    view = fund.fund_view(session, community)
+    inflows = [row for row in view["inflows"] if not period or row["period"] == period]
+    return {
+        "community": {"id": community.id, "slug": community.slug, "name": community.name},
+        "period": period, "currency": community.currency,
+        "balance_amount": view["balance_amount"], "receivable_amount": view["receivable_amount"],
+        "in_kind_amount": view["in_kind_amount"],
+        "inflows": inflows,
+        "in_kind_items": in_kind_items(session, community, period),
+        "disbursements": proposals.outflows(session, community, period),
+        "monthly": monthly(inflows, proposals.outflows(session, community, period)),
+        "chain_head": view["chain_head"],
+    }
+
+
+def monthly(inflows: list[dict], outflows: list[dict]) -> list[dict]:
+    """Money in (received) and out per month, for the chart."""
+    months: dict[str, dict] = {}
+    for row in inflows:
+        month = months.setdefault(row["period"], {"period": row["period"], "in_amount": 0, "out_amount": 0})
+        month["in_amount"] += row["received_online_amount"] + row["received_transfer_amount"]
+    for row in outflows:
+        month = months.setdefault(row["period"], {"period": row["period"], "in_amount": 0, "out_amount": 0})
+        month["out_amount"] += row["amount"]
+    return [months[p] for p in sorted(months)]
+
+
+def donor_statement(session: Session, community: Community, operator_id: int) -> dict:
+    """What one operator gave, month by month, and what the fund spent in those months."""
+    operator = session.get(Operator, operator_id)
+    if operator is None or operator.community_id != community.id:
+        raise NotFound(f"no operator {operator_id} in this community")
+    view = fund.fund_view(session, community)
+    given = [row for row in view["inflows"] if row["operator_id"] == operator.id]
+    months = {row["period"] for row in given}
+    spent = [row for row in view["outflows"] if row["period"] in months]
+    return {"operator": {"id": operator.id, "name": operator.name, "type": operator.type},
+            "currency": community.currency, "given": given, "fund_spent_in_those_months": spent,
+            "chain_head": view["chain_head"]}
