@@ -64,8 +64,11 @@ def build_app(overrides: dict | None = None) -> Flask:
     app.teardown_appcontext(close_session)
 
     from core.api import init_api, register_plugin_blueprint
+    from core.security import init_security, limit_logins
 
+    init_security(app)
     init_api(app)
+    limit_logins(app, "auth.login")
     for blueprint in collect(pm.hook.register_blueprints()):
         register_plugin_blueprint(app, blueprint)
     from core.cli import register_commands

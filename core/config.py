@@ -15,6 +15,8 @@ DEFAULTS = {
     "STRIPE_API_BASE": None,  # a local Stripe-compatible server in tests
     "STRIPE_PAYMENT_METHODS": "card",
     "DISABLED_PLUGINS": "",
+    "RATELIMIT_STORAGE": None,  # memory:// by default; redis://127.0.0.1:6379/0 to share between workers
+    "LOGIN_RATE_LIMIT": "10 per minute",
     "ENV": "development",
 }
 INT_KEYS = {"HOLD_MINUTES", "TOKEN_HOURS"}

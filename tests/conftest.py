@@ -21,7 +21,9 @@ ON_POSTGRES = DATABASE_URL.startswith("postgresql")
 
 
 def _migrated_app(url, tmp_path, **config):
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test-secret", "TESTING": True, **config})
+    settings = {"DATABASE_URL": url, "SECRET_KEY": "test-secret", "TESTING": True,
+                "LOGIN_RATE_LIMIT": "1000 per minute"}  # tests log in often; tests/test_security.py sets its own
+    app = create_app({**settings, **config})
     app.instance_path = str(tmp_path)
     return app
 
