@@ -1,1 +1,3 @@
 """The canteen operator type."""
+
+KEY = "canteen"

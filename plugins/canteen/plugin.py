@@ -1,15 +1,23 @@
 """Hook implementations of the community canteen."""
+from pathlib import Path
+
 from core import BookingRejected, OperatorType, hookimpl
-from core.demo import ensure_listing, ensure_operator, local_time, next_days
+from core.demo import ensure_listing, ensure_operator, ensure_user, local_time, next_days
+from plugins.canteen import KEY, service
 from plugins.canteen.schemas import CanteenBookingDetails, CanteenListingDetails
 
-KEY = "canteen"
 DELIVERY_MIN_AGE = 90
 DEFAULT_RULES = [
     {"name": "age_90_plus", "when": {"min_age": 90}, "tier": "free", "amount": 0},
     {"name": "age_60_plus", "when": {"min_age": 60}, "tier": "low_cost", "amount": 500},
     {"name": "student", "when": {"attributes": ["student"]}, "tier": "low_cost", "amount": 800},
     {"name": "anyone", "when": {}, "tier": "paid", "amount": 1000},
+]
+DEMO_MENUS = [  # (four dishes, soup), one a day in turn
+    (["Braised pork with potatoes", "Stir-fried greens", "Tomato and egg", "Mapo tofu"], "Seaweed and egg soup"),
+    (["Steamed fish", "Garlic broccoli", "Braised eggplant", "Shredded potato"], "Winter melon soup"),
+    (["Chicken with mushrooms", "Bok choy", "Scrambled egg with chives", "Cold cucumber"], "Corn and pork rib soup"),
+    (["Beef with green peppers", "Spinach", "Home-style tofu", "Cabbage with vinegar"], "Tomato and egg soup"),
 ]
 
 
@@ -25,20 +33,44 @@ def register_operator_types():
 
 
 @hookimpl
-def validate_booking(listing, person, day, details):
+def register_blueprints():
+    from plugins.canteen.views import blp
+
+    return [blp]
+
+
+@hookimpl
+def register_migration_paths():
+    return [Path(__file__).parent / "migrations"]
+
+
+@hookimpl
+def validate_booking(listing, resident, person, day, details):
     if listing.type != KEY or not details.get("home_delivery"):
         return
     age = person.age_on(day) if person.resident else None
     if age is None or age < DELIVERY_MIN_AGE:
         raise BookingRejected("home delivery is for residents aged 90 and over",
                               {"details": {"home_delivery": ["only residents aged 90+ may choose home delivery"]}})
+    if not resident.profile.address:
+        raise BookingRejected("we have no home address for you: ask the community staff to add it",
+                              {"details": {"home_delivery": ["no home address on file"]}})
+
+
+@hookimpl
+def booking_placed(session, booking, listing):
+    if listing.type == KEY and booking.details.get("home_delivery"):
+        service.record_delivery(session, booking)
 
 
 @hookimpl
 def seed_demo(session, community, today):
     operator = ensure_operator(session, community, "Heping Canteen", KEY, "canteen", "canteen",
                                {"kind": "percent_of_profit", "bps": 1000})
-    ensure_listing(session, operator, "Community lunch", "Four dishes and a soup, cooked fresh every day.",
-                   DEFAULT_RULES,
-                   [(local_time(community, day, 11, 30), local_time(community, day, 13), 100) for day in next_days(today)],
-                   details={"meal": "lunch", "dishes": 4, "soup": True})
+    lunch = ensure_listing(session, operator, "Community lunch", "Four dishes and a soup, cooked fresh every day.",
+                           DEFAULT_RULES,
+                           [(local_time(community, day, 11, 30), local_time(community, day, 13), 100)
+                            for day in next_days(today)],
+                           details={"meal": "lunch", "dishes": 4, "soup": True})
+    cook = ensure_user(session, "canteen", "Heping Canteen staff", "operator_staff", community.id, operator.id)
+    service.ensure_menus(session, lunch, cook, DEMO_MENUS)

@@ -1,5 +1,11 @@
-"""Details of canteen listings and bookings."""
+"""Details of canteen listings and bookings, and the shapes of the canteen's own API."""
+import datetime as dt
+
 from marshmallow import Schema, fields, validate
+
+from core.plugin_api import PageArgs
+
+TEXT = validate.Regexp(r"\s*\S", error="must not be blank")
 
 
 class CanteenListingDetails(Schema):
@@ -10,3 +16,41 @@ class CanteenListingDetails(Schema):
 
 class CanteenBookingDetails(Schema):
     home_delivery = fields.Boolean(load_default=False)
+
+
+class CanteenMenuSchema(Schema):
+    slot_id = fields.Integer(dump_only=True)
+    listing_id = fields.Integer(dump_only=True)
+    starts_at = fields.AwareDateTime(dump_only=True, format="iso")
+    ends_at = fields.AwareDateTime(dump_only=True, format="iso")
+    dishes = fields.List(fields.String(validate=[validate.Length(1, 100), TEXT]), required=True,
+                         validate=validate.Length(1, 20))
+    soup = fields.String(load_default=None, allow_none=True, validate=[validate.Length(1, 100), TEXT])
+    notes = fields.String(load_default="", validate=validate.Length(max=500))
+    published_at = fields.AwareDateTime(dump_only=True, format="iso")
+
+
+class CanteenDayQuery(PageArgs):
+    date = fields.Date(validate=validate.Range(dt.date(2000, 1, 1), dt.date(2100, 12, 31)),
+                       metadata={"description": "a day in the community's time zone"})
+
+
+class CanteenDeliverySchema(Schema):
+    booking_id = fields.Integer()
+    slot_id = fields.Integer()
+    starts_at = fields.AwareDateTime(format="iso")
+    resident_id = fields.Integer()
+    resident_name = fields.String()
+    address = fields.String()
+    meals = fields.Integer()
+    status = fields.String()
+
+
+class CanteenDeliveryListSchema(Schema):
+    operator_id = fields.Integer()
+    date = fields.Date()
+    total_meals = fields.Integer(metadata={"description": "meals to deliver that day, on every page"})
+    items = fields.List(fields.Nested(CanteenDeliverySchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()

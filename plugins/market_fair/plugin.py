@@ -1,9 +1,13 @@
 """Hook implementations of the neighbourhood market fair."""
+from pathlib import Path
+
 from core import OperatorType, hookimpl
 from core.demo import ensure_listing, ensure_operator, local_time, next_weekday
-from plugins.market_fair.schemas import FairListingDetails, StallBookingDetails
+from plugins.market_fair import service
+from plugins.market_fair.schemas import LOCAL_MERCHANT_AMOUNT, FairListingDetails, StallBookingDetails
+from plugins.market_fair.views import blp
 
-KEY = "market_fair"
+KEY = service.KEY
 STALL_RULES = [
     {"name": "resident", "when": {"resident": True}, "tier": "free", "amount": 0},
     {"name": "anyone", "when": {}, "tier": "paid", "amount": 5000},
@@ -23,10 +27,42 @@ def register_operator_types():
 
 
 @hookimpl
+def register_blueprints():
+    return [blp]
+
+
+@hookimpl
+def register_migration_paths():
+    return [str(Path(__file__).parent / "migrations")]
+
+
+@hookimpl(trylast=True)
+def quote_price(session, listing, resident, quantity, quote):
+    return service.local_merchant_quote(session, listing, resident, quantity, quote)
+
+
+@hookimpl
+def validate_booking(listing, details):
+    service.check_stall_number(listing, details)
+
+
+@hookimpl
+def booking_placed(session, booking, listing, slot):
+    service.place_stall(session, booking, listing, slot)
+
+
+@hookimpl
+def booking_confirmed(session, booking):
+    service.keep_stall(session, booking)
+
+
+@hookimpl
 def seed_demo(session, community, today):
     operator = ensure_operator(session, community, "Heping Neighbourhood Fair", KEY, "fair", "plaza",
                                {"kind": "percent_of_revenue", "bps": 500})
     saturday = next_weekday(today, 5)
     ensure_listing(session, operator, "Neighbourhood fair", "Stalls on the community plaza, numbered 1 to 40.",
                    STALL_RULES, [(local_time(community, saturday, 8), local_time(community, saturday, 12), 40)],
-                   details={"stalls": 40})
+                   details={"stalls": 40, "local_merchant_amount": LOCAL_MERCHANT_AMOUNT})
+    # Chen Jie sells noodles from her shop on Heping Road: a local merchant, as well as a resident
+    service.ensure_vendor(session, operator, "adult@example.org", "Chen's Noodles", "local")

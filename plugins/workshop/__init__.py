@@ -1,1 +1,3 @@
 """The workshop operator type."""
+
+KEY = "workshop"

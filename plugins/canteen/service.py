@@ -1,0 +1,143 @@
+"""The canteen's rules: who publishes menus, who reads the delivery list, and what each holds."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from core import Forbidden, NotFound
+from core.plugin_api import (
+    Booking, Community, Listing, Operator, Slot, User, has_role, paginate, require, require_user, slot_context, utcnow,
+)
+from plugins.canteen import KEY
+from plugins.canteen.models import CanteenDelivery, CanteenMenu
+
+SERVED = ("confirmed", "fulfilled")
+
+
+def local_day(zone: ZoneInfo, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The start and end of ``day`` in the community's time zone."""
+    start = dt.datetime.combine(day, dt.time(0), zone)
+    return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), zone)
+
+
+def zone_of(session, community_id: int) -> ZoneInfo:
+    return ZoneInfo(session.get(Community, community_id).timezone)
+
+
+def menu_json(menu: CanteenMenu, zone: ZoneInfo) -> dict:
+    """A menu with its meal's times in the community's time zone."""
+    return {"slot_id": menu.slot_id, "listing_id": menu.slot.listing_id,
+            "starts_at": menu.slot.starts_at.astimezone(zone), "ends_at": menu.slot.ends_at.astimezone(zone),
+            "dishes": menu.dishes, "soup": menu.soup, "notes": menu.notes, "published_at": menu.published_at}
+
+
+def canteen_slot(session, slot_id: int):
+    ctx = slot_context(session, slot_id)
+    if ctx.listing.type != KEY:
+        raise NotFound(f"slot {slot_id} is not a canteen meal")
+    return ctx
+
+
+def menu_of(session, slot_id: int) -> dict:
+    ctx = canteen_slot(session, slot_id)
+    menu = session.scalar(select(CanteenMenu).where(CanteenMenu.slot_id == ctx.slot.id))
+    if menu is None:
+        raise NotFound(f"no menu published yet for slot {slot_id}")
+    return menu_json(menu, ZoneInfo(ctx.community.timezone))
+
+
+def publish_menu(session, user, slot_id: int, data: dict) -> tuple[dict, bool]:
+    """Publish or replace a meal's menu (the canteen's staff); True when it is new."""
+    require_user(user)
+    ctx = canteen_slot(session, slot_id)
+    require(user, "operator_staff", operator_id=ctx.operator.id)
+    session.execute(select(Slot.id).where(Slot.id == ctx.slot.id).with_for_update())  # one publisher at a time
+    menu = session.scalar(select(CanteenMenu).where(CanteenMenu.slot_id == ctx.slot.id))
+    created = menu is None
+    if created:
+        menu = CanteenMenu(slot_id=ctx.slot.id)
+        session.add(menu)
+    menu.dishes, menu.soup, menu.notes = data["dishes"], data["soup"], data["notes"]
+    menu.published_by_id, menu.published_at = user.id, utcnow()
+    session.flush()
+    session.refresh(menu)
+    return menu_json(menu, ZoneInfo(ctx.community.timezone)), created
+
+
+def ensure_menus(session, listing: Listing, cook: User, menus_in_turn: list[tuple[list[str], str]]) -> None:
+    """Give every meal of the listing that has none a menu, taking the menus in turn (demo data)."""
+    slots = session.scalars(select(Slot).where(Slot.listing_id == listing.id).order_by(Slot.starts_at)).all()
+    published = set(session.scalars(select(CanteenMenu.slot_id).where(CanteenMenu.slot_id.in_([s.id for s in slots]))))
+    for n, slot in enumerate(slots):
+        if slot.id not in published:
+            dishes, soup = menus_in_turn[n % len(menus_in_turn)]
+            session.add(CanteenMenu(slot_id=slot.id, dishes=dishes, soup=soup, notes="", published_by_id=cook.id))
+    session.flush()
+
+
+def menus(session, listing_id: int, args: dict) -> dict:
+    """A canteen listing's menus: of one day, or of every meal still to come."""
+    listing = session.get(Listing, listing_id)
+    if listing is None or listing.type != KEY:
+        raise NotFound(f"no canteen listing {listing_id}")
+    zone = zone_of(session, listing.community_id)
+    query = (select(CanteenMenu).join(Slot, Slot.id == CanteenMenu.slot_id)
+             .where(Slot.listing_id == listing.id).order_by(Slot.starts_at))
+    if args.get("date"):
+        start, end = local_day(zone, args["date"])
+        query = query.where(Slot.starts_at >= start, Slot.starts_at < end)
+    else:
+        query = query.where(Slot.ends_at > utcnow())
+    page = paginate(session, query, args)
+    return page | {"items": [menu_json(menu, zone) for menu in page["items"]]}
+
+
+def record_delivery(session, booking: Booking) -> None:
+    """Keep the address the meals go to, with the booking."""
+    resident = session.get(User, booking.resident_id)
+    session.add(CanteenDelivery(booking_id=booking.id, address=resident.profile.address))
+
+
+def canteen_operator(session, operator_id: int) -> Operator:
+    operator = session.get(Operator, operator_id)
+    if operator is None or operator.type != KEY:
+        raise NotFound(f"no canteen operator {operator_id}")
+    return operator
+
+
+def require_staff(user, operator: Operator) -> None:
+    """The canteen's own staff or its community's staff; nobody else sees residents' addresses."""
+    if not (has_role(user, "operator_staff", operator_id=operator.id)
+            or has_role(user, "community_staff", community_id=operator.community_id)):
+        raise Forbidden("only this canteen's staff and the community's staff see the delivery list")
+
+
+def deliveries(session, user, operator_id: int, args: dict) -> dict:
+    """The meals to take home on a day (today by default): who, where, how many."""
+    require_user(user)
+    operator = canteen_operator(session, operator_id)
+    require_staff(user, operator)
+    zone = zone_of(session, operator.community_id)
+    day = args.get("date") or utcnow().astimezone(zone).date()
+    start, end = local_day(zone, day)
+
+    def of_day(query):
+        return (query.select_from(CanteenDelivery)
+                .join(Booking, Booking.id == CanteenDelivery.booking_id)
+                .join(Slot, Slot.id == Booking.slot_id)
+                .join(User, User.id == Booking.resident_id)
+                .where(Booking.operator_id == operator.id, Booking.status.in_(SERVED),
+                       Slot.starts_at >= start, Slot.starts_at < end))
+
+    total, meals = session.execute(of_day(select(func.count(), func.coalesce(func.sum(Booking.quantity), 0)))).one()
+    page, per_page = args["page"], args["per_page"]
+    rows = session.execute(of_day(select(
+        Booking.id, Booking.slot_id, Slot.starts_at, Booking.resident_id, User.name, CanteenDelivery.address,
+        Booking.quantity, Booking.status)).order_by(Slot.starts_at, Booking.id)
+        .limit(per_page).offset((page - 1) * per_page)).all()
+    items = [{"booking_id": r[0], "slot_id": r[1], "starts_at": r[2].astimezone(zone), "resident_id": r[3],
+              "resident_name": r[4], "address": r[5], "meals": r[6], "status": r[7]} for r in rows]
+    return {"operator_id": operator.id, "date": day, "total_meals": int(meals), "items": items, "page": page,
+            "per_page": per_page, "total": total}

@@ -1,0 +1,228 @@
+"""The market fair's rules: stalls, the vendor register and its prices, visits, sales pledges and gifts in kind.
+
+A stall of one fair is held by one live booking: a row per booking in
+``market_fair_stalls`` with a unique (slot, stall) constraint. Rows of bookings
+that are no longer live (cancelled, expired) are purged when the next stall of
+that fair is placed, inside that booking's transaction, so a freed stall can be
+booked again without relying on any after-commit event.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from core import BookingRejected, Conflict, Forbidden, Invalid, NotFound, Quote, share_bps
+from core.plugin_api import (
+    Booking, Operator, User, commit, has_role, pledge_donation, record_in_kind, require, require_user,
+    slot_context, utcnow,
+)
+from plugins.market_fair.models import SalesReport, Stall, Vendor, Visit
+from plugins.market_fair.schemas import DEFAULT_STALLS, LOCAL_MERCHANT_AMOUNT
+
+KEY = "market_fair"
+LIVE = ("pending_payment", "confirmed", "fulfilled")
+
+
+def stall_count(listing) -> int:
+    return listing.details.get("stalls", DEFAULT_STALLS)
+
+
+def check_stall_number(listing, details: dict) -> None:
+    """A chosen stall must exist on the fair's map (422)."""
+    wanted, stalls = details.get("stall_number"), stall_count(listing)
+    if listing.type == KEY and wanted is not None and wanted > stalls:
+        raise BookingRejected(f"this fair has stalls 1 to {stalls}",
+                              {"details": {"stall_number": [f"between 1 and {stalls}"]}})
+
+
+def _taken(session, slot_id: int) -> set[int]:
+    return set(session.scalars(select(Stall.stall_number).join(Booking, Booking.id == Stall.booking_id)
+                               .where(Stall.slot_id == slot_id, Booking.status.in_(LIVE))))
+
+
+def _hold(session, booking: Booking, number: int) -> bool:
+    """Insert the stall row; False if a concurrent booking holds that stall already."""
+    try:
+        with session.begin_nested():
+            session.add(Stall(slot_id=booking.slot_id, stall_number=number, booking_id=booking.id))
+    except IntegrityError:
+        return False
+    booking.details = {**booking.details, "stall_number": number}
+    return True
+
+
+def place_stall(session, booking: Booking, listing, slot) -> None:
+    """Give the booking the stall it asked for, or the lowest free one; 409 when it is taken or none is left."""
+    if listing.type != KEY:
+        return
+    session.execute(delete(Stall).where(Stall.slot_id == slot.id, Stall.booking_id.in_(
+        select(Booking.id).where(Booking.slot_id == slot.id, Booking.status.not_in(LIVE)))))
+    taken, wanted = _taken(session, slot.id), booking.details.get("stall_number")
+    number = wanted or next((n for n in range(1, stall_count(listing) + 1) if n not in taken), None)
+    if number is None:
+        raise Conflict("every stall of this fair is taken")
+    if number in taken or not _hold(session, booking, number):
+        raise Conflict(f"stall {number} is taken for this fair",
+                       {"details": {"stall_number": [f"stall {number} is taken; leave it out for a free one"]}})
+
+
+def keep_stall(session, booking: Booking) -> None:
+    """A booking paid after its hold ran out lives again: give it back its stall, or the lowest free one.
+
+    The core revives such a booking without asking the plugins, so this runs after
+    its commit and cannot refuse it: with no stall left, ``details.stall_number``
+    becomes null for the fair's staff to arrange.
+    """
+    ctx = slot_context(session, booking.slot_id)
+    if ctx.listing.type != KEY or session.scalar(select(Stall.id).where(Stall.booking_id == booking.id)):
+        return
+    taken = _taken(session, booking.slot_id)
+    free = [n for n in range(1, stall_count(ctx.listing) + 1) if n not in taken]
+    old = booking.details.get("stall_number")
+    candidates = ([old] if old in free else []) + [n for n in free if n != old]
+    if not any(_hold(session, booking, n) for n in candidates):
+        booking.details = {**booking.details, "stall_number": None}
+    commit(session)
+
+
+def fair(session, slot_id: int):
+    """The slot's context, if the slot is a market fair (404 otherwise)."""
+    ctx = slot_context(session, slot_id)
+    if ctx.listing.type != KEY:
+        raise NotFound(f"slot {slot_id} is not a market fair")
+    return ctx
+
+
+def stall_map(session, slot_id: int) -> dict:
+    ctx = fair(session, slot_id)
+    taken, stalls = sorted(_taken(session, slot_id)), stall_count(ctx.listing)
+    return {"slot_id": slot_id, "stalls": stalls, "taken": taken, "free": stalls - len(taken)}
+
+
+def fair_operator(session, user, operator_id: int, manage: bool) -> Operator:
+    """The fair operator, if the user may read (its staff, community staff) or manage (its staff) its records."""
+    require(user, *(("operator_staff",) if manage else ("operator_staff", "community_staff")))
+    operator = session.get(Operator, operator_id)
+    if operator is None or operator.type != KEY:
+        raise NotFound(f"no market fair operator {operator_id}")
+    if not (has_role(user, "operator_staff", operator_id=operator.id)
+            or (not manage and has_role(user, "community_staff", community_id=operator.community_id))):
+        raise Forbidden("only the fair's own staff" + ("" if manage else " or the community's staff") + " may do this")
+    return operator
+
+
+def vendors(operator: Operator):
+    return select(Vendor).where(Vendor.operator_id == operator.id).order_by(Vendor.id)
+
+
+def register_vendor(session, user, operator: Operator, user_id: int, business_name: str, tier: str) -> Vendor:
+    if session.get(User, user_id) is None:
+        raise Invalid("unknown user", {"user_id": ["no such user"]})
+    vendor = Vendor(operator_id=operator.id, user_id=user_id, business_name=business_name, tier=tier,
+                    registered_by_id=user.id)
+    try:
+        with session.begin_nested():
+            session.add(vendor)
+    except IntegrityError:
+        raise Conflict(f"user {user_id} is on the register already: change their entry instead") from None
+    return vendor
+
+
+def ensure_vendor(session, operator: Operator, email: str, business_name: str, tier: str) -> None:
+    """Demo register: the user with this email on it once."""
+    user = session.scalar(select(User).where(User.email == email))
+    if user is not None and session.scalar(select(Vendor.id).where(Vendor.operator_id == operator.id,
+                                                                   Vendor.user_id == user.id)) is None:
+        session.add(Vendor(operator_id=operator.id, user_id=user.id, business_name=business_name, tier=tier))
+
+
+def update_vendor(session, user, vendor_id: int, changes: dict) -> Vendor:
+    require(user, "operator_staff")
+    vendor = session.get(Vendor, vendor_id)
+    if vendor is None:
+        raise NotFound(f"no vendor {vendor_id}")
+    fair_operator(session, user, vendor.operator_id, manage=True)
+    for field, value in changes.items():
+        setattr(vendor, field, value)
+    session.flush()
+    return vendor
+
+
+def local_merchant_quote(session, listing, resident, quantity: int, quote: Quote) -> Quote | None:
+    """A local merchant on the register pays the low-cost price where the rules would charge the paid one."""
+    if listing.type != KEY or quote.tier != "paid":
+        return None
+    tier = session.scalar(select(Vendor.tier).where(Vendor.operator_id == listing.operator_id,
+                                                    Vendor.user_id == resident.id))
+    amount = listing.details.get("local_merchant_amount", LOCAL_MERCHANT_AMOUNT)
+    if tier != "local" or amount >= quote.unit_amount:
+        return None
+    return Quote(tier="low_cost", unit_amount=amount, quantity=quantity, currency=quote.currency,
+                 rule="local_merchant")
+
+
+def register_visit(session, user, slot_id: int) -> tuple[Visit, bool]:
+    """A resident of the fair's community registers a free visit; return it and whether it is new."""
+    require(user, "resident")
+    ctx = fair(session, slot_id)
+    if not has_role(user, "resident", community_id=ctx.community.id):
+        raise Forbidden("visits are registered by residents of the fair's community")
+    if ctx.slot.ends_at <= utcnow():
+        raise Conflict("this fair is over")
+    query = select(Visit).where(Visit.slot_id == slot_id, Visit.user_id == user.id)
+    try:
+        with session.begin_nested():
+            visit = Visit(slot_id=slot_id, user_id=user.id)
+            session.add(visit)
+    except IntegrityError:
+        return session.scalar(query), False
+    return visit, True
+
+
+def visit_count(session, slot_id: int) -> dict:
+    fair(session, slot_id)
+    count = session.scalar(select(func.count()).select_from(Visit).where(Visit.slot_id == slot_id))
+    return {"slot_id": slot_id, "visits": count}
+
+
+def report_sales(session, user, booking_id: int, sales_amount: int, pledged_bps: int) -> SalesReport:
+    """After the fair a vendor (or the fair's staff for them) reports sales; the pledged share becomes due, once."""
+    require_user(user)
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound(f"no booking {booking_id}")
+    if not (booking.resident_id == user.id or has_role(user, "operator_staff", operator_id=booking.operator_id)):
+        raise Forbidden("sales are reported by the vendor or the fair's staff")
+    ctx = fair(session, booking.slot_id)
+    if booking.status not in ("confirmed", "fulfilled"):
+        raise Conflict(f"a booking that is {booking.status.replace('_', ' ')} has no sales to report")
+    if ctx.slot.ends_at > utcnow():
+        raise Conflict("sales are reported after the fair")
+    report = SalesReport(booking_id=booking.id, operator_id=booking.operator_id, sales_amount=sales_amount,
+                         pledged_bps=pledged_bps, pledged_amount=share_bps(sales_amount, pledged_bps),
+                         currency=ctx.community.currency, reported_by_id=user.id)
+    try:
+        with session.begin_nested():
+            session.add(report)
+    except IntegrityError:
+        raise Conflict("the sales of this stall were reported already") from None
+    if report.pledged_amount:
+        pledge_donation(session, ctx.operator, report.pledged_amount, f"market_fair:sales:{report.id}",
+                        f"stall {booking.details.get('stall_number')} at the fair of {ctx.day}: "
+                        f"{pledged_bps / 100:g}% of sales {sales_amount} pledged")
+    return report
+
+
+def sales_reports(operator: Operator):
+    return select(SalesReport).where(SalesReport.operator_id == operator.id).order_by(SalesReport.id.desc())
+
+
+def record_gift(session, user, slot_id: int, donor: str, item: str, quantity: int, declared_value_amount: int,
+                received_on: dt.date | None):
+    """Goods given at a fair go into the fund at declared value, apart from its cash."""
+    require(user, "operator_staff", "community_staff", "committee_member")
+    ctx = fair(session, slot_id)
+    return record_in_kind(session, user, ctx.community, ctx.operator.id, donor, item, quantity,
+                          declared_value_amount, received_on or ctx.day)

@@ -1,0 +1,142 @@
+"""The workshop's rules: jobs, pieces within what was ordered, and the merchant's revenue once delivered."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+
+from core import Conflict, Forbidden, Invalid, NotFound
+from core.plugin_api import (
+    Booking, Community, Listing, Operator, Slot, has_role, paginate, record_revenue, require, require_user, utcnow,
+)
+from plugins.workshop import KEY
+from plugins.workshop.models import WorkshopJob, WorkshopPieces
+
+WORKERS = ("confirmed", "fulfilled")  # the bookings that make a resident a worker of a shift
+
+
+def workshop_operator(session, operator_id: int) -> Operator:
+    operator = session.get(Operator, operator_id)
+    if operator is None or operator.type != KEY:
+        raise NotFound(f"no workshop operator {operator_id}")
+    return operator
+
+
+def is_staff(user, operator: Operator) -> bool:
+    return (has_role(user, "operator_staff", operator_id=operator.id)
+            or has_role(user, "community_staff", community_id=operator.community_id))
+
+
+def require_staff(user, operator: Operator) -> None:
+    """The workshop's own staff or its community's staff."""
+    if not is_staff(user, operator):
+        raise Forbidden("only this workshop's staff and the community's staff may see this")
+
+
+def job_or_404(session, user, job_id: int) -> tuple[WorkshopJob, Operator]:
+    require_user(user)
+    job = session.get(WorkshopJob, job_id)
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    return job, session.get(Operator, job.operator_id)
+
+
+def create_job(session, user, operator_id: int, data: dict) -> WorkshopJob:
+    """The workshop's staff take on a merchant's order."""
+    require_user(user)
+    operator = workshop_operator(session, operator_id)
+    require(user, "operator_staff", operator_id=operator.id)
+    job = WorkshopJob(operator_id=operator.id, currency=session.get(Community, operator.community_id).currency,
+                      created_by_id=user.id, completed=0, status="open", **data)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def jobs(session, user, operator_id: int, args: dict) -> dict:
+    require_user(user)
+    operator = workshop_operator(session, operator_id)
+    require_staff(user, operator)
+    query = select(WorkshopJob).where(WorkshopJob.operator_id == operator.id).order_by(WorkshopJob.id.desc())
+    if args.get("status"):
+        query = query.where(WorkshopJob.status == args["status"])
+    return paginate(session, query, args)
+
+
+def job(session, user, job_id: int) -> WorkshopJob:
+    found, operator = job_or_404(session, user, job_id)
+    require_staff(user, operator)
+    return found
+
+
+def pieces(session, user, job_id: int, args: dict) -> dict:
+    found, operator = job_or_404(session, user, job_id)
+    require_staff(user, operator)
+    return paginate(session, select(WorkshopPieces).where(WorkshopPieces.job_id == found.id)
+                    .order_by(WorkshopPieces.id), args)
+
+
+def _worker_booking(session, job: WorkshopJob, slot_id: int, worker_id: int) -> Booking:
+    """The worker's booking of a shift of this workshop that has started."""
+    slot = session.get(Slot, slot_id)
+    listing = slot and session.get(Listing, slot.listing_id)
+    if listing is None or listing.operator_id != job.operator_id:
+        raise Invalid(f"slot {slot_id} is not a shift of this workshop", {"slot_id": ["not a shift of this workshop"]})
+    if slot.starts_at > utcnow():
+        raise Conflict("pieces are recorded once the shift has started", {"slot_id": ["this shift has not started"]})
+    booking = session.scalar(select(Booking).where(Booking.slot_id == slot.id, Booking.resident_id == worker_id,
+                                                   Booking.status.in_(WORKERS)).limit(1))
+    if booking is None:
+        raise Invalid(f"resident {worker_id} has no confirmed booking of this shift",
+                      {"worker_id": ["not a worker of this shift"]})
+    return booking
+
+
+def record_pieces(session, user, job_id: int, data: dict) -> WorkshopPieces:
+    """Add pieces a worker made in a shift; the job never counts more pieces than were ordered."""
+    job, operator = job_or_404(session, user, job_id)
+    require(user, "operator_staff", operator_id=operator.id)
+    if job.status != "open":
+        raise Conflict(f"job {job.id} was delivered: it takes no more pieces")
+    booking = _worker_booking(session, job, data["slot_id"], data["worker_id"])
+    count = data["pieces"]
+    taken = session.execute(
+        update(WorkshopJob).where(WorkshopJob.id == job.id, WorkshopJob.status == "open",
+                                  WorkshopJob.completed + count <= WorkshopJob.quantity)
+        .values(completed=WorkshopJob.completed + count).execution_options(synchronize_session=False))
+    session.refresh(job)
+    if taken.rowcount != 1:
+        if job.status != "open":
+            raise Conflict(f"job {job.id} was delivered: it takes no more pieces")
+        raise Conflict(f"the job ordered {job.quantity} pieces and {job.completed} are recorded: "
+                       f"at most {job.remaining} more", {"pieces": [f"at most {job.remaining}"]})
+    record = WorkshopPieces(job_id=job.id, booking_id=booking.id, slot_id=booking.slot_id,
+                            worker_id=booking.resident_id, pieces=count, recorded_by_id=user.id)
+    session.add(record)
+    session.flush()
+    return record
+
+
+def deliver(session, user, job_id: int) -> WorkshopJob:
+    """The pieces made go to the merchant: the job closes and its contract revenue is posted, once."""
+    job, operator = job_or_404(session, user, job_id)
+    require(user, "operator_staff", operator_id=operator.id)
+    today = utcnow().astimezone(ZoneInfo(session.get(Community, operator.community_id).timezone)).date()
+    closed = session.execute(
+        update(WorkshopJob).where(WorkshopJob.id == job.id, WorkshopJob.status == "open", WorkshopJob.completed > 0)
+        .values(status="delivered", delivered_on=today).execution_options(synchronize_session=False))
+    session.refresh(job)
+    if closed.rowcount != 1:
+        raise Conflict(f"job {job.id} was delivered already" if job.status != "open"
+                       else "no pieces are recorded yet: there is nothing to deliver")
+    record_revenue(session, operator, job.revenue_amount, f"workshop:job:{job.id}",
+                   f"{job.merchant}: {job.completed} × {job.product}", effective_on=today)
+    return job
+
+
+def ensure_job(session, operator: Operator, staff, data: dict) -> WorkshopJob:
+    """The job of this merchant and product, taken on if the workshop has none (demo data)."""
+    found = session.scalar(select(WorkshopJob).where(WorkshopJob.operator_id == operator.id,
+                                                     WorkshopJob.merchant == data["merchant"],
+                                                     WorkshopJob.product == data["product"]))
+    return found or create_job(session, staff, operator.id, data)

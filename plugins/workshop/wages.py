@@ -1,0 +1,79 @@
+"""Wage sheets: pieces × the job's rate per worker per period, as JSON or as a spreadsheet-safe CSV."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+
+from core import Forbidden
+from core.plugin_api import Community, Slot, User, has_role, parse_period, require_user
+from plugins.workshop.models import WorkshopJob, WorkshopPieces
+from plugins.workshop.service import is_staff, workshop_operator
+
+CSV_COLUMNS = ["worker_id", "worker", "date", "slot_id", "job_id", "merchant", "product", "pieces",
+               "unit_rate_amount", "amount", "currency"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def wage_sheet(session, user, operator_id: int, period: str) -> dict:
+    """Every worker's pieces and pay of a period (staff); a resident sees only their own."""
+    require_user(user)
+    operator = workshop_operator(session, operator_id)
+    only = None
+    if not is_staff(user, operator):
+        if not has_role(user, "resident", community_id=operator.community_id):
+            raise Forbidden("only this workshop's staff, the community's staff and its workers see wages")
+        only = user.id
+    first, last = parse_period(period)
+    community = session.get(Community, operator.community_id)
+    zone = ZoneInfo(community.timezone)
+    query = (select(WorkshopPieces.worker_id, User.name, Slot.id, Slot.starts_at, WorkshopJob.id,
+                    WorkshopJob.merchant, WorkshopJob.product, WorkshopJob.unit_rate_amount,
+                    func.sum(WorkshopPieces.pieces))
+             .join(WorkshopJob, WorkshopJob.id == WorkshopPieces.job_id)
+             .join(Slot, Slot.id == WorkshopPieces.slot_id)
+             .join(User, User.id == WorkshopPieces.worker_id)
+             .where(WorkshopJob.operator_id == operator.id,
+                    Slot.starts_at >= dt.datetime.combine(first, dt.time(0), zone),
+                    Slot.starts_at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), zone))
+             .group_by(WorkshopPieces.worker_id, User.name, Slot.id, Slot.starts_at, WorkshopJob.id,
+                       WorkshopJob.merchant, WorkshopJob.product, WorkshopJob.unit_rate_amount)
+             .order_by(User.name, WorkshopPieces.worker_id, Slot.starts_at, WorkshopJob.id))
+    if only is not None:
+        query = query.where(WorkshopPieces.worker_id == only)
+    workers: dict[int, dict] = {}
+    for worker_id, name, slot_id, starts_at, job_id, merchant, product, rate, count in session.execute(query):
+        worker = workers.setdefault(worker_id, {"worker_id": worker_id, "worker": name, "pieces": 0, "amount": 0,
+                                                "lines": []})
+        line = {"date": starts_at.astimezone(zone).date(), "slot_id": slot_id, "job_id": job_id, "merchant": merchant,
+                "product": product, "pieces": int(count), "unit_rate_amount": rate, "amount": int(count) * rate}
+        worker["lines"].append(line)
+        worker["pieces"] += line["pieces"]
+        worker["amount"] += line["amount"]
+    return {"operator_id": operator.id, "period": period, "currency": community.currency,
+            "workers": list(workers.values()), "total_pieces": sum(w["pieces"] for w in workers.values()),
+            "total_amount": sum(w["amount"] for w in workers.values())}
+
+
+def safe_cell(value):
+    """A text cell a spreadsheet would run as a formula is written with a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def wage_csv(sheet: dict) -> str:
+    """One row per worker, shift and job, then the total; with a BOM so spreadsheets read it as UTF-8."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for worker in sheet["workers"]:
+        for line in worker["lines"]:
+            row = {**line, "worker_id": worker["worker_id"], "worker": worker["worker"], "currency": sheet["currency"]}
+            writer.writerow([safe_cell(row[column]) for column in CSV_COLUMNS])
+    writer.writerow(["", "total", "", "", "", "", "", sheet["total_pieces"], "", sheet["total_amount"],
+                     sheet["currency"]])
+    return "\ufeff" + out.getvalue()
