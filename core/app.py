@@ -68,6 +68,9 @@ def build_app(overrides: dict | None = None) -> Flask:
 
     init_security(app)
     init_api(app)
+    from core.web import init_web
+
+    init_web(app)
     limit_logins(app, "auth.login")
     for blueprint in collect(pm.hook.register_blueprints()):
         register_plugin_blueprint(app, blueprint)

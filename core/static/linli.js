@@ -1,0 +1,23 @@
+// Linli: the only script every page loads. A second tap on a button must not send a form twice.
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset.sent) {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.sent = "1";
+    var buttons = form.querySelectorAll("button[type=submit], button:not([type])");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].setAttribute("aria-disabled", "true");
+    }
+  });
+  // Coming back with the browser's Back button shows the form usable again.
+  window.addEventListener("pageshow", function () {
+    var forms = document.querySelectorAll("form[data-sent]");
+    for (var i = 0; i < forms.length; i++) {
+      delete forms[i].dataset.sent;
+    }
+  });
+})();

@@ -1,0 +1,84 @@
+"""The web pages: Jinja templates, one blueprint per audience, in Chinese and English.
+
+``init_web(app)`` adds them to an app built by :func:`core.create_app`: Flask-Babel
+picks the language (the switch stored in the session, else the browser's
+Accept-Language), Flask-WTF protects every form against CSRF except the JSON
+API under /api/v1 (which uses bearer tokens, not cookies), and a Jinja loader
+finds the templates plugins ship in a ``templates/`` folder beside their module,
+so a plugin's plain Flask blueprint can render pages that extend ``layout.html``.
+"""
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from flask import Flask, has_request_context, render_template, request
+from flask_babel import Babel
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+from core.web import charts, labels
+from core.web.i18n import LANGUAGES, current_language, register_filters, select_locale
+
+API_PREFIX = "/api/v1"
+csrf = CSRFProtect()
+
+
+def init_web(app: Flask) -> None:
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a page left open for an hour still works
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, for everything but the API
+    Babel(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    app.before_request(_protect_forms)
+    app.jinja_loader = ChoiceLoader([FileSystemLoader(str(Path(app.root_path) / "templates")),
+                                     FileSystemLoader(_plugin_template_folders(app))])
+    register_filters(app)
+    labels.register_globals(app)
+    charts.register_globals(app)
+    app.context_processor(_page_context)
+    _register_error_pages(app)
+
+    from core.web import auth, committee, operator, public, resident, staff
+
+    for module in (public, auth, resident, operator, staff, committee):
+        app.register_blueprint(module.bp)
+
+
+def _protect_forms():
+    if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
+        return
+    csrf.protect(apply_exemptions=True)
+
+
+def _plugin_template_folders(app: Flask) -> list[str]:
+    """``templates/`` beside each plugin's module, so plugin pages can extend the core's layout."""
+    folders = []
+    for plugin in app.extensions["linli"].pm.get_plugins():
+        module = inspect.getmodule(plugin)
+        folder = Path(module.__file__).parent / "templates" if module and getattr(module, "__file__", None) else None
+        if folder is not None and folder.is_dir():
+            folders.append(str(folder))
+    return folders
+
+
+def _page_context() -> dict:
+    from core.web.common import web_user
+    from core.web.nav import menu
+
+    user = web_user() if has_request_context() else None
+    return {"current_user": user, "menu": menu(user), "lang": current_language(), "languages": LANGUAGES}
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return render_template("error.html", title=_("This form has expired"), message=_(
+            "For your safety the form could not be sent. Go back, reload the page and try again.")), 400
+
+    @app.errorhandler(404)
+    def _not_found(error):
+        if request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX:
+            return app.extensions["linli_api"].handle_http_exception(error)
+        return render_template("error.html", title=_("Page not found"),
+                               message=_("There is no page at this address.")), 404

@@ -1,0 +1,58 @@
+"""Logging in and out with the session cookie (the API uses bearer tokens instead)."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from core import policy
+from core.auth import authenticate
+from core.db import session as db_session
+from core.errors import Unauthorized
+from core.web.common import home_community, log_in, log_out, page_blueprint, safe_next, web_user
+from core.web.forms import LoginForm
+
+bp = page_blueprint("web_auth", __name__)
+
+
+def landing(user) -> str:
+    """Where a user starts: the page of their main role."""
+    community = home_community(user)
+    if policy.operator_ids(user):
+        return url_for("web_operator.desk")
+    if community is not None and policy.has_role(user, "community_staff", community_id=community.id) \
+            and not policy.is_admin(user):
+        return url_for("web_staff.office", slug=community.slug)
+    if community is not None and (policy.has_role(user, "committee_member", community_id=community.id)
+                                  or policy.has_role(user, "charity_officer", community_id=community.id)) \
+            and not policy.is_admin(user):
+        return url_for("web_committee.overview", slug=community.slug)
+    return url_for("web_public.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    target = safe_next(request.args.get("next"))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = authenticate(db_session(), form.email.data, form.password.data)
+        except Unauthorized:
+            form.password.errors.append(_("Wrong email or password. Please try again."))
+            status = 401
+        else:
+            log_in(user)
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            return redirect(target or landing(user), code=303)
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/login.html", form=form, next=target), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    was_in = web_user() is not None
+    log_out()
+    if was_in:
+        flash(_("You have logged out."), "success")
+    return redirect(url_for("web_public.home"), code=303)

@@ -1,0 +1,112 @@
+"""Bar charts drawn on the server as inline SVG: readable without JavaScript, printable, and accessible."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+# Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+WIDTH, HEIGHT = 640, 320
+LEFT, RIGHT, TOP, BOTTOM = 118, 16, 16, 48
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: list[int]  # one per month, in minor units
+    colour: str
+
+
+def _nice_top(value: int) -> int:
+    """A round maximum for the axis at or above ``value``."""
+    if value <= 0:
+        return 100
+    magnitude = 10 ** (len(str(value)) - 1)
+    for step in (1, 2, 5, 10):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def bar_chart(title: str, months: list[str], series: list[Series], money, stacked: bool = False) -> Markup:
+    """Monthly bars, side by side or stacked, with a legend; ``money`` formats an axis amount."""
+    if not months or not series:
+        return Markup("")
+    totals = ([sum(s.values[i] for s in series) for i in range(len(months))] if stacked
+              else [max(s.values[i] for s in series) for i in range(len(months))])
+    top = _nice_top(max(totals))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    group = plot_w / len(months)
+    bar_w = group * 0.7 if stacked else group * 0.7 / len(series)
+    legend_rows = (len(series) + 2) // 3
+    height = HEIGHT + 28 * legend_rows
+    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}" '
+             f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
+    for n in range(5):
+        value = top * n // 4
+        y = TOP + plot_h - plot_h * n / 4
+        parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#767676" '
+                     f'stroke-width="{1.5 if n == 0 else 0.5}"/>')
+        parts.append(f'<text x="{LEFT - 8}" y="{y + 5:.1f}" text-anchor="end" font-size="14">'
+                     f'{escape(money(value))}</text>')
+    for i, month in enumerate(months):
+        x0 = LEFT + group * i + group * 0.15
+        base = 0
+        for k, s in enumerate(series):
+            value = s.values[i]
+            h = plot_h * value / top
+            x = x0 if stacked else x0 + bar_w * k
+            y = TOP + plot_h - plot_h * (base + value) / top if stacked else TOP + plot_h - h
+            if value:
+                parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" height="{h:.1f}" '
+                             f'fill="{s.colour}"><title>{escape(s.name)} {escape(month)}: '
+                             f'{escape(money(value))}</title></rect>')
+            if stacked:
+                base += value
+        parts.append(f'<text x="{LEFT + group * (i + 0.5):.1f}" y="{TOP + plot_h + 24}" text-anchor="middle" '
+                     f'font-size="14">{escape(month)}</text>')
+    for k, s in enumerate(series):
+        x, y = LEFT + (k % 3) * 180, HEIGHT + 28 * (k // 3)
+        parts.append(f'<rect x="{x}" y="{y - 14}" width="18" height="18" fill="{s.colour}"/>'
+                     f'<text x="{x + 26}" y="{y}" font-size="15">{escape(s.name[:22])}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def in_and_out(title: str, monthly: list[dict], money, labels: tuple[str, str]) -> Markup:
+    """Money in and money out per month (``monthly`` rows of the transparency report)."""
+    months = [row["period"] for row in monthly]
+    return bar_chart(title, months, [Series(labels[0], [r["in_amount"] for r in monthly], PALETTE[2]),
+                                     Series(labels[1], [r["out_amount"] for r in monthly], PALETTE[1])], money)
+
+
+def inflows_by_operator(title: str, inflows: list[dict], money) -> Markup:
+    """Donations received per month, stacked by operator (``inflows`` rows of the fund view)."""
+    months = sorted({row["period"] for row in inflows})
+    donors = sorted({row["operator"] for row in inflows})
+    values = {(row["operator"], row["period"]): 0 for row in inflows}
+    for row in inflows:
+        values[(row["operator"], row["period"])] += row["received_online_amount"] + row["received_transfer_amount"]
+    series = [Series(name, [values.get((name, m), 0) for m in months], PALETTE[k % len(PALETTE)])
+              for k, name in enumerate(donors)]
+    if not any(any(s.values) for s in series):
+        return Markup("")
+    return bar_chart(title, months, series, money, stacked=True)
+
+
+def register_globals(app) -> None:
+    """``in_out_chart(monthly, currency)`` and ``donors_chart(inflows, currency)`` for the templates."""
+    from flask_babel import gettext as _
+
+    from core.web.i18n import money
+
+    def in_out_chart(monthly: list[dict], currency: str) -> Markup:
+        return in_and_out(_("Money in and out of the fund, by month"), monthly,
+                          lambda amount: money(amount, currency), (_("Money in"), _("Money out")))
+
+    def donors_chart(inflows: list[dict], currency: str) -> Markup:
+        return inflows_by_operator(_("Donations received each month, by operator"), inflows,
+                                   lambda amount: money(amount, currency))
+
+    app.jinja_env.globals.update(in_out_chart=in_out_chart, donors_chart=donors_chart)

@@ -1,0 +1,159 @@
+"""What every page shares: the logged-in user, role checks, domain errors as messages, and redirects."""
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from core import policy
+from core.db import commit, rollback
+from core.db import session as db_session
+from core.errors import DomainError, Forbidden, NotFound, Unauthorized
+from core.models import Community, User
+
+USER_KEY = "user_id"
+
+
+def linli():
+    return current_app.extensions["linli"]
+
+
+def web_user() -> User | None:
+    """The user whose id the signed session cookie holds (and who is still active)."""
+    if "web_user" not in g:
+        user_id = session.get(USER_KEY)
+        user = db_session().get(User, user_id) if isinstance(user_id, int) else None
+        if user is not None and not user.is_active:
+            session.pop(USER_KEY, None)
+            user = None
+        g.web_user = user
+    return g.web_user
+
+
+def log_in(user: User) -> None:
+    """A fresh session for the user, keeping only the language they chose."""
+    lang = session.get("lang")
+    session.clear()
+    session[USER_KEY] = user.id
+    if lang:
+        session["lang"] = lang
+
+
+def log_out() -> None:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def require(*roles: str, community_id: int | None = None, operator_id: int | None = None) -> User:
+    """The logged-in user holding one of ``roles`` in that scope; else 401 (to the login page) or 403."""
+    user = web_user()
+    if user is None:
+        raise Unauthorized(_("Please log in first."))
+    return policy.require(user, *roles, community_id=community_id, operator_id=operator_id)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this site, so the login page cannot send anyone elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def community_or_404(slug: str) -> Community:
+    community = db_session().scalar(select(Community).where(Community.slug == slug)) if len(slug) <= 64 else None
+    if community is None:
+        raise NotFound(_("There is no community called %(slug)s.", slug=slug))
+    return community
+
+
+def home_community(user: User | None) -> Community | None:
+    """The community a user belongs to (their first grant or profile), else the first one."""
+    db = db_session()
+    ids = [user.profile.community_id] if user is not None and user.profile else []
+    ids += [g.community_id for g in (user.grants if user else []) if g.community_id]
+    if ids:
+        return db.get(Community, ids[0])
+    return db.scalar(select(Community).order_by(Community.id).limit(1))
+
+
+def today_in(community: Community) -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(community.timezone)).date()
+
+
+def attempt(action):
+    """Run a service call and commit; a domain error is rolled back and returned for the form to show."""
+    db = db_session()
+    try:
+        result = action(db)
+        commit(db)
+        return result, None
+    except DomainError as error:
+        rollback(db)
+        return None, error
+
+
+def field_errors(error: DomainError | None) -> dict[str, list[str]]:
+    """A domain error's field messages, flattened (``details.address`` becomes ``address``)."""
+    flat: dict[str, list[str]] = {}
+
+    def walk(errors, name=None):
+        if isinstance(errors, dict):
+            for key, value in errors.items():
+                walk(value, str(key) if name in (None, "details") else f"{name}.{key}")
+        elif isinstance(errors, list) and errors and all(isinstance(e, str) for e in errors):
+            flat.setdefault(name or "form", []).extend(errors)
+        elif isinstance(errors, list):
+            for value in errors:
+                walk(value, name)
+        elif errors is not None:
+            flat.setdefault(name or "form", []).append(str(errors))
+
+    walk(error.errors if error else None)
+    return flat
+
+
+def headline(error: DomainError) -> str:
+    """A plain sentence for the kind of error; the service's own message follows it."""
+    return {
+        401: _("Please log in first."),
+        403: _("You are not allowed to do this."),
+        404: _("We could not find that."),
+        409: _("That cannot be done now."),
+        422: _("Please check what you entered."),
+    }.get(error.status, _("That did not work."))
+
+
+def flash_error(error: DomainError) -> None:
+    flash(f"{headline(error)} {error.message}", "error")
+
+
+def back_to(endpoint: str, **values):
+    return redirect(url_for(endpoint, **values), code=303)
+
+
+def _render_domain_error(error: DomainError):
+    rollback(db_session())
+    if error.status == 401:
+        return redirect(url_for("web_auth.login", next=request.full_path.rstrip("?")))
+    status = error.status if 400 <= error.status < 500 else 400
+    return render_template("error.html", title=headline(error), message=error.message), status
+
+
+def page_blueprint(name: str, import_name: str, url_prefix: str | None = None) -> Blueprint:
+    """A blueprint of pages whose domain errors become a readable page (or the login page), never a 500."""
+    blueprint = Blueprint(name, import_name, url_prefix=url_prefix)
+    blueprint.register_error_handler(DomainError, _render_domain_error)
+    return blueprint
+
+
+__all__ = ["Forbidden", "attempt", "back_to", "community_or_404", "field_errors", "flash_error", "headline",
+           "home_community", "linli", "log_in", "log_out", "page_blueprint", "require", "safe_next",
+           "today_in", "web_user"]

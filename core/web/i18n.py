@@ -1,0 +1,84 @@
+"""Languages, and money, dates and times formatted for the reader's locale with Babel."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_skeleton, format_time
+from babel.numbers import format_currency, get_currency_precision
+from flask import request, session
+from flask_babel import get_locale
+
+LANGUAGES = {"en": "English", "zh_Hans": "中文"}
+DEFAULT_LANGUAGE = "en"
+
+
+def select_locale() -> str:
+    """The language chosen with the switch, else the browser's first language we speak."""
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    for value, _quality in request.accept_languages:
+        tag = value.lower().replace("_", "-")
+        if tag.startswith("zh"):
+            return "zh_Hans"
+        if tag.startswith("en"):
+            return "en"
+    return DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def money(amount: int | None, currency: str) -> str:
+    """Minor units as the locale writes money: ¥5.00 in Chinese, CN¥5.00 in English."""
+    if amount is None:
+        return ""
+    value = Decimal(int(amount)).scaleb(-get_currency_precision(currency))
+    return format_currency(value, currency, locale=get_locale())
+
+
+def to_minor_units(value: Decimal, currency: str) -> int | None:
+    """A decimal amount typed by a person (e.g. 500.50) in minor units, or None if it has too many decimals."""
+    try:
+        scaled = Decimal(value).scaleb(get_currency_precision(currency))
+    except InvalidOperation:
+        return None
+    return int(scaled) if scaled == scaled.to_integral_value() else None
+
+
+def local(moment: dt.datetime, timezone: str) -> dt.datetime:
+    return moment.astimezone(ZoneInfo(timezone))
+
+
+def day_of(moment: dt.datetime, timezone: str) -> dt.date:
+    """The date of a moment in the community's time zone."""
+    return local(moment, timezone).date()
+
+
+def long_date(day: dt.date | dt.datetime) -> str:
+    """2026年11月23日 / November 23, 2026."""
+    return format_date(day, "long", locale=get_locale())
+
+
+def day_heading(day: dt.date) -> str:
+    """The weekday and date: 11月23日星期一 / Monday, November 23."""
+    return format_skeleton("MMMMEEEEd", day, locale=get_locale())
+
+
+def short_time(moment: dt.datetime, timezone: str) -> str:
+    """The wall-clock time in the community's time zone: 11:30 / 11:30 AM."""
+    return format_time(local(moment, timezone), "short", locale=get_locale())
+
+
+def month_name(period: str) -> str:
+    """A ``YYYY-MM`` period as the locale names the month: 2026年11月 / November 2026."""
+    year, month = (int(part) for part in period.split("-"))
+    return format_skeleton("yMMMM", dt.date(year, month, 1), locale=get_locale())
+
+
+def register_filters(app) -> None:
+    app.jinja_env.filters.update(money=money, long_date=long_date, day_of=day_of, day_heading=day_heading,
+                                 short_time=short_time, month_name=month_name)

@@ -1,0 +1,98 @@
+"""Plain, translated words for the codes the core uses: tiers, price rules, statuses, roles."""
+from __future__ import annotations
+
+from flask_babel import gettext, lazy_gettext as _l
+
+TIERS = {"free": _l("Free"), "low_cost": _l("Low-cost price"), "paid": _l("Standard price")}
+
+# A rule's name says who it is for; the reason says why this resident got it.
+RULES = {
+    "age_90_plus": (_l("90+ free price"), _l("because you are aged 90 or over")),
+    "age_60_plus": (_l("60+ low-cost price"), _l("because you are aged 60 or over")),
+    "student": (_l("Student price"), _l("because you are a verified student")),
+    "low_income": (_l("Low-income price"), _l("because your low-income status is verified")),
+    "disability": (_l("Disability price"), _l("because your disability status is verified")),
+    "resident": (_l("Resident price"), _l("because you live in this community")),
+    "anyone": (_l("Standard price"), _l("the price for everyone")),
+}
+
+STATUSES = {
+    "pending_payment": _l("Waiting for payment"), "confirmed": _l("Booked"), "fulfilled": _l("Served"),
+    "no_show": _l("Did not come"), "cancelled": _l("Cancelled"), "expired": _l("Expired"),
+}
+
+PROPOSAL_STATUSES = {
+    "draft": _l("Draft"), "submitted": _l("Waiting for the committee"),
+    "committee_approved": _l("Approved by the committee"), "rejected": _l("Rejected by the committee"),
+    "charity_approved": _l("Approved by the charity"), "charity_rejected": _l("Rejected by the charity"),
+    "disbursed": _l("Paid out"),
+}
+
+OPERATOR_STATUSES = {"pending": _l("Waiting for approval"), "active": _l("Active"),
+                     "suspended": _l("Suspended"), "exited": _l("Left")}
+
+ROLES = {
+    "resident": _l("Resident"), "operator_staff": _l("Operator staff"), "community_staff": _l("Community staff"),
+    "committee_member": _l("Fund committee"), "charity_officer": _l("Charity officer"), "admin": _l("Administrator"),
+}
+
+ATTRIBUTES = {"student": _l("Student"), "low_income": _l("Low income (dibao)"), "disability": _l("Disability")}
+
+PAYMENT_METHODS = {"cash": _l("Cash at the counter"), "stripe": _l("Online (card, Alipay, WeChat Pay)")}
+
+# The built-in operator types' labels; a third-party type keeps the label its plugin gives.
+OPERATOR_TYPES = {
+    "Community canteen": _l("Community canteen"), "Housekeeping centre": _l("Housekeeping centre"),
+    "Neighbourhood market fair": _l("Neighbourhood market fair"), "Co-prosperity workshop": _l("Co-prosperity workshop"),
+}
+
+DETAIL_FIELDS = {
+    "home_delivery": _l("Deliver the meal to my home (residents aged 90 and over)"),
+    "address": _l("Your address"), "notes": _l("Anything the staff should know"),
+    "stall_number": _l("Stall number (leave empty to be given one)"),
+}
+
+ENTRY_KINDS = {"payment": _l("Payment"), "donation": _l("Donation"), "transfer": _l("Bank transfer"),
+               "refund": _l("Refund"), "in_kind": _l("Gift in kind"), "disbursement": _l("Paid out"),
+               "revenue": _l("Revenue")}
+
+
+def rule_label(rule: str, tier: str) -> str:
+    """A friendly name for the price rule that decided; an unknown rule is named by its tier."""
+    if rule in RULES:
+        return str(RULES[rule][0])
+    return str(TIERS.get(tier, tier))
+
+
+def rule_reason(rule: str) -> str:
+    return str(RULES[rule][1]) if rule in RULES else ""
+
+
+def label(table: dict, code: str | None) -> str:
+    """The translated word for ``code``, or the code itself made readable."""
+    if code is None:
+        return ""
+    return str(table[code]) if code in table else code.replace("_", " ")
+
+
+def type_label(operator_type) -> str:
+    if operator_type is None:
+        return ""
+    known = OPERATOR_TYPES.get(operator_type.label)
+    return str(known) if known else operator_type.label
+
+
+def detail_label(name: str) -> str:
+    return str(DETAIL_FIELDS[name]) if name in DETAIL_FIELDS else name.replace("_", " ").capitalize()
+
+
+def register_globals(app) -> None:
+    app.jinja_env.globals.update(
+        rule_label=rule_label, rule_reason=rule_reason, type_label=type_label,
+        tier_label=lambda code: label(TIERS, code), status_label=lambda code: label(STATUSES, code),
+        proposal_status_label=lambda code: label(PROPOSAL_STATUSES, code),
+        operator_status_label=lambda code: label(OPERATOR_STATUSES, code),
+        role_label=lambda code: label(ROLES, code), attribute_label=lambda code: label(ATTRIBUTES, code),
+        payment_label=lambda code: label(PAYMENT_METHODS, code) if code else gettext("Nothing to pay"),
+        entry_kind_label=lambda code: label(ENTRY_KINDS, code),
+    )

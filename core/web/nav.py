@@ -1,0 +1,34 @@
+"""The menu: the pages each of the user's roles opens, in one place."""
+from __future__ import annotations
+
+from flask import url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from core import policy
+from core.db import session as db_session
+from core.models import Community, User
+
+
+def _communities(user: User, *roles: str) -> list[Community]:
+    db = db_session()
+    if policy.is_admin(user):
+        return list(db.scalars(select(Community).order_by(Community.id)))
+    ids = sorted(policy.community_ids(user, *roles))
+    return [db.get(Community, i) for i in ids]
+
+
+def menu(user: User | None) -> list[tuple[str, str]]:
+    """(label, url) of the pages for this user, besides the services and the transparency pages."""
+    if user is None:
+        return []
+    items = []
+    if policy.has_role(user, "resident"):
+        items.append((_("My bookings"), url_for("web_resident.my_bookings")))
+    if policy.operator_ids(user) or policy.is_admin(user):
+        items.append((_("Operator desk"), url_for("web_operator.desk")))
+    for community in _communities(user, "community_staff"):
+        items.append((_("Community office"), url_for("web_staff.office", slug=community.slug)))
+    for community in _communities(user, "committee_member", "charity_officer"):
+        items.append((_("Fund"), url_for("web_committee.overview", slug=community.slug)))
+    return items

@@ -1,0 +1,148 @@
+"""Operator staff's pages: the day's bookings with one-tap check-in, listings and slots, the monthly statement."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from core import booking as bookings
+from core import catalog, listings, policy, settlement
+from core.db import session as db_session
+from core.db import utcnow
+from core.errors import NotFound
+from core.models import Booking, Community, Listing, Operator, Slot, User
+from core.payments import service as payments
+from core.settlement import PERIOD
+from core.web.common import attempt, back_to, field_errors, flash_error, headline, linli, page_blueprint, require
+from core.web.forms import SlotForm
+from core.web.i18n import money
+from core.web.periods import month_of, next_period, previous_period
+
+bp = page_blueprint("web_operator", __name__)
+SHOWN = ("pending_payment", "confirmed", "fulfilled", "no_show")
+
+
+def _operator(operator_id: int) -> tuple[User, Operator, Community]:
+    user = require("operator_staff", operator_id=operator_id)
+    db = db_session()
+    operator = catalog.operator_or_404(db, operator_id)
+    return user, operator, db.get(Community, operator.community_id)
+
+
+def _day(community: Community) -> dt.date:
+    try:
+        return dt.date.fromisoformat(request.values.get("date", ""))
+    except ValueError:
+        return dt.datetime.now(ZoneInfo(community.timezone)).date()
+
+
+@bp.route("/operator")
+def desk():
+    """Straight to the day's bookings, or a choice when the user works for several operators."""
+    user = require("operator_staff")
+    db = db_session()
+    ids = sorted(policy.operator_ids(user))
+    operators = (db.scalars(select(Operator).order_by(Operator.id)).all() if policy.is_admin(user) and not ids
+                 else [db.get(Operator, i) for i in ids])
+    if len(operators) == 1:
+        return redirect(url_for("web_operator.today", operator_id=operators[0].id))
+    return render_template("operator/desk.html", operators=operators)
+
+
+@bp.route("/operators/<int:operator_id>/today")
+def today(operator_id: int):
+    """The bookings of one day (today in the community's time zone by default), slot by slot."""
+    _user, operator, community = _operator(operator_id)
+    day = _day(community)
+    zone = ZoneInfo(community.timezone)
+    start = dt.datetime.combine(day, dt.time(), zone)
+    rows = db_session().execute(
+        select(Booking, Slot, Listing, User).join(Slot, Slot.id == Booking.slot_id)
+        .join(Listing, Listing.id == Slot.listing_id).join(User, User.id == Booking.resident_id)
+        .where(Booking.operator_id == operator.id, Booking.status.in_(SHOWN), Slot.starts_at >= start,
+               Slot.starts_at < start + dt.timedelta(days=1))
+        .order_by(Slot.starts_at, Listing.id, Booking.id)).all()
+    slots: dict[int, dict] = {}
+    for row in rows:
+        slots.setdefault(row.Slot.id, {"slot": row.Slot, "listing": row.Listing, "rows": []})["rows"].append(row)
+    return render_template("operator/today.html", operator=operator, community=community, day=day,
+                           slots=list(slots.values()), now=utcnow(),
+                           previous=day - dt.timedelta(days=1), following=day + dt.timedelta(days=1))
+
+
+@bp.route("/operators/<int:operator_id>/bookings/<int:booking_id>/<any('check-in', 'no-show'):action>",
+          methods=["POST"])
+def booking_action(operator_id: int, booking_id: int, action: str):
+    """Check a resident in (recording the cash of a cash booking) or record that nobody came."""
+    user, operator, community = _operator(operator_id)
+    app = linli()
+    if action == "check-in":
+        booking, error = attempt(lambda db: payments.check_in(db, app.hook, user, booking_id, app.payment_providers))
+    else:
+        booking, error = attempt(lambda db: bookings.mark_no_show(db, app.hook, user, booking_id))
+    if error is not None:
+        flash_error(error)
+    elif action == "no-show":
+        flash(_("Recorded that nobody came."), "success")
+    elif booking.payment_method == "cash" and booking.total_amount:
+        flash(_("Checked in. %(amount)s cash recorded.", amount=money(booking.total_amount, booking.currency)),
+              "success")
+    else:
+        flash(_("Checked in."), "success")
+    return back_to("web_operator.today", operator_id=operator_id, date=_day(community).isoformat())
+
+
+@bp.route("/operators/<int:operator_id>/listings")
+def operator_listings(operator_id: int):
+    """The operator's services with their coming times and the places left."""
+    _user, operator, community = _operator(operator_id)
+    db = db_session()
+    items = []
+    for listing in db.scalars(select(Listing).where(Listing.operator_id == operator.id).order_by(Listing.id)):
+        slots = db.scalars(listings.slots_of(listing, upcoming=True).limit(14)).all()
+        items.append({"listing": listing, "slots": slots, "remaining": listings.remaining_places(db, slots)})
+    return render_template("operator/listings.html", operator=operator, community=community, items=items)
+
+
+@bp.route("/operators/<int:operator_id>/listings/<int:listing_id>/slots/new", methods=["GET", "POST"])
+def new_slot(operator_id: int, listing_id: int):
+    """Open a new time for a service: the day, the hours (community time) and the places."""
+    user, operator, community = _operator(operator_id)
+    listing = listings.listing_or_404(db_session(), listing_id)
+    if listing.operator_id != operator.id:
+        raise NotFound(_("We could not find that service."))
+    form, error, status = SlotForm(), None, 200
+    if form.validate_on_submit():
+        zone = ZoneInfo(community.timezone)
+        starts = dt.datetime.combine(form.day.data, form.starts.data, zone)
+        ends = dt.datetime.combine(form.day.data, form.ends.data, zone)
+        _slot, error = attempt(lambda db: listings.add_slot(db, user, db.get(Listing, listing_id), starts, ends,
+                                                            form.capacity.data))
+        if error is None:
+            flash(_("The new time is open for booking."), "success")
+            return back_to("web_operator.operator_listings", operator_id=operator_id)
+        status = error.status
+        for name, messages in field_errors(error).items():
+            target = {"ends_at": form.ends, "starts_at": form.starts, "capacity": form.capacity}.get(name)
+            if target is not None:
+                target.errors = list(target.errors) + messages
+    elif form.is_submitted():
+        status = 422
+    return render_template("operator/new_slot.html", operator=operator, listing=listing, form=form, error=error,
+                           headline=headline(error) if error else None), status
+
+
+@bp.route("/operators/<int:operator_id>/statement")
+def statement(operator_id: int):
+    """The month's statement: revenue by tier and channel, refunds, costs, donation due, received, outstanding."""
+    _user, operator, community = _operator(operator_id)
+    period = request.args.get("period", "")
+    if not PERIOD.match(period):
+        period = month_of(dt.datetime.now(ZoneInfo(community.timezone)).date())
+    rows = settlement.statements(db_session(), community, period, operator_id=operator.id)
+    return render_template("operator/statement.html", operator=operator, community=community, period=period,
+                           statement=rows[0] if rows else None, previous=previous_period(period),
+                           following=next_period(period))

@@ -1,0 +1,122 @@
+"""Pages for everyone: the services, one service's times, a community's fund, and the language switch."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from sqlalchemy import select
+
+from core import booking as bookings
+from core import listings, transparency
+from core.db import session as db_session
+from core.errors import DomainError, NotFound
+from core.models import Community, Operator, Slot
+from core.pricing import parse_rules
+from core.settlement import PERIOD
+from core.web.common import community_or_404, home_community, linli, page_blueprint, safe_next, today_in, web_user
+from core.web.i18n import LANGUAGES, local
+
+bp = page_blueprint("web_public", __name__)
+SLOTS_SHOWN = 60
+
+
+class ServiceQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    type = fields.String(validate=validate.Length(1, 40))
+    date = fields.Date()
+    community = fields.String(validate=validate.Length(1, 64))
+
+
+def price_list(listing) -> list[dict]:
+    """The listing's rules in order: who gets which price."""
+    return [{"rule": r.name, "tier": r.tier, "amount": r.amount} for r in parse_rules(listing.price_rules)]
+
+
+@bp.route("/")
+def home():
+    """Services, filtered by type and day (in the community's time)."""
+    db = db_session()
+    try:
+        query = ServiceQuery().load(request.args)
+    except ValidationError:
+        query = {}
+    community = (db.scalar(select(Community).where(Community.slug == query["community"]))
+                 if query.get("community") else None) or home_community(web_user())
+    if community is None:
+        return render_template("public/home.html", community=None, services=[], days=[], types={}, query=query)
+    found = db.scalars(listings.search_listings(community, query.get("type"), None, query.get("date"),
+                                                community.timezone).limit(200)).all()
+    operators = {op.id: op for op in db.scalars(select(Operator).where(Operator.community_id == community.id))}
+    services = [{"listing": item, "operator": operators.get(item.operator_id), "prices": price_list(item)}
+                for item in found]
+    today = today_in(community)
+    days = [today + dt.timedelta(days=n) for n in range(8)]
+    return render_template("public/home.html", community=community, services=services, days=days, today=today,
+                           types=linli().operator_types, query=query)
+
+
+@bp.route("/services/<int:listing_id>")
+def service(listing_id: int):
+    """One service: what it is, who pays what, and its coming times with the places left."""
+    db = db_session()
+    listing = listings.listing_or_404(db, listing_id)
+    operator = db.get(Operator, listing.operator_id)
+    if not listing.is_active or operator.status != "active":
+        raise NotFound(_("This service is not offered at the moment."))
+    community = db.get(Community, listing.community_id)
+    slots = db.scalars(listings.slots_of(listing, upcoming=True).limit(SLOTS_SHOWN)).all()
+    remaining = listings.remaining_places(db, slots)
+    days: dict[dt.date, list] = {}
+    for slot in slots:
+        days.setdefault(local(slot.starts_at, community.timezone).date(), []).append(slot)
+    return render_template("public/service.html", listing=listing, operator=operator, community=community,
+                           days=days, remaining=remaining, prices=price_list(listing),
+                           operator_type=linli().operator_types.get(listing.type),
+                           my_quote=_my_quote(db, slots, remaining))
+
+
+def _my_quote(db, slots: list[Slot], remaining: dict[int, int]):
+    """The logged-in resident's own price, on the first slot that still has places."""
+    user = web_user()
+    open_slots = [s for s in slots if remaining.get(s.id, 0) > 0]
+    if user is None or user.profile is None or not open_slots:
+        return None
+    try:
+        return bookings.quote_for(db, linli().hook, user, open_slots[0].id, 1)
+    except DomainError:
+        return None
+
+
+@bp.route("/communities/<slug>/transparency")
+def transparency_page(slug: str):
+    """The fund in public: balance, money in and out by month, gifts in kind, payouts and the ledger's head."""
+    db = db_session()
+    community = community_or_404(slug)
+    period = request.args.get("period") or None
+    if period and not PERIOD.match(period):
+        period = None
+    report = transparency.report(db, community, period)
+    everything = transparency.report(db, community) if period else report
+    donors: dict[str, dict] = {}
+    for row in report["inflows"]:
+        donor = donors.setdefault(row["operator"], {"operator": row["operator"], "due": 0, "received": 0,
+                                                    "in_kind": 0})
+        donor["due"] += row["due_amount"]
+        donor["received"] += row["received_online_amount"] + row["received_transfer_amount"]
+        donor["in_kind"] += row["in_kind_amount"]
+    periods = sorted({row["period"] for row in everything["monthly"]}, reverse=True)
+    return render_template("public/transparency.html", community=community, report=report,
+                           donors=sorted(donors.values(), key=lambda d: -d["received"]), periods=periods,
+                           period=period)
+
+
+@bp.route("/lang/<code>")
+def switch_language(code: str):
+    """Remember the reader's language in the session, and go back to the page they were reading."""
+    if code in LANGUAGES:
+        session["lang"] = code
+    return redirect(safe_next(request.args.get("next")) or url_for("web_public.home"), code=303)

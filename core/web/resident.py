@@ -1,0 +1,173 @@
+"""Residents' pages: book a place (seeing the price and why first), see and cancel their bookings."""
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from marshmallow import fields as ma_fields
+from sqlalchemy import select
+
+from core import booking as bookings
+from core import listings
+from core.db import session as db_session
+from core.db import utcnow
+from core.errors import NotFound
+from core.models import Booking, Community, Listing, Slot
+from core.payments import service as payments
+from core.web.common import attempt, back_to, field_errors, flash_error, headline, linli, page_blueprint, require
+from core.web.forms import ActionForm, BookForm
+from core.web.labels import PAYMENT_METHODS, detail_label
+
+bp = page_blueprint("web_resident", __name__)
+REMEMBERED_FORMS = 20
+
+
+def payment_choices(total: int) -> list[tuple[str, str]]:
+    """How this resident can pay: nothing for a free booking; cash first; online only where the page can take it."""
+    if total == 0:
+        return []
+    config, choices = current_app.config, []
+    providers = linli().payment_providers
+    for key in sorted(providers, key=lambda k: (k != "cash", k)):
+        provider = providers[key]
+        if not provider.is_configured(config) or (key == "stripe" and not config.get("STRIPE_PUBLISHABLE_KEY")):
+            continue
+        choices.append((key, str(PAYMENT_METHODS[key]) if key in PAYMENT_METHODS else provider.label or key))
+    return choices
+
+
+def detail_fields(operator_type) -> list[dict]:
+    """The questions the operator type's booking schema asks, as form fields."""
+    if operator_type is None:
+        return []
+    spec = []
+    for name, field in operator_type.booking_schema().fields.items():
+        if field.dump_only:
+            continue
+        kind = ("checkbox" if isinstance(field, ma_fields.Boolean)
+                else "number" if isinstance(field, ma_fields.Integer)
+                else "textarea" if name == "notes" else "text")
+        spec.append({"name": name, "kind": kind, "required": field.required, "label": detail_label(name)})
+    return spec
+
+
+def read_details(spec: list[dict], form) -> dict:
+    """The answers as the schema expects them; anything malformed is left for the schema to name."""
+    details = {}
+    for field in spec:
+        raw = form.get("details-" + field["name"], "").strip()
+        if field["kind"] == "checkbox":
+            if raw:
+                details[field["name"]] = True
+        elif raw:
+            details[field["name"]] = int(raw) if field["kind"] == "number" and raw.isdigit() else raw
+    return details
+
+
+@bp.route("/book/<int:slot_id>", methods=["GET", "POST"])
+def book(slot_id: int):
+    """One page, one task: the service, the time, the price and why, how to pay — then confirm."""
+    user = require("resident")
+    db, app = db_session(), linli()
+    ctx = bookings.slot_context(db, slot_id)
+    operator_type = app.operator_types.get(ctx.operator.type)
+    form = BookForm()
+    if request.method == "GET":
+        form.quantity.data = max(1, min(request.args.get("quantity", 1, type=int) or 1, bookings.MAX_QUANTITY))
+        form.nonce.data = secrets.token_urlsafe(16)
+    spec = detail_fields(operator_type)
+    valid = request.method == "POST" and form.validate()
+    quantity = form.quantity.data if request.method == "GET" or not form.quantity.errors else 1
+    quote = bookings.quote_for(db, app.hook, user, slot_id, quantity)
+    choices = payment_choices(quote.total_amount)
+    errors, error, status = {}, None, 200
+    if valid:
+        done = session.get("booked", {}).get(form.nonce.data or "")
+        if done:
+            return back_to("web_resident.booking", booking_id=done)
+        method = form.payment_method.data or (choices[0][0] if choices else None)
+        request_ = bookings.BookingRequest(slot_id=slot_id, quantity=quantity, payment_method=method,
+                                           details=read_details(spec, request.form))
+        result, error = attempt(lambda db: payments.book(db, app.hook, user, request_, app.operator_types,
+                                                         app.payment_providers, current_app.config))
+        if error is None:
+            return _booked(*result, nonce=form.nonce.data)
+        errors, status = field_errors(error), error.status
+    elif request.method == "POST":
+        status = 422
+    left = listings.remaining_places(db, [ctx.slot])[ctx.slot.id]
+    return render_template("resident/book.html", ctx=ctx, form=form, quote=quote, choices=choices, spec=spec,
+                           values=request.form, errors=errors, error=error, left=left,
+                           headline=headline(error) if error else None,
+                           stripe_ready="stripe" in dict(choices),
+                           stripe_configured=bool(current_app.config.get("STRIPE_SECRET_KEY"))), status
+
+
+def _booked(booking: Booking, client_secret: str | None, nonce: str | None):
+    """Remember the form (a second tap shows the same booking), then show the booking or the payment page."""
+    booked = dict(session.get("booked", {}))
+    if nonce:
+        booked[nonce] = booking.id
+    session["booked"] = dict(list(booked.items())[-REMEMBERED_FORMS:])
+    if booking.status == "pending_payment":
+        session["pay"] = {str(booking.id): client_secret}
+        return back_to("web_resident.pay", booking_id=booking.id)
+    flash(_("Your booking is confirmed."), "success")
+    return back_to("web_resident.booking", booking_id=booking.id)
+
+
+def _own_booking(booking_id: int):
+    user = require("resident")
+    booking, ctx = bookings.visible_booking(db_session(), user, booking_id)
+    if booking.resident_id != user.id:
+        raise NotFound(_("We could not find that booking."))
+    return user, booking, ctx
+
+
+@bp.route("/my/bookings")
+def my_bookings():
+    user = require("resident")
+    query = (select(Booking, Slot, Listing, Community).join(Slot, Slot.id == Booking.slot_id)
+             .join(Listing, Listing.id == Slot.listing_id).join(Community, Community.id == Listing.community_id)
+             .where(Booking.resident_id == user.id).order_by(Slot.starts_at.desc(), Booking.id.desc()).limit(200))
+    rows = db_session().execute(query).all()
+    now = utcnow()
+    coming = [r for r in rows if r.Slot.ends_at > now and r.Booking.status in bookings.LIVE][::-1]
+    past = [r for r in rows if r not in coming]
+    return render_template("resident/my_bookings.html", coming=coming, past=past)
+
+
+@bp.route("/my/bookings/<int:booking_id>")
+def booking(booking_id: int):
+    _user, booking, ctx = _own_booking(booking_id)
+    can_cancel = booking.status in bookings.LIVE and ctx.slot.starts_at > utcnow()
+    return render_template("resident/booking.html", booking=booking, ctx=ctx, can_cancel=can_cancel)
+
+
+@bp.route("/my/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
+def cancel(booking_id: int):
+    """Ask once more, then cancel: the places are freed and anything paid online is refunded."""
+    user, booking, ctx = _own_booking(booking_id)
+    form = ActionForm()
+    if request.method == "POST":
+        app = linli()
+        _result, error = attempt(lambda db: payments.cancel(db, app.hook, user, booking_id, app.payment_providers,
+                                                            current_app.config))
+        if error is not None:
+            flash_error(error)
+        else:
+            flash(_("Your booking is cancelled."), "success")
+        return back_to("web_resident.booking", booking_id=booking_id)
+    return render_template("resident/cancel.html", booking=booking, ctx=ctx, form=form)
+
+
+@bp.route("/my/bookings/<int:booking_id>/pay")
+def pay(booking_id: int):
+    """Pay online with Stripe's own form (Stripe.js comes from Stripe), where this server is set up for it."""
+    _user, booking, ctx = _own_booking(booking_id)
+    if booking.status != "pending_payment":
+        return redirect(url_for("web_resident.booking", booking_id=booking_id), code=303)
+    client_secret = session.get("pay", {}).get(str(booking_id))
+    return render_template("resident/pay.html", booking=booking, ctx=ctx, client_secret=client_secret,
+                           publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY"))

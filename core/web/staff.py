@@ -1,0 +1,174 @@
+"""Community staff's pages: approve operators, verify residents' eligibility, the committee, and proposals."""
+from __future__ import annotations
+
+from flask import flash, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from core import catalog, eligibility, proposals
+from core.db import session as db_session
+from core.errors import Invalid
+from core.models import ATTRIBUTES, Operator, Proposal, ResidentProfile, User
+from core.web.common import (
+    attempt, back_to, community_or_404, field_errors, flash_error, headline, page_blueprint, require, today_in,
+)
+from core.web.forms import ActionForm, AttributeForm, MemberForm, ProposalForm
+from core.web.i18n import to_minor_units
+from core.web.labels import ATTRIBUTES as ATTRIBUTE_LABELS
+
+bp = page_blueprint("web_staff", __name__, url_prefix="/communities/<slug>/staff")
+
+
+def _staff(slug: str):
+    community = community_or_404(slug)
+    return require("community_staff", community_id=community.id), community
+
+
+@bp.route("")
+def office(slug: str):
+    """Operators waiting for approval, and the way to the other tasks."""
+    _user, community = _staff(slug)
+    operators = db_session().scalars(select(Operator).where(Operator.community_id == community.id)
+                                     .order_by(Operator.status != "pending", Operator.id)).all()
+    return render_template("staff/office.html", community=community, operators=operators, form=ActionForm())
+
+
+@bp.route("/operators/<int:operator_id>/approve", methods=["POST"])
+def approve_operator(slug: str, operator_id: int):
+    user, community = _staff(slug)
+    operator, error = attempt(lambda db: catalog.approve_operator(db, user, _community_operator(db, community,
+                                                                                               operator_id)))
+    if error is not None:
+        flash_error(error)
+    else:
+        flash(_("%(name)s may now serve residents.", name=operator.name), "success")
+    return back_to("web_staff.office", slug=slug)
+
+
+def _community_operator(db, community, operator_id: int) -> Operator:
+    operator = catalog.operator_or_404(db, operator_id)
+    if operator.community_id != community.id:
+        raise Invalid(_("That operator is not in this community."))
+    return operator
+
+
+@bp.route("/residents")
+def residents(slug: str):
+    """Residents and what has been checked about them (a student card, a dibao certificate)."""
+    _user, community = _staff(slug)
+    people = db_session().scalars(select(ResidentProfile).where(ResidentProfile.community_id == community.id)
+                                  .order_by(ResidentProfile.user_id).limit(500)).all()
+    form = AttributeForm()
+    form.attribute.choices = [(a, str(ATTRIBUTE_LABELS[a])) for a in ATTRIBUTES]
+    return render_template("staff/residents.html", community=community, people=people, form=form,
+                           today=today_in(community), action=ActionForm())
+
+
+@bp.route("/residents/<int:user_id>/verify", methods=["POST"])
+def verify(slug: str, user_id: int):
+    user, community = _staff(slug)
+    attribute = request.form.get("attribute", "")
+    _row, error = attempt(lambda db: eligibility.verify(
+        db, user, eligibility.resident_profile(db, community.id, user_id), attribute))
+    if error is not None:
+        flash_error(error)
+    else:
+        flash(_("Recorded as checked: %(what)s.", what=str(ATTRIBUTE_LABELS.get(attribute, attribute))), "success")
+    return back_to("web_staff.residents", slug=slug)
+
+
+@bp.route("/residents/<int:user_id>/attributes/<attribute>/clear", methods=["POST"])
+def clear(slug: str, user_id: int, attribute: str):
+    user, community = _staff(slug)
+    _row, error = attempt(lambda db: eligibility.clear(
+        db, user, eligibility.resident_profile(db, community.id, user_id), attribute))
+    if error is not None:
+        flash_error(error)
+    else:
+        flash(_("Withdrawn: %(what)s.", what=str(ATTRIBUTE_LABELS.get(attribute, attribute))), "success")
+    return back_to("web_staff.residents", slug=slug)
+
+
+@bp.route("/committee", methods=["GET", "POST"])
+def committee(slug: str):
+    """The fund committee's members; votes count only while it has an odd number of at least three."""
+    user, community = _staff(slug)
+    form, status = MemberForm(), 200
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        _member, error = attempt(lambda db: proposals.add_member(db, user, community, _user_id(db, email)))
+        if error is None:
+            flash(_("%(email)s is now on the committee.", email=email), "success")
+            return back_to("web_staff.committee", slug=slug)
+        form.email.errors = list(form.email.errors) + [error.message]
+        status = error.status
+    elif form.is_submitted():
+        status = 422
+    members = proposals.committee(db_session(), community.id)
+    return render_template("staff/committee.html", community=community, members=members, form=form,
+                           action=ActionForm(), can_vote=len(members) >= 3 and len(members) % 2 == 1), status
+
+
+def _user_id(db, email: str) -> int:
+    user_id = db.scalar(select(User.id).where(User.email == email))
+    if user_id is None:
+        raise Invalid(_("Nobody has an account with this email."), {"email": ["unknown"]})
+    return user_id
+
+
+@bp.route("/committee/<int:user_id>/remove", methods=["POST"])
+def remove_member(slug: str, user_id: int):
+    user, community = _staff(slug)
+    _none, error = attempt(lambda db: proposals.remove_member(db, user, community, user_id))
+    if error is not None:
+        flash_error(error)
+    else:
+        flash(_("Removed from the committee."), "success")
+    return back_to("web_staff.committee", slug=slug)
+
+
+@bp.route("/proposals")
+def proposal_list(slug: str):
+    _user, community = _staff(slug)
+    rows = db_session().scalars(select(Proposal).where(Proposal.community_id == community.id)
+                                .order_by(Proposal.id.desc()).limit(200)).all()
+    return render_template("staff/proposals.html", community=community, proposals=rows, action=ActionForm())
+
+
+@bp.route("/proposals/new", methods=["GET", "POST"])
+def new_proposal(slug: str):
+    """Draft a use of the fund; it goes to the committee once submitted."""
+    user, community = _staff(slug)
+    form, error, status = ProposalForm(), None, 200
+    if form.validate_on_submit():
+        amount = to_minor_units(form.requested_amount.data, community.currency)
+        if amount is None:
+            form.requested_amount.errors = [_("Use at most two decimals.")]
+            status = 422
+        else:
+            fields = {"title": form.title.data.strip(), "purpose": form.purpose.data.strip(),
+                      "requested_amount": amount, "beneficiary": form.beneficiary.data.strip(),
+                      "planned_on": form.planned_on.data, "attachments": []}
+            proposal, error = attempt(lambda db: proposals.draft(db, user, community, fields))
+            if error is None:
+                flash(_("The draft is saved. Submit it when it is ready."), "success")
+                return back_to("web_staff.proposal_list", slug=slug)
+            status = error.status
+            for name, messages in field_errors(error).items():
+                if name in form:
+                    form[name].errors = list(form[name].errors) + messages
+    elif form.is_submitted():
+        status = 422
+    return render_template("staff/new_proposal.html", community=community, form=form, error=error,
+                           headline=headline(error) if error else None), status
+
+
+@bp.route("/proposals/<int:proposal_id>/submit", methods=["POST"])
+def submit(slug: str, proposal_id: int):
+    user, community = _staff(slug)
+    _proposal, error = attempt(lambda db: proposals.submit(db, user, community, proposal_id))
+    if error is not None:
+        flash_error(error)
+    else:
+        flash(_("Submitted to the committee."), "success")
+    return back_to("web_staff.proposal_list", slug=slug)
