@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import BigInteger, DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -16,6 +17,10 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+MinorUnits = Annotated[int, mapped_column(BigInteger)]
+"""A money column: integer minor units, 64-bit so no sum of a district's years can overflow."""
 
 
 class Base(DeclarativeBase):

@@ -4,9 +4,9 @@ Models, the request's session and current user, role checks, and the services
 that move money (costs, revenue, in-kind gifts). Plugins import from here (and
 from ``core`` and ``core.demo``), never from the core's other modules.
 """
-from core.api.common import PageArgs, current_user, page_schema, paginate
+from core.api.common import ID, PageArgs, current_user, page_schema, paginate
 from core.booking import slot_context
-from core.db import Base, UTCDateTime, commit, session, utcnow
+from core.db import Base, MinorUnits, UTCDateTime, commit, session, utcnow
 from core.donations import pledge as pledge_donation
 from core.fund import record_in_kind
 from core.models import Booking, Community, Listing, Operator, Slot, User
@@ -15,7 +15,7 @@ from core.policy import has_role, require, require_user
 from core.settlement import declare_cost, parse_period
 
 __all__ = [
-    "Base", "Booking", "Community", "Listing", "Operator", "PageArgs", "Slot", "UTCDateTime", "User", "commit",
+    "Base", "Booking", "Community", "ID", "Listing", "MinorUnits", "Operator", "PageArgs", "Slot", "UTCDateTime", "User", "commit",
     "current_user", "declare_cost", "has_role", "page_schema", "paginate", "parse_period", "pledge_donation", "record_in_kind",
     "record_revenue", "require", "require_user", "session", "slot_context", "utcnow",
 ]

@@ -5,6 +5,7 @@ from flask import Flask, jsonify, request
 from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from core.api import idempotency
 from core.db import rollback, session
@@ -34,7 +35,21 @@ class LinliApi(Api):
         return super().handle_http_exception(error)
 
 
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route, API and pages: at most 18 digits, so no id can overflow a database integer.
+
+    A longer number does not match the route at all (a 404 for every method); within
+    18 digits, an id nobody has is the view's 404.
+    """
+
+    regex = r"\d{1,18}"
+
+    def __init__(self, map, fixed_digits=0, min=None, max=10**18 - 1, signed=False):  # noqa: A002 - werkzeug's names
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
 def init_api(app: Flask) -> Api:
+    app.url_map.converters["int"] = IdConverter
     app.config.update(
         API_TITLE="Linli API",
         API_VERSION="v1",

@@ -9,7 +9,7 @@ from core import booking as bookings
 from core import policy
 from core.api import idempotency
 from core.payments import service as payments
-from core.api.common import PageArgs, current_user, linli, page_schema, paginate
+from core.api.common import ID, PageArgs, current_user, linli, page_schema, paginate
 from core.db import commit, session
 from core.models import BOOKING_STATUSES, TIERS, Booking
 
@@ -19,7 +19,7 @@ QUANTITY = fields.Integer(required=True, strict=True, validate=validate.Range(1,
 
 
 class QuoteRequest(Schema):
-    slot_id = fields.Integer(required=True, strict=True)
+    slot_id = fields.Integer(required=True, strict=True, validate=ID)
     quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, bookings.MAX_QUANTITY))
 
 
@@ -33,7 +33,7 @@ class QuoteSchema(Schema):
 
 
 class BookingRequestSchema(Schema):
-    slot_id = fields.Integer(required=True, strict=True)
+    slot_id = fields.Integer(required=True, strict=True, validate=ID)
     quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, bookings.MAX_QUANTITY))
     payment_method = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 32))
     details = fields.Dict(load_default=dict)
@@ -61,7 +61,7 @@ class BookingSchema(Schema):
 
 class BookingQuery(PageArgs):
     status = fields.String(validate=validate.OneOf(BOOKING_STATUSES))
-    slot_id = fields.Integer()
+    slot_id = fields.Integer(validate=ID)
 
 
 @blp.route("/quotes", methods=["POST"])

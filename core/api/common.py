@@ -30,8 +30,13 @@ def current_user() -> User | None:
     return g.api_user
 
 
+MAX_ID = 2**31 - 1
+ID = validate.Range(1, MAX_ID, error="not an id")
+"""Validates an id given in a body or a query: ids are 32-bit positive integers on every database."""
+
+
 def get_or_404(db_session: Session, model, ident, what: str):
-    row = db_session.get(model, ident) if isinstance(ident, int) else None
+    row = db_session.get(model, ident) if isinstance(ident, int) and 1 <= ident <= MAX_ID else None
     if row is None:
         raise NotFound(f"no {what} {ident}")
     return row

@@ -26,7 +26,7 @@ class SpaceSchema(Schema):
     community_id = fields.Integer(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(1, 200))
     kind = fields.String(load_default="room", validate=validate.OneOf(["canteen", "plaza", "warehouse", "room", "other"]))
-    area_m2 = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(1, 1_000_000))
+    area_m2 = fields.Integer(strict=True, load_default=None, allow_none=True, validate=validate.Range(1, 1_000_000))
 
 
 @blp.route("")

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core import fund, ledger, proposals
-from core.api.common import PageArgs, community_by_ref, current_user, page_schema, paginate
+from core.api.common import ID, PageArgs, community_by_ref, current_user, page_schema, paginate
 from core.db import commit, session
 from core.exports import reconciliation_csv
 from core.models import FundTransfer, InKindDonation, JournalEntry, Proposal
@@ -21,7 +21,7 @@ PERIOD_FIELD = fields.String(required=True, validate=validate.Regexp(PERIOD.patt
 
 class TransferSchema(Schema):
     id = fields.Integer(dump_only=True)
-    operator_id = fields.Integer(required=True, strict=True)
+    operator_id = fields.Integer(required=True, strict=True, validate=ID)
     amount = fields.Integer(required=True, **AMOUNT)
     currency = fields.String(dump_only=True)
     reference = fields.String(required=True, validate=validate.Length(1, 120))
@@ -31,7 +31,7 @@ class TransferSchema(Schema):
 
 class InKindSchema(Schema):
     id = fields.Integer(dump_only=True)
-    operator_id = fields.Integer(load_default=None, allow_none=True, strict=True)
+    operator_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ID)
     donor = fields.String(required=True, validate=validate.Length(1, 200))
     item = fields.String(required=True, validate=validate.Length(1, 200))
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 1_000_000))
@@ -65,7 +65,7 @@ class ReconciliationSchema(Schema):
 
 
 class NoteSchema(Schema):
-    operator_id = fields.Integer(required=True, strict=True)
+    operator_id = fields.Integer(required=True, strict=True, validate=ID)
     note = fields.String(required=True, validate=validate.Length(1, 2000))
 
 
@@ -87,7 +87,7 @@ class EntrySchema(Schema):
 
 
 class MemberSchema(Schema):
-    user_id = fields.Integer(required=True, strict=True)
+    user_id = fields.Integer(required=True, strict=True, validate=ID)
 
 
 class CommitteeSchema(Schema):

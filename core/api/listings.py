@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core import listings
-from core.api.common import PageArgs, community_by_ref, current_user, linli, page_schema, paginate
+from core.api.common import ID, PageArgs, community_by_ref, current_user, linli, page_schema, paginate
 from core.catalog import operator_or_404
 from core.db import commit, session
 from core.errors import NotFound
@@ -18,14 +18,14 @@ blp = Blueprint("listings", __name__, url_prefix="/listings", description="Listi
 
 class ListingSchema(Schema):
     id = fields.Integer(dump_only=True)
-    operator_id = fields.Integer(required=True)
+    operator_id = fields.Integer(strict=True, required=True, validate=ID)
     community_id = fields.Integer(dump_only=True)
     type = fields.String(dump_only=True)
     title = fields.String(required=True, validate=validate.Length(1, 200))
     description = fields.String(load_default="", validate=validate.Length(max=5000))
     details = fields.Dict(load_default=dict)
     price_rules = fields.List(fields.Dict(), load_default=None, validate=validate.Length(max=50))
-    cancel_cutoff_minutes = fields.Integer(load_default=0, validate=validate.Range(0, 60 * 24 * 60))
+    cancel_cutoff_minutes = fields.Integer(strict=True, load_default=0, validate=validate.Range(0, 60 * 24 * 60))
     is_active = fields.Boolean(dump_only=True)
 
 
@@ -34,7 +34,7 @@ class ListingPatchSchema(Schema):
     description = fields.String(validate=validate.Length(max=5000))
     details = fields.Dict()
     price_rules = fields.List(fields.Dict(), validate=validate.Length(1, 50))
-    cancel_cutoff_minutes = fields.Integer(validate=validate.Range(0, 60 * 24 * 60))
+    cancel_cutoff_minutes = fields.Integer(strict=True, validate=validate.Range(0, 60 * 24 * 60))
     is_active = fields.Boolean()
 
 

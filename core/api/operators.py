@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core import catalog
-from core.api.common import PageArgs, community_by_ref, current_user, linli, page_schema, paginate
+from core.api.common import ID, PageArgs, community_by_ref, current_user, linli, page_schema, paginate
 from core.db import commit, session
 from core.errors import NotFound
 from core.models import OPERATOR_STATUSES, Agreement, Operator
@@ -48,7 +48,7 @@ class DonationSchema(Schema):
 class AgreementSchema(Schema):
     id = fields.Integer(dump_only=True)
     operator_id = fields.Integer(dump_only=True)
-    space_id = fields.Integer(required=True)
+    space_id = fields.Integer(strict=True, required=True, validate=ID)
     starts_on = fields.Date(required=True)
     ends_on = fields.Date(load_default=None, allow_none=True)
     donation = fields.Nested(DonationSchema, load_default=None, allow_none=True)

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime, utcnow
+from core.db import Base, MinorUnits, UTCDateTime, utcnow
 
 BOOKING_STATUSES = ("pending_payment", "confirmed", "fulfilled", "no_show", "cancelled", "expired")
 TIERS = ("free", "low_cost", "paid")
@@ -27,8 +27,8 @@ class Booking(Base):
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
     quantity: Mapped[int]
     tier: Mapped[str] = mapped_column(String(16))
-    unit_amount: Mapped[int]
-    total_amount: Mapped[int]
+    unit_amount: Mapped[MinorUnits]
+    total_amount: Mapped[MinorUnits]
     currency: Mapped[str] = mapped_column(String(3))
     rule: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(20))

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, UTCDateTime, utcnow
+from core.db import Base, MinorUnits, UTCDateTime, utcnow
 
 PROPOSAL_STATUSES = ("draft", "submitted", "committee_approved", "rejected", "charity_approved", "charity_rejected",
                      "disbursed")
@@ -21,7 +21,7 @@ class FundTransfer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
-    amount: Mapped[int]
+    amount: Mapped[MinorUnits]
     currency: Mapped[str] = mapped_column(String(3))
     reference: Mapped[str] = mapped_column(String(120))
     received_on: Mapped[dt.date] = mapped_column(Date)
@@ -41,7 +41,7 @@ class InKindDonation(Base):
     donor: Mapped[str] = mapped_column(String(200))
     item: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int]
-    declared_value_amount: Mapped[int]
+    declared_value_amount: Mapped[MinorUnits]
     currency: Mapped[str] = mapped_column(String(3))
     received_on: Mapped[dt.date] = mapped_column(Date)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -72,7 +72,7 @@ class Proposal(Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     purpose: Mapped[str] = mapped_column(Text)
-    requested_amount: Mapped[int]
+    requested_amount: Mapped[MinorUnits]
     currency: Mapped[str] = mapped_column(String(3))
     beneficiary: Mapped[str] = mapped_column(String(200))
     planned_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, UTCDateTime, utcnow
+from core.db import Base, MinorUnits, UTCDateTime, utcnow
 
 
 class JournalEntry(Base):
@@ -52,7 +52,7 @@ class JournalLine(Base):
     account: Mapped[str] = mapped_column(String(40))
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     side: Mapped[str] = mapped_column(String(1))
-    amount: Mapped[int]
+    amount: Mapped[MinorUnits]
     currency: Mapped[str] = mapped_column(String(3))
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime, utcnow
+from core.db import Base, MinorUnits, UTCDateTime, utcnow
 
 OPERATOR_STATUSES = ("pending", "active", "suspended", "exited")
 DONATION_KINDS = ("percent_of_revenue", "percent_of_profit", "fixed_per_period", "per_booking")
@@ -46,7 +46,7 @@ class Agreement(Base):
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
     donation_kind: Mapped[str] = mapped_column(String(32))
     donation_bps: Mapped[int | None]
-    donation_amount: Mapped[int | None]
+    donation_amount: Mapped[MinorUnits | None]
     donation_period: Mapped[str | None] = mapped_column(String(8))  # "year" or "month"
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime, utcnow
+from core.db import Base, MinorUnits, UTCDateTime, utcnow
 
 
 class Payment(Base):
@@ -22,10 +22,10 @@ class Payment(Base):
     provider: Mapped[str] = mapped_column(String(32))
     reference: Mapped[str] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, succeeded, failed, canceled
-    amount: Mapped[int]
+    amount: Mapped[MinorUnits]
     currency: Mapped[str] = mapped_column(String(3))
-    donation_amount: Mapped[int] = mapped_column(default=0)
-    refunded_amount: Mapped[int] = mapped_column(default=0)
+    donation_amount: Mapped[MinorUnits] = mapped_column(default=0)
+    refunded_amount: Mapped[MinorUnits] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -38,7 +38,7 @@ class Refund(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
     reference: Mapped[str] = mapped_column(String(120))
-    amount: Mapped[int]
+    amount: Mapped[MinorUnits]
     donation_reversed: Mapped[int] = mapped_column(default=0)
     reason: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -63,7 +63,7 @@ class OperatorCost(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
     period: Mapped[str] = mapped_column(String(7))
-    amount: Mapped[int]
+    amount: Mapped[MinorUnits]
     currency: Mapped[str] = mapped_column(String(3))
     description: Mapped[str] = mapped_column(String(300))
     declared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -10,7 +10,7 @@ TEXT = validate.Regexp(r"\s*\S", error="must not be blank")
 
 class CanteenListingDetails(Schema):
     meal = fields.String(load_default="lunch", validate=validate.OneOf(["breakfast", "lunch", "dinner"]))
-    dishes = fields.Integer(load_default=4, validate=validate.Range(1, 20))
+    dishes = fields.Integer(strict=True, load_default=4, validate=validate.Range(1, 20))
     soup = fields.Boolean(load_default=True)
 
 

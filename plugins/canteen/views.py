@@ -9,7 +9,7 @@ from plugins.canteen.schemas import CanteenDayQuery, CanteenDeliveryListSchema, 
 blp = Blueprint("canteen", __name__, url_prefix="/canteen", description="Community canteen: menus and home deliveries")
 
 
-@blp.route("/listings/<int(max=2147483647):listing_id>/menus")
+@blp.route("/listings/<int:listing_id>/menus")
 @blp.arguments(CanteenDayQuery, location="query")
 @blp.response(200, page_schema(CanteenMenuSchema))
 def list_menus(args, listing_id):
@@ -17,14 +17,14 @@ def list_menus(args, listing_id):
     return service.menus(session(), listing_id, args)
 
 
-@blp.route("/slots/<int(max=2147483647):slot_id>/menu")
+@blp.route("/slots/<int:slot_id>/menu")
 @blp.response(200, CanteenMenuSchema)
 def get_menu(slot_id):
     """What one meal serves (public)."""
     return service.menu_of(session(), slot_id)
 
 
-@blp.route("/slots/<int(max=2147483647):slot_id>/menu", methods=["PUT"])
+@blp.route("/slots/<int:slot_id>/menu", methods=["PUT"])
 @blp.arguments(CanteenMenuSchema)
 @blp.response(200, CanteenMenuSchema, description="the menu was replaced")
 @blp.alt_response(201, schema=CanteenMenuSchema, description="the menu was published")
@@ -36,7 +36,7 @@ def publish_menu(data, slot_id):
     return menu, 201 if created else 200
 
 
-@blp.route("/operators/<int(max=2147483647):operator_id>/deliveries")
+@blp.route("/operators/<int:operator_id>/deliveries")
 @blp.arguments(CanteenDayQuery, location="query")
 @blp.response(200, CanteenDeliveryListSchema)
 def list_deliveries(args, operator_id):

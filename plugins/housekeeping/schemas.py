@@ -7,7 +7,7 @@ WORKER_SERVICES = ["cleaning", "elderly_care", "maternity_nanny"]  # a training 
 
 class HousekeepingListingDetails(Schema):
     service = fields.String(load_default="cleaning", validate=validate.OneOf(SERVICES))
-    duration_hours = fields.Integer(load_default=2, validate=validate.Range(1, 24 * 31))
+    duration_hours = fields.Integer(strict=True, load_default=2, validate=validate.Range(1, 24 * 31))
     agency_fee_amount = fields.Integer(load_default=None, allow_none=True, strict=True,
                                        validate=validate.Range(0, 100_000_000),
                                        metadata={"description": "the centre's fee per placement; the rest of the "

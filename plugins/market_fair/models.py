@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.plugin_api import Base, UTCDateTime, utcnow
+from core.plugin_api import Base, MinorUnits, UTCDateTime, utcnow
 
 
 class Stall(Base):
@@ -57,9 +57,9 @@ class SalesReport(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), unique=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
-    sales_amount: Mapped[int]
+    sales_amount: Mapped[MinorUnits]
     pledged_bps: Mapped[int]
-    pledged_amount: Mapped[int]
+    pledged_amount: Mapped[MinorUnits]
     currency: Mapped[str] = mapped_column(String(3))
     reported_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

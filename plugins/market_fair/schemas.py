@@ -8,7 +8,7 @@ AMOUNT = validate.Range(0, 1_000_000_000)
 
 
 class FairListingDetails(Schema):
-    stalls = fields.Integer(load_default=DEFAULT_STALLS, validate=validate.Range(1, 1000),
+    stalls = fields.Integer(strict=True, load_default=DEFAULT_STALLS, validate=validate.Range(1, 1000),
                             metadata={"description": "stalls on the plaza, numbered 1 to stalls"})
     local_merchant_amount = fields.Integer(load_default=LOCAL_MERCHANT_AMOUNT, strict=True,
                                            validate=validate.Range(1, 100_000_000),

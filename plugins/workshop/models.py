@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.plugin_api import Base, UTCDateTime, User, utcnow
+from core.plugin_api import Base, MinorUnits, UTCDateTime, User, utcnow
 
 JOB_STATUSES = ("open", "delivered")
 
@@ -28,8 +28,8 @@ class WorkshopJob(Base):
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
     merchant: Mapped[str] = mapped_column(String(200))
     product: Mapped[str] = mapped_column(String(200))
-    unit_rate_amount: Mapped[int]
-    merchant_price_amount: Mapped[int]
+    unit_rate_amount: Mapped[MinorUnits]
+    merchant_price_amount: Mapped[MinorUnits]
     currency: Mapped[str] = mapped_column(String(3))
     quantity: Mapped[int]
     completed: Mapped[int] = mapped_column(default=0)

@@ -1,11 +1,11 @@
 """Details of workshop listings (shifts; bookings take no details), and the shapes of the workshop's own API."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core.plugin_api import PageArgs
+from core.plugin_api import ID, PageArgs
 from plugins.workshop.models import JOB_STATUSES
 
 TEXT = validate.Regexp(r"\s*\S", error="must not be blank")
-MAX_CONTRACT_AMOUNT = 2_000_000_000  # a job's revenue is one ledger amount: keep it within a 32-bit integer
+MAX_CONTRACT_AMOUNT = 10_000_000_000  # ¥100 million: more is a typing mistake, not a piece-work order
 PERIOD = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="write YYYY-MM, e.g. 2026-11")
 
 
@@ -30,7 +30,7 @@ class WorkshopJobSchema(Schema):
     completed = fields.Integer(dump_only=True, metadata={"description": "pieces recorded so far"})
     remaining = fields.Integer(dump_only=True)
     status = fields.String(dump_only=True, metadata={"enum": list(JOB_STATUSES)})
-    delivered_on = fields.Date(dump_only=True)
+    delivered_on = fields.Date(dump_only=True, allow_none=True)
     revenue_amount = fields.Integer(dump_only=True, allow_none=True,
                                     metadata={"description": "pieces delivered × the merchant's price, once delivered"})
     created_at = fields.AwareDateTime(dump_only=True, format="iso")
@@ -48,9 +48,9 @@ class WorkshopJobQuery(PageArgs):
 class WorkshopPiecesSchema(Schema):
     id = fields.Integer(dump_only=True)
     job_id = fields.Integer(dump_only=True)
-    slot_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, 2**31 - 1),
+    slot_id = fields.Integer(required=True, strict=True, validate=ID,
                              metadata={"description": "the shift"})
-    worker_id = fields.Integer(required=True, strict=True, validate=validate.Range(1, 2**31 - 1),
+    worker_id = fields.Integer(required=True, strict=True, validate=ID,
                                metadata={"description": "the resident who booked the shift"})
     pieces = fields.Integer(required=True, strict=True, validate=validate.Range(1, 1_000_000))
     booking_id = fields.Integer(dump_only=True)

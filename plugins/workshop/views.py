@@ -13,7 +13,7 @@ blp = Blueprint("workshop", __name__, url_prefix="/workshop",
                 description="Co-prosperity workshop: piece-work jobs, pieces per shift, wage sheets")
 
 
-@blp.route("/operators/<int(max=2147483647):operator_id>/jobs")
+@blp.route("/operators/<int:operator_id>/jobs")
 @blp.arguments(WorkshopJobQuery, location="query")
 @blp.response(200, page_schema(WorkshopJobSchema))
 def list_jobs(args, operator_id):
@@ -21,7 +21,7 @@ def list_jobs(args, operator_id):
     return service.jobs(session(), current_user(), operator_id, args)
 
 
-@blp.route("/operators/<int(max=2147483647):operator_id>/jobs", methods=["POST"])
+@blp.route("/operators/<int:operator_id>/jobs", methods=["POST"])
 @blp.arguments(WorkshopJobSchema)
 @blp.response(201, WorkshopJobSchema)
 def create_job(data, operator_id):
@@ -32,13 +32,13 @@ def create_job(data, operator_id):
     return job
 
 
-@blp.route("/jobs/<int(max=2147483647):job_id>")
+@blp.route("/jobs/<int:job_id>")
 @blp.response(200, WorkshopJobSchema)
 def get_job(job_id):
     return service.job(session(), current_user(), job_id)
 
 
-@blp.route("/jobs/<int(max=2147483647):job_id>/deliver", methods=["POST"])
+@blp.route("/jobs/<int:job_id>/deliver", methods=["POST"])
 @blp.response(200, WorkshopJobSchema)
 def deliver_job(job_id):
     """The workshop's staff hand the pieces made to the merchant; the contract revenue is posted once."""
@@ -48,7 +48,7 @@ def deliver_job(job_id):
     return job
 
 
-@blp.route("/jobs/<int(max=2147483647):job_id>/pieces")
+@blp.route("/jobs/<int:job_id>/pieces")
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(WorkshopPiecesSchema))
 def list_pieces(args, job_id):
@@ -56,7 +56,7 @@ def list_pieces(args, job_id):
     return service.pieces(session(), current_user(), job_id, args)
 
 
-@blp.route("/jobs/<int(max=2147483647):job_id>/pieces", methods=["POST"])
+@blp.route("/jobs/<int:job_id>/pieces", methods=["POST"])
 @blp.arguments(WorkshopPiecesSchema)
 @blp.response(201, WorkshopPiecesSchema)
 def record_pieces(data, job_id):
@@ -67,7 +67,7 @@ def record_pieces(data, job_id):
     return record
 
 
-@blp.route("/operators/<int(max=2147483647):operator_id>/wages")
+@blp.route("/operators/<int:operator_id>/wages")
 @blp.arguments(WorkshopWageQuery, location="query")
 @blp.response(200, WorkshopWageSheetSchema)
 def wage_sheet(args, operator_id):
@@ -75,7 +75,7 @@ def wage_sheet(args, operator_id):
     return wages.wage_sheet(session(), current_user(), operator_id, args["period"])
 
 
-@blp.route("/operators/<int(max=2147483647):operator_id>/wages.csv")
+@blp.route("/operators/<int:operator_id>/wages.csv")
 @blp.arguments(WorkshopWageQuery, location="query")
 @blp.doc(responses={"200": {"description": "the wage sheet as CSV (UTF-8 with BOM)",
                             "content": {"text/csv": {"schema": {"type": "string"}}}}})
