@@ -1,0 +1,93 @@
+"""Profile one request kind in-process (no gunicorn): statements per request, time per request, a pyinstrument tree.
+
+    python bench/profile.py book      [--n 300] [--html out.html]
+    python bench/profile.py search    [--n 300]
+
+Seeds the smoke dataset into a scratch schema (dropped afterwards) and drives
+the app through Flask's test client, counting the SQL statements each request
+sends (``before_cursor_execute``) and profiling the loop with pyinstrument
+(``pip install pyinstrument``).
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import random
+import sys
+import time
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [os.path.dirname(BENCH), BENCH]
+
+from scratch import Scratch  # noqa: E402
+from seed import Sizes, seed  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kind", choices=("book", "search"))
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--html", default=None)
+    parser.add_argument("--sql", action="store_true", help="print the statements of one request")
+    args = parser.parse_args()
+    scratch = Scratch()
+    scratch.create()
+    try:
+        from sqlalchemy import event
+
+        from core import create_app, migrate
+
+        url = scratch.url_string
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+        migrate.upgrade(app)
+        seeded = seed(url, Sizes.smoke(), log=lambda *a: None)
+        statements: list[str] = []
+        event.listen(app.extensions["linli"].db.engine, "before_cursor_execute",
+                     lambda conn, cursor, statement, *rest: statements.append(statement))
+        client = app.test_client()
+        rng = random.Random(1)
+
+        def request():
+            if args.kind == "book":
+                token = rng.choice(seeded.tokens)
+                response = client.post("/api/v1/bookings", headers={"Authorization": f"Bearer {token}"},
+                                       json={"slot_id": rng.choice(seeded.spread_slots["linli"]), "quantity": 1,
+                                             "payment_method": "cash"})
+                assert response.status_code == 201, response.get_json()
+            else:
+                response = client.get(f"/api/v1/listings?community=bench&q={rng.choice(seeded.search_terms)}"
+                                      f"&date={rng.choice(seeded.search_dates)}")
+                assert response.status_code == 200, response.get_json()
+
+        for _ in range(20):
+            request()
+        statements.clear()
+        request()
+        print(f"{len(statements)} statements per {args.kind} request")
+        if args.sql:
+            for s in statements:
+                print("  ", " ".join(s.split())[:200])
+        kinds = collections.Counter(" ".join(s.split())[:60] for s in statements)
+        for text, count in kinds.most_common():
+            print(f"  {count} × {text}")
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.0005)
+        started = time.perf_counter()
+        with profiler:
+            for _ in range(args.n):
+                request()
+        elapsed = time.perf_counter() - started
+        print(f"{args.n} requests in {elapsed:.2f} s: {1000 * elapsed / args.n:.2f} ms each (in-process, profiled)")
+        print(profiler.output_text(unicode=False, color=False, show_all=False))
+        if args.html:
+            with open(args.html, "w") as f:
+                f.write(profiler.output_html())
+        app.extensions["linli"].db.engine.dispose()
+    finally:
+        scratch.drop()
+
+
+if __name__ == "__main__":
+    main()
