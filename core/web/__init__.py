@@ -5,7 +5,8 @@ picks the language (the switch stored in the session, else the browser's
 Accept-Language), Flask-WTF protects every form against CSRF except the JSON
 API under /api/v1 (which uses bearer tokens, not cookies), and a Jinja loader
 finds the templates plugins ship in a ``templates/`` folder beside their module,
-so a plugin's plain Flask blueprint can render pages that extend ``layout.html``.
+so a plugin's plain Flask blueprint can render pages that extend ``layout.html``;
+a plugin's ``translations/`` folder (a Babel catalogue) joins the core's.
 """
 from __future__ import annotations
 
@@ -28,11 +29,14 @@ csrf = CSRFProtect()
 def init_web(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a page left open for an hour still works
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, for everything but the API
+    plugin_folders = _plugin_folders(app)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
+        [str(Path(app.root_path) / "translations")] + [str(folder / "translations") for folder in plugin_folders])
     Babel(app, locale_selector=select_locale)
     csrf.init_app(app)
     app.before_request(_protect_forms)
     app.jinja_loader = ChoiceLoader([FileSystemLoader(str(Path(app.root_path) / "templates")),
-                                     FileSystemLoader(_plugin_template_folders(app))])
+                                     FileSystemLoader([str(folder / "templates") for folder in plugin_folders])])
     register_filters(app)
     labels.register_globals(app)
     charts.register_globals(app)
@@ -51,14 +55,13 @@ def _protect_forms():
     csrf.protect(apply_exemptions=True)
 
 
-def _plugin_template_folders(app: Flask) -> list[str]:
-    """``templates/`` beside each plugin's module, so plugin pages can extend the core's layout."""
+def _plugin_folders(app: Flask) -> list[Path]:
+    """The folder of each plugin's module: its ``templates/`` extend the core's layout, its ``translations/`` join ours."""
     folders = []
     for plugin in app.extensions["linli"].pm.get_plugins():
         module = inspect.getmodule(plugin)
-        folder = Path(module.__file__).parent / "templates" if module and getattr(module, "__file__", None) else None
-        if folder is not None and folder.is_dir():
-            folders.append(str(folder))
+        if module and getattr(module, "__file__", None) and not module.__name__.startswith("core."):
+            folders.append(Path(module.__file__).parent)
     return folders
 
 
