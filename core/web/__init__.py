@@ -21,6 +21,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 from core.web import charts, labels
 from core.web.i18n import LANGUAGES, current_language, register_filters, select_locale
+from core.web.messages import explain
 
 API_PREFIX = "/api/v1"
 csrf = CSRFProtect()
@@ -40,12 +41,13 @@ def init_web(app: Flask) -> None:
     register_filters(app)
     labels.register_globals(app)
     charts.register_globals(app)
+    app.jinja_env.globals["explain"] = explain
     app.context_processor(_page_context)
     _register_error_pages(app)
 
-    from core.web import auth, committee, operator, public, resident, staff
+    from core.web import agreements, auth, committee, operator, public, resident, staff
 
-    for module in (public, auth, resident, operator, staff, committee):
+    for module in (public, auth, resident, operator, agreements, staff, committee):
         app.register_blueprint(module.bp)
 
 

@@ -57,6 +57,26 @@ ENTRY_KINDS = {"payment": _l("Payment"), "donation": _l("Donation"), "transfer":
                "revenue": _l("Revenue")}
 
 
+AGREEMENT_STATUSES = {"pending": _l("Waiting for approval"), "active": _l("In force")}
+
+
+def donation_rule(agreement, currency: str) -> str:
+    """The agreement's donation rule in words: "10% of profit", "CN¥50,000.00 a year"."""
+    from core.web.i18n import money, percent
+
+    kind = agreement.donation_kind
+    if kind == "percent_of_revenue":
+        return gettext("%(percent)s of revenue", percent=percent(agreement.donation_bps or 0))
+    if kind == "percent_of_profit":
+        return gettext("%(percent)s of profit", percent=percent(agreement.donation_bps or 0))
+    amount = money(agreement.donation_amount or 0, currency)
+    if kind == "per_booking":
+        return gettext("%(amount)s for each booking served", amount=amount)
+    if agreement.donation_period == "month":
+        return gettext("%(amount)s a month", amount=amount)
+    return gettext("%(amount)s a year", amount=amount)
+
+
 def rule_label(rule: str, tier: str) -> str:
     """A friendly name for the price rule that decided; an unknown rule is named by its tier."""
     if rule in RULES:
@@ -94,5 +114,6 @@ def register_globals(app) -> None:
         operator_status_label=lambda code: label(OPERATOR_STATUSES, code),
         role_label=lambda code: label(ROLES, code), attribute_label=lambda code: label(ATTRIBUTES, code),
         payment_label=lambda code: label(PAYMENT_METHODS, code) if code else gettext("Nothing to pay"),
-        entry_kind_label=lambda code: label(ENTRY_KINDS, code),
+        entry_kind_label=lambda code: label(ENTRY_KINDS, code), detail_label=detail_label,
+        agreement_status_label=lambda code: label(AGREEMENT_STATUSES, code), donation_rule=donation_rule,
     )
