@@ -31,8 +31,11 @@ def init_web(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a page left open for an hour still works
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, for everything but the API
     plugin_folders = _plugin_folders(app)
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
-        [str(Path(app.root_path) / "translations")] + [str(folder / "translations") for folder in plugin_folders])
+    # The core's folder last: Flask-Babel keeps the plural rule of the last folder it loads, and a plugin
+    # without a catalogue for the reader's language brings English's (n != 1), which would turn every
+    # Chinese plural back into English.
+    catalogues = [folder / "translations" for folder in plugin_folders] + [Path(app.root_path) / "translations"]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(c) for c in catalogues if c.is_dir())
     Babel(app, locale_selector=select_locale)
     csrf.init_app(app)
     app.before_request(_protect_forms)

@@ -53,7 +53,7 @@ KNOWN = [
     _known(r"only the resident who booked may (cancel|rate it)", N_("Only the person who booked can do this.")),
     _known(r"only a fulfilled booking can be rated; .*", N_("You can rate a service after you have been served.")),
     _known(r"this booking has already been rated", N_("You have already rated this. Thank you.")),
-    _known(r"invalid details", N_("Some of the details are not right. Please look at the marked questions.")),
+    _known(r"invalid (details)", N_("Some of the details are not right. Please look at the marked questions.")),
     # operators, listings, agreements
     _known(r"the operator is (?P<state>[a-z ]+): it can list services once approved",
            N_("You can offer services once the community office has approved your organisation.")),
@@ -74,7 +74,7 @@ KNOWN = [
     _known(r".* owes (?P<owed>\d+): a transfer of (?P<amount>\d+) is more than that",
            N_("This is more than the operator owes the fund. Please check the amount.")),
     _known(r"already a member of the committee", N_("This person is on the committee already.")),
-    _known(r"votes count only while the committee has an odd number of at least 3 members; it has (?P<size>\d+)",
+    _known(r"votes count only while the committee has an odd number of at least 3 members; (it has) (?P<size>\d+)",
            N_("Votes count only while the committee has an odd number of members, at least 3. "
               "It has %(size)s now.")),
     _known(r"you have voted on this proposal already", N_("You have voted on this proposal already.")),

@@ -16,7 +16,7 @@ from flask_babel import gettext
 from marshmallow import Schema, fields, validate
 
 from core.web.i18n import plain_amount, to_minor_units
-from core.web.labels import detail_label
+from core.web.labels import choice_label, detail_label
 
 PREFIX = "details-"
 
@@ -49,7 +49,7 @@ def _choices(field: fields.Field) -> tuple[tuple[str, str], ...]:
     validators = field.validators if isinstance(field.validators, (list, tuple)) else [field.validators]
     for validator in validators:
         if isinstance(validator, validate.OneOf):
-            return tuple((str(c), gettext(str(c).replace("_", " ").capitalize())) for c in validator.choices)
+            return tuple((str(c), choice_label(str(c))) for c in validator.choices)
     return ()
 
 
