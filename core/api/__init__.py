@@ -36,15 +36,16 @@ class LinliApi(Api):
 
 
 class IdConverter(IntegerConverter):
-    """``<int:…>`` in every route, API and pages: at most 18 digits, so no id can overflow a database integer.
+    """``<int:…>`` in every route, API and pages: an id fits the ids' 32-bit columns on every database.
 
-    A longer number does not match the route at all (a 404 for every method); within
-    18 digits, an id nobody has is the view's 404.
+    A larger number does not match the route at all (a 404 for every method), so
+    PostgreSQL is never asked about an id its ``integer`` columns cannot hold; within
+    range, an id nobody has is the view's 404.
     """
 
     regex = r"\d{1,18}"
 
-    def __init__(self, map, fixed_digits=0, min=None, max=10**18 - 1, signed=False):  # noqa: A002 - werkzeug's names
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002 - werkzeug's names
         super().__init__(map, fixed_digits, min, max, signed)
 
 
