@@ -31,5 +31,5 @@ def revision(app: Flask, message: str) -> None:
     """Write a new core migration from the difference between models and database."""
     config = alembic_config(app)
     config.attributes["core_only"] = True
-    command.revision(config, message=message, autogenerate=True,
-                     version_path=str(MIGRATIONS / "versions"))
+    command.revision(config, message=message, autogenerate=True, head="core@head",
+                     version_path=str(MIGRATIONS / "versions"))  # plugins' branches have heads of their own

@@ -12,6 +12,11 @@ from flask_limiter.util import get_remote_address
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+# The one page that takes a card: Stripe.js and its frames must come from Stripe itself.
+STRIPE_CSP = ("default-src 'self'; img-src 'self' data: https://*.stripe.com; style-src 'self' 'unsafe-inline'; "
+              "script-src 'self' https://js.stripe.com; frame-src https://js.stripe.com https://hooks.stripe.com; "
+              "connect-src 'self' https://api.stripe.com; object-src 'none'; frame-ancestors 'none'; "
+              "base-uri 'self'; form-action 'self'")
 
 
 def _login_key() -> str:

@@ -6,11 +6,12 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from core import booking as bookings
-from core import policy
+from core import policy, ratings
 from core.api import idempotency
 from core.payments import service as payments
 from core.api.common import ID, PageArgs, current_user, linli, page_schema, paginate
 from core.db import commit, session
+from core.errors import NotFound
 from core.models import BOOKING_STATUSES, TIERS, Booking
 
 blp = Blueprint("bookings", __name__, url_prefix="", description="Quotes and bookings")
@@ -57,6 +58,21 @@ class BookingSchema(Schema):
     created_at = fields.DateTime()
     client_secret = fields.String(allow_none=True, dump_only=True,
                                   metadata={"description": "for an online payment, on creation: confirm it in the page"})
+
+
+class RatingRequest(Schema):
+    stars = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
+    comment = fields.String(load_default="", validate=validate.Length(max=ratings.MAX_COMMENT))
+
+
+class RatingSchema(Schema):
+    id = fields.Integer()
+    booking_id = fields.Integer()
+    listing_id = fields.Integer()
+    operator_id = fields.Integer()
+    stars = fields.Integer()
+    comment = fields.String()
+    created_at = fields.DateTime()
 
 
 class BookingQuery(PageArgs):
@@ -133,3 +149,26 @@ def check_in_booking(booking_id):
 def no_show_booking(booking_id):
     """Operator staff record that nobody came."""
     return _action(bookings.mark_no_show, booking_id)
+
+
+@blp.route("/bookings/<int:booking_id>/rating", methods=["POST"])
+@blp.arguments(RatingRequest)
+@blp.response(201, RatingSchema)
+def rate_booking(data, booking_id):
+    """The resident who booked rates a fulfilled booking, once: 1 to 5 stars and a comment."""
+    db = session()
+    rating = ratings.rate(db, current_user(), booking_id, data["stars"], data["comment"])
+    commit(db)
+    return rating
+
+
+@blp.route("/bookings/<int:booking_id>/rating")
+@blp.response(200, RatingSchema)
+def get_rating(booking_id):
+    """The booking's rating, for those who may see the booking; 404 until it is rated."""
+    db = session()
+    bookings.visible_booking(db, current_user(), booking_id)
+    rating = ratings.rating_of(db, booking_id)
+    if rating is None:
+        raise NotFound(f"booking {booking_id} has no rating")
+    return rating

@@ -45,9 +45,11 @@ def get_or_404(db_session: Session, model, ident, what: str):
 def community_by_ref(db_session: Session, ref: str | int) -> Community:
     """A community named by its id or its slug."""
     ref = str(ref)
-    column = Community.id if ref.isdigit() else Community.slug
-    value = int(ref) if ref.isdigit() else ref
-    community = db_session.scalar(select(Community).where(column == value)) if len(ref) <= 64 else None
+    by_id = ref.isascii() and ref.isdigit()  # "²" is a digit to str.isdigit(), not to int()
+    column = Community.id if by_id else Community.slug
+    value = int(ref) if by_id and len(ref) <= 18 else ref
+    fits = len(ref) <= 64 and (not by_id or isinstance(value, int) and 1 <= value <= MAX_ID)
+    community = db_session.scalar(select(Community).where(column == value)) if fits else None
     if community is None:
         raise NotFound(f"no community {ref}")
     return community

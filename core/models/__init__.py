@@ -1,6 +1,6 @@
 """All core tables; importing this module registers them on ``Base.metadata``."""
 from core.models.audit import AuditEvent
-from core.models.booking import BOOKING_STATUSES, TIERS, Booking, IdempotentRequest
+from core.models.booking import BOOKING_STATUSES, TIERS, Booking, IdempotentRequest, Rating
 from core.models.community import Community, Space
 from core.models.fund import (
     PROPOSAL_STATUSES, FundTransfer, InKindDonation, Proposal, ProposalVote, ReconciliationNote,
@@ -15,6 +15,6 @@ __all__ = [
     "ATTRIBUTES", "BOOKING_STATUSES", "DONATION_KINDS", "OPERATOR_STATUSES", "PROPOSAL_STATUSES", "ROLES", "TIERS",
     "FundTransfer", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",
     "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Community", "IdempotentRequest", "JournalEntry",
-    "JournalLine", "LedgerHead", "Listing", "Operator", "OperatorCost", "Payment", "Refund", "ResidentProfile",
+    "JournalLine", "LedgerHead", "Listing", "Operator", "OperatorCost", "Payment", "Rating", "Refund", "ResidentProfile",
     "RoleGrant", "Slot", "Space", "StripeEvent", "User", "VerifiedAttribute",
 ]

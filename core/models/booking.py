@@ -1,4 +1,4 @@
-"""Bookings and the stored answers of idempotent requests."""
+"""Bookings, their residents' ratings, and the stored answers of idempotent requests."""
 from __future__ import annotations
 
 import datetime as dt
@@ -37,6 +37,26 @@ class Booking(Base):
     hold_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Rating(Base):
+    """A resident's stars (1-5) for a fulfilled booking: one per booking, never edited."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        CheckConstraint("stars BETWEEN 1 AND 5", name="stars"),
+        UniqueConstraint("booking_id"),
+        Index("ix_ratings_listing", "listing_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"))
+    stars: Mapped[int]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class IdempotentRequest(Base):

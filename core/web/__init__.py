@@ -21,6 +21,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 from core.web import charts, labels
 from core.web.i18n import LANGUAGES, current_language, register_filters, select_locale
+from core.web.messages import explain
 
 API_PREFIX = "/api/v1"
 csrf = CSRFProtect()
@@ -30,8 +31,11 @@ def init_web(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a page left open for an hour still works
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, for everything but the API
     plugin_folders = _plugin_folders(app)
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
-        [str(Path(app.root_path) / "translations")] + [str(folder / "translations") for folder in plugin_folders])
+    # The core's folder last: Flask-Babel keeps the plural rule of the last folder it loads, and a plugin
+    # without a catalogue for the reader's language brings English's (n != 1), which would turn every
+    # Chinese plural back into English.
+    catalogues = [folder / "translations" for folder in plugin_folders] + [Path(app.root_path) / "translations"]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(c) for c in catalogues if c.is_dir())
     Babel(app, locale_selector=select_locale)
     csrf.init_app(app)
     app.before_request(_protect_forms)
@@ -40,12 +44,13 @@ def init_web(app: Flask) -> None:
     register_filters(app)
     labels.register_globals(app)
     charts.register_globals(app)
+    app.jinja_env.globals["explain"] = explain
     app.context_processor(_page_context)
     _register_error_pages(app)
 
-    from core.web import auth, committee, operator, public, resident, staff
+    from core.web import agreements, auth, committee, operator, public, resident, staff
 
-    for module in (public, auth, resident, operator, staff, committee):
+    for module in (public, auth, resident, operator, agreements, staff, committee):
         app.register_blueprint(module.bp)
 
 

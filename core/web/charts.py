@@ -7,8 +7,10 @@ from markupsafe import Markup, escape
 
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
-WIDTH, HEIGHT = 640, 320
-LEFT, RIGHT, TOP, BOTTOM = 118, 16, 16, 48
+# Drawn small and scaled up, so the words stay large (about 18 px) even on a phone's width.
+WIDTH, HEIGHT = 480, 300
+LEFT, RIGHT, TOP, BOTTOM = 128, 12, 16, 48
+FONT, LEGEND_COLUMNS, LEGEND_ROW = 20, 2, 34
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,8 @@ def bar_chart(title: str, months: list[str], series: list[Series], money, stacke
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     group = plot_w / len(months)
     bar_w = group * 0.7 if stacked else group * 0.7 / len(series)
-    legend_rows = (len(series) + 2) // 3
-    height = HEIGHT + 28 * legend_rows
+    legend_rows = (len(series) + LEGEND_COLUMNS - 1) // LEGEND_COLUMNS
+    height = HEIGHT + 16 + LEGEND_ROW * legend_rows
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}" '
              f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
     for n in range(5):
@@ -48,8 +50,9 @@ def bar_chart(title: str, months: list[str], series: list[Series], money, stacke
         y = TOP + plot_h - plot_h * n / 4
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#767676" '
                      f'stroke-width="{1.5 if n == 0 else 0.5}"/>')
-        parts.append(f'<text x="{LEFT - 8}" y="{y + 5:.1f}" text-anchor="end" font-size="14">'
-                     f'{escape(money(value))}</text>')
+        if n % 2 == 0:  # three labels are enough to read the scale
+            parts.append(f'<text x="{LEFT - 8}" y="{y + 7:.1f}" text-anchor="end" font-size="{FONT}">'
+                         f'{escape(money(value))}</text>')
     for i, month in enumerate(months):
         x0 = LEFT + group * i + group * 0.15
         base = 0
@@ -64,12 +67,13 @@ def bar_chart(title: str, months: list[str], series: list[Series], money, stacke
                              f'{escape(money(value))}</title></rect>')
             if stacked:
                 base += value
-        parts.append(f'<text x="{LEFT + group * (i + 0.5):.1f}" y="{TOP + plot_h + 24}" text-anchor="middle" '
-                     f'font-size="14">{escape(month)}</text>')
+        parts.append(f'<text x="{LEFT + group * (i + 0.5):.1f}" y="{TOP + plot_h + 30}" text-anchor="middle" '
+                     f'font-size="{FONT - 2}">{escape(month)}</text>')
+    column = (WIDTH - 16) // LEGEND_COLUMNS
     for k, s in enumerate(series):
-        x, y = LEFT + (k % 3) * 180, HEIGHT + 28 * (k // 3)
-        parts.append(f'<rect x="{x}" y="{y - 14}" width="18" height="18" fill="{s.colour}"/>'
-                     f'<text x="{x + 26}" y="{y}" font-size="15">{escape(s.name[:22])}</text>')
+        x, y = 8 + (k % LEGEND_COLUMNS) * column, HEIGHT + 24 + LEGEND_ROW * (k // LEGEND_COLUMNS)
+        parts.append(f'<rect x="{x}" y="{y - 17}" width="20" height="20" fill="{s.colour}"/>'
+                     f'<text x="{x + 28}" y="{y}" font-size="{FONT}">{escape(s.name[:20])}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 

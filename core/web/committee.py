@@ -11,9 +11,11 @@ from core.exports import reconciliation_csv
 from core.models import JournalEntry, Operator, Proposal, User
 from core.settlement import PERIOD
 from core.web.common import (
-    attempt, back_to, community_or_404, field_errors, flash_error, headline, linli, page_blueprint, require,
+    attempt, back_to, community_or_404, flash_error, headline, linli, page_blueprint, require, show_field_errors,
 )
-from core.web.forms import ActionForm, CharityDecisionForm, DisburseForm, NoteForm, TransferForm, VoteForm
+from core.web.forms import (
+    ActionForm, CharityDecisionForm, DisburseForm, NoteForm, TransferForm, VoteForm, options,
+)
 from core.web.i18n import to_minor_units
 from core.web.periods import month_of, next_period, previous_period
 
@@ -125,7 +127,7 @@ def new_transfer(slug: str):
     form, error, status = TransferForm(), None, 200
     operators = db_session().scalars(select(Operator).where(Operator.community_id == community.id)
                                      .order_by(Operator.id)).all()
-    form.operator_id.choices = [(op.id, op.name) for op in operators]
+    form.operator_id.choices = options((op.id, op.name) for op in operators)
     if form.validate_on_submit():
         amount = to_minor_units(form.amount.data, community.currency)
         if amount is None:
@@ -139,9 +141,7 @@ def new_transfer(slug: str):
                 flash(_("The transfer is recorded."), "success")
                 return back_to("web_committee.reconciliation", slug=slug, period=month_of(form.received_on.data))
             status = error.status
-            for name, messages in field_errors(error).items():
-                if name in form:
-                    form[name].errors = list(form[name].errors) + messages
+            show_field_errors(form, error)
     elif form.is_submitted():
         status = 422
     return render_template("committee/new_transfer.html", community=community, form=form, error=error,

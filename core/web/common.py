@@ -13,6 +13,7 @@ from core.db import commit, rollback
 from core.db import session as db_session
 from core.errors import DomainError, Forbidden, NotFound, Unauthorized
 from core.models import Community, User
+from core.web.messages import explain
 
 USER_KEY = "user_id"
 
@@ -49,12 +50,17 @@ def log_out() -> None:
         session["lang"] = lang
 
 
-def require(*roles: str, community_id: int | None = None, operator_id: int | None = None) -> User:
-    """The logged-in user holding one of ``roles`` in that scope; else 401 (to the login page) or 403."""
+def logged_in() -> User:
+    """The logged-in user, whatever their roles; else to the login page."""
     user = web_user()
     if user is None:
         raise Unauthorized(_("Please log in first."))
-    return policy.require(user, *roles, community_id=community_id, operator_id=operator_id)
+    return user
+
+
+def require(*roles: str, community_id: int | None = None, operator_id: int | None = None) -> User:
+    """The logged-in user holding one of ``roles`` in that scope; else 401 (to the login page) or 403."""
+    return policy.require(logged_in(), *roles, community_id=community_id, operator_id=operator_id)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -109,15 +115,23 @@ def field_errors(error: DomainError | None) -> dict[str, list[str]]:
             for key, value in errors.items():
                 walk(value, str(key) if name in (None, "details") else f"{name}.{key}")
         elif isinstance(errors, list) and errors and all(isinstance(e, str) for e in errors):
-            flat.setdefault(name or "form", []).extend(errors)
+            flat.setdefault(name or "form", []).extend(explain(e) for e in errors)
         elif isinstance(errors, list):
             for value in errors:
                 walk(value, name)
         elif errors is not None:
-            flat.setdefault(name or "form", []).append(str(errors))
+            flat.setdefault(name or "form", []).append(explain(str(errors)))
 
     walk(error.errors if error else None)
     return flat
+
+
+def show_field_errors(form, error: DomainError, names: dict[str, str] | None = None) -> None:
+    """Put a service's field messages under the form's fields (``names`` maps a service field to a form field)."""
+    for name, messages in field_errors(error).items():
+        target = (names or {}).get(name, name)
+        if target in form:
+            form[target].errors = list(form[target].errors) + messages
 
 
 def headline(error: DomainError) -> str:
@@ -132,7 +146,7 @@ def headline(error: DomainError) -> str:
 
 
 def flash_error(error: DomainError) -> None:
-    flash(f"{headline(error)} {error.message}", "error")
+    flash(f"{headline(error)} {explain(error.message)}", "error")
 
 
 def back_to(endpoint: str, **values):
@@ -144,7 +158,7 @@ def _render_domain_error(error: DomainError):
     if error.status == 401:
         return redirect(url_for("web_auth.login", next=request.full_path.rstrip("?")))
     status = error.status if 400 <= error.status < 500 else 400
-    return render_template("error.html", title=headline(error), message=error.message), status
+    return render_template("error.html", title=headline(error), message=explain(error.message)), status
 
 
 def page_blueprint(name: str, import_name: str, url_prefix: str | None = None) -> Blueprint:
@@ -155,5 +169,6 @@ def page_blueprint(name: str, import_name: str, url_prefix: str | None = None) -
 
 
 __all__ = ["Forbidden", "attempt", "back_to", "community_or_404", "field_errors", "flash_error", "headline",
-           "home_community", "linli", "log_in", "log_out", "page_blueprint", "require", "safe_next",
+           "home_community", "linli", "log_in", "logged_in", "log_out", "page_blueprint", "require", "safe_next",
+           "show_field_errors",
            "today_in", "web_user"]

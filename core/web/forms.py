@@ -4,18 +4,26 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField, DecimalField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, StringField,
+    BooleanField, DateField, DecimalField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, StringField,
     TextAreaField, TimeField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from core.booking import MAX_QUANTITY
 from core.models import ATTRIBUTES
 
+def options(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as the choices of a select or radio field."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+NOT_AN_OPTION = _l("Please choose one of the options.")
 REQUIRED = DataRequired(message=_l("Please fill this in."))
 CHOSEN = InputRequired(message=_l("Please choose one."))
 AMOUNT = NumberRange(min=0.01, max=100_000_000, message=_l("Write an amount above zero, e.g. 500 or 12.50."))
 DATE_MESSAGE = _l("Write the date as YYYY-MM-DD.")
+YES_NO = [("approve", _l("Approve")), ("reject", _l("Reject"))]
 TIME_MESSAGE = _l("Write the time as HH:MM, e.g. 09:30.")
 
 
@@ -30,6 +38,38 @@ class BookForm(FlaskForm):
         NumberRange(1, MAX_QUANTITY, message=_l("Choose between %(min)s and %(max)s places."))])
     payment_method = StringField(_l("How you pay"), validators=[Optional(), Length(max=32)])
     nonce = HiddenField()
+
+
+class RateForm(FlaskForm):
+    stars = RadioField(_l("How many stars?"), coerce=int, validators=[CHOSEN], invalid_choice_message=NOT_AN_OPTION,
+                       choices=options([(5, _l("5 stars: very good")), (4, _l("4 stars: good")),
+                                        (3, _l("3 stars: all right")), (2, _l("2 stars: not good")),
+                                        (1, _l("1 star: bad"))]))
+    comment = TextAreaField(_l("Anything to tell the operator? (optional)"), validators=[Optional(), Length(max=1000)])
+
+
+class ListingForm(FlaskForm):
+    """A listing's own words and rules; the plugin's details and the prices are read beside it."""
+
+    title = StringField(_l("Name of the service"), validators=[REQUIRED, Length(max=200)])
+    description = TextAreaField(_l("What residents get"), validators=[Optional(), Length(max=5000)])
+    cancel_cutoff_hours = IntegerField(_l("Residents may cancel until how many hours before?"), default=0, validators=[
+        Optional(), NumberRange(0, 24 * 60, message=_l("Between 0 and 1,440 hours."))])
+    is_active = BooleanField(_l("Residents can book this service"), default=True)
+
+
+class ApplyForm(FlaskForm):
+    name = StringField(_l("Name of your organisation"), validators=[REQUIRED, Length(max=200)])
+    type = SelectField(_l("What kind of service?"), validators=[CHOSEN], invalid_choice_message=NOT_AN_OPTION)
+    contact_email = EmailField(_l("Email the community office can reach you at"),
+                               validators=[Optional(), Length(max=254)])
+
+
+class AgreementForm(FlaskForm):
+    space_id = SelectField(_l("Which space would you use?"), coerce=int, validators=[CHOSEN],
+                           invalid_choice_message=NOT_AN_OPTION)
+    starts_on = DateField(_l("From"), validators=[InputRequired(message=DATE_MESSAGE)])
+    ends_on = DateField(_l("Until (optional)"), validators=[Optional()])
 
 
 class SlotForm(FlaskForm):
@@ -51,13 +91,13 @@ class ProposalForm(FlaskForm):
 
 
 class VoteForm(FlaskForm):
-    decision = RadioField(_l("Your vote"), choices=[("approve", _l("Approve")), ("reject", _l("Reject"))],
+    decision = RadioField(_l("Your vote"), choices=options(YES_NO), invalid_choice_message=NOT_AN_OPTION,
                           validators=[CHOSEN])
     comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=2000)])
 
 
 class CharityDecisionForm(FlaskForm):
-    decision = RadioField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject"))],
+    decision = RadioField(_l("Decision"), choices=options(YES_NO), invalid_choice_message=NOT_AN_OPTION,
                           validators=[CHOSEN])
     reason = TextAreaField(_l("Reason (required to reject)"), validators=[Optional(), Length(max=2000)])
 
@@ -72,7 +112,8 @@ class NoteForm(FlaskForm):
 
 
 class TransferForm(FlaskForm):
-    operator_id = SelectField(_l("From which operator"), coerce=int, validators=[CHOSEN])
+    operator_id = SelectField(_l("From which operator"), coerce=int, validators=[CHOSEN],
+                              invalid_choice_message=NOT_AN_OPTION)
     amount = DecimalField(_l("Amount received"), places=2, validators=[InputRequired(message=AMOUNT.message), AMOUNT])
     reference = StringField(_l("Bank reference"), validators=[REQUIRED, Length(max=120)])
     received_on = DateField(_l("Received on"), validators=[InputRequired(message=DATE_MESSAGE)])
@@ -83,7 +124,8 @@ class MemberForm(FlaskForm):
 
 
 class AttributeForm(FlaskForm):
-    attribute = SelectField(_l("What you checked"), choices=[(a, a) for a in ATTRIBUTES], validators=[CHOSEN])
+    attribute = SelectField(_l("What you checked"), choices=options((a, a) for a in ATTRIBUTES), validators=[CHOSEN],
+                            invalid_choice_message=NOT_AN_OPTION)
 
 
 class ActionForm(FlaskForm):

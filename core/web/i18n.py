@@ -6,7 +6,9 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_skeleton, format_time
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import (
+    format_currency, format_decimal, format_percent, get_currency_name, get_currency_precision,
+)
 from flask import request, session
 from flask_babel import get_locale
 
@@ -40,11 +42,23 @@ def money(amount: int | None, currency: str) -> str:
     return format_currency(value, currency, locale=get_locale())
 
 
-def to_minor_units(value: Decimal, currency: str) -> int | None:
-    """A decimal amount typed by a person (e.g. 500.50) in minor units, or None if it has too many decimals."""
+def currency_name(currency: str) -> str:
+    """The currency as the reader names it: 人民币 / Chinese yuan."""
+    return get_currency_name(currency, locale=get_locale())
+
+
+def plain_amount(amount: int, currency: str) -> str:
+    """Minor units as a person types the amount into a form: 500 fen is 5.00."""
+    return str(Decimal(int(amount)).scaleb(-get_currency_precision(currency)))
+
+
+def to_minor_units(value: Decimal | str, currency: str) -> int | None:
+    """An amount typed by a person (e.g. 500.50) in minor units; None if it is no number or has too many decimals."""
     try:
         scaled = Decimal(value).scaleb(get_currency_precision(currency))
     except InvalidOperation:
+        return None
+    if not scaled.is_finite():
         return None
     return int(scaled) if scaled == scaled.to_integral_value() else None
 
@@ -58,8 +72,12 @@ def day_of(moment: dt.datetime, timezone: str) -> dt.date:
     return local(moment, timezone).date()
 
 
-def long_date(day: dt.date | dt.datetime) -> str:
-    """2026年11月23日 / November 23, 2026."""
+def long_date(day: dt.date | dt.datetime | str | None) -> str:
+    """2026年11月23日 / November 23, 2026 (also from an ISO date, as the reports give them)."""
+    if not day:
+        return ""
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day[:10])
     return format_date(day, "long", locale=get_locale())
 
 
@@ -79,6 +97,17 @@ def month_name(period: str) -> str:
     return format_skeleton("yMMMM", dt.date(year, month, 1), locale=get_locale())
 
 
+def percent(bps: int) -> str:
+    """Basis points as the locale writes a percentage: 1000 bps is 10%."""
+    return format_percent(Decimal(bps).scaleb(-4), format="#,##0.##%", locale=get_locale())
+
+
+def stars_number(value: float) -> str:
+    """An average of stars with one decimal: 4.3."""
+    return format_decimal(value, format="0.0", locale=get_locale())
+
+
 def register_filters(app) -> None:
     app.jinja_env.filters.update(money=money, long_date=long_date, day_of=day_of, day_heading=day_heading,
-                                 short_time=short_time, month_name=month_name)
+                                 short_time=short_time, month_name=month_name, stars_number=stars_number,
+                                 plain_amount=plain_amount, currency_name=currency_name)

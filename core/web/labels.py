@@ -46,15 +46,60 @@ OPERATOR_TYPES = {
     "Neighbourhood market fair": _l("Neighbourhood market fair"), "Co-prosperity workshop": _l("Co-prosperity workshop"),
 }
 
+# The built-in operator types' detail fields; a plugin may name its own with ``metadata={"label": ...}``.
 DETAIL_FIELDS = {
     "home_delivery": _l("Deliver the meal to my home (residents aged 90 and over)"),
     "address": _l("Your address"), "notes": _l("Anything the staff should know"),
     "stall_number": _l("Stall number (leave empty to be given one)"),
+    "meal": _l("Which meal"), "dishes": _l("How many dishes"), "soup": _l("With soup"),
+    "service": _l("What kind of help"), "duration_hours": _l("How many hours"),
+    "agency_fee_amount": _l("Agency fee for each placement"),
+    "trainee_allowance_amount": _l("Allowance for each trainee (lunch and travel)"),
+    "stalls": _l("How many stalls"), "local_merchant_amount": _l("Stall price for local merchants"),
+    "product": _l("What is made"), "merchant": _l("For which merchant"),
+}
+
+CHOICES = {
+    "breakfast": _l("Breakfast"), "lunch": _l("Lunch"), "dinner": _l("Dinner"), "cleaning": _l("Cleaning"),
+    "elderly_care": _l("Care for an elderly person"), "maternity_nanny": _l("Maternity nanny"),
+    "training": _l("Training course"),
 }
 
 ENTRY_KINDS = {"payment": _l("Payment"), "donation": _l("Donation"), "transfer": _l("Bank transfer"),
                "refund": _l("Refund"), "in_kind": _l("Gift in kind"), "disbursement": _l("Paid out"),
                "revenue": _l("Revenue")}
+
+
+AGREEMENT_STATUSES = {"pending": _l("Waiting for approval"), "active": _l("In force")}
+
+
+def donation_rule(agreement, currency: str) -> str:
+    """The agreement's donation rule in words: "10% of profit", "CN¥50,000.00 a year"."""
+    from core.web.i18n import money, percent
+
+    kind = agreement.donation_kind
+    if kind == "percent_of_revenue":
+        return gettext("%(percent)s of revenue", percent=percent(agreement.donation_bps or 0))
+    if kind == "percent_of_profit":
+        return gettext("%(percent)s of profit", percent=percent(agreement.donation_bps or 0))
+    amount = money(agreement.donation_amount or 0, currency)
+    if kind == "per_booking":
+        return gettext("%(amount)s for each booking served", amount=amount)
+    if agreement.donation_period == "month":
+        return gettext("%(amount)s a month", amount=amount)
+    return gettext("%(amount)s a year", amount=amount)
+
+
+# The ledger's accounts and sides, for the committee's and the auditor's tables (core/ledger.py ACCOUNTS).
+ACCOUNTS = {
+    "payments_clearing": _l("Paid online, held for the operator"), "operator_cash": _l("Operator's cash"),
+    "operator_revenue": _l("Operator's revenue"), "refunds": _l("Refunds"),
+    "operator_donations": _l("Operator's donations"), "donations_payable": _l("Donations the operator owes"),
+    "donations_receivable": _l("Donations owed to the fund"), "donation_income": _l("Donations to the fund"),
+    "fund_cash": _l("Money the fund holds"), "fund_disbursed": _l("Paid out by the fund"),
+    "in_kind_items": _l("Gifts in kind"), "in_kind_income": _l("Gifts in kind received"),
+}
+SIDES = {"D": _l("debit"), "C": _l("credit")}
 
 
 def rule_label(rule: str, tier: str) -> str:
@@ -82,6 +127,11 @@ def type_label(operator_type) -> str:
     return str(known) if known else operator_type.label
 
 
+def choice_label(value: str) -> str:
+    """One of a detail field's choices in plain words; another plugin's choice as its catalogue has it."""
+    return str(CHOICES[value]) if value in CHOICES else gettext(value.replace("_", " ").capitalize())
+
+
 def detail_label(name: str) -> str:
     return str(DETAIL_FIELDS[name]) if name in DETAIL_FIELDS else name.replace("_", " ").capitalize()
 
@@ -94,5 +144,7 @@ def register_globals(app) -> None:
         operator_status_label=lambda code: label(OPERATOR_STATUSES, code),
         role_label=lambda code: label(ROLES, code), attribute_label=lambda code: label(ATTRIBUTES, code),
         payment_label=lambda code: label(PAYMENT_METHODS, code) if code else gettext("Nothing to pay"),
-        entry_kind_label=lambda code: label(ENTRY_KINDS, code),
+        entry_kind_label=lambda code: label(ENTRY_KINDS, code), detail_label=detail_label,
+        agreement_status_label=lambda code: label(AGREEMENT_STATUSES, code), donation_rule=donation_rule,
+        account_label=lambda code: label(ACCOUNTS, code), side_label=lambda code: label(SIDES, code),
     )

@@ -9,16 +9,20 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import booking as bookings
-from core import catalog, listings, policy, settlement
+from core import catalog, listings, policy, ratings, settlement
 from core.db import session as db_session
 from core.db import utcnow
 from core.errors import NotFound
 from core.models import Booking, Community, Listing, Operator, Slot, User
 from core.payments import service as payments
 from core.settlement import PERIOD
-from core.web.common import attempt, back_to, field_errors, flash_error, headline, linli, page_blueprint, require
-from core.web.forms import SlotForm
-from core.web.i18n import money
+from core.web.common import (
+    attempt, back_to, field_errors, flash_error, headline, linli, page_blueprint, require, show_field_errors,
+    web_user,
+)
+from core.web.forms import ListingForm, SlotForm
+from core.web.i18n import money, to_minor_units
+from core.web.schema_form import answers, questions, shown_value
 from core.web.periods import month_of, next_period, previous_period
 
 bp = page_blueprint("web_operator", __name__)
@@ -101,19 +105,104 @@ def operator_listings(operator_id: int):
     _user, operator, community = _operator(operator_id)
     db = db_session()
     items = []
-    for listing in db.scalars(select(Listing).where(Listing.operator_id == operator.id).order_by(Listing.id)):
+    offered = db.scalars(select(Listing).where(Listing.operator_id == operator.id).order_by(Listing.id)).all()
+    averages = ratings.averages(db, [listing.id for listing in offered])
+    for listing in offered:
         slots = db.scalars(listings.slots_of(listing, upcoming=True).limit(14)).all()
-        items.append({"listing": listing, "slots": slots, "remaining": listings.remaining_places(db, slots)})
+        items.append({"listing": listing, "slots": slots, "remaining": listings.remaining_places(db, slots),
+                      "rating": averages.get(listing.id)})
     return render_template("operator/listings.html", operator=operator, community=community, items=items)
+
+
+def _price_rows(rules: list[dict], form, currency: str) -> tuple[list[dict], dict[int, str]]:
+    """The rules with the amounts typed on the page (free rules stay free), and the amounts that are no amount."""
+    rows, problems = [], {}
+    for index, rule in enumerate(rules):
+        raw = form.get(f"price-{index}", "").strip() if rule["tier"] != "free" else "0"
+        amount = to_minor_units(raw, currency) if raw else None
+        if amount is None:
+            problems[index] = _("Write an amount, e.g. 5 or 12.50.")
+        rows.append({**rule, "amount": amount if amount is not None else rule["amount"]})
+    return rows, problems
+
+
+def _save_listing(operator, listing, operator_type, fields: dict):
+    """Create the listing or apply the changes, through the same services as the API."""
+    user = web_user()
+
+    def save(db):
+        if listing is None:
+            return listings.create_listing(db, user, db.get(Operator, operator.id), operator_type, fields)
+        return listings.update_listing(db, user, db.get(Listing, listing.id), operator_type, fields)
+
+    return attempt(save)
+
+
+def _form_values(asked, listing, currency: str) -> dict:
+    """What the details questions show: what was just typed, else what is stored."""
+    if request.method == "POST":
+        return dict(request.form)
+    stored = listing.details if listing else {}
+    return {q.input_name: shown_value(q, stored.get(q.name), currency) for q in asked}
+
+
+def _listing_page(operator, community, listing=None):
+    """Add a service or change one: its words, the plugin's own details, the prices, whether it is offered."""
+    operator_type = linli().operator_types.get(operator.type)
+    if operator_type is None:
+        raise NotFound(_("This kind of service is not installed."))
+    asked = questions(operator_type.listing_schema)
+    rules = listing.price_rules if listing else operator_type.default_price_rules
+    form = ListingForm(obj=None if request.method == "POST" else listing)
+    if request.method == "GET" and listing:
+        form.cancel_cutoff_hours.data = listing.cancel_cutoff_minutes // 60
+    error, status, price_problems = None, 200, {}
+    if form.validate_on_submit():
+        prices, price_problems = _price_rows(rules, request.form, community.currency)
+        status = 422 if price_problems else 200
+        if not price_problems:
+            fields = {"title": form.title.data.strip(), "description": (form.description.data or "").strip(),
+                      "details": answers(asked, request.form, community.currency, keep_unchecked=True),
+                      "price_rules": prices, "cancel_cutoff_minutes": (form.cancel_cutoff_hours.data or 0) * 60}
+            if listing:
+                fields["is_active"] = form.is_active.data
+            _saved, error = _save_listing(operator, listing, operator_type, fields)
+            if error is None:
+                flash(_("The service is saved."), "success")
+                return back_to("web_operator.operator_listings", operator_id=operator.id)
+            status = error.status
+    elif form.is_submitted():
+        status = 422
+    return render_template("operator/listing_form.html", operator=operator, community=community, listing=listing,
+                           form=form, asked=asked, values=_form_values(asked, listing, community.currency),
+                           rules=rules, price_problems=price_problems, errors=field_errors(error), error=error,
+                           headline=headline(error) if error else None), status
+
+
+@bp.route("/operators/<int:operator_id>/listings/new", methods=["GET", "POST"])
+def new_listing(operator_id: int):
+    _user, operator, community = _operator(operator_id)
+    return _listing_page(operator, community)
+
+
+@bp.route("/operators/<int:operator_id>/listings/<int:listing_id>", methods=["GET", "POST"])
+def edit_listing(operator_id: int, listing_id: int):
+    _user, operator, community = _operator(operator_id)
+    return _listing_page(operator, community, _own_listing(operator, listing_id))
+
+
+def _own_listing(operator: Operator, listing_id: int) -> Listing:
+    listing = listings.listing_or_404(db_session(), listing_id)
+    if listing.operator_id != operator.id:
+        raise NotFound(_("We could not find that service."))
+    return listing
 
 
 @bp.route("/operators/<int:operator_id>/listings/<int:listing_id>/slots/new", methods=["GET", "POST"])
 def new_slot(operator_id: int, listing_id: int):
     """Open a new time for a service: the day, the hours (community time) and the places."""
     user, operator, community = _operator(operator_id)
-    listing = listings.listing_or_404(db_session(), listing_id)
-    if listing.operator_id != operator.id:
-        raise NotFound(_("We could not find that service."))
+    listing = _own_listing(operator, listing_id)
     form, error, status = SlotForm(), None, 200
     if form.validate_on_submit():
         zone = ZoneInfo(community.timezone)
@@ -125,10 +214,7 @@ def new_slot(operator_id: int, listing_id: int):
             flash(_("The new time is open for booking."), "success")
             return back_to("web_operator.operator_listings", operator_id=operator_id)
         status = error.status
-        for name, messages in field_errors(error).items():
-            target = {"ends_at": form.ends, "starts_at": form.starts, "capacity": form.capacity}.get(name)
-            if target is not None:
-                target.errors = list(target.errors) + messages
+        show_field_errors(form, error, {"ends_at": "ends", "starts_at": "starts"})
     elif form.is_submitted():
         status = 422
     return render_template("operator/new_slot.html", operator=operator, listing=listing, form=form, error=error,

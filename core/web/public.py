@@ -9,7 +9,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from core import booking as bookings
-from core import listings, transparency
+from core import listings, ratings, transparency
 from core.db import session as db_session
 from core.errors import DomainError, NotFound
 from core.models import Community, Operator, Slot
@@ -51,8 +51,9 @@ def home():
     found = db.scalars(listings.search_listings(community, query.get("type"), None, query.get("date"),
                                                 community.timezone).limit(200)).all()
     operators = {op.id: op for op in db.scalars(select(Operator).where(Operator.community_id == community.id))}
-    services = [{"listing": item, "operator": operators.get(item.operator_id), "prices": price_list(item)}
-                for item in found]
+    averages = ratings.averages(db, [item.id for item in found])
+    services = [{"listing": item, "operator": operators.get(item.operator_id), "prices": price_list(item),
+                 "rating": averages.get(item.id)} for item in found]
     today = today_in(community)
     days = [today + dt.timedelta(days=n) for n in range(8)]
     return render_template("public/home.html", community=community, services=services, days=days, today=today,
@@ -76,6 +77,7 @@ def service(listing_id: int):
     return render_template("public/service.html", listing=listing, operator=operator, community=community,
                            days=days, remaining=remaining, prices=price_list(listing),
                            operator_type=linli().operator_types.get(listing.type),
+                           rating=ratings.averages(db, [listing.id]).get(listing.id),
                            my_quote=_my_quote(db, slots, remaining))
 
 

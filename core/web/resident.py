@@ -3,21 +3,22 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from marshmallow import fields as ma_fields
 from sqlalchemy import select
 
 from core import booking as bookings
-from core import listings
+from core import listings, ratings
 from core.db import session as db_session
 from core.db import utcnow
 from core.errors import NotFound
 from core.models import Booking, Community, Listing, Slot
 from core.payments import service as payments
+from core.security import STRIPE_CSP
 from core.web.common import attempt, back_to, field_errors, flash_error, headline, linli, page_blueprint, require
-from core.web.forms import ActionForm, BookForm
-from core.web.labels import PAYMENT_METHODS, detail_label
+from core.web.forms import ActionForm, BookForm, RateForm
+from core.web.labels import PAYMENT_METHODS
+from core.web.schema_form import answers, questions
 
 bp = page_blueprint("web_resident", __name__)
 REMEMBERED_FORMS = 20
@@ -37,34 +38,6 @@ def payment_choices(total: int) -> list[tuple[str, str]]:
     return choices
 
 
-def detail_fields(operator_type) -> list[dict]:
-    """The questions the operator type's booking schema asks, as form fields."""
-    if operator_type is None:
-        return []
-    spec = []
-    for name, field in operator_type.booking_schema().fields.items():
-        if field.dump_only:
-            continue
-        kind = ("checkbox" if isinstance(field, ma_fields.Boolean)
-                else "number" if isinstance(field, ma_fields.Integer)
-                else "textarea" if name == "notes" else "text")
-        spec.append({"name": name, "kind": kind, "required": field.required, "label": detail_label(name)})
-    return spec
-
-
-def read_details(spec: list[dict], form) -> dict:
-    """The answers as the schema expects them; anything malformed is left for the schema to name."""
-    details = {}
-    for field in spec:
-        raw = form.get("details-" + field["name"], "").strip()
-        if field["kind"] == "checkbox":
-            if raw:
-                details[field["name"]] = True
-        elif raw:
-            details[field["name"]] = int(raw) if field["kind"] == "number" and raw.isdigit() else raw
-    return details
-
-
 @bp.route("/book/<int:slot_id>", methods=["GET", "POST"])
 def book(slot_id: int):
     """One page, one task: the service, the time, the price and why, how to pay — then confirm."""
@@ -76,7 +49,7 @@ def book(slot_id: int):
     if request.method == "GET":
         form.quantity.data = max(1, min(request.args.get("quantity", 1, type=int) or 1, bookings.MAX_QUANTITY))
         form.nonce.data = secrets.token_urlsafe(16)
-    spec = detail_fields(operator_type)
+    spec = questions(operator_type.booking_schema if operator_type else None)
     valid = request.method == "POST" and form.validate()
     quantity = form.quantity.data if request.method == "GET" or not form.quantity.errors else 1
     quote = bookings.quote_for(db, app.hook, user, slot_id, quantity)
@@ -88,7 +61,7 @@ def book(slot_id: int):
             return back_to("web_resident.booking", booking_id=done)
         method = form.payment_method.data or (choices[0][0] if choices else None)
         request_ = bookings.BookingRequest(slot_id=slot_id, quantity=quantity, payment_method=method,
-                                           details=read_details(spec, request.form))
+                                           details=answers(spec, request.form, ctx.community.currency))
         result, error = attempt(lambda db: payments.book(db, app.hook, user, request_, app.operator_types,
                                                          app.payment_providers, current_app.config))
         if error is None:
@@ -135,14 +108,36 @@ def my_bookings():
     now = utcnow()
     coming = [r for r in rows if r.Slot.ends_at > now and r.Booking.status in bookings.LIVE][::-1]
     past = [r for r in rows if r not in coming]
-    return render_template("resident/my_bookings.html", coming=coming, past=past)
+    rated = ratings.rated_bookings(db_session(), [r.Booking.id for r in past if r.Booking.status == "fulfilled"])
+    return render_template("resident/my_bookings.html", coming=coming, past=past, rated=rated)
 
 
 @bp.route("/my/bookings/<int:booking_id>")
 def booking(booking_id: int):
     _user, booking, ctx = _own_booking(booking_id)
     can_cancel = booking.status in bookings.LIVE and ctx.slot.starts_at > utcnow()
-    return render_template("resident/booking.html", booking=booking, ctx=ctx, can_cancel=can_cancel)
+    return render_template("resident/booking.html", booking=booking, ctx=ctx, can_cancel=can_cancel,
+                           rating=ratings.rating_of(db_session(), booking.id))
+
+
+@bp.route("/my/bookings/<int:booking_id>/rate", methods=["GET", "POST"])
+def rate(booking_id: int):
+    """How was it? Stars and a few words, once, after the service was given."""
+    user, booking, ctx = _own_booking(booking_id)
+    if ratings.rating_of(db_session(), booking.id) is not None:
+        flash(_("You have already rated this. Thank you."), "success")
+        return back_to("web_resident.booking", booking_id=booking_id)
+    form, error, status = RateForm(), None, 200
+    if form.validate_on_submit():
+        _rating, error = attempt(lambda db: ratings.rate(db, user, booking_id, form.stars.data, form.comment.data))
+        if error is None:
+            flash(_("Thank you for your rating."), "success")
+            return back_to("web_resident.booking", booking_id=booking_id)
+        status = error.status
+    elif form.is_submitted():
+        status = 422
+    return render_template("resident/rate.html", booking=booking, ctx=ctx, form=form, error=error,
+                           headline=headline(error) if error else None), status
 
 
 @bp.route("/my/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
@@ -169,5 +164,9 @@ def pay(booking_id: int):
     if booking.status != "pending_payment":
         return redirect(url_for("web_resident.booking", booking_id=booking_id), code=303)
     client_secret = session.get("pay", {}).get(str(booking_id))
-    return render_template("resident/pay.html", booking=booking, ctx=ctx, client_secret=client_secret,
-                           publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY"))
+    publishable_key = current_app.config.get("STRIPE_PUBLISHABLE_KEY")
+    response = make_response(render_template("resident/pay.html", booking=booking, ctx=ctx,
+                                             client_secret=client_secret, publishable_key=publishable_key))
+    if publishable_key and client_secret:
+        response.headers["Content-Security-Policy"] = STRIPE_CSP
+    return response

@@ -7,14 +7,15 @@ from sqlalchemy import select
 
 from core import catalog, eligibility, proposals
 from core.db import session as db_session
-from core.errors import Invalid
-from core.models import ATTRIBUTES, Operator, Proposal, ResidentProfile, User
+from core.errors import Invalid, NotFound
+from core.models import ATTRIBUTES, Agreement, Operator, Proposal, ResidentProfile, Space, User
 from core.web.common import (
-    attempt, back_to, community_or_404, field_errors, flash_error, headline, page_blueprint, require, today_in,
+    attempt, back_to, community_or_404, flash_error, headline, page_blueprint, require, show_field_errors, today_in,
 )
-from core.web.forms import ActionForm, AttributeForm, MemberForm, ProposalForm
+from core.web.forms import ActionForm, AttributeForm, MemberForm, ProposalForm, options
 from core.web.i18n import to_minor_units
 from core.web.labels import ATTRIBUTES as ATTRIBUTE_LABELS
+from core.web.messages import explain
 
 bp = page_blueprint("web_staff", __name__, url_prefix="/communities/<slug>/staff")
 
@@ -28,9 +29,16 @@ def _staff(slug: str):
 def office(slug: str):
     """Operators waiting for approval, and the way to the other tasks."""
     _user, community = _staff(slug)
-    operators = db_session().scalars(select(Operator).where(Operator.community_id == community.id)
-                                     .order_by(Operator.status != "pending", Operator.id)).all()
-    return render_template("staff/office.html", community=community, operators=operators, form=ActionForm())
+    db = db_session()
+    operators = db.scalars(select(Operator).where(Operator.community_id == community.id)
+                           .order_by(Operator.status != "pending", Operator.id)).all()
+    agreements: dict[int, list[Agreement]] = {}
+    for agreement in db.scalars(select(Agreement).join(Operator, Operator.id == Agreement.operator_id)
+                                .where(Operator.community_id == community.id).order_by(Agreement.id)):
+        agreements.setdefault(agreement.operator_id, []).append(agreement)
+    spaces = {space.id: space.name for space in db.scalars(select(Space).where(Space.community_id == community.id))}
+    return render_template("staff/office.html", community=community, operators=operators, agreements=agreements,
+                           spaces=spaces, form=ActionForm())
 
 
 @bp.route("/operators/<int:operator_id>/approve", methods=["POST"])
@@ -42,6 +50,25 @@ def approve_operator(slug: str, operator_id: int):
         flash_error(error)
     else:
         flash(_("%(name)s may now serve residents.", name=operator.name), "success")
+    return back_to("web_staff.office", slug=slug)
+
+
+@bp.route("/operators/<int:operator_id>/agreements/<int:agreement_id>/approve", methods=["POST"])
+def approve_agreement(slug: str, operator_id: int, agreement_id: int):
+    user, community = _staff(slug)
+
+    def approve(db):
+        operator = _community_operator(db, community, operator_id)
+        agreement = db.get(Agreement, agreement_id)
+        if agreement is None or agreement.operator_id != operator.id:
+            raise NotFound(_("We could not find that agreement."))
+        return catalog.approve_agreement(db, user, operator, agreement)
+
+    _agreement, error = attempt(approve)
+    if error is not None:
+        flash_error(error)
+    else:
+        flash(_("The agreement is in force."), "success")
     return back_to("web_staff.office", slug=slug)
 
 
@@ -59,7 +86,7 @@ def residents(slug: str):
     people = db_session().scalars(select(ResidentProfile).where(ResidentProfile.community_id == community.id)
                                   .order_by(ResidentProfile.user_id).limit(500)).all()
     form = AttributeForm()
-    form.attribute.choices = [(a, str(ATTRIBUTE_LABELS[a])) for a in ATTRIBUTES]
+    form.attribute.choices = options((a, str(ATTRIBUTE_LABELS[a])) for a in ATTRIBUTES)
     return render_template("staff/residents.html", community=community, people=people, form=form,
                            today=today_in(community), action=ActionForm())
 
@@ -100,7 +127,7 @@ def committee(slug: str):
         if error is None:
             flash(_("%(email)s is now on the committee.", email=email), "success")
             return back_to("web_staff.committee", slug=slug)
-        form.email.errors = list(form.email.errors) + [error.message]
+        form.email.errors = list(form.email.errors) + [explain(error.message)]
         status = error.status
     elif form.is_submitted():
         status = 422
@@ -154,9 +181,7 @@ def new_proposal(slug: str):
                 flash(_("The draft is saved. Submit it when it is ready."), "success")
                 return back_to("web_staff.proposal_list", slug=slug)
             status = error.status
-            for name, messages in field_errors(error).items():
-                if name in form:
-                    form[name].errors = list(form[name].errors) + messages
+            show_field_errors(form, error)
     elif form.is_submitted():
         status = 422
     return render_template("staff/new_proposal.html", community=community, form=form, error=error,

@@ -1,0 +1,77 @@
+"""Ratings: a resident's stars for a service they were given, and each listing's average.
+
+A rating belongs to one fulfilled booking and is given once, by the resident who
+booked: stars from an operator's own staff, or for a meal nobody ate, would make
+the published averages meaningless. The unique constraint on ``booking_id`` backs
+the "once" up under concurrency.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core import booking as bookings
+from core import policy
+from core.errors import Conflict, Forbidden, Invalid
+from core.models import Rating, User
+
+STARS = range(1, 6)
+MAX_COMMENT = 1000
+
+
+@dataclass(frozen=True)
+class Average:
+    """The mean of a listing's stars (one decimal is what a page shows) and how many ratings it has."""
+
+    stars: float
+    count: int
+
+
+def rate(session: Session, user: User | None, booking_id: int, stars: int, comment: str = "") -> Rating:
+    """Record the resident's stars for their fulfilled booking; 403 for anyone else, 409 before or after."""
+    policy.require(user, "resident")
+    booking, ctx = bookings.visible_booking(session, user, booking_id)
+    if booking.resident_id != user.id:
+        raise Forbidden("only the resident who booked may rate it")
+    if booking.status != "fulfilled":
+        raise Conflict(f"only a fulfilled booking can be rated; this one is {booking.status.replace('_', ' ')}")
+    if stars not in STARS:
+        raise Invalid("stars must be 1 to 5", {"stars": ["between 1 and 5"]})
+    comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise Invalid("the comment is too long", {"comment": [f"at most {MAX_COMMENT} characters"]})
+    if rating_of(session, booking.id) is not None:
+        raise Conflict("this booking has already been rated")
+    rating = Rating(booking_id=booking.id, resident_id=user.id, operator_id=booking.operator_id,
+                    listing_id=ctx.listing.id, stars=stars, comment=comment)
+    try:
+        with session.begin_nested():
+            session.add(rating)
+            session.flush()
+    except IntegrityError:  # a second tap that raced the first
+        raise Conflict("this booking has already been rated") from None
+    return rating
+
+
+def rating_of(session: Session, booking_id: int) -> Rating | None:
+    return session.scalar(select(Rating).where(Rating.booking_id == booking_id))
+
+
+def averages(session: Session, listing_ids: list[int]) -> dict[int, Average]:
+    """Each listed listing's average stars, for those that have any ratings."""
+    if not listing_ids:
+        return {}
+    rows = session.execute(select(Rating.listing_id, func.avg(Rating.stars), func.count())
+                           .where(Rating.listing_id.in_(listing_ids)).group_by(Rating.listing_id))
+    return {listing_id: Average(round(float(mean), 1), count) for listing_id, mean, count in rows}
+
+
+def rated_bookings(session: Session, booking_ids: list[int]) -> set[int]:
+    """Which of these bookings already have their rating (so a page offers no second one)."""
+    if not booking_ids:
+        return set()
+    return set(session.scalars(select(Rating.booking_id).where(Rating.booking_id.in_(booking_ids))))
+
