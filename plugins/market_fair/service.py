@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from core import BookingRejected, Conflict, Forbidden, Invalid, NotFound, Quote, share_bps
@@ -37,9 +37,16 @@ def check_stall_number(listing, details: dict) -> None:
                               {"details": {"stall_number": [f"between 1 and {stalls}"]}})
 
 
+def _holds_stall(now: dt.datetime):
+    """A booking keeps its stall while it is live; a payment hold that ran out keeps none (even before it expires)."""
+    return and_(Booking.status.in_(LIVE),
+                or_(Booking.status != "pending_payment", Booking.hold_expires_at.is_(None),
+                    Booking.hold_expires_at > now))
+
+
 def _taken(session, slot_id: int) -> set[int]:
     return set(session.scalars(select(Stall.stall_number).join(Booking, Booking.id == Stall.booking_id)
-                               .where(Stall.slot_id == slot_id, Booking.status.in_(LIVE))))
+                               .where(Stall.slot_id == slot_id, _holds_stall(utcnow()))))
 
 
 def _hold(session, booking: Booking, number: int) -> bool:
@@ -54,18 +61,26 @@ def _hold(session, booking: Booking, number: int) -> bool:
 
 
 def place_stall(session, booking: Booking, listing, slot) -> None:
-    """Give the booking the stall it asked for, or the lowest free one; 409 when it is taken or none is left."""
+    """Give the booking the stall it asked for, or the lowest free one; 409 when it is taken or none is left.
+
+    Rows of bookings that hold no stall any more are purged first. A stall lost to a
+    concurrent booking (the unique constraint) is a 409 when it was asked for by
+    number, and the next free stall when it was not.
+    """
     if listing.type != KEY:
         return
     session.execute(delete(Stall).where(Stall.slot_id == slot.id, Stall.booking_id.in_(
-        select(Booking.id).where(Booking.slot_id == slot.id, Booking.status.not_in(LIVE)))))
+        select(Booking.id).where(Booking.slot_id == slot.id, not_(_holds_stall(utcnow()))))))
     taken, wanted = _taken(session, slot.id), booking.details.get("stall_number")
-    number = wanted or next((n for n in range(1, stall_count(listing) + 1) if n not in taken), None)
-    if number is None:
-        raise Conflict("every stall of this fair is taken")
-    if number in taken or not _hold(session, booking, number):
-        raise Conflict(f"stall {number} is taken for this fair",
-                       {"details": {"stall_number": [f"stall {number} is taken; leave it out for a free one"]}})
+    if wanted is not None:
+        if wanted in taken or not _hold(session, booking, wanted):
+            raise Conflict(f"stall {wanted} is taken for this fair",
+                           {"details": {"stall_number": [f"stall {wanted} is taken; leave it out for a free one"]}})
+        return
+    free = (n for n in range(1, stall_count(listing) + 1) if n not in taken)
+    if not any(_hold(session, booking, n) for n in free):
+        raise Conflict("every stall of this fair is taken",
+                       {"details": {"stall_number": ["every stall of this fair is taken"]}})
 
 
 def keep_stall(session, booking: Booking) -> None:
