@@ -122,3 +122,17 @@ def seed_demo(session, community, today):
 
     Must be idempotent: running it twice creates nothing new.
     """
+
+
+@hookspec
+def seed_demo_activity(session, community, today, book):
+    """Show this plugin's type in action in the demo: bookings and records of its own, after ``seed_demo``.
+
+    Run by ``linli demo`` (and ``linli seed-demo --activity``), never by plain
+    seeding, so the demo data of the spec stays untouched for those who test
+    against it. ``book(resident, slot, details=None, payment_method=None)`` books
+    one place through the booking engine (priced, validated, placed by the
+    hooks) and returns the resident's live booking of that slot if there is one.
+    Bookings are made by the demo's neighbours (``core.demo.NEIGHBOURS``), never
+    by the spec's accounts. Must be idempotent: running it twice creates nothing new.
+    """

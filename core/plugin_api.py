@@ -8,14 +8,15 @@ from core.api.common import ID, PageArgs, current_user, page_schema, paginate
 from core.booking import slot_context
 from core.db import Base, MinorUnits, UTCDateTime, commit, session, utcnow
 from core.donations import pledge as pledge_donation
-from core.fund import record_in_kind
-from core.models import Booking, Community, Listing, Operator, Slot, User
+from core.fund import may_record_in_kind, record_in_kind
+from core.models import Booking, Community, InKindDonation, Listing, Operator, Slot, User
 from core.payments.service import record_revenue
 from core.policy import has_role, require, require_user
 from core.settlement import declare_cost, parse_period
 
 __all__ = [
-    "Base", "Booking", "Community", "ID", "Listing", "MinorUnits", "Operator", "PageArgs", "Slot", "UTCDateTime", "User", "commit",
-    "current_user", "declare_cost", "has_role", "page_schema", "paginate", "parse_period", "pledge_donation", "record_in_kind",
-    "record_revenue", "require", "require_user", "session", "slot_context", "utcnow",
+    "Base", "Booking", "Community", "ID", "InKindDonation", "Listing", "MinorUnits", "Operator", "PageArgs", "Slot",
+    "UTCDateTime", "User", "commit", "current_user", "declare_cost", "has_role", "may_record_in_kind", "page_schema",
+    "paginate", "parse_period", "pledge_donation", "record_in_kind", "record_revenue", "require", "require_user",
+    "session", "slot_context", "utcnow",
 ]

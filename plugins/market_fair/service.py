@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from core import BookingRejected, Conflict, Forbidden, Invalid, NotFound, Quote, share_bps
 from core.plugin_api import (
-    Booking, Operator, User, commit, has_role, pledge_donation, record_in_kind, require, require_user,
-    slot_context, utcnow,
+    Booking, InKindDonation, Operator, User, commit, has_role, pledge_donation, record_in_kind, require,
+    require_user, slot_context, utcnow,
 )
 from plugins.market_fair.models import SalesReport, Stall, Vendor, Visit
 from plugins.market_fair.schemas import DEFAULT_STALLS, LOCAL_MERCHANT_AMOUNT
@@ -241,3 +241,12 @@ def record_gift(session, user, slot_id: int, donor: str, item: str, quantity: in
     ctx = fair(session, slot_id)
     return record_in_kind(session, user, ctx.community, ctx.operator.id, donor, item, quantity,
                           declared_value_amount, received_on or ctx.day)
+
+
+def ensure_gift(session, user, slot_id: int, gift: dict, received_on: dt.date) -> None:
+    """Demo data: this gift at this fair, recorded once."""
+    ctx = fair(session, slot_id)
+    if session.scalar(select(InKindDonation.id).where(InKindDonation.operator_id == ctx.operator.id,
+                                                      InKindDonation.donor == gift["donor"],
+                                                      InKindDonation.item == gift["item"])) is None:
+        record_gift(session, user, slot_id, received_on=received_on, **gift)

@@ -140,3 +140,11 @@ def ensure_job(session, operator: Operator, staff, data: dict) -> WorkshopJob:
                                                      WorkshopJob.merchant == data["merchant"],
                                                      WorkshopJob.product == data["product"]))
     return found or create_job(session, staff, operator.id, data)
+
+
+def ensure_pieces(session, staff, job: WorkshopJob, booking: Booking, count: int) -> None:
+    """Demo data: the pieces of this booking's shift on this job, recorded once."""
+    if session.scalar(select(WorkshopPieces.id).where(WorkshopPieces.job_id == job.id,
+                                                      WorkshopPieces.booking_id == booking.id)) is None:
+        record_pieces(session, staff, job.id, {"slot_id": booking.slot_id, "worker_id": booking.resident_id,
+                                               "pieces": count})
