@@ -117,6 +117,28 @@ def compute_donation(operator, agreement, base):
 
 
 @hookspec
+def page_fragment(page, listing, slot, booking, user):
+    """HTML this plugin adds to a core page about a listing of its own type; return markup or None.
+
+    ``page`` names the page: ``"service"`` (a listing and its times; ``slot`` and
+    ``booking`` are None), ``"book"`` (booking ``slot``; ``booking`` is None) or
+    ``"booking"`` (a resident's own ``booking`` of ``slot``). ``user`` is the
+    logged-in user or None. The markup is inserted as it is, so render it from a
+    template (which escapes). Called while the page renders; every plugin is
+    called and each answers only for its own type's listings.
+    """
+
+
+@hookspec
+def operator_page_links(operator, user):
+    """Links to this plugin's pages about ``operator`` that ``user`` may open: a list of ``(label, url)``.
+
+    Shown beside the operator's own tabs on the operator desk and under the
+    operator in the community office. Each plugin answers only for its own type.
+    """
+
+
+@hookspec
 def seed_demo(session, community, today):
     """Add this plugin's part of the demo data (its operator, listings, slots).
 
