@@ -37,9 +37,10 @@ def register_operator_types():
 
 @hookimpl
 def register_blueprints():
+    from plugins.canteen.pages import bp
     from plugins.canteen.views import blp
 
-    return [blp]
+    return [blp, bp]
 
 
 @hookimpl
@@ -64,6 +65,22 @@ def validate_booking(listing, resident, person, day, details):
 def booking_placed(session, booking, listing):
     if listing.type == KEY and booking.details.get("home_delivery"):
         service.record_delivery(session, booking)
+
+
+@hookimpl
+def page_fragment(page, listing, slot, booking):
+    if listing.type != KEY:
+        return None
+    from plugins.canteen import pages
+
+    return pages.fragment(page, listing, slot, booking)
+
+
+@hookimpl
+def operator_page_links(operator, user):
+    from plugins.canteen import pages
+
+    return pages.links(operator, user)
 
 
 @hookimpl

@@ -94,6 +94,24 @@ def menus(session, listing_id: int, args: dict) -> dict:
     return page | {"items": [menu_json(menu, zone) for menu in page["items"]]}
 
 
+def upcoming_meals(session, user, operator_id: int, limit: int = 21) -> tuple[Operator, list[dict]]:
+    """The canteen's coming meals, each with its menu or None, for its staff to publish (the canteen's staff)."""
+    require_user(user)
+    operator = canteen_operator(session, operator_id)
+    require(user, "operator_staff", operator_id=operator.id)
+    rows = session.execute(
+        select(Slot, Listing, CanteenMenu).join(Listing, Listing.id == Slot.listing_id)
+        .outerjoin(CanteenMenu, CanteenMenu.slot_id == Slot.id)
+        .where(Listing.operator_id == operator.id, Slot.ends_at > utcnow())
+        .order_by(Slot.starts_at, Slot.id).limit(limit)).all()
+    return operator, [{"slot": slot, "listing": listing, "menu": menu} for slot, listing, menu in rows]
+
+
+def delivery_address(session, booking_id: int) -> str | None:
+    """Where a booking's meals go, if they are delivered."""
+    return session.scalar(select(CanteenDelivery.address).where(CanteenDelivery.booking_id == booking_id))
+
+
 def record_delivery(session, booking: Booking) -> None:
     """Keep the address the meals go to, with the booking."""
     resident = session.get(User, booking.resident_id)
