@@ -46,7 +46,9 @@ def register_operator_types():
 
 @hookimpl
 def register_blueprints():
-    return [blp]
+    from plugins.housekeeping.pages import bp
+
+    return [blp, bp]
 
 
 @hookimpl
@@ -73,6 +75,22 @@ def booking_fulfilled(session, booking):
 @hookimpl(trylast=True)
 def compute_donation(operator, agreement, base):
     return service.agency_fee_donation(agreement, base) if operator.type == KEY else None
+
+
+@hookimpl
+def page_fragment(page, listing, booking):
+    if listing.type != KEY:
+        return None
+    from plugins.housekeeping import pages
+
+    return pages.fragment(page, listing, booking)
+
+
+@hookimpl
+def operator_page_links(operator, user):
+    from plugins.housekeeping import pages
+
+    return pages.links(operator, user)
 
 
 @hookimpl
