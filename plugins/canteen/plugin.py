@@ -5,7 +5,7 @@ from core import BookingRejected, OperatorType, hookimpl
 from core.demo import (
     demo_listing, demo_user, ensure_listing, ensure_operator, ensure_user, listing_slots, local_time, next_days,
 )
-from plugins.canteen import KEY, service
+from plugins.canteen import KEY, pages, service
 from plugins.canteen.schemas import CanteenBookingDetails, CanteenListingDetails
 
 DELIVERY_MIN_AGE = 90
@@ -37,10 +37,9 @@ def register_operator_types():
 
 @hookimpl
 def register_blueprints():
-    from plugins.canteen.pages import bp
     from plugins.canteen.views import blp
 
-    return [blp, bp]
+    return [blp, pages.bp]
 
 
 @hookimpl
@@ -69,17 +68,11 @@ def booking_placed(session, booking, listing):
 
 @hookimpl
 def page_fragment(page, listing, slot, booking):
-    if listing.type != KEY:
-        return None
-    from plugins.canteen import pages
-
-    return pages.fragment(page, listing, slot, booking)
+    return pages.fragment(page, listing, slot, booking) if listing.type == KEY else None
 
 
 @hookimpl
 def operator_page_links(operator, user):
-    from plugins.canteen import pages
-
     return pages.links(operator, user)
 
 

@@ -7,7 +7,7 @@ from core.demo import (
     demo_listing, demo_user, ensure_listing, ensure_operator, listing_slots, local_time, next_days, next_weekday,
 )
 from core.plugin_api import current_user
-from plugins.housekeeping import service
+from plugins.housekeeping import pages, service
 from plugins.housekeeping.schemas import HousekeepingBookingDetails, HousekeepingListingDetails
 from plugins.housekeeping.views import blp
 
@@ -46,9 +46,8 @@ def register_operator_types():
 
 @hookimpl
 def register_blueprints():
-    from plugins.housekeeping.pages import bp
 
-    return [blp, bp]
+    return [blp, pages.bp]
 
 
 @hookimpl
@@ -79,17 +78,11 @@ def compute_donation(operator, agreement, base):
 
 @hookimpl
 def page_fragment(page, listing, booking):
-    if listing.type != KEY:
-        return None
-    from plugins.housekeeping import pages
-
-    return pages.fragment(page, listing, booking)
+    return pages.fragment(page, listing, booking) if listing.type == KEY else None
 
 
 @hookimpl
 def operator_page_links(operator, user):
-    from plugins.housekeeping import pages
-
     return pages.links(operator, user)
 
 

@@ -5,7 +5,7 @@ from core import OperatorType, hookimpl
 from core.demo import (
     demo_listing, demo_user, ensure_listing, ensure_operator, listing_slots, local_time, next_weekday,
 )
-from plugins.market_fair import service
+from plugins.market_fair import pages, service
 from plugins.market_fair.schemas import LOCAL_MERCHANT_AMOUNT, FairListingDetails, StallBookingDetails
 from plugins.market_fair.views import blp
 
@@ -34,7 +34,8 @@ def register_operator_types():
 
 @hookimpl
 def register_blueprints():
-    return [blp]
+
+    return [blp, pages.bp]
 
 
 @hookimpl
@@ -60,6 +61,16 @@ def booking_placed(session, booking, listing, slot):
 @hookimpl
 def booking_confirmed(session, booking):
     service.keep_stall(session, booking)
+
+
+@hookimpl
+def page_fragment(page, listing, slot, booking):
+    return pages.fragment(page, listing, slot, booking) if listing.type == KEY else None
+
+
+@hookimpl
+def operator_page_links(operator, user):
+    return pages.links(operator, user)
 
 
 @hookimpl

@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 
 from core import BookingRejected, Conflict, Forbidden, Invalid, NotFound, Quote, share_bps
 from core.plugin_api import (
-    Booking, InKindDonation, Operator, User, commit, has_role, pledge_donation, record_in_kind, require,
-    require_user, slot_context, utcnow,
+    Booking, InKindDonation, Operator, User, commit, has_role, may_record_in_kind, pledge_donation, record_in_kind,
+    require, require_user, slot_context, utcnow,
 )
 from plugins.market_fair.models import SalesReport, Stall, Vendor, Visit
 from plugins.market_fair.schemas import DEFAULT_STALLS, LOCAL_MERCHANT_AMOUNT
@@ -153,12 +153,18 @@ def ensure_vendor(session, operator: Operator, email: str, business_name: str, t
         session.add(Vendor(operator_id=operator.id, user_id=user.id, business_name=business_name, tier=tier))
 
 
-def update_vendor(session, user, vendor_id: int, changes: dict) -> Vendor:
+def vendor_to_manage(session, user, vendor_id: int) -> Vendor:
+    """A vendor on the register of a fair the user keeps (its staff)."""
     require(user, "operator_staff")
     vendor = session.get(Vendor, vendor_id)
     if vendor is None:
         raise NotFound(f"no vendor {vendor_id}")
     fair_operator(session, user, vendor.operator_id, manage=True)
+    return vendor
+
+
+def update_vendor(session, user, vendor_id: int, changes: dict) -> Vendor:
+    vendor = vendor_to_manage(session, user, vendor_id)
     for field, value in changes.items():
         setattr(vendor, field, value)
     session.flush()
@@ -202,15 +208,20 @@ def visit_count(session, slot_id: int) -> dict:
     return {"slot_id": slot_id, "visits": count}
 
 
-def report_sales(session, user, booking_id: int, sales_amount: int, pledged_bps: int) -> SalesReport:
-    """After the fair a vendor (or the fair's staff for them) reports sales; the pledged share becomes due, once."""
+def stall_for_report(session, user, booking_id: int):
+    """A stall booking whose sales this user may report (its vendor, the fair's staff): the booking and its fair."""
     require_user(user)
     booking = session.get(Booking, booking_id)
     if booking is None:
         raise NotFound(f"no booking {booking_id}")
     if not (booking.resident_id == user.id or has_role(user, "operator_staff", operator_id=booking.operator_id)):
         raise Forbidden("sales are reported by the vendor or the fair's staff")
-    ctx = fair(session, booking.slot_id)
+    return booking, fair(session, booking.slot_id)
+
+
+def report_sales(session, user, booking_id: int, sales_amount: int, pledged_bps: int) -> SalesReport:
+    """After the fair a vendor (or the fair's staff for them) reports sales; the pledged share becomes due, once."""
+    booking, ctx = stall_for_report(session, user, booking_id)
     if booking.status not in ("confirmed", "fulfilled"):
         raise Conflict(f"a booking that is {booking.status.replace('_', ' ')} has no sales to report")
     if ctx.slot.ends_at > utcnow():
@@ -234,11 +245,19 @@ def sales_reports(operator: Operator):
     return select(SalesReport).where(SalesReport.operator_id == operator.id).order_by(SalesReport.id.desc())
 
 
+def gift_fair(session, user, slot_id: int):
+    """The fair a user may record gifts at: the committee and staff of its community, the fair's own staff."""
+    require(user, "operator_staff", "community_staff", "committee_member")
+    ctx = fair(session, slot_id)
+    if not may_record_in_kind(user, ctx.community.id, ctx.operator.id):
+        raise Forbidden("in-kind gifts are recorded by the committee, community staff or the operator")
+    return ctx
+
+
 def record_gift(session, user, slot_id: int, donor: str, item: str, quantity: int, declared_value_amount: int,
                 received_on: dt.date | None):
     """Goods given at a fair go into the fund at declared value, apart from its cash."""
-    require(user, "operator_staff", "community_staff", "committee_member")
-    ctx = fair(session, slot_id)
+    ctx = gift_fair(session, user, slot_id)
     return record_in_kind(session, user, ctx.community, ctx.operator.id, donor, item, quantity,
                           declared_value_amount, received_on or ctx.day)
 
