@@ -10,10 +10,12 @@ For pages (a plugin's plain Flask blueprint whose templates extend
 ``attempt`` (run a service call and commit, or roll back and return the
 error), ``submit_form`` (validate a posted form, then ``attempt``, putting the
 service's field messages on the form), ``load_input`` (form input through the
-API's marshmallow schema), ``field_errors``, ``flash_error``, ``headline`` and
-``back_to`` (a 303 redirect), ``ActionForm`` (a button that only carries the
-CSRF token), ``Finite`` (a decimal field's guard against "NaN" and "Infinity"), and ``money`` / ``to_minor_units`` to show and read amounts as
-people write them.
+API's marshmallow schema), ``amount_of`` (a decimal field in minor units),
+``refuse_field`` (a form error on one field), ``field_errors``,
+``flash_error``, ``headline`` and ``back_to`` (a 303 redirect), ``ActionForm``
+(a button that only carries the CSRF token), ``Finite`` (a decimal field's
+guard against "NaN" and "Infinity"), and ``money`` / ``to_minor_units`` to
+show and read amounts as people write them.
 """
 from core.api.common import ID, PageArgs, current_user, page_schema, paginate
 from core.booking import slot_context
@@ -27,13 +29,13 @@ from core.settlement import declare_cost, parse_period
 from core.web.common import attempt, back_to, field_errors, flash_error, headline, page_blueprint, web_user
 from core.web.forms import ActionForm, Finite
 from core.web.i18n import money, to_minor_units
-from core.web.plugin_pages import load_input, submit_form
+from core.web.plugin_pages import amount_of, load_input, refuse_field, submit_form
 
 __all__ = [
     "ActionForm", "Base", "Booking", "Community", "Finite", "ID", "InKindDonation", "Listing", "MinorUnits",
-    "Operator", "PageArgs", "Slot", "UTCDateTime", "User", "attempt", "back_to", "commit", "current_user",
-    "declare_cost", "field_errors", "flash_error", "has_role", "headline", "load_input", "may_record_in_kind",
-    "money", "page_blueprint", "page_schema", "paginate", "parse_period", "pledge_donation", "record_in_kind",
-    "record_revenue", "require", "require_user", "session", "slot_context", "submit_form", "to_minor_units",
-    "utcnow", "web_user",
+    "Operator", "PageArgs", "Slot", "UTCDateTime", "User", "amount_of", "attempt", "back_to", "commit",
+    "current_user", "declare_cost", "field_errors", "flash_error", "has_role", "headline", "load_input",
+    "may_record_in_kind", "money", "page_blueprint", "page_schema", "paginate", "parse_period", "pledge_donation",
+    "record_in_kind", "record_revenue", "refuse_field", "require", "require_user", "session", "slot_context",
+    "submit_form", "to_minor_units", "utcnow", "web_user",
 ]

@@ -137,12 +137,12 @@ def test_a_vendor_reports_sales_after_the_fair_and_the_pledge_is_due_to_the_fund
     assert "Sales are reported after the fair" in text(vendor.get(report))
     fair_is_over(db, slot["id"])
     assert "Report your sales" in text(vendor.get(booking_page))
-    for bad, message in (({"sales": "865.435", "pledged_percent": "5"}, "Write at most two decimals"),
-                         ({"sales": "-1", "pledged_percent": "5"}, "Write an amount of 0 or more"),
-                         ({"sales": "abc", "pledged_percent": "5"}, "Not a valid decimal value"),
-                         ({"sales": "sNaN", "pledged_percent": "5"}, "Write a number"),
-                         ({"sales": "100", "pledged_percent": "101"}, "Between 0 and 100 percent."),
-                         ({"sales": "100", "pledged_percent": "2.555"}, "At most two decimals")):
+    for bad, message in (({"sales_amount": "865.435", "pledged_bps": "5"}, "Write at most two decimals"),
+                         ({"sales_amount": "-1", "pledged_bps": "5"}, "Write an amount of 0 or more"),
+                         ({"sales_amount": "abc", "pledged_bps": "5"}, "Not a valid decimal value"),
+                         ({"sales_amount": "sNaN", "pledged_bps": "5"}, "Write a number"),
+                         ({"sales_amount": "100", "pledged_bps": "101"}, "Between 0 and 100 percent."),
+                         ({"sales_amount": "100", "pledged_bps": "2.555"}, "At most two decimals")):
         response = vendor.submit(report, bad)
         assert response.status_code == 422 and message in text(response), bad
     assert db.scalar(select(func.count()).select_from(SalesReport)) == 0
@@ -150,14 +150,14 @@ def test_a_vendor_reports_sales_after_the_fair_and_the_pledge_is_due_to_the_fund
         assert browser(who).get(report).status_code == 403, who
     assert browser("fair").get(report).status_code == 200  # the fair's staff may report for a vendor
     before = demo.api("committee1").get("/communities/heping/fund").get_json()["receivable_amount"]
-    sent = vendor.submit(report, {"sales": "865.43", "pledged_percent": "5"})
+    sent = vendor.submit(report, {"sales_amount": "865.43", "pledged_bps": "5"})
     assert sent.status_code == 303
     page = text(vendor.get(report))
     assert "CN¥43.27 is pledged to the community fund" in page and "(5% of sales)" in page
     after = demo.api("committee1").get("/communities/heping/fund").get_json()["receivable_amount"]
     assert after - before == 4_327
     assert "You reported CN¥865.43 of sales and pledged CN¥43.27" in text(vendor.get(booking_page))
-    again = vendor.submit(f"/market-fair/bookings/{booking_id}/sales-report", {"sales": "1", "pledged_percent": "1"},
+    again = vendor.submit(f"/market-fair/bookings/{booking_id}/sales-report", {"sales_amount": "1", "pledged_bps": "1"},
                           form_at=f"/book/{demo.slots('Community lunch')[0]['id']}")
     db.commit()
     assert again.status_code == 409 and db.scalar(select(func.count()).select_from(SalesReport)) == 1
@@ -173,8 +173,8 @@ def test_a_gift_in_kind_is_recorded_on_the_fairs_page_apart_from_cash(demo, brow
     path, staff = f"/market-fair/slots/{slot['id']}/in-kind", browser("fair")
     assert path in text(staff.get(f"/market-fair/operators/{demo.listing(FAIR)['operator_id']}/fairs"))
     before = demo.api("committee1").get("/communities/heping/fund").get_json()
-    recorded = staff.submit(path, {"donor": "Heping Fruit Shop", "item": "Boxes of oranges",
-                                             "quantity": "12", "declared_value": "360"})
+    recorded = staff.submit(path, {"donor": "Heping Fruit Shop", "item": "Boxes of oranges", "quantity": "12",
+                                   "declared_value_amount": "360"})
     assert recorded.status_code == 303
     page = text(staff.get(path))
     assert "Recorded: 12 × Boxes of oranges from Heping Fruit Shop, at CN¥360.00." in page
@@ -186,13 +186,13 @@ def test_a_gift_in_kind_is_recorded_on_the_fairs_page_apart_from_cash(demo, brow
     assert gift.received_on.isoformat() == slot["starts_at"][:10]  # the day of the fair
     db.commit()
     for who in ("staff", "committee2"):
-        assert browser(who).submit(path, {"donor": "A neighbour", "item": "Books", "quantity": "30",
-                                          "declared_value": "0", "received_on": "2026-03-07"}).status_code == 303, who
-    for bad, message in (({"donor": "", "item": "Rice", "quantity": "1", "declared_value": "5"}, "Please fill this in."),
-                         ({"donor": "A", "item": "Rice", "quantity": "0", "declared_value": "5"}, "Between 1 and"),
-                         ({"donor": "A", "item": "Rice", "quantity": "1", "declared_value": "5.001"}, "two decimals"),
-                         ({"donor": "A", "item": "Rice", "quantity": "1", "declared_value": "5",
-                           "received_on": "2026-02-30"}, "Not a valid date value")):
+        given = {"donor": "A neighbour", "item": "Books", "quantity": "30", "declared_value_amount": "0",
+                 "received_on": "2026-03-07"}
+        assert browser(who).submit(path, given).status_code == 303, who
+    rice = {"donor": "A", "item": "Rice", "quantity": "1", "declared_value_amount": "5"}
+    for bad, message in (({**rice, "donor": ""}, "Please fill this in."), ({**rice, "quantity": "0"}, "Between 1 and"),
+                         ({**rice, "declared_value_amount": "5.001"}, "two decimals"),
+                         ({**rice, "received_on": "2026-02-30"}, "Not a valid date value")):
         response = staff.submit(path, bad)
         assert response.status_code == 422 and message in text(response), bad
     for who in ("adult", "canteen", "charity"):

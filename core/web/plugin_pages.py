@@ -3,7 +3,8 @@
 ``fragments`` and ``operator_links`` are the one call sites of their hooks; templates
 call them as ``plugin_fragments(...)`` and ``plugin_links(operator)``. ``load_input``
 and ``submit_form`` let a plugin's page validate a form with the same schema and
-service its API uses, so pages and API never disagree.
+service its API uses, so pages and API never disagree; ``amount_of`` and
+``refuse_field`` turn what a person typed into exact values or a form error.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from marshmallow import ValidationError
 from core.errors import DomainError, Invalid
 from core.plugins import collect
 from core.web.common import attempt, field_errors, linli, web_user
+from core.web.i18n import to_minor_units
 
 PAGES = ("service", "book", "booking")
 
@@ -33,6 +35,19 @@ def operator_links(operator) -> list[tuple[str, str]]:
 
 def register_globals(app) -> None:
     app.jinja_env.globals.update(plugin_fragments=fragments, plugin_links=operator_links)
+
+
+def refuse_field(field, message) -> Invalid:
+    """A form error on one field, raised inside a ``submit_form`` action so that the form shows it there."""
+    return Invalid(_("Some answers need a change: see the messages beside them."), {field.name: [str(message)]})
+
+
+def amount_of(field, currency: str) -> int:
+    """A decimal field's amount in minor units (12.50 yuan is 1250 fen); more decimals are a form error."""
+    amount = to_minor_units(field.data, currency)
+    if amount is None:
+        raise refuse_field(field, _("Write at most two decimals, e.g. 12.50."))
+    return amount
 
 
 def load_input(schema, data: dict) -> dict:
@@ -57,8 +72,13 @@ def submit_form(form, action) -> tuple[object, DomainError | None, int]:
     result, error = attempt(action)
     if error is None:
         return result, None, 200
+    elsewhere = []
     for name, messages in field_errors(error).items():
         field = name.split(".")[0]
         if field in form:
             form[field].errors = list(form[field].errors) + messages
+        else:
+            elsewhere += messages
+    if elsewhere:  # a message for no field of the form is said with the error itself
+        error = type(error)(" ".join([error.message, *elsewhere]), error.errors, error.status)
     return None, error, error.status

@@ -1,4 +1,4 @@
-"""The fair's page forms: amounts are typed in yuan (or the community's currency) and percentages, as people write them."""
+"""The fair's page forms: amounts typed in yuan (the community's currency) and percentages, as people write them."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -9,8 +9,7 @@ from wtforms import DateField, DecimalField, EmailField, IntegerField, SelectFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from core import Invalid
-from core.plugin_api import Finite, to_minor_units
+from core.plugin_api import Finite, refuse_field
 
 REQUIRED = DataRequired(message=_l("Please fill this in."))
 TEXT = Length(max=200, message=_l("At most 200 characters."))
@@ -20,23 +19,11 @@ TIERS = [SelectChoice("local", _l("Local merchant: the low-cost stall price")),
          SelectChoice("outside", _l("Outside merchant: the standard stall price"))]
 
 
-def _refuse(field, message) -> Invalid:
-    return Invalid(str(_l("Some answers need a change: see the messages beside them.")), {field.name: [str(message)]})
-
-
-def minor_units(field, currency: str) -> int:
-    """The field's amount in minor units; a form error when it has more decimals than the currency."""
-    amount = to_minor_units(field.data, currency)
-    if amount is None:
-        raise _refuse(field, _l("Write at most two decimals, e.g. 12.50."))
-    return amount
-
-
 def basis_points(field) -> int:
     """The field's percentage in basis points; a form error for more than two decimals."""
     bps = Decimal(field.data) * 100
     if bps != bps.to_integral_value():
-        raise _refuse(field, _l("At most two decimals, e.g. 2.5."))
+        raise refuse_field(field, _l("At most two decimals, e.g. 2.5."))
     return int(bps)
 
 
@@ -52,8 +39,8 @@ class VendorChangeForm(FlaskForm):
 
 
 class SalesForm(FlaskForm):
-    sales = DecimalField(_l("What you sold at the fair"), places=2, validators=MONEY)
-    pledged_percent = DecimalField(_l("Share you give to the community fund, in percent"), places=2, validators=[
+    sales_amount = DecimalField(_l("What you sold at the fair"), places=2, validators=MONEY)
+    pledged_bps = DecimalField(_l("Share you give to the community fund, in percent"), places=2, validators=[
         InputRequired(message=_l("Write a percentage, e.g. 5.")), Finite(),
         NumberRange(min=0, max=100, message=_l("Between 0 and 100 percent."))])
 
@@ -65,5 +52,5 @@ class GiftForm(FlaskForm):
     quantity = IntegerField(_l("How many"), default=1, validators=[
         InputRequired(message=_l("Write how many, e.g. 12.")),
         NumberRange(1, 1_000_000, message=_l("Between 1 and 1,000,000."))])
-    declared_value = DecimalField(_l("Declared value of all of it"), places=2, validators=MONEY)
+    declared_value_amount = DecimalField(_l("Declared value of all of it"), places=2, validators=MONEY)
     received_on = DateField(_l("Received on (empty: the day of the fair)"), validators=[Optional()])

@@ -10,11 +10,11 @@ from flask import flash, render_template, url_for
 from flask_babel import gettext as _
 
 from core.plugin_api import (
-    Community, attempt, back_to, flash_error, has_role, headline, load_input, may_record_in_kind, money,
+    Community, amount_of, attempt, back_to, flash_error, has_role, headline, load_input, may_record_in_kind, money,
     page_blueprint, require_user, session, submit_form, utcnow, web_user,
 )
 from plugins.market_fair import overview, service
-from plugins.market_fair.forms import GiftForm, SalesForm, VendorChangeForm, VendorForm, basis_points, minor_units
+from plugins.market_fair.forms import GiftForm, SalesForm, VendorChangeForm, VendorForm, basis_points
 from plugins.market_fair.schemas import GiftSchema, SalesReportSchema, VendorPatchSchema, VendorSchema
 
 bp = page_blueprint("market_fair_pages", __name__, url_prefix="/market-fair")
@@ -112,8 +112,8 @@ def sales_report(booking_id: int):
     form = SalesForm()
     report, error, status = submit_form(form, lambda db: service.report_sales(
         db, user, booking_id, **load_input(SalesReportSchema, {
-            "sales_amount": minor_units(form.sales, ctx.community.currency),
-            "pledged_bps": basis_points(form.pledged_percent)})))
+            "sales_amount": amount_of(form.sales_amount, ctx.community.currency),
+            "pledged_bps": basis_points(form.pledged_bps)})))
     if report is not None:
         flash(_("Thank you. %(amount)s is pledged to the community fund.",
                 amount=money(report.pledged_amount, report.currency)), "success")
@@ -132,14 +132,14 @@ def sales_reports(operator_id: int):
 
 @bp.route("/slots/<int:slot_id>/in-kind", methods=["GET", "POST"])
 def gift(slot_id: int):
-    """Goods given at a fair, into the fund at declared value (the fair's staff, the community's staff, the committee)."""
+    """Goods given at a fair, into the fund at declared value (the fair's and the community's staff, the committee)."""
     db, user = session(), web_user()
     ctx = service.gift_fair(db, user, slot_id)
     form = GiftForm()
 
     def record(db):
         typed = {"donor": form.donor.data, "item": form.item.data, "quantity": form.quantity.data,
-                 "declared_value_amount": minor_units(form.declared_value, ctx.community.currency)}
+                 "declared_value_amount": amount_of(form.declared_value_amount, ctx.community.currency)}
         if form.received_on.data:
             typed["received_on"] = form.received_on.data.isoformat()
         return service.record_gift(db, user, slot_id, **load_input(GiftSchema, typed))
