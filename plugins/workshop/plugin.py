@@ -8,7 +8,7 @@ from core.demo import (
     local_time, next_days,
 )
 from core.plugin_api import Operator
-from plugins.workshop import KEY, service
+from plugins.workshop import KEY, pages, service
 from plugins.workshop.schemas import WorkshopListingDetails
 
 SHIFTS = "Hand-sewing piece-work"
@@ -35,12 +35,22 @@ def register_operator_types():
 def register_blueprints():
     from plugins.workshop.views import blp
 
-    return [blp]
+    return [blp, pages.bp]
 
 
 @hookimpl
 def register_migration_paths():
     return [Path(__file__).parent / "migrations"]
+
+
+@hookimpl
+def page_fragment(page, listing, slot):
+    return pages.fragment(page, listing, slot) if listing.type == KEY else None
+
+
+@hookimpl
+def operator_page_links(operator, user):
+    return pages.links(operator, user)
 
 
 @hookimpl
