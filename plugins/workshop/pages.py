@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from flask import flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -89,7 +90,8 @@ def job(job_id: int):
     recorded, error, status = submit_form(form, lambda db: service.record_pieces(db, user, job_id, load_input(
         WorkshopPiecesSchema, {**_shift_and_worker(form.shift_worker.data), "pieces": form.pieces.data})))
     if recorded is not None:
-        flash(_("Recorded: %(num)d pieces by %(name)s.", num=recorded.pieces, name=recorded.worker.name), "success")
+        flash(ngettext("Recorded: %(num)d piece by %(name)s.", "Recorded: %(num)d pieces by %(name)s.", recorded.pieces,
+                       name=recorded.worker.name), "success")
         return back_to("workshop_pages.job", job_id=job_id)
     pieces = service.pieces(db, user, job_id, {"page": 1, "per_page": 200})["items"]
     return _page("workshop/job.html", operator, job=found, pieces=pieces, form=form, error=error,
@@ -115,8 +117,8 @@ def deliver(job_id: int):
     if error is not None:
         flash_error(error)
     else:
-        flash(_("Delivered: %(num)d pieces to %(merchant)s.", num=delivered.completed, merchant=delivered.merchant),
-              "success")
+        flash(ngettext("Delivered: %(num)d piece to %(merchant)s.", "Delivered: %(num)d pieces to %(merchant)s.",
+                       delivered.completed, merchant=delivered.merchant), "success")
     return back_to("workshop_pages.job", job_id=job_id)
 
 
