@@ -99,7 +99,8 @@ def test_the_delivery_list_shows_name_address_and_meals_to_the_canteen_and_commu
         page = text(browser(who).get(path))
         assert "Wang Nainai" in page and "Heping Road" in page and "1 meal to deliver" in page, who
     other_day = path.replace(day, lunch(demo)["starts_at"][:10])
-    assert "Nobody asked for a meal at home" in text(browser("canteen").get(other_day))
+    empty = text(browser("canteen").get(other_day))
+    assert "Nobody asked for a meal at home" in empty and f"date={day}" in empty  # pointing to the next deliveries
     for who in ("elder92", "adult", "fair", "committee1", "charity"):
         response = browser(who).get(path)
         assert response.status_code == 403 and "Heping Road" not in text(response), who

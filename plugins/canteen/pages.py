@@ -84,7 +84,8 @@ def deliveries(operator_id: int):
     return render_template("canteen/deliveries.html", operator=operator, found=found, day=day,
                            community=db.get(Community, operator.community_id),
                            previous=day - dt.timedelta(days=1), following=day + dt.timedelta(days=1),
-                           is_operator_staff=has_role(user, "operator_staff", operator_id=operator.id))
+                           is_operator_staff=has_role(user, "operator_staff", operator_id=operator.id),
+                           next_day=None if found["items"] else service.next_delivery_day(db, operator, day))
 
 
 def fragment(page: str, listing, slot, booking) -> str | None:

@@ -132,6 +132,17 @@ def require_staff(user, operator: Operator) -> None:
         raise Forbidden("only this canteen's staff and the community's staff see the delivery list")
 
 
+def next_delivery_day(session, operator: Operator, after: dt.date) -> dt.date | None:
+    """The first day after ``after`` with meals to take home, so an empty list can point to it."""
+    zone = zone_of(session, operator.community_id)
+    starts_at = session.scalar(
+        select(func.min(Slot.starts_at)).select_from(CanteenDelivery)
+        .join(Booking, Booking.id == CanteenDelivery.booking_id).join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.operator_id == operator.id, Booking.status.in_(SERVED),
+               Slot.starts_at >= local_day(zone, after)[1]))
+    return starts_at.astimezone(zone).date() if starts_at else None
+
+
 def deliveries(session, user, operator_id: int, args: dict) -> dict:
     """The meals to take home on a day (today by default): who, where, how many."""
     require_user(user)
