@@ -85,6 +85,8 @@ def test_only_the_workshops_staff_record_and_its_community_reads(demo, browser, 
     shift, _ = started_shift(demo, db, 0, "adult")
     choice = {"shift_worker": f"{shift['id']}-{user_id(db, 'adult')}", "pieces": "5"}
     community_staff = browser("staff")
+    office = text(community_staff.get("/communities/heping/staff"))
+    assert jobs_path(demo) in office and f"/workshop/operators/{workshop_id(demo)}/wages" in office
     page = text(community_staff.get(job_page))
     assert "Knitted dolls" in page and "Record pieces" not in page
     assert community_staff.submit(job_page, choice).status_code == 403
