@@ -78,7 +78,7 @@ def run_demo(host, port):
     migrate.upgrade(current_app)
     if demo.seed(current_app):
         click.echo("demo data loaded: every demo account's password is demo-password")
-    demo.seed_activity(current_app)  # idempotent: the neighbours' bookings and the operators' records, once
+    demo.seed_activity(current_app)  # the neighbours' bookings and the operators' records, once per database
     click.echo(f"serving Linli on http://{host}:{port}  (Ctrl+C stops)")
     run_simple(host, port, current_app._get_current_object(), threaded=True)
 

@@ -74,12 +74,13 @@ def seed(app: Flask) -> bool:
 def seed_activity(app: Flask) -> bool:
     """A few days of life on top of the demo data: the neighbours' bookings and the operators' records.
 
-    Idempotent; False when there is no demo community to bring to life.
+    Once per database: False when there is no demo community, or when its
+    neighbours came already (what they did since, a cancellation say, stays done).
     """
     session: Session = app.extensions["linli"].db.sessionmaker()
     try:
         community = session.scalar(select(Community).where(Community.slug == "heping"))
-        if community is None:
+        if community is None or demo_user(session, NEIGHBOURS[0][0]) is not None:
             return False
         for local, name, born, attributes in NEIGHBOURS:
             ensure_resident(session, community, local, name, born, attributes)

@@ -1,8 +1,11 @@
 """The demo data of SPEC §9.3, loaded once however often it is seeded."""
+import datetime as dt
+
 from sqlalchemy import func, select
 
 from core import demo
-from core.models import Agreement, Listing, Operator, Slot, User
+from core.db import commit
+from core.models import Agreement, Community, Listing, Operator, Slot, User
 
 ACCOUNTS = ["admin", "staff", "committee1", "committee2", "committee3", "charity", "canteen", "housekeeping",
             "fair", "workshop", "elder92", "senior68", "student", "adult", "lowincome"]
@@ -57,25 +60,31 @@ def test_create_user_command_grants_scoped_roles(app, db, runner):
 def test_plain_seeding_books_nothing_and_the_activity_is_added_once(app, db, runner):
     from core.models import Booking, InKindDonation
 
+    def everything():
+        db.commit()  # a fresh read
+        return {**counts(db), "Booking": db.scalar(select(func.count()).select_from(Booking)),
+                "InKindDonation": db.scalar(select(func.count()).select_from(InKindDonation))}
+
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
-    assert db.scalar(select(func.count()).select_from(Booking)) == 0  # the spec's demo data: nothing booked
-    db.commit()
+    assert everything()["Booking"] == 0  # the spec's demo data: nothing booked
     result = runner.invoke(args=["seed-demo", "--activity"])
     assert result.exit_code == 0 and "demo activity in place" in result.output
-    once = {**counts(db), "Booking": db.scalar(select(func.count()).select_from(Booking)),
-            "InKindDonation": db.scalar(select(func.count()).select_from(InKindDonation))}
-    db.commit()
-    assert demo.seed_activity(app)
-    again = {**counts(db), "Booking": db.scalar(select(func.count()).select_from(Booking)),
-             "InKindDonation": db.scalar(select(func.count()).select_from(InKindDonation))}
+    once = everything()
     # 4 neighbours; the past shifts; a delivery, a cleaning, a stall, a shift and 4 past shifts worked; one gift
-    assert once == again == {"User": 15 + 4, "Operator": 4, "Agreement": 4, "Listing": 5 + 2 + 1,
-                             "Slot": 7 + 14 + 1 + 1 + 7 + 7 + 1 + 2, "Booking": 4 + 4, "InKindDonation": 1}
+    assert once == {"User": 15 + 4, "Operator": 4, "Agreement": 4, "Listing": 5 + 2 + 1,
+                    "Slot": 7 + 14 + 1 + 1 + 7 + 7 + 1 + 2, "Booking": 4 + 4, "InKindDonation": 1}
+    assert demo.seed_activity(app) is False and everything() == once  # once per database
+    session = app.extensions["linli"].db.sessionmaker()  # and each plugin's part is idempotent by itself
+    community = session.scalar(select(Community))
+    app.extensions["linli"].hook.seed_demo_activity(session=session, community=community, today=dt.date.today(),
+                                                    book=demo.booker(app, session))
+    commit(session)
+    session.close()
+    assert everything() == once
 
 
 def test_the_demo_activity_shows_each_operator_type_in_action_through_its_neighbours_only(app, demo, db):
     """A delivery, a cleaning with its worker, a stall and a gift, shifts with a wage sheet; the spec's accounts book nothing."""
-    import datetime as dt
     from zoneinfo import ZoneInfo
 
     from core import demo as demo_data
