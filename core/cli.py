@@ -55,13 +55,16 @@ def db_revision(message):
 
 
 @click.command("seed-demo")
+@click.option("--activity", is_flag=True, help="also a few days of bookings and records, as `linli demo` shows")
 @with_appcontext
-def seed_demo():
+def seed_demo(activity):
     """Load the demo data (idempotent)."""
     from core import demo
 
     created = demo.seed(current_app)
     click.echo("demo data loaded" if created else "demo data already present")
+    if activity and demo.seed_activity(current_app):
+        click.echo("demo activity in place: the neighbours' bookings and the operators' records")
 
 
 @click.command("demo")
@@ -75,6 +78,7 @@ def run_demo(host, port):
     migrate.upgrade(current_app)
     if demo.seed(current_app):
         click.echo("demo data loaded: every demo account's password is demo-password")
+    demo.seed_activity(current_app)  # the neighbours' bookings and the operators' records, once per database
     click.echo(f"serving Linli on http://{host}:{port}  (Ctrl+C stops)")
     run_simple(host, port, current_app._get_current_object(), threaded=True)
 

@@ -3,6 +3,13 @@
 Every function here is idempotent: it finds what exists by its natural key and
 creates only what is missing. Plugins add their operators through the
 ``seed_demo`` hook, using :func:`ensure_operator` and :func:`ensure_listing`.
+
+:func:`seed_activity` (run by ``linli demo``) then shows each type in action
+through the ``seed_demo_activity`` hook: bookings made by the ``book`` function
+the hook receives (the booking engine itself) and, for slots already over, by
+:func:`ensure_past_booking`. They belong to the demo's neighbours
+(:data:`NEIGHBOURS`), never to the spec's accounts, and plain seeding leaves
+them out, so the demo data of the spec stays exactly as the spec says.
 """
 from __future__ import annotations
 
@@ -14,12 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import accounts
+from core.booking import LIVE, BookingRequest, person_for, take_places
 from core.catalog import validate_donation
-from core.db import commit
+from core.db import commit, utcnow
 from core.models import (
-    Agreement, Community, Listing, Operator, RoleGrant, Slot, Space, User, VerifiedAttribute,
+    Agreement, Booking, Community, Listing, Operator, RoleGrant, Slot, Space, User, VerifiedAttribute,
 )
-from core.pricing import parse_rules
+from core.payments import service as payments
+from core.pricing import parse_rules, quote
 
 PASSWORD = "demo-password"
 SPACES = [("Canteen hall", "canteen", 280), ("Community plaza", "plaza", 1200),
@@ -36,6 +45,11 @@ RESIDENTS = [("elder92", "Wang Nainai", dt.date(1934, 3, 1), ()),
              ("student", "Zhang Xiaoming", dt.date(2010, 9, 1), ("student",)),
              ("adult", "Chen Jie", dt.date(1990, 1, 20), ()),
              ("lowincome", "Zhao Ayi", dt.date(1975, 5, 5), ("low_income",))]
+# Neighbours beyond the spec's accounts: the plugins' demo bookings are theirs.
+NEIGHBOURS = [("elder95", "Sun Yeye", dt.date(1930, 10, 8), ()),
+              ("neighbour", "Huang Li", dt.date(1986, 4, 12), ()),
+              ("sewer1", "Zhou Fang", dt.date(1972, 8, 30), ()),
+              ("sewer2", "Wu Min", dt.date(1968, 3, 22), ())]
 
 
 def seed(app: Flask) -> bool:
@@ -57,18 +71,54 @@ def seed(app: Flask) -> bool:
         session.close()
 
 
+def seed_activity(app: Flask) -> bool:
+    """A few days of life on top of the demo data: the neighbours' bookings and the operators' records.
+
+    Once per database: False when there is no demo community, or when its
+    neighbours came already (what they did since, a cancellation say, stays done).
+    """
+    session: Session = app.extensions["linli"].db.sessionmaker()
+    try:
+        community = session.scalar(select(Community).where(Community.slug == "heping"))
+        if community is None or demo_user(session, NEIGHBOURS[0][0]) is not None:
+            return False
+        for local, name, born, attributes in NEIGHBOURS:
+            ensure_resident(session, community, local, name, born, attributes)
+        session.flush()
+        today = dt.datetime.now(ZoneInfo(community.timezone)).date()
+        app.extensions["linli"].hook.seed_demo_activity(session=session, community=community, today=today,
+                                                        book=booker(app, session))
+        commit(session)
+        return True
+    finally:
+        session.close()
+
+
 def _seed_people(session: Session, community: Community) -> None:
     for kind_name, kind, area in SPACES:
         session.add(Space(community_id=community.id, name=kind_name, kind=kind, area_m2=area))
     for local, name, role in STAFF:
         ensure_user(session, local, name, role, None if role == "admin" else community.id)
     for local, name, born, attributes in RESIDENTS:
-        user = ensure_user(session, local, name, "resident", community.id)
+        ensure_resident(session, community, local, name, born, attributes)
+    session.flush()
+
+
+def ensure_resident(session: Session, community: Community, local: str, name: str, born: dt.date,
+                    attributes: tuple[str, ...] = ()) -> User:
+    """A resident with a date of birth, a home address and verified attributes."""
+    user = ensure_user(session, local, name, "resident", community.id)
+    if user.profile.date_of_birth is None:
         user.profile.date_of_birth = born
         user.profile.address = f"Heping Road {user.id}, Building {user.id % 7 + 1}"
         for attribute in attributes:
             session.add(VerifiedAttribute(user_id=user.id, attribute=attribute))
-    session.flush()
+    return user
+
+
+def demo_user(session: Session, local: str) -> User | None:
+    """A demo account by the part of its email before the @."""
+    return session.scalar(select(User).where(User.email == f"{local}@example.org"))
 
 
 def ensure_user(session: Session, local: str, name: str, role: str, community_id: int | None,
@@ -117,6 +167,62 @@ def ensure_listing(session: Session, operator: Operator, title: str, description
     return listing
 
 
+def demo_listing(session: Session, community: Community, title: str) -> Listing | None:
+    """A demo listing of the community by its title."""
+    return session.scalar(select(Listing).where(Listing.community_id == community.id, Listing.title == title)
+                          .order_by(Listing.id).limit(1))
+
+
+def listing_slots(session: Session, listing: Listing) -> list[Slot]:
+    """A demo listing's slots, earliest first."""
+    return list(session.scalars(select(Slot).where(Slot.listing_id == listing.id).order_by(Slot.starts_at, Slot.id)))
+
+
+def booker(app: Flask, session: Session):
+    """``book(resident, slot, details=None, payment_method=None)``: one place, booked by the booking engine itself.
+
+    The demo's bookings are priced, validated and placed exactly as the API's are
+    (the plugins' hooks assign workers and stalls); a resident who holds a live
+    booking of the slot already gets that one back, so seeding twice books once.
+    """
+    linli = app.extensions["linli"]
+
+    def book(resident: User, slot: Slot, details: dict | None = None, payment_method: str | None = None) -> Booking:
+        held = session.scalar(select(Booking).where(Booking.slot_id == slot.id, Booking.resident_id == resident.id,
+                                                    Booking.status.in_(LIVE)))
+        if held is not None:
+            return held
+        request = BookingRequest(slot_id=slot.id, quantity=1, payment_method=payment_method, details=details)
+        return payments.book(session, linli.hook, resident, request, linli.operator_types, linli.payment_providers,
+                             app.config)[0]
+
+    return book
+
+
+def ensure_past_booking(session: Session, resident: User, slot: Slot) -> Booking:
+    """History: a free place in a slot that is over, booked and checked in, as the engine would have left it.
+
+    The engine books only slots still to come, so the demo writes the past
+    directly; only a free place, because a paid one would need its payment too.
+    """
+    found = session.scalar(select(Booking).where(Booking.slot_id == slot.id, Booking.resident_id == resident.id))
+    if found is not None:
+        return found
+    listing = session.get(Listing, slot.listing_id)
+    community = session.get(Community, listing.community_id)
+    day = slot.starts_at.astimezone(ZoneInfo(community.timezone)).date()
+    price = quote(parse_rules(listing.price_rules), person_for(resident, community.id), day, 1, community.currency)
+    if price.total_amount != 0 or slot.ends_at > utcnow():
+        raise ValueError("a past demo booking is a free place in a slot that is over")
+    take_places(session, slot, 1, utcnow())
+    booking = Booking(slot_id=slot.id, resident_id=resident.id, operator_id=listing.operator_id, quantity=1,
+                      tier=price.tier, unit_amount=0, total_amount=0, currency=price.currency, rule=price.rule,
+                      status="fulfilled", payment_method=None, details={})
+    session.add(booking)
+    session.flush()
+    return booking
+
+
 def local_time(community: Community, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     """A wall-clock time of the community on ``day``, as an aware datetime."""
     return dt.datetime.combine(day, dt.time(hour, minute), ZoneInfo(community.timezone))
@@ -132,4 +238,6 @@ def next_weekday(today: dt.date, weekday: int) -> dt.date:
     return today + dt.timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
 
 
-__all__ = ["ensure_listing", "ensure_operator", "ensure_user", "local_time", "next_days", "next_weekday", "seed"]
+__all__ = ["NEIGHBOURS", "booker", "demo_listing", "demo_user", "ensure_listing", "ensure_operator", "ensure_past_booking",
+           "ensure_resident", "ensure_user", "listing_slots", "local_time", "next_days", "next_weekday", "seed",
+           "seed_activity"]

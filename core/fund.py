@@ -61,13 +61,18 @@ def record_transfer(session: Session, actor: User | None, community: Community, 
     return transfer
 
 
+def may_record_in_kind(actor: User | None, community_id: int, operator_id: int | None) -> bool:
+    """The committee and staff of the community, and the staff of the operator the gift came through."""
+    return (policy.has_role(actor, "committee_member", community_id=community_id)
+            or policy.has_role(actor, "community_staff", community_id=community_id)
+            or (operator_id is not None and policy.has_role(actor, "operator_staff", operator_id=operator_id)))
+
+
 def record_in_kind(session: Session, actor: User | None, community: Community, operator_id: int | None, donor: str,
                    item: str, quantity: int, declared_value_amount: int, received_on: dt.date) -> InKindDonation:
     """Goods given to the fund, at declared value; recorded by the committee, community staff or the operator."""
     policy.require_user(actor)
-    if not (policy.has_role(actor, "committee_member", community_id=community.id)
-            or policy.has_role(actor, "community_staff", community_id=community.id)
-            or (operator_id is not None and policy.has_role(actor, "operator_staff", operator_id=operator_id))):
+    if not may_record_in_kind(actor, community.id, operator_id):
         raise policy.Forbidden("in-kind gifts are recorded by the committee, community staff or the operator")
     if operator_id is not None:
         community_operator(session, community, operator_id)

@@ -117,8 +117,44 @@ def compute_donation(operator, agreement, base):
 
 
 @hookspec
+def page_fragment(page, listing, slot, booking, user):
+    """HTML this plugin adds to a core page about a listing of its own type; return markup or None.
+
+    ``page`` names the page: ``"service"`` (a listing and its times; ``slot`` and
+    ``booking`` are None), ``"book"`` (booking ``slot``; ``booking`` is None) or
+    ``"booking"`` (a resident's own ``booking`` of ``slot``). ``user`` is the
+    logged-in user or None. The markup is inserted as it is, so render it from a
+    template (which escapes). Called while the page renders; every plugin is
+    called and each answers only for its own type's listings.
+    """
+
+
+@hookspec
+def operator_page_links(operator, user):
+    """Links to this plugin's pages about ``operator`` that ``user`` may open: a list of ``(label, url)``.
+
+    Shown beside the operator's own tabs on the operator desk and under the
+    operator in the community office. Each plugin answers only for its own type.
+    """
+
+
+@hookspec
 def seed_demo(session, community, today):
     """Add this plugin's part of the demo data (its operator, listings, slots).
 
     Must be idempotent: running it twice creates nothing new.
+    """
+
+
+@hookspec
+def seed_demo_activity(session, community, today, book):
+    """Show this plugin's type in action in the demo: bookings and records of its own, after ``seed_demo``.
+
+    Run by ``linli demo`` (and ``linli seed-demo --activity``), never by plain
+    seeding, so the demo data of the spec stays untouched for those who test
+    against it. ``book(resident, slot, details=None, payment_method=None)`` books
+    one place through the booking engine (priced, validated, placed by the
+    hooks) and returns the resident's live booking of that slot if there is one.
+    Bookings are made by the demo's neighbours (``core.demo.NEIGHBOURS``), never
+    by the spec's accounts. Must be idempotent: running it twice creates nothing new.
     """

@@ -3,19 +3,39 @@
 Models, the request's session and current user, role checks, and the services
 that move money (costs, revenue, in-kind gifts). Plugins import from here (and
 from ``core`` and ``core.demo``), never from the core's other modules.
+
+For pages (a plugin's plain Flask blueprint whose templates extend
+``layout.html``): ``page_blueprint`` (domain errors become a readable page, a
+401 the login page), ``web_user`` (the user of the session cookie),
+``attempt`` (run a service call and commit, or roll back and return the
+error), ``submit_form`` (validate a posted form, then ``attempt``, putting the
+service's field messages on the form), ``load_input`` (form input through the
+API's marshmallow schema), ``amount_of`` (a decimal field in minor units),
+``refuse_field`` (a form error on one field), ``field_errors``,
+``flash_error``, ``headline`` and ``back_to`` (a 303 redirect), ``ActionForm``
+(a button that only carries the CSRF token), ``Finite`` (a decimal field's
+guard against "NaN" and "Infinity"), and ``money`` / ``to_minor_units`` to
+show and read amounts as people write them.
 """
 from core.api.common import ID, PageArgs, current_user, page_schema, paginate
 from core.booking import slot_context
 from core.db import Base, MinorUnits, UTCDateTime, commit, session, utcnow
 from core.donations import pledge as pledge_donation
-from core.fund import record_in_kind
-from core.models import Booking, Community, Listing, Operator, Slot, User
+from core.fund import may_record_in_kind, record_in_kind
+from core.models import Booking, Community, InKindDonation, Listing, Operator, Slot, User
 from core.payments.service import record_revenue
 from core.policy import has_role, require, require_user
 from core.settlement import declare_cost, parse_period
+from core.web.common import attempt, back_to, field_errors, flash_error, headline, page_blueprint, web_user
+from core.web.forms import ActionForm, Finite
+from core.web.i18n import money, to_minor_units
+from core.web.plugin_pages import amount_of, load_input, refuse_field, submit_form
 
 __all__ = [
-    "Base", "Booking", "Community", "ID", "Listing", "MinorUnits", "Operator", "PageArgs", "Slot", "UTCDateTime", "User", "commit",
-    "current_user", "declare_cost", "has_role", "page_schema", "paginate", "parse_period", "pledge_donation", "record_in_kind",
-    "record_revenue", "require", "require_user", "session", "slot_context", "utcnow",
+    "ActionForm", "Base", "Booking", "Community", "Finite", "ID", "InKindDonation", "Listing", "MinorUnits",
+    "Operator", "PageArgs", "Slot", "UTCDateTime", "User", "amount_of", "attempt", "back_to", "commit",
+    "current_user", "declare_cost", "field_errors", "flash_error", "has_role", "headline", "load_input",
+    "may_record_in_kind", "money", "page_blueprint", "page_schema", "paginate", "parse_period", "pledge_donation",
+    "record_in_kind", "record_revenue", "refuse_field", "require", "require_user", "session", "slot_context",
+    "submit_form", "to_minor_units", "utcnow", "web_user",
 ]

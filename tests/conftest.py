@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 from core import create_app
 from core.db import Base
 
-pytest_plugins = ["tests.factories", "tests.stripe_support", "tests.web_support"]
+pytest_plugins = ["tests.factories", "tests.pages", "tests.stripe_support", "tests.web_support"]
 
 DATABASE_URL = os.environ.get("LINLI_DATABASE_URL", "")
 ON_POSTGRES = DATABASE_URL.startswith("postgresql")

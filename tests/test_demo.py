@@ -1,8 +1,11 @@
 """The demo data of SPEC §9.3, loaded once however often it is seeded."""
+import datetime as dt
+
 from sqlalchemy import func, select
 
 from core import demo
-from core.models import Agreement, Listing, Operator, Slot, User
+from core.db import commit
+from core.models import Agreement, Community, Listing, Operator, Slot, User
 
 ACCOUNTS = ["admin", "staff", "committee1", "committee2", "committee3", "charity", "canteen", "housekeeping",
             "fair", "workshop", "elder92", "senior68", "student", "adult", "lowincome"]
@@ -17,7 +20,9 @@ def test_seeding_twice_creates_nothing_new(app, db, runner):
     assert runner.invoke(args=["seed-demo"]).output.strip() == "demo data loaded"
     first = counts(db)
     assert runner.invoke(args=["seed-demo"]).output.strip() == "demo data already present"
-    assert counts(db) == first == {"User": 15, "Operator": 4, "Agreement": 4, "Listing": 5, "Slot": 7 + 14 + 1 + 1 + 7}
+    # the spec's listings, then the housekeeping centre's elderly care visits and 26-day nanny package
+    assert counts(db) == first == {"User": 15, "Operator": 4, "Agreement": 4, "Listing": 5 + 2,
+                                   "Slot": 7 + 14 + 1 + 1 + 7 + 7 + 1}
 
 
 def test_every_demo_account_logs_in_with_the_demo_password(app, client):
@@ -50,3 +55,58 @@ def test_create_user_command_grants_scoped_roles(app, db, runner):
     refused = runner.invoke(args=["create-user", "--email", "x@example.org", "--password", "long-enough-1",
                                   "--role", "operator_staff@heping"])
     assert refused.exit_code != 0
+
+
+def test_plain_seeding_books_nothing_and_the_activity_is_added_once(app, db, runner):
+    from core.models import Booking, InKindDonation
+
+    def everything():
+        db.commit()  # a fresh read
+        return {**counts(db), "Booking": db.scalar(select(func.count()).select_from(Booking)),
+                "InKindDonation": db.scalar(select(func.count()).select_from(InKindDonation))}
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    assert everything()["Booking"] == 0  # the spec's demo data: nothing booked
+    result = runner.invoke(args=["seed-demo", "--activity"])
+    assert result.exit_code == 0 and "demo activity in place" in result.output
+    once = everything()
+    # 4 neighbours; the past shifts; a delivery, a cleaning, a stall, a shift and 4 past shifts worked; one gift
+    assert once == {"User": 15 + 4, "Operator": 4, "Agreement": 4, "Listing": 5 + 2 + 1,
+                    "Slot": 7 + 14 + 1 + 1 + 7 + 7 + 1 + 2, "Booking": 4 + 4, "InKindDonation": 1}
+    assert demo.seed_activity(app) is False and everything() == once  # once per database
+    session = app.extensions["linli"].db.sessionmaker()  # and each plugin's part is idempotent by itself
+    community = session.scalar(select(Community))
+    app.extensions["linli"].hook.seed_demo_activity(session=session, community=community, today=dt.date.today(),
+                                                    book=demo.booker(app, session))
+    commit(session)
+    session.close()
+    assert everything() == once
+
+
+def test_the_demo_activity_shows_each_operator_type_in_action_through_its_neighbours_only(app, demo, db):
+    """A delivery, a cleaning with its worker, a stall and a gift, shifts with a wage sheet; the spec's accounts book nothing."""
+    from zoneinfo import ZoneInfo
+
+    from core import demo as demo_data
+
+    assert demo_data.seed_activity(app)
+    for local in ("elder92", "senior68", "student", "adult", "lowincome"):
+        assert demo.api(local).get("/bookings").get_json()["total"] == 0, local
+    canteen_id = demo.listing("Community lunch")["operator_id"]
+    last_lunch = dt.datetime.fromisoformat(demo.slots("Community lunch")[-1]["starts_at"]).date()
+    deliveries = demo.api("canteen").get(f"/canteen/operators/{canteen_id}/deliveries?date={last_lunch}").get_json()
+    assert [(d["resident_name"], d["meals"]) for d in deliveries["items"]] == [("Sun Yeye", 1)]
+    cleaning = demo.api("neighbour").get("/bookings").get_json()["items"]
+    assert {b["details"].get("worker", {}).get("name") for b in cleaning} >= {"Liu Guifang"}
+    fair = demo.slots("Neighbourhood fair")[0]
+    assert demo.client.get(f"/api/v1/market-fair/slots/{fair['id']}/stalls").get_json()["taken"] == [12]
+    assert demo.client.get(f"/api/v1/market-fair/slots/{fair['id']}/visits").get_json()["visits"] == 2
+    assert demo.api("committee1").get("/communities/heping/fund").get_json()["in_kind_amount"] == 36_000
+    workshop_id = demo.listing("Hand-sewing piece-work")["operator_id"]
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    wages: dict[str, int] = {}
+    for period in {f"{today - dt.timedelta(days=n):%Y-%m}" for n in (1, 2)}:
+        sheet = demo.api("workshop").get(f"/workshop/operators/{workshop_id}/wages?period={period}").get_json()
+        for worker in sheet["workers"]:
+            wages[worker["worker"]] = wages.get(worker["worker"], 0) + worker["amount"]
+    assert wages == {"Zhou Fang": (120 + 95) * 350, "Wu Min": (80 + 110) * 350}

@@ -71,7 +71,7 @@ def test_a_worker_is_never_sent_to_two_overlapping_visits_of_any_listing(demo):
     cleaners = [b["details"]["worker"]["name"] for b in cleanings]
     assert sorted(cleaners) == ["Liu Guifang", "Sun Meili", "Zhou Xiuying"]  # all three cleaners are out
     # elderly care from 10:00 overlaps the cleaning: Liu (cleaning and care) is busy, Wu is free
-    care = new_listing(demo, "Elderly care visit", {"service": "elderly_care"}, [(nine + dt.timedelta(hours=1), 2, 5)])
+    care = new_listing(demo, "Care visit (test)", {"service": "elderly_care"}, [(nine + dt.timedelta(hours=1), 2, 5)])
     first = book(demo.api("elder92"), care[0])
     assert first.status_code == 201 and first.get_json()["details"]["worker"]["name"] == "Wu Lanying"
     refused = book(demo.api("lowincome"), care[0])
@@ -87,11 +87,11 @@ def test_a_worker_is_never_sent_to_two_overlapping_visits_of_any_listing(demo):
 
 def test_a_refused_booking_keeps_nothing(demo, db):
     _, nine = first_cleaning(demo)
-    care = new_listing(demo, "Elderly care visit", {"service": "elderly_care"}, [(nine + dt.timedelta(days=3), 2, 9)])
+    care = new_listing(demo, "Care visit (test)", {"service": "elderly_care"}, [(nine + dt.timedelta(days=3), 2, 9)])
     for who in ("adult", "student"):
         assert book(demo.api(who), care[0]).status_code == 201
     assert book(demo.api("senior68"), care[0]).status_code == 409
-    slot = next(s for s in demo.client.get(f"/api/v1/listings/{demo.listing('Elderly care visit')['id']}/slots")
+    slot = next(s for s in demo.client.get(f"/api/v1/listings/{demo.listing('Care visit (test)')['id']}/slots")
                 .get_json()["items"] if s["id"] == care[0])
     assert slot["remaining"] == 7
     assert len(db.scalars(select(Booking).where(Booking.slot_id == care[0])).all()) == 2
@@ -115,7 +115,7 @@ def test_racing_bookings_never_double_book_a_worker(app, demo, db):
     assert staff.post(f"/housekeeping/operators/{centre_id(demo)}/workers",
                       {"name": "Qian Yumei", "skills": ["elderly_care"]}).status_code == 201
     start = nine + dt.timedelta(days=2)
-    slots = new_listing(demo, "Elderly care visit", {"service": "elderly_care"},
+    slots = new_listing(demo, "Care visit (test)", {"service": "elderly_care"},
                         [(start, 2, 10), (start + dt.timedelta(hours=1), 2, 10)])
     tokens = [demo.api(who).token for who in RESIDENTS]
     calls = [(tokens[i % len(tokens)], {"slot_id": slots[i % 2], "payment_method": "cash", "details": ADDRESS})
@@ -147,6 +147,26 @@ def test_the_donation_is_ten_percent_of_the_agency_fee_only(demo, db):
         assert staff.post(f"/bookings/{booking['id']}/check-in").status_code == 200
     donations = dict(db.execute(select(Payment.booking_id, Payment.donation_amount)).all())
     assert donations == {placement["id"]: 30_000, cleaning["id"]: 1_200}
+
+
+def test_the_demo_catalogue_prices_a_placement_as_worker_fee_plus_agency_fee_and_shares_the_fee_only(demo, db):
+    """Care visits (¥60 to the carer + ¥20 fee; ¥30 + ¥20 for low income) and the 26-day nanny package
+    (¥15,000 + ¥3,000): the fund gets 10% of each agency fee, never of the workers' fees."""
+    care, package = demo.slots("Elderly care visit")[0], demo.slots("Maternity-nanny package, 26 days")[0]
+    assert (package["capacity"], dt.datetime.fromisoformat(package["ends_at"]).date()
+            - dt.datetime.fromisoformat(package["starts_at"]).date()) == (2, dt.timedelta(days=25))
+    visit, cheap = book(demo.api("adult"), care["id"]).get_json(), book(demo.api("lowincome"), care["id"]).get_json()
+    nanny = book(demo.api("senior68"), package["id"]).get_json()
+    assert [(b["tier"], b["total_amount"], b["details"]["worker"]["name"]) for b in (visit, cheap, nanny)] == [
+        ("paid", 8000, "Liu Guifang"), ("low_cost", 5000, "Wu Lanying"), ("paid", 1_800_000, "Zhou Xiuying")]
+    before = demo.api("committee1").get("/communities/heping/fund").get_json()["receivable_amount"]
+    staff = demo.api("housekeeping")
+    for booking in (visit, cheap, nanny):
+        assert staff.post(f"/bookings/{booking['id']}/check-in").status_code == 200
+    donations = dict(db.execute(select(Payment.booking_id, Payment.donation_amount)).all())
+    assert donations == {visit["id"]: 200, cheap["id"]: 200, nanny["id"]: 30_000}
+    after = demo.api("committee1").get("/communities/heping/fund").get_json()["receivable_amount"]
+    assert after - before == 30_400
 
 
 def test_checking_in_a_trainee_records_lunch_and_travel_as_the_centres_cost(demo, db):
@@ -225,7 +245,7 @@ def test_a_visit_paid_after_its_hold_expired_gets_a_free_worker(make_app):
     staff, wu = world.api("housekeeping"), roster(world)["Wu Lanying"]
     assert staff.patch(f"/housekeeping/workers/{wu['id']}", {"active": False}).status_code == 200
     _, nine = first_cleaning(world)
-    care = new_listing(world, "Elderly care visit", {"service": "elderly_care"}, [(nine + dt.timedelta(days=1), 2, 5)])
+    care = new_listing(world, "Care visit (test)", {"service": "elderly_care"}, [(nine + dt.timedelta(days=1), 2, 5)])
     held = book(world.api("adult"), care[0], payment_method="online").get_json()
     assert (held["status"], held["details"]["worker"]["name"]) == ("pending_payment", "Liu Guifang")
     session = app.extensions["linli"].db.sessionmaker()

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from core.web import charts, labels
+from core.web import charts, labels, plugin_pages
 from core.web.i18n import LANGUAGES, current_language, register_filters, select_locale
 from core.web.messages import explain
 
@@ -45,6 +45,7 @@ def init_web(app: Flask) -> None:
     labels.register_globals(app)
     charts.register_globals(app)
     app.jinja_env.globals["explain"] = explain
+    plugin_pages.register_globals(app)
     app.context_processor(_page_context)
     _register_error_pages(app)
 

@@ -8,7 +8,7 @@ from wtforms import (
     TextAreaField, TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
 from core.booking import MAX_QUANTITY
 from core.models import ATTRIBUTES
@@ -19,9 +19,23 @@ def options(pairs) -> list[SelectChoice]:
 
 
 NOT_AN_OPTION = _l("Please choose one of the options.")
+
+
+class Finite:
+    """A number that is a number: "NaN", "sNaN" or "Infinity" parse as decimals, and NumberRange would crash on sNaN."""
+
+    def __init__(self, message=None):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.data is not None and not field.data.is_finite():
+            raise StopValidation(self.message or _l("Write a number, e.g. 500 or 12.50."))
+
+
 REQUIRED = DataRequired(message=_l("Please fill this in."))
 CHOSEN = InputRequired(message=_l("Please choose one."))
-AMOUNT = NumberRange(min=0.01, max=100_000_000, message=_l("Write an amount above zero, e.g. 500 or 12.50."))
+AMOUNT_RANGE = NumberRange(min=0.01, max=100_000_000, message=_l("Write an amount above zero, e.g. 500 or 12.50."))
+AMOUNT = [Finite(AMOUNT_RANGE.message), AMOUNT_RANGE]
 DATE_MESSAGE = _l("Write the date as YYYY-MM-DD.")
 YES_NO = [("approve", _l("Approve")), ("reject", _l("Reject"))]
 TIME_MESSAGE = _l("Write the time as HH:MM, e.g. 09:30.")
@@ -85,7 +99,7 @@ class ProposalForm(FlaskForm):
     title = StringField(_l("Title"), validators=[REQUIRED, Length(max=200)])
     purpose = TextAreaField(_l("What the money is for"), validators=[REQUIRED, Length(max=5000)])
     requested_amount = DecimalField(_l("Amount requested"), places=2,
-                                    validators=[InputRequired(message=AMOUNT.message), AMOUNT])
+                                    validators=[InputRequired(message=AMOUNT_RANGE.message), *AMOUNT])
     beneficiary = StringField(_l("Who benefits"), validators=[REQUIRED, Length(max=200)])
     planned_on = DateField(_l("Planned date (optional)"), validators=[Optional()])
 
@@ -114,7 +128,7 @@ class NoteForm(FlaskForm):
 class TransferForm(FlaskForm):
     operator_id = SelectField(_l("From which operator"), coerce=int, validators=[CHOSEN],
                               invalid_choice_message=NOT_AN_OPTION)
-    amount = DecimalField(_l("Amount received"), places=2, validators=[InputRequired(message=AMOUNT.message), AMOUNT])
+    amount = DecimalField(_l("Amount received"), places=2, validators=[InputRequired(message=AMOUNT_RANGE.message), *AMOUNT])
     reference = StringField(_l("Bank reference"), validators=[REQUIRED, Length(max=120)])
     received_on = DateField(_l("Received on"), validators=[InputRequired(message=DATE_MESSAGE)])
 

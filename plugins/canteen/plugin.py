@@ -2,11 +2,14 @@
 from pathlib import Path
 
 from core import BookingRejected, OperatorType, hookimpl
-from core.demo import ensure_listing, ensure_operator, ensure_user, local_time, next_days
-from plugins.canteen import KEY, service
+from core.demo import (
+    demo_listing, demo_user, ensure_listing, ensure_operator, ensure_user, listing_slots, local_time, next_days,
+)
+from plugins.canteen import KEY, pages, service
 from plugins.canteen.schemas import CanteenBookingDetails, CanteenListingDetails
 
 DELIVERY_MIN_AGE = 90
+LUNCH = "Community lunch"
 DEFAULT_RULES = [
     {"name": "age_90_plus", "when": {"min_age": 90}, "tier": "free", "amount": 0},
     {"name": "age_60_plus", "when": {"min_age": 60}, "tier": "low_cost", "amount": 500},
@@ -36,7 +39,7 @@ def register_operator_types():
 def register_blueprints():
     from plugins.canteen.views import blp
 
-    return [blp]
+    return [blp, pages.bp]
 
 
 @hookimpl
@@ -64,13 +67,31 @@ def booking_placed(session, booking, listing):
 
 
 @hookimpl
+def page_fragment(page, listing, slot, booking):
+    return pages.fragment(page, listing, slot, booking) if listing.type == KEY else None
+
+
+@hookimpl
+def operator_page_links(operator, user):
+    return pages.links(operator, user)
+
+
+@hookimpl
 def seed_demo(session, community, today):
     operator = ensure_operator(session, community, "Heping Canteen", KEY, "canteen", "canteen",
                                {"kind": "percent_of_profit", "bps": 1000})
-    lunch = ensure_listing(session, operator, "Community lunch", "Four dishes and a soup, cooked fresh every day.",
+    lunch = ensure_listing(session, operator, LUNCH, "Four dishes and a soup, cooked fresh every day.",
                            DEFAULT_RULES,
                            [(local_time(community, day, 11, 30), local_time(community, day, 13), 100)
                             for day in next_days(today)],
                            details={"meal": "lunch", "dishes": 4, "soup": True})
     cook = ensure_user(session, "canteen", "Heping Canteen staff", "operator_staff", community.id, operator.id)
     service.ensure_menus(session, lunch, cook, DEMO_MENUS)
+
+
+@hookimpl
+def seed_demo_activity(session, community, book):
+    """Sun Yeye, 95, has the last lunch of the week brought home: he is on that day's delivery list."""
+    lunch, elder = demo_listing(session, community, LUNCH), demo_user(session, "elder95")
+    if lunch is not None and elder is not None:
+        book(elder, listing_slots(session, lunch)[-1], {"home_delivery": True})

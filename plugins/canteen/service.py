@@ -94,6 +94,24 @@ def menus(session, listing_id: int, args: dict) -> dict:
     return page | {"items": [menu_json(menu, zone) for menu in page["items"]]}
 
 
+def upcoming_meals(session, user, operator_id: int, limit: int = 21) -> tuple[Operator, list[dict]]:
+    """The canteen's coming meals, each with its menu or None, for its staff to publish (the canteen's staff)."""
+    require_user(user)
+    operator = canteen_operator(session, operator_id)
+    require(user, "operator_staff", operator_id=operator.id)
+    rows = session.execute(
+        select(Slot, Listing, CanteenMenu).join(Listing, Listing.id == Slot.listing_id)
+        .outerjoin(CanteenMenu, CanteenMenu.slot_id == Slot.id)
+        .where(Listing.operator_id == operator.id, Slot.ends_at > utcnow())
+        .order_by(Slot.starts_at, Slot.id).limit(limit)).all()
+    return operator, [{"slot": slot, "listing": listing, "menu": menu} for slot, listing, menu in rows]
+
+
+def delivery_address(session, booking_id: int) -> str | None:
+    """Where a booking's meals go, if they are delivered."""
+    return session.scalar(select(CanteenDelivery.address).where(CanteenDelivery.booking_id == booking_id))
+
+
 def record_delivery(session, booking: Booking) -> None:
     """Keep the address the meals go to, with the booking."""
     resident = session.get(User, booking.resident_id)
@@ -112,6 +130,17 @@ def require_staff(user, operator: Operator) -> None:
     if not (has_role(user, "operator_staff", operator_id=operator.id)
             or has_role(user, "community_staff", community_id=operator.community_id)):
         raise Forbidden("only this canteen's staff and the community's staff see the delivery list")
+
+
+def next_delivery_day(session, operator: Operator, after: dt.date) -> dt.date | None:
+    """The first day after ``after`` with meals to take home, so an empty list can point to it."""
+    zone = zone_of(session, operator.community_id)
+    starts_at = session.scalar(
+        select(func.min(Slot.starts_at)).select_from(CanteenDelivery)
+        .join(Booking, Booking.id == CanteenDelivery.booking_id).join(Slot, Slot.id == Booking.slot_id)
+        .where(Booking.operator_id == operator.id, Booking.status.in_(SERVED),
+               Slot.starts_at >= local_day(zone, after)[1]))
+    return starts_at.astimezone(zone).date() if starts_at else None
 
 
 def deliveries(session, user, operator_id: int, args: dict) -> dict:

@@ -1,19 +1,33 @@
 """Hook implementations of the housekeeping centre."""
+import datetime as dt
 from pathlib import Path
 
 from core import OperatorType, hookimpl
-from core.demo import ensure_listing, ensure_operator, local_time, next_days, next_weekday
+from core.demo import (
+    demo_listing, demo_user, ensure_listing, ensure_operator, listing_slots, local_time, next_days, next_weekday,
+)
 from core.plugin_api import current_user
-from plugins.housekeeping import service
+from plugins.housekeeping import pages, service
 from plugins.housekeeping.schemas import HousekeepingBookingDetails, HousekeepingListingDetails
 from plugins.housekeeping.views import blp
 
 KEY = service.KEY
+CLEANING = "Home cleaning, 2 hours"
 CLEANING_RULES = [
     {"name": "low_income", "when": {"attributes": ["low_income"]}, "tier": "low_cost", "amount": 6000},
     {"name": "anyone", "when": {}, "tier": "paid", "amount": 12000},
 ]
 TRAINING_RULES = [{"name": "anyone", "when": {}, "tier": "free", "amount": 0}]
+# A placement's price is the worker's fee plus the centre's agency fee; only the agency fee is shared with the fund.
+CARE_VISIT = {"worker_fee": 6000, "agency_fee": 2000}  # ¥60 to the carer, ¥20 to the centre
+NANNY_PACKAGE = {"worker_fee": 1_500_000, "agency_fee": 300_000, "days": 26}  # ¥15,000 to the nanny, ¥3,000 fee
+CARE_RULES = [
+    {"name": "low_income", "when": {"attributes": ["low_income"]}, "tier": "low_cost",
+     "amount": CARE_VISIT["worker_fee"] // 2 + CARE_VISIT["agency_fee"]},
+    {"name": "anyone", "when": {}, "tier": "paid", "amount": CARE_VISIT["worker_fee"] + CARE_VISIT["agency_fee"]},
+]
+NANNY_RULES = [{"name": "anyone", "when": {}, "tier": "paid",
+                "amount": NANNY_PACKAGE["worker_fee"] + NANNY_PACKAGE["agency_fee"]}]
 TRAINEE_ALLOWANCE = 1500 + 1000  # lunch and ¥10 travel, per trainee per day
 DEMO_ROSTER = [("Liu Guifang", ["cleaning", "elderly_care"]), ("Sun Meili", ["cleaning"]),
                ("Zhou Xiuying", ["cleaning", "maternity_nanny"]), ("Wu Lanying", ["elderly_care", "maternity_nanny"])]
@@ -32,7 +46,8 @@ def register_operator_types():
 
 @hookimpl
 def register_blueprints():
-    return [blp]
+
+    return [blp, pages.bp]
 
 
 @hookimpl
@@ -62,6 +77,16 @@ def compute_donation(operator, agreement, base):
 
 
 @hookimpl
+def page_fragment(page, listing, booking):
+    return pages.fragment(page, listing, booking) if listing.type == KEY else None
+
+
+@hookimpl
+def operator_page_links(operator, user):
+    return pages.links(operator, user)
+
+
+@hookimpl
 def seed_demo(session, community, today):
     operator = ensure_operator(session, community, "Heping Home Services", KEY, "housekeeping", "room",
                                {"kind": "percent_of_revenue", "bps": 1000})
@@ -69,11 +94,38 @@ def seed_demo(session, community, today):
     for day in next_days(today):
         cleaning.append((local_time(community, day, 9), local_time(community, day, 11), 3))
         cleaning.append((local_time(community, day, 14), local_time(community, day, 16), 3))
-    ensure_listing(session, operator, "Home cleaning, 2 hours", "A trained cleaner comes to your home for two hours.",
+    ensure_listing(session, operator, CLEANING, "A trained cleaner comes to your home for two hours.",
                    CLEANING_RULES, cleaning, details={"service": "cleaning", "duration_hours": 2})
     monday = next_weekday(today, 0)
     ensure_listing(session, operator, "Maternity-nanny training course",
                    "Free training for residents who want to work as maternity nannies; lunch and travel paid.",
                    TRAINING_RULES, [(local_time(community, monday, 9), local_time(community, monday, 17), 20)],
                    details={"service": "training", "duration_hours": 8, "trainee_allowance_amount": TRAINEE_ALLOWANCE})
+    _seed_placements(session, community, operator, today)
     service.ensure_workers(session, operator, DEMO_ROSTER)
+
+
+@hookimpl
+def seed_demo_activity(session, community, book):
+    """Huang Li's cleaning at the end of the week, with the worker the centre sends her."""
+    cleaning, neighbour = demo_listing(session, community, CLEANING), demo_user(session, "neighbour")
+    if cleaning is not None and neighbour is not None:
+        book(neighbour, listing_slots(session, cleaning)[-1], {"address": neighbour.profile.address},
+             payment_method="cash")
+
+
+def _seed_placements(session, community, operator, today) -> None:
+    """The catalogue beyond cleaning: care visits and the 26-day nanny package, priced worker fee + agency fee."""
+    ensure_listing(session, operator, "Elderly care visit",
+                   "A trained carer visits for two hours: company, a meal, a wash, a walk.", CARE_RULES,
+                   [(local_time(community, day, 10), local_time(community, day, 12), 2) for day in next_days(today)],
+                   details={"service": "elderly_care", "duration_hours": 2,
+                            "agency_fee_amount": CARE_VISIT["agency_fee"]})
+    start = next_weekday(today, 0) + dt.timedelta(days=7)
+    days = NANNY_PACKAGE["days"]
+    ensure_listing(session, operator, f"Maternity-nanny package, {days} days",
+                   f"A trained maternity nanny lives in for {days} days after the birth.", NANNY_RULES,
+                   [(local_time(community, start, 8), local_time(community, start + dt.timedelta(days=days - 1), 20),
+                     2)],
+                   details={"service": "maternity_nanny", "duration_hours": days * 24,
+                            "agency_fee_amount": NANNY_PACKAGE["agency_fee"]})

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from core import Conflict, Forbidden, NotFound, share_bps
 from core.plugin_api import (
-    Booking, Operator, commit, declare_cost, has_role, require, slot_context,
+    Booking, Operator, commit, declare_cost, has_role, require, slot_context, utcnow,
 )
 from plugins.housekeeping.models import Assignment, Worker
 from plugins.housekeeping.schemas import WORKER_SERVICES
@@ -48,18 +48,38 @@ def add_worker(session, operator: Operator, name: str, skills: list[str], active
     return worker
 
 
-def update_worker(session, user, worker_id: int, changes: dict) -> Worker:
+def worker_to_manage(session, user, worker_id: int) -> Worker:
+    """A worker of a centre whose roster the user keeps (its staff)."""
     require(user, "operator_staff")
     worker = session.get(Worker, worker_id)
     if worker is None:
         raise NotFound(f"no worker {worker_id}")
     centre(session, user, worker.operator_id, manage=True)
+    return worker
+
+
+def update_worker(session, user, worker_id: int, changes: dict) -> Worker:
+    worker = worker_to_manage(session, user, worker_id)
     if "skills" in changes:
         changes = {**changes, "skills": sorted(set(changes["skills"]))}
     for field, value in changes.items():
         setattr(worker, field, value)
     session.flush()
     return worker
+
+
+def coming_visits(session, operator: Operator) -> dict[int, list[dict]]:
+    """Each worker's live visits still to come, earliest first: when, where, and for which booking."""
+    rows = session.execute(
+        select(Assignment.worker_id, Assignment.starts_at, Assignment.ends_at, Booking.id, Booking.details)
+        .join(Booking, Booking.id == Assignment.booking_id)
+        .where(Booking.operator_id == operator.id, Booking.status.in_(LIVE), Assignment.ends_at > utcnow())
+        .order_by(Assignment.starts_at, Booking.id))
+    visits: dict[int, list[dict]] = {}
+    for worker_id, starts_at, ends_at, booking_id, details in rows:
+        visits.setdefault(worker_id, []).append({"starts_at": starts_at, "ends_at": ends_at, "booking_id": booking_id,
+                                                 "address": details.get("address")})
+    return visits
 
 
 def _free_worker(session, operator_id: int, service: str, starts_at: dt.datetime, ends_at: dt.datetime,

@@ -2,12 +2,18 @@
 from pathlib import Path
 
 from core import OperatorType, hookimpl
-from core.demo import ensure_listing, ensure_operator, local_time, next_weekday
-from plugins.market_fair import service
+from core.demo import (
+    demo_listing, demo_user, ensure_listing, ensure_operator, listing_slots, local_time, next_weekday,
+)
+from plugins.market_fair import pages, service
 from plugins.market_fair.schemas import LOCAL_MERCHANT_AMOUNT, FairListingDetails, StallBookingDetails
 from plugins.market_fair.views import blp
 
 KEY = service.KEY
+FAIR = "Neighbourhood fair"
+DEMO_STALL = 12
+DEMO_GIFT = {"donor": "Heping Fruit Shop", "item": "Boxes of oranges for the fair's raffle", "quantity": 12,
+             "declared_value_amount": 36_000}
 STALL_RULES = [
     {"name": "resident", "when": {"resident": True}, "tier": "free", "amount": 0},
     {"name": "anyone", "when": {}, "tier": "paid", "amount": 5000},
@@ -28,7 +34,8 @@ def register_operator_types():
 
 @hookimpl
 def register_blueprints():
-    return [blp]
+
+    return [blp, pages.bp]
 
 
 @hookimpl
@@ -57,12 +64,37 @@ def booking_confirmed(session, booking):
 
 
 @hookimpl
+def page_fragment(page, listing, slot, booking):
+    return pages.fragment(page, listing, slot, booking) if listing.type == KEY else None
+
+
+@hookimpl
+def operator_page_links(operator, user):
+    return pages.links(operator, user)
+
+
+@hookimpl
 def seed_demo(session, community, today):
     operator = ensure_operator(session, community, "Heping Neighbourhood Fair", KEY, "fair", "plaza",
                                {"kind": "percent_of_revenue", "bps": 500})
     saturday = next_weekday(today, 5)
-    ensure_listing(session, operator, "Neighbourhood fair", "Stalls on the community plaza, numbered 1 to 40.",
+    ensure_listing(session, operator, FAIR, "Stalls on the community plaza, numbered 1 to 40.",
                    STALL_RULES, [(local_time(community, saturday, 8), local_time(community, saturday, 12), 40)],
                    details={"stalls": 40, "local_merchant_amount": LOCAL_MERCHANT_AMOUNT})
     # Chen Jie sells noodles from her shop on Heping Road: a local merchant, as well as a resident
     service.ensure_vendor(session, operator, "adult@example.org", "Chen's Noodles", "local")
+
+
+@hookimpl
+def seed_demo_activity(session, community, today, book):
+    """Huang Li's flea-market stall, two residents coming to look, and a shop's gift of fruit for the fund."""
+    fair, staff = demo_listing(session, community, FAIR), demo_user(session, "fair")
+    if fair is None or staff is None:
+        return
+    slot = listing_slots(session, fair)[0]
+    neighbour, elder = demo_user(session, "neighbour"), demo_user(session, "elder95")
+    if neighbour is not None:
+        book(neighbour, slot, {"stall_number": DEMO_STALL})
+    for visitor in (v for v in (neighbour, elder) if v is not None):
+        service.register_visit(session, visitor, slot.id)
+    service.ensure_gift(session, staff, slot.id, DEMO_GIFT, today)

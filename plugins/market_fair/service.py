@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from core import BookingRejected, Conflict, Forbidden, Invalid, NotFound, Quote, share_bps
 from core.plugin_api import (
-    Booking, Operator, User, commit, has_role, pledge_donation, record_in_kind, require, require_user,
-    slot_context, utcnow,
+    Booking, InKindDonation, Operator, User, commit, has_role, may_record_in_kind, pledge_donation, record_in_kind,
+    require, require_user, slot_context, utcnow,
 )
 from plugins.market_fair.models import SalesReport, Stall, Vendor, Visit
 from plugins.market_fair.schemas import DEFAULT_STALLS, LOCAL_MERCHANT_AMOUNT
@@ -37,9 +37,16 @@ def check_stall_number(listing, details: dict) -> None:
                               {"details": {"stall_number": [f"between 1 and {stalls}"]}})
 
 
+def _holds_stall(now: dt.datetime):
+    """A booking keeps its stall while it is live; a payment hold that ran out keeps none (even before it expires)."""
+    return and_(Booking.status.in_(LIVE),
+                or_(Booking.status != "pending_payment", Booking.hold_expires_at.is_(None),
+                    Booking.hold_expires_at > now))
+
+
 def _taken(session, slot_id: int) -> set[int]:
     return set(session.scalars(select(Stall.stall_number).join(Booking, Booking.id == Stall.booking_id)
-                               .where(Stall.slot_id == slot_id, Booking.status.in_(LIVE))))
+                               .where(Stall.slot_id == slot_id, _holds_stall(utcnow()))))
 
 
 def _hold(session, booking: Booking, number: int) -> bool:
@@ -54,18 +61,26 @@ def _hold(session, booking: Booking, number: int) -> bool:
 
 
 def place_stall(session, booking: Booking, listing, slot) -> None:
-    """Give the booking the stall it asked for, or the lowest free one; 409 when it is taken or none is left."""
+    """Give the booking the stall it asked for, or the lowest free one; 409 when it is taken or none is left.
+
+    Rows of bookings that hold no stall any more are purged first. A stall lost to a
+    concurrent booking (the unique constraint) is a 409 when it was asked for by
+    number, and the next free stall when it was not.
+    """
     if listing.type != KEY:
         return
     session.execute(delete(Stall).where(Stall.slot_id == slot.id, Stall.booking_id.in_(
-        select(Booking.id).where(Booking.slot_id == slot.id, Booking.status.not_in(LIVE)))))
+        select(Booking.id).where(Booking.slot_id == slot.id, not_(_holds_stall(utcnow()))))))
     taken, wanted = _taken(session, slot.id), booking.details.get("stall_number")
-    number = wanted or next((n for n in range(1, stall_count(listing) + 1) if n not in taken), None)
-    if number is None:
-        raise Conflict("every stall of this fair is taken")
-    if number in taken or not _hold(session, booking, number):
-        raise Conflict(f"stall {number} is taken for this fair",
-                       {"details": {"stall_number": [f"stall {number} is taken; leave it out for a free one"]}})
+    if wanted is not None:
+        if wanted in taken or not _hold(session, booking, wanted):
+            raise Conflict(f"stall {wanted} is taken for this fair",
+                           {"details": {"stall_number": [f"stall {wanted} is taken; leave it out for a free one"]}})
+        return
+    free = (n for n in range(1, stall_count(listing) + 1) if n not in taken)
+    if not any(_hold(session, booking, n) for n in free):
+        raise Conflict("every stall of this fair is taken",
+                       {"details": {"stall_number": ["every stall of this fair is taken"]}})
 
 
 def keep_stall(session, booking: Booking) -> None:
@@ -138,12 +153,18 @@ def ensure_vendor(session, operator: Operator, email: str, business_name: str, t
         session.add(Vendor(operator_id=operator.id, user_id=user.id, business_name=business_name, tier=tier))
 
 
-def update_vendor(session, user, vendor_id: int, changes: dict) -> Vendor:
+def vendor_to_manage(session, user, vendor_id: int) -> Vendor:
+    """A vendor on the register of a fair the user keeps (its staff)."""
     require(user, "operator_staff")
     vendor = session.get(Vendor, vendor_id)
     if vendor is None:
         raise NotFound(f"no vendor {vendor_id}")
     fair_operator(session, user, vendor.operator_id, manage=True)
+    return vendor
+
+
+def update_vendor(session, user, vendor_id: int, changes: dict) -> Vendor:
+    vendor = vendor_to_manage(session, user, vendor_id)
     for field, value in changes.items():
         setattr(vendor, field, value)
     session.flush()
@@ -187,15 +208,20 @@ def visit_count(session, slot_id: int) -> dict:
     return {"slot_id": slot_id, "visits": count}
 
 
-def report_sales(session, user, booking_id: int, sales_amount: int, pledged_bps: int) -> SalesReport:
-    """After the fair a vendor (or the fair's staff for them) reports sales; the pledged share becomes due, once."""
+def stall_for_report(session, user, booking_id: int):
+    """A stall booking whose sales this user may report (its vendor, the fair's staff): the booking and its fair."""
     require_user(user)
     booking = session.get(Booking, booking_id)
     if booking is None:
         raise NotFound(f"no booking {booking_id}")
     if not (booking.resident_id == user.id or has_role(user, "operator_staff", operator_id=booking.operator_id)):
         raise Forbidden("sales are reported by the vendor or the fair's staff")
-    ctx = fair(session, booking.slot_id)
+    return booking, fair(session, booking.slot_id)
+
+
+def report_sales(session, user, booking_id: int, sales_amount: int, pledged_bps: int) -> SalesReport:
+    """After the fair a vendor (or the fair's staff for them) reports sales; the pledged share becomes due, once."""
+    booking, ctx = stall_for_report(session, user, booking_id)
     if booking.status not in ("confirmed", "fulfilled"):
         raise Conflict(f"a booking that is {booking.status.replace('_', ' ')} has no sales to report")
     if ctx.slot.ends_at > utcnow():
@@ -219,10 +245,27 @@ def sales_reports(operator: Operator):
     return select(SalesReport).where(SalesReport.operator_id == operator.id).order_by(SalesReport.id.desc())
 
 
+def gift_fair(session, user, slot_id: int):
+    """The fair a user may record gifts at: the committee and staff of its community, the fair's own staff."""
+    require(user, "operator_staff", "community_staff", "committee_member")
+    ctx = fair(session, slot_id)
+    if not may_record_in_kind(user, ctx.community.id, ctx.operator.id):
+        raise Forbidden("in-kind gifts are recorded by the committee, community staff or the operator")
+    return ctx
+
+
 def record_gift(session, user, slot_id: int, donor: str, item: str, quantity: int, declared_value_amount: int,
                 received_on: dt.date | None):
     """Goods given at a fair go into the fund at declared value, apart from its cash."""
-    require(user, "operator_staff", "community_staff", "committee_member")
-    ctx = fair(session, slot_id)
+    ctx = gift_fair(session, user, slot_id)
     return record_in_kind(session, user, ctx.community, ctx.operator.id, donor, item, quantity,
                           declared_value_amount, received_on or ctx.day)
+
+
+def ensure_gift(session, user, slot_id: int, gift: dict, received_on: dt.date) -> None:
+    """Demo data: this gift at this fair, recorded once."""
+    ctx = fair(session, slot_id)
+    if session.scalar(select(InKindDonation.id).where(InKindDonation.operator_id == ctx.operator.id,
+                                                      InKindDonation.donor == gift["donor"],
+                                                      InKindDonation.item == gift["item"])) is None:
+        record_gift(session, user, slot_id, received_on=received_on, **gift)

@@ -3,13 +3,20 @@ import datetime as dt
 from pathlib import Path
 
 from core import OperatorType, hookimpl
-from core.demo import ensure_listing, ensure_operator, ensure_user, local_time, next_days
-from plugins.workshop import KEY, service
+from core.demo import (
+    demo_listing, demo_user, ensure_listing, ensure_operator, ensure_past_booking, ensure_user, listing_slots,
+    local_time, next_days,
+)
+from core.plugin_api import Operator
+from plugins.workshop import KEY, pages, service
 from plugins.workshop.schemas import WorkshopListingDetails
 
+SHIFTS = "Hand-sewing piece-work"
 SHIFT_RULES = [{"name": "anyone", "when": {}, "tier": "free", "amount": 0}]
 DEMO_JOB = {"merchant": "Hangzhou Crafts Co.", "product": "Embroidered bags", "unit_rate_amount": 350,
             "merchant_price_amount": 900, "quantity": 2000}
+# The week's history: who sewed how many bags in the two shifts before today (worker, [pieces per shift]).
+DEMO_PIECES = [("sewer1", [120, 95]), ("sewer2", [80, 110])]
 
 
 @hookimpl
@@ -28,7 +35,7 @@ def register_operator_types():
 def register_blueprints():
     from plugins.workshop.views import blp
 
-    return [blp]
+    return [blp, pages.bp]
 
 
 @hookimpl
@@ -37,14 +44,53 @@ def register_migration_paths():
 
 
 @hookimpl
+def page_fragment(page, listing, slot):
+    return pages.fragment(page, listing, slot) if listing.type == KEY else None
+
+
+@hookimpl
+def operator_page_links(operator, user):
+    return pages.links(operator, user)
+
+
+@hookimpl
 def seed_demo(session, community, today):
     operator = ensure_operator(session, community, "Heping Co-prosperity Workshop", KEY, "workshop", "warehouse",
                                {"kind": "fixed_per_period", "amount": 5_000_000, "period": "year"})
-    ensure_listing(session, operator, "Hand-sewing piece-work", "Daily shifts sewing by hand, paid per piece.",
-                   SHIFT_RULES,
+    ensure_listing(session, operator, SHIFTS, "Daily shifts sewing by hand, paid per piece.", SHIFT_RULES,
                    [(local_time(community, day, 8, 30), local_time(community, day, 16, 30), 20)
                     for day in next_days(today)],
                    details={"product": DEMO_JOB["product"], "merchant": DEMO_JOB["merchant"]})
     staff = ensure_user(session, "workshop", "Heping Co-prosperity Workshop staff", "operator_staff", community.id,
                         operator.id)
     service.ensure_job(session, operator, staff, {**DEMO_JOB, "due_on": today + dt.timedelta(days=30)})
+
+
+@hookimpl
+def seed_demo_activity(session, community, today, book):
+    """Zhou Fang signed up for the week's last shift; she and Wu Min sewed bags in the two shifts before today."""
+    shifts, staff = demo_listing(session, community, SHIFTS), demo_user(session, "workshop")
+    if shifts is None or staff is None:
+        return
+    operator = session.get(Operator, shifts.operator_id)
+    job = service.ensure_job(session, operator, staff, {**DEMO_JOB, "due_on": today + dt.timedelta(days=30)})
+    sewer = demo_user(session, "sewer1")
+    if sewer is not None:
+        book(sewer, listing_slots(session, shifts)[-1])
+    _seed_past_shifts(session, community, operator, staff, job, today)
+
+
+def _seed_past_shifts(session, community, operator, staff, job, today) -> None:
+    """The two shifts before today, closed: the pieces each worker made, for the wage sheet."""
+    days = [today - dt.timedelta(days=n) for n in (2, 1)]
+    past = ensure_listing(session, operator, "Hand-sewing piece-work (past shifts)",
+                          "Shifts already worked; new shifts are booked under “Hand-sewing piece-work”.", SHIFT_RULES,
+                          [(local_time(community, day, 8, 30), local_time(community, day, 16, 30), 20) for day in days],
+                          details={"product": DEMO_JOB["product"], "merchant": DEMO_JOB["merchant"]})
+    past.is_active = False  # nothing left to book: it stays off the list of services
+    for local, pieces in DEMO_PIECES:
+        worker = demo_user(session, local)
+        if worker is None:
+            continue
+        for slot, count in zip(listing_slots(session, past), pieces):
+            service.ensure_pieces(session, staff, job, ensure_past_booking(session, worker, slot), count)

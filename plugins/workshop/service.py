@@ -1,13 +1,15 @@
 """The workshop's rules: jobs, pieces within what was ordered, and the merchant's revenue once delivered."""
 from __future__ import annotations
 
+import datetime as dt
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
 from core import Conflict, Forbidden, Invalid, NotFound
 from core.plugin_api import (
-    Booking, Community, Listing, Operator, Slot, has_role, paginate, record_revenue, require, require_user, utcnow,
+    Booking, Community, Listing, Operator, Slot, User, has_role, paginate, record_revenue, require, require_user,
+    utcnow,
 )
 from plugins.workshop import KEY
 from plugins.workshop.models import WorkshopJob, WorkshopPieces
@@ -76,6 +78,20 @@ def pieces(session, user, job_id: int, args: dict) -> dict:
                     .order_by(WorkshopPieces.id), args)
 
 
+def shift_workers(session, user, operator_id: int, days: int = 14) -> list[tuple[Slot, User]]:
+    """Who booked the shifts of the last ``days`` days that have begun: whose pieces the staff may record."""
+    require_user(user)
+    operator = workshop_operator(session, operator_id)
+    require(user, "operator_staff", operator_id=operator.id)
+    now = utcnow()
+    return [tuple(row) for row in session.execute(
+        select(Slot, User).join(Booking, Booking.slot_id == Slot.id).join(User, User.id == Booking.resident_id)
+        .join(Listing, Listing.id == Slot.listing_id)
+        .where(Listing.operator_id == operator.id, Booking.status.in_(WORKERS), Slot.starts_at <= now,
+               Slot.starts_at > now - dt.timedelta(days=days))
+        .order_by(Slot.starts_at.desc(), User.name, User.id))]
+
+
 def _worker_booking(session, job: WorkshopJob, slot_id: int, worker_id: int) -> Booking:
     """The worker's booking of a shift of this workshop that has started."""
     slot = session.get(Slot, slot_id)
@@ -140,3 +156,11 @@ def ensure_job(session, operator: Operator, staff, data: dict) -> WorkshopJob:
                                                      WorkshopJob.merchant == data["merchant"],
                                                      WorkshopJob.product == data["product"]))
     return found or create_job(session, staff, operator.id, data)
+
+
+def ensure_pieces(session, staff, job: WorkshopJob, booking: Booking, count: int) -> None:
+    """Demo data: the pieces of this booking's shift on this job, recorded once."""
+    if session.scalar(select(WorkshopPieces.id).where(WorkshopPieces.job_id == job.id,
+                                                      WorkshopPieces.booking_id == booking.id)) is None:
+        record_pieces(session, staff, job.id, {"slot_id": booking.slot_id, "worker_id": booking.resident_id,
+                                               "pieces": count})

@@ -1,5 +1,4 @@
 """The workshop's API under /api/v1/workshop: jobs, pieces and wage sheets."""
-from flask import Response
 from flask_smorest import Blueprint
 
 from core.plugin_api import PageArgs, commit, current_user, page_schema, session
@@ -81,7 +80,4 @@ def wage_sheet(args, operator_id):
                             "content": {"text/csv": {"schema": {"type": "string"}}}}})
 def wage_sheet_csv(args, operator_id):
     """The wage sheet as a CSV file for spreadsheets (same readers as the JSON sheet)."""
-    sheet = wages.wage_sheet(session(), current_user(), operator_id, args["period"])
-    filename = f"wages-{operator_id}-{args['period']}.csv"
-    return Response(wages.wage_csv(sheet), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return wages.csv_response(wages.wage_sheet(session(), current_user(), operator_id, args["period"]))

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 from zoneinfo import ZoneInfo
 
+from flask import Response
 from sqlalchemy import func, select
 
 from core import Forbidden
@@ -77,3 +78,10 @@ def wage_csv(sheet: dict) -> str:
     writer.writerow(["", "total", "", "", "", "", "", sheet["total_pieces"], "", sheet["total_amount"],
                      sheet["currency"]])
     return "\ufeff" + out.getvalue()
+
+
+def csv_response(sheet: dict) -> Response:
+    """The sheet as a CSV download named after the workshop and the period."""
+    filename = f"wages-{sheet['operator_id']}-{sheet['period']}.csv"
+    return Response(wage_csv(sheet), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,84 @@
+"""What plugins add to the core's pages: fragments on a listing's pages, and links to their own pages.
+
+``fragments`` and ``operator_links`` are the one call sites of their hooks; templates
+call them as ``plugin_fragments(...)`` and ``plugin_links(operator)``. ``load_input``
+and ``submit_form`` let a plugin's page validate a form with the same schema and
+service its API uses, so pages and API never disagree; ``amount_of`` and
+``refuse_field`` turn what a person typed into exact values or a form error.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from markupsafe import Markup
+from marshmallow import ValidationError
+
+from core.errors import DomainError, Invalid
+from core.plugins import collect
+from core.web.common import attempt, field_errors, linli, web_user
+from core.web.i18n import to_minor_units
+
+PAGES = ("service", "book", "booking")
+
+
+def fragments(page: str, listing, slot=None, booking=None) -> Markup:
+    """The plugins' HTML for this page about ``listing``, in plugin order."""
+    if page not in PAGES:
+        raise ValueError(f"no page {page!r}: one of {', '.join(PAGES)}")
+    parts = linli().hook.page_fragment(page=page, listing=listing, slot=slot, booking=booking, user=web_user())
+    return Markup("\n").join(Markup(part) for part in parts if part)
+
+
+def operator_links(operator) -> list[tuple[str, str]]:
+    """(label, url) of the plugins' pages about ``operator`` that the logged-in user may open."""
+    return collect(linli().hook.operator_page_links(operator=operator, user=web_user()))
+
+
+def register_globals(app) -> None:
+    app.jinja_env.globals.update(plugin_fragments=fragments, plugin_links=operator_links)
+
+
+def refuse_field(field, message) -> Invalid:
+    """A form error on one field, raised inside a ``submit_form`` action so that the form shows it there."""
+    return Invalid(_("Some answers need a change: see the messages beside them."), {field.name: [str(message)]})
+
+
+def amount_of(field, currency: str) -> int:
+    """A decimal field's amount in minor units (12.50 yuan is 1250 fen); more decimals are a form error."""
+    amount = to_minor_units(field.data, currency)
+    if amount is None:
+        raise refuse_field(field, _("Write at most two decimals, e.g. 12.50."))
+    return amount
+
+
+def load_input(schema, data: dict) -> dict:
+    """Form input through a marshmallow schema, exactly as the API loads it; its messages become a 422 for the form."""
+    try:
+        return schema().load(data)
+    except ValidationError as error:
+        raise Invalid(_("Some answers need a change: see the messages beside them."), error.messages) from None
+
+
+def submit_form(form, action) -> tuple[object, DomainError | None, int]:
+    """Validate a posted form, then run ``action(db)`` and commit; a refusal's field messages go on the form.
+
+    Returns ``(result, error, status)``: nothing and 200 on a GET, 422 for a form
+    that did not validate, the service's error and status when it refused (nothing
+    is kept). A message for a field the form does not have stays in ``error``.
+    """
+    if not form.is_submitted():
+        return None, None, 200
+    if not form.validate():
+        return None, None, 422
+    result, error = attempt(action)
+    if error is None:
+        return result, None, 200
+    elsewhere = []
+    for name, messages in field_errors(error).items():
+        field = name.split(".")[0]
+        if field in form:
+            form[field].errors = list(form[field].errors) + messages
+        else:
+            elsewhere += messages
+    if elsewhere:  # a message for no field of the form is said with the error itself
+        error = type(error)(" ".join([error.message, *elsewhere]), error.errors, error.status)
+    return None, error, error.status
