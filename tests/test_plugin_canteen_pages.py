@@ -57,9 +57,9 @@ def test_a_bad_menu_is_a_form_error_and_changes_nothing(demo, browser, db):
     staff, slot = browser("canteen"), lunch(demo)
     before = demo.client.get(f"/api/v1/canteen/slots/{slot['id']}/menu").get_json()
     for bad, message in (({"dishes": "  \n "}, "Write at least one dish."),
-                         ({"dishes": "x" * 101}, "Length must be between 1 and 100."),
-                         ({"dishes": "\n".join(f"dish {n}" for n in range(21))}, "Length must be between 1 and 20."),
-                         ({"dishes": "Rice", "soup": "s" * 101}, "Length must be between 1 and 100.")):
+                         ({"dishes": "x" * 101}, "Please write between 1 and 100 characters."),
+                         ({"dishes": "\n".join(f"dish {n}" for n in range(21))}, "a menu has 1 to 20 dishes"),
+                         ({"dishes": "Rice", "soup": "s" * 101}, "Please write between 1 and 100 characters.")):
         response = staff.submit(f"/canteen/slots/{slot['id']}/menu", bad)
         assert response.status_code == 422, bad
         assert message in text(response), bad

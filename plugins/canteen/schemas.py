@@ -24,7 +24,7 @@ class CanteenMenuSchema(Schema):
     starts_at = fields.AwareDateTime(dump_only=True, format="iso")
     ends_at = fields.AwareDateTime(dump_only=True, format="iso")
     dishes = fields.List(fields.String(validate=[validate.Length(1, 100), TEXT]), required=True,
-                         validate=validate.Length(1, 20))
+                         validate=validate.Length(1, 20, error="a menu has 1 to 20 dishes"))
     soup = fields.String(load_default=None, allow_none=True, validate=[validate.Length(1, 100), TEXT])
     notes = fields.String(load_default="", validate=validate.Length(max=500))
     published_at = fields.AwareDateTime(dump_only=True, format="iso")
