@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from core.api import idempotency
+from core.api.common import MAX_ID
 from core.db import rollback, session
 from core.errors import DomainError
 
@@ -36,15 +37,17 @@ class LinliApi(Api):
 
 
 class IdConverter(IntegerConverter):
-    """``<int:…>`` in every route, API and pages: at most 18 digits, so no id can overflow a database integer.
+    """``<int:…>`` in every route, API and pages: at most ``MAX_ID``, so no id can overflow a database integer.
 
-    A longer number does not match the route at all (a 404 for every method); within
-    18 digits, an id nobody has is the view's 404.
+    Ids are 32-bit on every database (PostgreSQL's ``integer``), so a larger number
+    does not match the route at all (a 404 for every method) instead of reaching
+    the database as an out-of-range parameter (a 500); below it, an id nobody has
+    is the view's 404.
     """
 
     regex = r"\d{1,18}"
 
-    def __init__(self, map, fixed_digits=0, min=None, max=10**18 - 1, signed=False):  # noqa: A002 - werkzeug's names
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002 - werkzeug's names
         super().__init__(map, fixed_digits, min, max, signed)
 
 
