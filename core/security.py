@@ -6,12 +6,23 @@ several gunicorn workers share one count.
 """
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+# Stripe.js must be loaded from Stripe and runs its card form in Stripe's frames: the pages that take a payment
+# (and only those) allow exactly the origins Stripe documents for it, and still no inline script.
+STRIPE_CSP = ("default-src 'self'; img-src 'self' data: https://*.stripe.com; style-src 'self'; "
+              "script-src 'self' https://js.stripe.com; frame-src https://js.stripe.com https://hooks.stripe.com; "
+              "connect-src 'self' https://api.stripe.com; object-src 'none'; frame-ancestors 'none'; "
+              "base-uri 'self'; form-action 'self'")
+
+
+def allow_stripe_js() -> None:
+    """Called by a page that embeds Stripe's payment form: its response gets :data:`STRIPE_CSP`."""
+    g.csp = STRIPE_CSP
 
 
 def _login_key() -> str:
@@ -33,7 +44,7 @@ def init_security(app: Flask) -> Limiter:
 
     @app.after_request
     def _headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", g.get("csp", CSP))
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -45,8 +56,13 @@ def init_security(app: Flask) -> Limiter:
 
 
 def limit_logins(app: Flask, *endpoints: str) -> None:
-    """Apply the login limit (``LINLI_LOGIN_RATE_LIMIT``, default 10 per minute) to the login views."""
+    """Apply the login limit (``LINLI_LOGIN_RATE_LIMIT``, default 10 per minute) to the login views' POSTs.
+
+    API and login page share one count per address and account: a guesser gains
+    nothing by switching from one to the other. Showing the login page is not an attempt.
+    """
     limiter = app.extensions["linli_limiter"]
     rule = app.config.get("LOGIN_RATE_LIMIT") or "10 per minute"
+    shared = limiter.shared_limit(rule, scope="login", key_func=_login_key, methods=["POST"])
     for endpoint in endpoints:
-        app.view_functions[endpoint] = limiter.limit(rule, key_func=_login_key)(app.view_functions[endpoint])
+        app.view_functions[endpoint] = shared(app.view_functions[endpoint])

@@ -79,9 +79,17 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("error.html", title=_("This form has expired"), message=_(
             "For your safety the form could not be sent. Go back, reload the page and try again.")), 400
 
-    @app.errorhandler(404)
-    def _not_found(error):
+    def _page_or_api(error, status: int, title, message):
+        """The API's JSON error under /api/v1, else the error page (an HTTP error is JSON only for the API)."""
         if request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX:
             return app.extensions["linli_api"].handle_http_exception(error)
-        return render_template("error.html", title=_("Page not found"),
-                               message=_("There is no page at this address.")), 404
+        return render_template("error.html", title=title, message=message), status
+
+    @app.errorhandler(404)
+    def _not_found(error):
+        return _page_or_api(error, 404, _("Page not found"), _("There is no page at this address."))
+
+    @app.errorhandler(429)
+    def _too_many(error):
+        return _page_or_api(error, 429, _("Too many attempts"),
+                            _("For your safety, logging in is paused for a minute. Please wait, then try again."))

@@ -15,6 +15,7 @@ from core.db import utcnow
 from core.errors import NotFound
 from core.models import Booking, Community, Listing, Slot
 from core.payments import service as payments
+from core.security import allow_stripe_js
 from core.web.common import attempt, back_to, field_errors, flash_error, headline, linli, page_blueprint, require
 from core.web.forms import ActionForm, BookForm
 from core.web.labels import PAYMENT_METHODS, detail_label
@@ -169,5 +170,7 @@ def pay(booking_id: int):
     if booking.status != "pending_payment":
         return redirect(url_for("web_resident.booking", booking_id=booking_id), code=303)
     client_secret = session.get("pay", {}).get(str(booking_id))
+    if client_secret and current_app.config.get("STRIPE_PUBLISHABLE_KEY"):
+        allow_stripe_js()
     return render_template("resident/pay.html", booking=booking, ctx=ctx, client_secret=client_secret,
                            publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY"))
