@@ -8,6 +8,7 @@ from core.api.common import ID, PageArgs, current_user, page_schema, paginate
 from core.booking import slot_context
 from core.db import Base, MinorUnits, UTCDateTime, commit, session, utcnow
 from core.donations import pledge as pledge_donation
+from core.exports import safe_cell
 from core.fund import record_in_kind
 from core.models import Booking, Community, Listing, Operator, Slot, User
 from core.payments.service import record_revenue
@@ -17,5 +18,5 @@ from core.settlement import declare_cost, parse_period
 __all__ = [
     "Base", "Booking", "Community", "ID", "Listing", "MinorUnits", "Operator", "PageArgs", "Slot", "UTCDateTime", "User", "commit",
     "current_user", "declare_cost", "has_role", "page_schema", "paginate", "parse_period", "pledge_donation", "record_in_kind",
-    "record_revenue", "require", "require_user", "session", "slot_context", "utcnow",
+    "record_revenue", "require", "require_user", "safe_cell", "session", "slot_context", "utcnow",
 ]
