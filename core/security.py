@@ -66,3 +66,32 @@ def limit_logins(app: Flask, *endpoints: str) -> None:
     shared = limiter.shared_limit(rule, scope="login", key_func=_login_key, methods=["POST"])
     for endpoint in endpoints:
         app.view_functions[endpoint] = shared(app.view_functions[endpoint])
+
+
+def unstorable_text(value, place: str = "") -> str | None:
+    """Where in a parsed body (or query) the first string a database cannot store is, else None.
+
+    PostgreSQL refuses NUL characters in text, and an unpaired surrogate (JSON
+    allows ``"\\ud800"``) has no UTF-8 form: either would fail at the database, a
+    500, instead of being refused as input. Keys are checked as well as values.
+    """
+    pending = [(place, value)]
+    while pending:  # a loop, not recursion: the body may be nested as deep as the parser allowed
+        where, item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item or not item.isascii() and _has_surrogate(item):
+                return where or "json"
+        elif isinstance(item, dict):
+            pending += [(where, key) for key in item]  # a bad key is named by where its object is
+            pending += [(f"{where}.{key}" if where else str(key), child) for key, child in item.items()]
+        elif isinstance(item, list):
+            pending += [(f"{where}.{index}" if where else str(index), child) for index, child in enumerate(item)]
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True

@@ -19,6 +19,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+from core.errors import Invalid
+from core.security import unstorable_text
 from core.web import charts, labels
 from core.web.i18n import LANGUAGES, current_language, register_filters, select_locale
 
@@ -35,6 +37,7 @@ def init_web(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     csrf.init_app(app)
     app.before_request(_protect_forms)
+    app.before_request(_refuse_unstorable_text)
     app.jinja_loader = ChoiceLoader([FileSystemLoader(str(Path(app.root_path) / "templates")),
                                      FileSystemLoader([str(folder / "templates") for folder in plugin_folders])])
     register_filters(app)
@@ -53,6 +56,15 @@ def _protect_forms():
     if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
         return
     csrf.protect(apply_exemptions=True)
+
+
+def _refuse_unstorable_text():
+    """A form or query with a NUL character is refused as input (a 422 page), before the database refuses it."""
+    if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
+        return
+    fields = {**request.args.to_dict(flat=False), **request.form.to_dict(flat=False), "address": request.path}
+    if unstorable_text(fields) is not None:
+        raise Invalid(_("Please remove the invisible characters from what you entered, then try again."))
 
 
 def _plugin_folders(app: Flask) -> list[Path]:
