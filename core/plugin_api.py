@@ -15,8 +15,19 @@ from core.payments.service import record_revenue
 from core.policy import has_role, require, require_user
 from core.settlement import declare_cost, parse_period
 
+
+def acting_user() -> User | None:
+    """Who acts in this request: the API's bearer-token user, else the user logged in to the pages.
+
+    A hook fired by an action names no actor; a plugin that must record who did it
+    (e.g. a cost it declares) asks here, and gets the same answer from either door.
+    """
+    from core.web.common import web_user
+
+    return current_user() or web_user()
+
 __all__ = [
-    "Base", "Booking", "Community", "ID", "Listing", "MinorUnits", "Operator", "PageArgs", "Slot", "UTCDateTime", "User", "commit",
+    "acting_user", "Base", "Booking", "Community", "ID", "Listing", "MinorUnits", "Operator", "PageArgs", "Slot", "UTCDateTime", "User", "commit",
     "current_user", "declare_cost", "has_role", "page_schema", "paginate", "parse_period", "pledge_donation", "record_in_kind",
     "record_revenue", "require", "require_user", "safe_cell", "session", "slot_context", "utcnow",
 ]
