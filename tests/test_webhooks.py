@@ -345,3 +345,19 @@ def test_a_payment_that_succeeds_after_the_resident_cancelled_is_refunded(platfo
     assert home["operator_revenue"] == home["refunds"] == 12000 and "fund_cash" not in home
     assert status(world, booking) == "cancelled" and remaining(world, booking) == 3
 
+
+
+@pytest.mark.parametrize("kind, intent_status", [("payment_intent.payment_failed", "requires_payment_method"),
+                                                 ("payment_intent.canceled", "canceled")])
+def test_a_failure_delivered_twice_and_resent_under_a_new_id_releases_the_places_once(platform, kind, intent_status):
+    """Stripe may repeat an event, or send another event meaning the same: the hold is released once, not twice."""
+    app, world = platform()
+    booking = book_cleaning(world, quantity=2)
+    other = book_cleaning(world, who="lowincome", quantity=1, method="cash")
+    client = app.test_client()
+    event = intent_event("evt_fail", kind, booking, status=intent_status)
+    assert [delivered(client, event) for _ in range(2)] == ["processed", "duplicate"]
+    assert delivered(client, {**event, "id": "evt_fail_again"}) == "processed"
+    assert status(world, booking) == "expired" and status(world, other, who="lowincome") == "confirmed"
+    assert remaining(world, booking) == 2  # 3 places, the cash booking's 1 still taken
+    books(app)  # the invariants hold: taken == places of live bookings
