@@ -4,7 +4,7 @@ Models, the request's session and current user, role checks, and the services
 that move money (costs, revenue, in-kind gifts). Plugins import from here (and
 from ``core`` and ``core.demo``), never from the core's other modules.
 """
-from core.api.common import ID, PageArgs, current_user, page_schema, paginate
+from core.api.common import DAY, ID, PageArgs, current_user, page_schema, paginate
 from core.booking import slot_context
 from core.db import Base, MinorUnits, UTCDateTime, commit, session, utcnow
 from core.donations import pledge as pledge_donation
@@ -27,7 +27,7 @@ def acting_user() -> User | None:
     return current_user() or web_user()
 
 __all__ = [
-    "acting_user", "Base", "Booking", "Community", "ID", "Listing", "MinorUnits", "Operator", "PageArgs", "Slot", "UTCDateTime", "User", "commit",
+    "acting_user", "Base", "DAY", "Booking", "Community", "ID", "Listing", "MinorUnits", "Operator", "PageArgs", "Slot", "UTCDateTime", "User", "commit",
     "current_user", "declare_cost", "has_role", "page_schema", "paginate", "parse_period", "pledge_donation", "record_in_kind",
     "record_revenue", "require", "require_user", "safe_cell", "session", "slot_context", "utcnow",
 ]

@@ -122,6 +122,16 @@ CASES = [
     Case("a period in the path 2026-00", COMMITTEE, "POST", "/communities/heping/fund/periods/2026-00/close"),
     Case("a search day in year 10000", RESIDENT, "GET", "/listings", query={"date": "10000-01-01"}),
     Case("a cost of period 1-1", OPERATOR, "POST", COSTS, json=cost(period="1-1")),
+    Case("a search on the last day Python knows", RESIDENT, "GET", "/listings", query={"date": "9999-12-31"}),
+    Case("a search on the first day Python knows", RESIDENT, "GET", "/listings", query={"date": "0001-01-01"}),
+    Case("a slot ending in year 10000 in UTC", OPERATOR, "POST", SLOTS, json=slot(
+        starts_at="9999-12-31T20:00:00+08:00", ends_at="9999-12-31T23:59:00-14:00")),
+    Case("a slot starting before year 1 in UTC", OPERATOR, "POST", SLOTS, json=slot(
+        starts_at="0001-01-01T00:00:00+14:00", ends_at="0001-01-01T10:00:00+14:00")),
+    Case("a gift dated in year 1", STAFF, "POST", IN_KIND, json=gift(received_on="0001-01-01")),
+    Case("a transfer dated 9999-12-31", COMMITTEE, "POST", TRANSFERS, json=transfer(received_on="9999-12-31")),
+    Case("an agreement until 9999", OPERATOR, "POST", "/operators/{operator:canteen}/agreements", json={
+        "space_id": "{space}", "starts_on": "2026-01-01", "ends_on": "9999-12-31"}),
     # unknown fields
     Case("an unknown field", RESIDENT, "POST", BOOKINGS, json=booking(price=0)),
     Case("an unknown detail", RESIDENT, "POST", BOOKINGS, json=booking(
@@ -198,6 +208,22 @@ def test_bad_input_gets_a_clear_4xx_and_changes_nothing(world, case):
     assert snapshot(engine) == before
 
 
+EDGES_OF_THE_CALENDAR = [(OPERATOR, "/operators/{operator:canteen}/today?date=9999-12-31"),
+                         (OPERATOR, "/operators/{operator:canteen}/today?date=0001-01-01"),
+                         (RESIDENT, "/?date=9999-12-31"), (RESIDENT, "/?date=0001-01-01"),
+                         (COMMITTEE, "/communities/heping/fund/ledger?page=100000000000000000000")]
+
+
+@pytest.mark.parametrize("who, path", EDGES_OF_THE_CALENDAR, ids=[p for _, p in EDGES_OF_THE_CALENDAR])
+def test_pages_asked_for_a_day_or_page_out_of_range_show_a_sensible_one(world, who, path):
+    """A day near the end of Python's calendar overflowed into a 500, and a huge page the database's offset."""
+    app, built = world
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["user_id"] = built.users[who]
+    assert client.get(_format(path, built.ids)).status_code == 200
+
+
 PAGES = [("POST", "/login", {"email": "adult@example.org\x00", "password": "demo-password"}),
          ("GET", "/?community=heping%00", None), ("GET", "/communities/heping%00/transparency", None)]
 
@@ -212,3 +238,15 @@ def test_a_nul_character_on_a_page_is_refused_as_input(world, method, path, form
         data = {**form, "csrf_token": token.group(1)}
     response = client.open(path, method=method, data=data)
     assert response.status_code == 422 and "invisible characters" in response.get_data(as_text=True)
+
+
+def test_a_new_time_in_year_one_is_refused_on_the_form(world):
+    app, built = world
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session.update(user_id=built.users[OPERATOR], lang="en")
+    path = _format("/operators/{operator:canteen}/listings/{listing:canteen}/slots/new", built.ids)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get(path).get_data(as_text=True))
+    response = client.post(path, data={"day": "0001-01-01", "starts": "09:00", "ends": "10:00", "capacity": "5",
+                                       "csrf_token": token.group(1)})
+    assert response.status_code == 422 and "between 2000 and 2100" in response.get_data(as_text=True)

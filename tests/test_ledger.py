@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from core import ledger
+from core.errors import Invalid
 from core.ledger import UnbalancedEntry, credit, debit
 from core.models import ClosedPeriod, JournalEntry, JournalLine
 from tests.factories import make_community, make_operator
@@ -160,6 +161,15 @@ def test_an_intact_chain_verifies_with_exit_status_0(app, db, books):
     _four_entries(db, community, operator)
     result = verify_ledger(app, "--community", community.slug)
     assert result.exit_code == 0 and result.output.strip() == f"{community.slug}: chain intact"
+
+
+@pytest.mark.parametrize("day", [dt.date(1999, 12, 31), dt.date(2101, 1, 1), dt.date(9999, 12, 31)])
+def test_an_entry_dated_outside_the_books_years_is_refused(db, books, day):
+    """Reconciliation, settlement and reports know the periods of 2000–2100 only: an entry beyond would be lost."""
+    community, _ = books
+    with pytest.raises(Invalid):
+        ledger.post(db, community, "test", "far", [debit("fund_cash", 5), credit("donation_income", 5)], "CNY",
+                    effective_on=day)
 
 
 def test_a_late_entry_lands_in_the_next_open_period(db, books):

@@ -7,15 +7,23 @@ from wtforms import (
     DateField, DecimalField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, StringField,
     TextAreaField, TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from core.booking import MAX_QUANTITY
+from core.ledger import FIRST_DAY, LAST_DAY
 from core.models import ATTRIBUTES
 
 REQUIRED = DataRequired(message=_l("Please fill this in."))
 CHOSEN = InputRequired(message=_l("Please choose one."))
 AMOUNT = NumberRange(min=0.01, max=100_000_000, message=_l("Write an amount above zero, e.g. 500 or 12.50."))
 DATE_MESSAGE = _l("Write the date as YYYY-MM-DD.")
+
+
+def in_the_books(form, field):
+    """A day the books cover (2000–2100): a day near the calendar's end would overflow once made a time range."""
+    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise ValidationError(_l("Choose a day between 2000 and 2100."))
+
 TIME_MESSAGE = _l("Write the time as HH:MM, e.g. 09:30.")
 
 
@@ -33,7 +41,7 @@ class BookForm(FlaskForm):
 
 
 class SlotForm(FlaskForm):
-    day = DateField(_l("Date"), validators=[InputRequired(message=DATE_MESSAGE)])
+    day = DateField(_l("Date"), validators=[InputRequired(message=DATE_MESSAGE), in_the_books])
     starts = TimeField(_l("Starts at"), validators=[InputRequired(message=TIME_MESSAGE)])
     ends = TimeField(_l("Ends at"), validators=[InputRequired(message=TIME_MESSAGE)])
     capacity = IntegerField(_l("Places"), validators=[
@@ -47,7 +55,7 @@ class ProposalForm(FlaskForm):
     requested_amount = DecimalField(_l("Amount requested"), places=2,
                                     validators=[InputRequired(message=AMOUNT.message), AMOUNT])
     beneficiary = StringField(_l("Who benefits"), validators=[REQUIRED, Length(max=200)])
-    planned_on = DateField(_l("Planned date (optional)"), validators=[Optional()])
+    planned_on = DateField(_l("Planned date (optional)"), validators=[Optional(), in_the_books])
 
 
 class VoteForm(FlaskForm):
@@ -75,7 +83,7 @@ class TransferForm(FlaskForm):
     operator_id = SelectField(_l("From which operator"), coerce=int, validators=[CHOSEN])
     amount = DecimalField(_l("Amount received"), places=2, validators=[InputRequired(message=AMOUNT.message), AMOUNT])
     reference = StringField(_l("Bank reference"), validators=[REQUIRED, Length(max=120)])
-    received_on = DateField(_l("Received on"), validators=[InputRequired(message=DATE_MESSAGE)])
+    received_on = DateField(_l("Received on"), validators=[InputRequired(message=DATE_MESSAGE), in_the_books])
 
 
 class MemberForm(FlaskForm):
