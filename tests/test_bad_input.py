@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.world import COMMITTEE, OPERATOR, RESIDENT, STAFF, snapshot
+from tests.world import ADMIN, COMMITTEE, OPERATOR, RESIDENT, STAFF, snapshot
 
 API = "/api/v1"
 MIB = 1024 * 1024
@@ -250,3 +250,31 @@ def test_a_new_time_in_year_one_is_refused_on_the_form(world):
     response = client.post(path, data={"day": "0001-01-01", "starts": "09:00", "ends": "10:00", "capacity": "5",
                                        "csrf_token": token.group(1)})
     assert response.status_code == 422 and "between 2000 and 2100" in response.get_data(as_text=True)
+
+
+HOSTILE_QUERY = {"page": "99999999999999999999", "per_page": "-1", "date": "9999-12-31", "period": "9999-12",
+                 "q": "x" * 5000, "type": "'; DROP TABLE slots; --", "community": "c" * 100,
+                 "quantity": "99999999999999999999", "next": "//evil.example/", "status": "nonsense",
+                 "upcoming": "maybe", "format": "xml"}
+
+
+def page_routes():
+    from tests.test_authorization_matrix import MAP
+
+    return [(endpoint, rule) for endpoint, method, rule in MAP if method == "GET" and not rule.startswith(API)
+            and endpoint != "static"]
+
+
+@pytest.mark.parametrize("endpoint, rule", page_routes(), ids=[rule for _, rule in page_routes()])
+def test_no_page_answers_a_hostile_query_with_a_500(world, endpoint, rule):
+    """Every page, opened by the admin (who passes every gate, so the deepest code runs) with hostile parameters."""
+    from tests.test_authorization_matrix import POLICY, records, url_for
+
+    app, built = world
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["user_id"] = built.users[ADMIN]
+    kind = POLICY[endpoint].kind if endpoint in POLICY else None
+    response = client.get(url_for(rule, records(built.ids, endpoint, kind), endpoint), query_string=HOSTILE_QUERY)
+    assert response.status_code < 500
+    assert "evil.example" not in response.headers.get("Location", "")
