@@ -157,3 +157,29 @@ def test_production_refuses_to_start_without_a_secret_key(make_app, monkeypatch)
     monkeypatch.delenv("LINLI_SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="LINLI_SECRET_KEY"):
         make_app(ENV="production", SECRET_KEY=None)
+
+
+# --- CSRF ----------------------------------------------------------------------------------------------------
+
+def page_forms():
+    from tests.test_authorization_matrix import MAP
+
+    return [(endpoint, rule) for endpoint, method, rule in MAP if method == "POST" and not rule.startswith("/api/")]
+
+
+@pytest.mark.parametrize("endpoint, rule", page_forms(), ids=[rule for _, rule in page_forms()])
+def test_every_page_form_refuses_a_post_without_its_csrf_token(world, endpoint, rule):
+    """Sent by the admin, whom every gate lets in: only the missing token can refuse it, and nothing changes."""
+    from tests.test_authorization_matrix import POLICY, records, url_for
+    from tests.world import ADMIN, snapshot
+
+    app, built = world
+    values = records(built.ids, endpoint, POLICY[endpoint].kind)
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session.update(user_id=built.users[ADMIN], lang="en")
+    before = snapshot(app.extensions["linli"].db.engine)
+    body = POLICY[endpoint].body(values) if POLICY[endpoint].body else {}
+    response = client.post(url_for(rule, values, endpoint), data=body)
+    assert response.status_code == 400 and "This form has expired" in response.get_data(as_text=True)
+    assert snapshot(app.extensions["linli"].db.engine) == before
