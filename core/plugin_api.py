@@ -26,8 +26,10 @@ def acting_user() -> User | None:
 
     return current_user() or web_user()
 
+
 __all__ = [
-    "acting_user", "Base", "DAY", "Booking", "Community", "ID", "Listing", "MinorUnits", "Operator", "PageArgs", "Slot", "UTCDateTime", "User", "commit",
-    "current_user", "declare_cost", "has_role", "page_schema", "paginate", "parse_period", "pledge_donation", "record_in_kind",
-    "record_revenue", "require", "require_user", "safe_cell", "session", "slot_context", "utcnow",
+    "acting_user", "Base", "Booking", "Community", "DAY", "ID", "Listing", "MinorUnits", "Operator", "PageArgs",
+    "Slot", "UTCDateTime", "User", "commit", "current_user", "declare_cost", "has_role", "page_schema", "paginate",
+    "parse_period", "pledge_donation", "record_in_kind", "record_revenue", "require", "require_user", "safe_cell",
+    "session", "slot_context", "utcnow",
 ]
