@@ -33,8 +33,6 @@ def schema_template(tmp_path_factory):
     from core import migrate
 
     if ON_POSTGRES:
-        from tests.world import empty
-
         engine = create_engine(DATABASE_URL)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
