@@ -71,7 +71,7 @@ def build_app(overrides: dict | None = None) -> Flask:
     from core.web import init_web
 
     init_web(app)
-    limit_logins(app, "auth.login")
+    limit_logins(app, "auth.login", "web_auth.login")
     for blueprint in collect(pm.hook.register_blueprints()):
         register_plugin_blueprint(app, blueprint)
     from core.cli import register_commands

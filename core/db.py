@@ -49,11 +49,12 @@ def utcnow() -> dt.datetime:
 
 
 def make_engine(url: str) -> Engine:
+    """The app's engine; its errors never quote the statement's parameters (emails, token hashes) into the logs."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
         _serialise_sqlite_writers(engine)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
 
 
 def _serialise_sqlite_writers(engine: Engine) -> None:

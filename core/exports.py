@@ -3,24 +3,24 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+INTEGER = re.compile(r"-?[0-9]+")
+
+
 def safe_cell(value) -> str:
-    """A cell as text; one that a spreadsheet would run as a formula is prefixed with an apostrophe."""
+    """A cell as text; one that a spreadsheet would run as a formula is prefixed with an apostrophe.
+
+    Only a plain integer (an amount such as ``-500``) may start with ``-``: ``int()``
+    would also accept ``"\t-5"`` or ``"-5\n"``, so the test is a pattern, not a parse.
+    """
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS) and not _is_number(text):
+    if text.startswith(FORMULA_STARTS) and not INTEGER.fullmatch(text):
         return "'" + text
     return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        int(text)
-        return True
-    except ValueError:
-        return False
 
 
 def to_csv(header: list[str], rows: list[list]) -> str:

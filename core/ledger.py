@@ -29,10 +29,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from core.errors import DomainError
+from core.errors import DomainError, Invalid
 from core.models import ClosedPeriod, Community, JournalEntry, JournalLine, LedgerHead
 
 GENESIS = "0" * 64
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+"""The days the books cover: an entry dated outside them could never be settled, reconciled or reported."""
 SEPARATOR = "\x1f"
 # account -> its normal side; the operator's books, then the fund's
 ACCOUNTS = {
@@ -146,6 +148,9 @@ def post(session: Session, community: Community, kind: str, source: str, lines: 
     if not lines:
         return None
     check_balanced(lines)
+    if effective_on is not None and not FIRST_DAY <= effective_on <= LAST_DAY:
+        raise Invalid(f"a date between {FIRST_DAY} and {LAST_DAY}, not {effective_on}",
+                      {"effective_on": [f"between {FIRST_DAY} and {LAST_DAY}"]})
     head = lock(session, community.id)
     if session.scalar(select(JournalEntry.id).where(JournalEntry.community_id == community.id,
                                                     JournalEntry.source == source)):

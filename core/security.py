@@ -6,17 +6,23 @@ several gunicorn workers share one count.
 """
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-# The one page that takes a card: Stripe.js and its frames must come from Stripe itself.
-STRIPE_CSP = ("default-src 'self'; img-src 'self' data: https://*.stripe.com; style-src 'self' 'unsafe-inline'; "
+# Stripe.js must be loaded from Stripe and runs its card form in Stripe's frames: the pages that take a payment
+# (and only those) allow exactly the origins Stripe documents for it, and still no inline script.
+STRIPE_CSP = ("default-src 'self'; img-src 'self' data: https://*.stripe.com; style-src 'self'; "
               "script-src 'self' https://js.stripe.com; frame-src https://js.stripe.com https://hooks.stripe.com; "
               "connect-src 'self' https://api.stripe.com; object-src 'none'; frame-ancestors 'none'; "
               "base-uri 'self'; form-action 'self'")
+
+
+def allow_stripe_js() -> None:
+    """Called by a page that embeds Stripe's payment form: its response gets :data:`STRIPE_CSP`."""
+    g.csp = STRIPE_CSP
 
 
 def _login_key() -> str:
@@ -38,7 +44,7 @@ def init_security(app: Flask) -> Limiter:
 
     @app.after_request
     def _headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", g.get("csp", CSP))
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -50,8 +56,42 @@ def init_security(app: Flask) -> Limiter:
 
 
 def limit_logins(app: Flask, *endpoints: str) -> None:
-    """Apply the login limit (``LINLI_LOGIN_RATE_LIMIT``, default 10 per minute) to the login views."""
+    """Apply the login limit (``LINLI_LOGIN_RATE_LIMIT``, default 10 per minute) to the login views' POSTs.
+
+    API and login page share one count per address and account: a guesser gains
+    nothing by switching from one to the other. Showing the login page is not an attempt.
+    """
     limiter = app.extensions["linli_limiter"]
     rule = app.config.get("LOGIN_RATE_LIMIT") or "10 per minute"
+    shared = limiter.shared_limit(rule, scope="login", key_func=_login_key, methods=["POST"])
     for endpoint in endpoints:
-        app.view_functions[endpoint] = limiter.limit(rule, key_func=_login_key)(app.view_functions[endpoint])
+        app.view_functions[endpoint] = shared(app.view_functions[endpoint])
+
+
+def unstorable_text(value, place: str = "") -> str | None:
+    """Where in a parsed body (or query) the first string a database cannot store is, else None.
+
+    PostgreSQL refuses NUL characters in text, and an unpaired surrogate (JSON
+    allows ``"\\ud800"``) has no UTF-8 form: either would fail at the database, a
+    500, instead of being refused as input. Keys are checked as well as values.
+    """
+    pending = [(place, value)]
+    while pending:  # a loop, not recursion: the body may be nested as deep as the parser allowed
+        where, item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item or not item.isascii() and _has_surrogate(item):
+                return where or "json"
+        elif isinstance(item, dict):
+            pending += [(where, key) for key in item]  # a bad key is named by where its object is
+            pending += [(f"{where}.{key}" if where else str(key), child) for key, child in item.items()]
+        elif isinstance(item, list):
+            pending += [(f"{where}.{index}" if where else str(index), child) for index, child in enumerate(item)]
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from core import donations
 from core.errors import Conflict, Invalid
-from core.ledger import signed
+from core.ledger import FIRST_DAY, LAST_DAY, signed
 from core.models import Booking, ClosedPeriod, Community, JournalEntry, JournalLine, Operator, OperatorCost, Payment
 
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -25,7 +25,7 @@ PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 def parse_period(period: str) -> tuple[dt.date, dt.date]:
     """First and last day of a ``YYYY-MM`` period."""
     match = PERIOD.match(period or "")
-    if not match or not 2000 <= int(match[1]) <= 2100:
+    if not match or not FIRST_DAY.year <= int(match[1]) <= LAST_DAY.year:
         raise Invalid("invalid period", {"period": ["write YYYY-MM, e.g. 2026-11"]})
     year, month = int(match[1]), int(match[2])
     return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])

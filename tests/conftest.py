@@ -12,9 +12,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from core import create_app
-from core.db import Base
 
-pytest_plugins = ["tests.factories", "tests.pages", "tests.stripe_support", "tests.web_support"]
+pytest_plugins = ["tests.factories", "tests.pages", "tests.stripe_support", "tests.web_support", "tests.world"]
 
 DATABASE_URL = os.environ.get("LINLI_DATABASE_URL", "")
 ON_POSTGRES = DATABASE_URL.startswith("postgresql")
@@ -52,10 +51,14 @@ def schema_template(tmp_path_factory):
 @pytest.fixture
 def database_url(schema_template, tmp_path):
     if ON_POSTGRES:
+        from tests.world import empty
+
         engine = create_engine(DATABASE_URL)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        with engine.begin() as conn:  # what TRUNCATE … RESTART IDENTITY does, in 20 ms instead of 900
+            empty(conn)
+            for sequence in conn.execute(text("SELECT sequence_name FROM information_schema.sequences "
+                                              "WHERE sequence_schema = 'public'")).scalars():
+                conn.execute(text("SELECT setval(:sequence, 1, false)"), {"sequence": sequence})
         engine.dispose()
         return DATABASE_URL
     path = tmp_path / "linli.db"

@@ -147,3 +147,43 @@ def sign_webhook(payload, secret, timestamp=None) -> str:
     if isinstance(payload, bytes):
         payload = payload.decode("utf-8")
     return stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp)
+
+
+# --- a platform whose Stripe is a recording fake -------------------------------------------------
+
+WEBHOOK_SECRET = "whsec_test"
+SECRET_KEY = "sk_test_recording"
+
+
+def answer_like_stripe(http):
+    """PaymentIntents named after their booking, cancels that succeed, refunds numbered in order."""
+    def intent(req):
+        pi = f"pi_booking_{req.form['metadata[booking_id]']}"
+        return {"id": pi, "object": "payment_intent", "amount": int(req.form["amount"]),
+                "currency": req.form["currency"], "status": "requires_payment_method", "client_secret": pi + "_secret"}
+
+    def refund(req):
+        number = sum(r.path == "/v1/refunds" for r in http.requests)
+        return {"id": f"re_app_{number}", "object": "refund", "amount": int(req.form["amount"]),
+                "payment_intent": req.form["payment_intent"], "status": "succeeded"}
+
+    http.answer("POST", "/v1/payment_intents", intent)
+    http.answer("POST", "/v1/payment_intents/", lambda req: {"id": req.path.split("/")[3], "object": "payment_intent",
+                                                             "status": "canceled"})
+    http.answer("POST", "/v1/refunds", refund)
+
+
+@pytest.fixture
+def platform(make_app, recording_http):
+    """Build (once per test) the demo platform with Stripe configured against the recording client."""
+    from core import demo as demo_data
+    from tests.factories import DemoWorld
+
+    def build(**config):
+        answer_like_stripe(recording_http)
+        app = make_app(STRIPE_SECRET_KEY=SECRET_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                       STRIPE_HTTP_CLIENT=recording_http, **config)
+        demo_data.seed(app)
+        return app, DemoWorld(app.test_client())
+
+    return build

@@ -55,3 +55,35 @@ def test_me_needs_a_token(client):
     assert client.get("/api/v1/me").status_code == 401
     assert client.get("/api/v1/me", headers={"Authorization": "Basic abc"}).status_code == 401
     assert client.get("/api/v1/me", headers={"Authorization": "Bearer made-up"}).status_code == 401
+
+
+def test_a_token_lives_as_long_as_configured(make_app, db):
+    client = make_app(TOKEN_HOURS=2).test_client()
+    user = make_user(db, "admin")
+    db.commit()
+    before = utcnow()
+    answer = client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD}).get_json()
+    expires = dt.datetime.fromisoformat(answer["expires_at"])
+    assert before + dt.timedelta(hours=2) <= expires <= utcnow() + dt.timedelta(hours=2)
+    stored = db.scalar(select(ApiToken.expires_at))
+    assert abs(stored - expires) < dt.timedelta(seconds=1)
+
+
+def test_logging_out_revokes_that_token_only(db, api):
+    user = make_user(db, "admin")
+    db.commit()
+    phone, laptop = api(user), api(user)
+    assert phone.call("DELETE", "/auth/token").status_code == 204
+    assert phone.get("/me").status_code == 401
+    assert phone.call("DELETE", "/auth/token").status_code == 401  # a revoked token cannot act, not even to log out
+    assert laptop.get("/me").status_code == 200
+    assert db.scalar(select(ApiToken.revoked_at).where(ApiToken.revoked_at.is_not(None))) is not None
+
+
+def test_a_deactivated_user_is_refused_with_a_live_token(db, api):
+    user = make_user(db, "admin")
+    db.commit()
+    session = api(user)
+    user.is_active = False
+    db.commit()
+    assert session.get("/me").status_code == 401

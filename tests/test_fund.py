@@ -4,7 +4,6 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from core import ledger

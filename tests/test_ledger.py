@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from core import ledger
+from core.errors import Invalid
 from core.ledger import UnbalancedEntry, credit, debit
 from core.models import ClosedPeriod, JournalEntry, JournalLine
 from tests.factories import make_community, make_operator
@@ -87,25 +88,88 @@ TAMPERING = [
     ("period", "UPDATE journal_entries SET period = '1999-01' WHERE id = :entry"),
     ("memo", "UPDATE journal_entries SET memo = 'nothing to see' WHERE id = :entry"),
     ("deleted line", "DELETE FROM journal_lines WHERE id = :line"),
+    ("currency", "UPDATE journal_lines SET currency = 'USD' WHERE id = :line"),
+    ("both sides, still balanced", "UPDATE journal_lines SET amount = amount + 1000 WHERE entry_id = :entry"),
+    ("inserted line", "INSERT INTO journal_lines (entry_id, account, operator_id, side, amount, currency) "
+                      "VALUES (:entry, 'fund_cash', NULL, 'D', 1, 'CNY')"),
+    ("line moved to the next entry", "UPDATE journal_lines SET entry_id = :next WHERE id = :line"),
+    ("kind", "UPDATE journal_entries SET kind = 'refund' WHERE id = :entry"),
+    ("source", "UPDATE journal_entries SET source = 'other' WHERE id = :entry"),
+    ("entry operator", "UPDATE journal_entries SET operator_id = (SELECT MIN(id) FROM operators) WHERE id = :entry"),
 ]
 
 
 @pytest.mark.parametrize("what, statement", TAMPERING, ids=[t[0] for t in TAMPERING])
 def test_tampering_with_a_stored_entry_is_found_with_its_id(app, db, books, what, statement):
     community, operator = books
-    for n in range(4):
-        ledger.post(db, community, "test", f"t:{n}", [debit("fund_cash", 100 + n, operator.id),
-                                                      credit("donation_income", 100 + n, operator.id)], "CNY")
-    db.commit()
-    target = db.scalars(select(JournalEntry).where(JournalEntry.seq == 3)).one()
+    _four_entries(db, community, operator)
+    target, following = (db.scalars(select(JournalEntry).where(JournalEntry.seq == seq)).one() for seq in (3, 4))
     line = target.lines[0].id
-    db.execute(text(statement), {"line": line, "entry": target.id, "day": dt.date(2001, 1, 1)})
+    db.execute(text(statement), {"line": line, "entry": target.id, "next": following.id, "day": dt.date(2001, 1, 1)})
     db.commit()
     db.expire_all()
     problems = ledger.verify(db, community.id)
     assert problems and problems[0].entry_id == target.id
-    result = app.test_cli_runner().invoke(args=["verify-ledger"])
-    assert result.exit_code == 1 and f"entry {target.id}" in result.output
+    result = verify_ledger(app)
+    assert result.exit_code == 1 and f"chain broken at entry {target.id}:" in result.output
+
+
+def _four_entries(db, community, operator):
+    for n in range(4):
+        ledger.post(db, community, "test", f"t:{n}", [debit("fund_cash", 100 + n, operator.id),
+                                                      credit("donation_income", 100 + n, operator.id)], "CNY")
+    db.commit()
+    return db.scalars(select(JournalEntry).order_by(JournalEntry.seq)).all()
+
+
+def verify_ledger(app, *args):
+    return app.test_cli_runner().invoke(args=["verify-ledger", *args])
+
+
+def test_an_edit_whose_hash_was_recomputed_breaks_the_link_of_the_next_entry(app, db, books):
+    """Whoever edits an entry and rewrites its hash to match is still caught: the next entry links to the old hash."""
+    community, operator = books
+    entries = _four_entries(db, community, operator)
+    target = entries[1]
+    db.execute(text("UPDATE journal_lines SET amount = 5000 WHERE entry_id = :entry"), {"entry": target.id})
+    db.commit()
+    db.expire_all()
+    forged = db.get(JournalEntry, target.id)
+    db.execute(text("UPDATE journal_entries SET hash = :hash WHERE id = :entry"),
+               {"hash": ledger.entry_hash(forged.prev_hash, ledger.canonical(forged, forged.lines)), "entry": target.id})
+    db.commit()
+    db.expire_all()
+    assert [p.entry_id for p in ledger.verify(db, community.id)][:1] == [entries[2].id]
+    result = verify_ledger(app, "--community", community.slug)
+    assert result.exit_code == 1 and f"chain broken at entry {entries[2].id}:" in result.output
+
+
+def test_a_deleted_last_entry_is_found_by_the_chain_head(app, db, books):
+    community, operator = books
+    last = _four_entries(db, community, operator)[-1]
+    db.execute(text("DELETE FROM journal_lines WHERE entry_id = :entry"), {"entry": last.id})
+    db.execute(text("DELETE FROM journal_entries WHERE id = :entry"), {"entry": last.id})
+    db.commit()
+    result = verify_ledger(app)
+    assert result.exit_code == 1 and "the chain head does not match the last entry" in result.output
+    check = app.test_cli_runner().invoke(args=["check"])
+    assert check.exit_code == 1 and "chain head" in check.output
+
+
+def test_an_intact_chain_verifies_with_exit_status_0(app, db, books):
+    community, operator = books
+    _four_entries(db, community, operator)
+    result = verify_ledger(app, "--community", community.slug)
+    assert result.exit_code == 0 and result.output.strip() == f"{community.slug}: chain intact"
+
+
+@pytest.mark.parametrize("day", [dt.date(1999, 12, 31), dt.date(2101, 1, 1), dt.date(9999, 12, 31)])
+def test_an_entry_dated_outside_the_books_years_is_refused(db, books, day):
+    """Reconciliation, settlement and reports know the periods of 2000–2100 only: an entry beyond would be lost."""
+    community, _ = books
+    with pytest.raises(Invalid):
+        ledger.post(db, community, "test", "far", [debit("fund_cash", 5), credit("donation_income", 5)], "CNY",
+                    effective_on=day)
 
 
 def test_a_late_entry_lands_in_the_next_open_period(db, books):

@@ -1,9 +1,16 @@
-"""Security at the edge: headers on every response, a real limiter on logins (in memory or in Redis)."""
+"""Security at the edge: headers on every response, a CSP no page needs to break, secure cookies, memory-hard
+passwords, and a real limiter on logins (in memory or in Redis) shared by the API and the login page."""
+import re
 import uuid
+from pathlib import Path
 
 import pytest
+from argon2 import extract_parameters
 
-from tests.factories import make_user
+from core.security import CSP, STRIPE_CSP
+from tests.factories import PASSWORD, make_user
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_response_carries_the_security_headers(client):
@@ -46,3 +53,133 @@ def test_the_limit_can_live_in_redis_shared_by_workers(make_app, db):
     second = make_app(RATELIMIT_STORAGE=url, LOGIN_RATE_LIMIT="3 per minute").test_client()
     assert hammer(first, email, 2) == [401, 401]
     assert hammer(second, email, 2) == [401, 429]  # the second "worker" sees the first one's attempts
+
+
+def csrf_token(client, base_url="http://localhost") -> str:
+    """The CSRF token of the login form (showing the page sets the session it belongs to)."""
+    page = client.get("/login", base_url=base_url).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def web_login(client, email, password, base_url="http://localhost"):
+    """Log in with the form, as a browser does (over HTTPS a browser also sends the page it came from)."""
+    token = csrf_token(client, base_url)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token},
+                       base_url=base_url, headers={"Referer": f"{base_url}/login"})
+
+
+def test_the_login_page_shares_the_limit_with_the_api(make_app, db):
+    client = make_app(LOGIN_RATE_LIMIT="4 per minute").test_client()
+    user = make_user(db, "admin")
+    db.commit()
+    assert hammer(client, user.email, 2) == [401, 401]
+    assert [web_login(client, user.email, "wrong-password").status_code for _ in range(3)] == [401, 401, 429]
+    assert hammer(client, user.email, 1) == [429]
+    assert client.get("/login").status_code == 200  # showing the form is not an attempt
+    page = web_login(client, user.email, PASSWORD)
+    assert page.status_code == 429 and page.mimetype == "text/html" and "Too many attempts" in page.get_data(as_text=True)
+
+
+# --- passwords -------------------------------------------------------------------------------------
+
+def test_passwords_are_stored_with_argon2id_at_owasp_strength(db):
+    user = make_user(db, "admin")
+    stored = user.password_hash
+    parameters = extract_parameters(stored)
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+    assert (parameters.memory_cost, parameters.time_cost) >= (19 * 1024, 2)  # 19 MiB, 2 passes: memory-hard
+    assert make_user(db, "admin").password_hash != stored  # salted: the same password hashes differently
+
+
+# --- content security policy -------------------------------------------------------------------------
+
+TEMPLATES = sorted([*ROOT.glob("core/templates/**/*.html"), *ROOT.glob("plugins/*/templates/**/*.html")])
+INLINE = {
+    "an inline script": re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I),
+    "an event handler attribute": re.compile(r"<[^>]+\son[a-z]+\s*=", re.I),
+    "a style attribute": re.compile(r"<[^>]+\sstyle\s*=", re.I),
+    "a style element": re.compile(r"<style\b", re.I),
+    "a javascript: URL": re.compile(r"javascript:", re.I),
+}
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=[str(t.relative_to(ROOT)) for t in TEMPLATES])
+def test_templates_need_nothing_the_policy_forbids(template):
+    """The CSP allows no inline script or style: a template using them would be broken in the browser."""
+    source = template.read_text(encoding="utf-8")
+    found = [what for what, pattern in INLINE.items() if pattern.search(source)]
+    assert not found, f"{template.relative_to(ROOT)} has {', '.join(found)}: move it into core/static"
+
+
+def test_pages_get_the_policy_and_are_never_framed(demo, client):
+    for path in ("/", "/login", "/communities/heping/transparency"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers["Content-Security-Policy"] == CSP
+        assert response.headers["X-Frame-Options"] == "DENY"
+    assert "'unsafe-inline'" not in CSP + STRIPE_CSP and "'unsafe-eval'" not in CSP + STRIPE_CSP
+
+
+def test_only_the_payment_page_may_load_stripe_js(platform, make_app):
+    app, world = platform(STRIPE_PUBLISHABLE_KEY="pk_test_recording")
+    booking = world.api("adult").post("/bookings", {"slot_id": world.slots("Home cleaning, 2 hours")[0]["id"],
+                                                    "payment_method": "stripe", "details": {"address": "Road 1"}})
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session.update(user_id=booking.get_json()["resident_id"],
+                       pay={str(booking.get_json()["id"]): booking.get_json()["client_secret"]})
+    pay = client.get(f"/my/bookings/{booking.get_json()['id']}/pay")
+    assert pay.status_code == 200 and 'src="https://js.stripe.com/v3/"' in pay.get_data(as_text=True)
+    assert pay.headers["Content-Security-Policy"] == STRIPE_CSP
+    assert "script-src 'self' https://js.stripe.com;" in STRIPE_CSP and "frame-ancestors 'none'" in STRIPE_CSP
+    assert client.get("/my/bookings").headers["Content-Security-Policy"] == CSP
+
+
+# --- cookies -----------------------------------------------------------------------------------------------
+
+def session_cookie(response) -> str:
+    return next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
+
+
+@pytest.mark.parametrize("environment, secure", [("production", True), ("development", False)])
+def test_the_session_cookie_is_http_only_same_site_and_secure_in_production(make_app, db, environment, secure):
+    client = make_app(ENV=environment).test_client()
+    user = make_user(db, "admin")
+    db.commit()
+    response = web_login(client, user.email, PASSWORD, base_url="https://linli.example")
+    assert response.status_code == 303
+    cookie = session_cookie(response)
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert ("Secure" in cookie) is secure
+
+
+def test_production_refuses_to_start_without_a_secret_key(make_app, monkeypatch):
+    monkeypatch.delenv("LINLI_SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="LINLI_SECRET_KEY"):
+        make_app(ENV="production", SECRET_KEY=None)
+
+
+# --- CSRF ----------------------------------------------------------------------------------------------------
+
+def page_forms():
+    from tests.test_authorization_matrix import MAP
+
+    return [(endpoint, rule) for endpoint, method, rule in MAP if method == "POST" and not rule.startswith("/api/")]
+
+
+@pytest.mark.parametrize("endpoint, rule", page_forms(), ids=[rule for _, rule in page_forms()])
+def test_every_page_form_refuses_a_post_without_its_csrf_token(world, endpoint, rule):
+    """Sent by the admin, whom every gate lets in: only the missing token can refuse it, and nothing changes."""
+    from tests.test_authorization_matrix import POLICY, records, url_for
+    from tests.world import ADMIN, snapshot
+
+    app, built = world
+    values = records(built.ids, endpoint, POLICY[endpoint].kind)
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session.update(user_id=built.users[ADMIN], lang="en")
+    before = snapshot(app.extensions["linli"].db.engine)
+    body = POLICY[endpoint].body(values) if POLICY[endpoint].body else {}
+    response = client.post(url_for(rule, values, endpoint), data=body)
+    assert response.status_code == 400 and "This form has expired" in response.get_data(as_text=True)
+    assert snapshot(app.extensions["linli"].db.engine) == before

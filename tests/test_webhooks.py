@@ -16,48 +16,12 @@ from sqlalchemy import func, select
 
 from core import checks, ledger
 from core.models import Community, JournalEntry, Operator, Payment, Refund, Slot, StripeEvent
-from tests.factories import DemoWorld
+from tests.stripe_support import WEBHOOK_SECRET as SECRET
 from tests.stripe_support import sign_webhook
 
-SECRET = "whsec_test"
 WEBHOOK = "/api/v1/payments/stripe/webhook"
 CLEANING = "Home cleaning, 2 hours"
 ADDRESS = {"address": "Heping Road 1"}
-
-
-# --- a platform whose Stripe is a recording fake -------------------------------------------------
-
-def answer_like_stripe(http):
-    """PaymentIntents named after their booking, cancels that succeed, refunds numbered in order."""
-    def intent(req):
-        pi = f"pi_booking_{req.form['metadata[booking_id]']}"
-        return {"id": pi, "object": "payment_intent", "amount": int(req.form["amount"]),
-                "currency": req.form["currency"], "status": "requires_payment_method", "client_secret": pi + "_secret"}
-
-    def refund(req):
-        number = sum(r.path == "/v1/refunds" for r in http.requests)
-        return {"id": f"re_app_{number}", "object": "refund", "amount": int(req.form["amount"]),
-                "payment_intent": req.form["payment_intent"], "status": "succeeded"}
-
-    http.answer("POST", "/v1/payment_intents", intent)
-    http.answer("POST", "/v1/payment_intents/", lambda req: {"id": req.path.split("/")[3], "object": "payment_intent",
-                                                             "status": "canceled"})
-    http.answer("POST", "/v1/refunds", refund)
-
-
-@pytest.fixture
-def platform(make_app, recording_http):
-    """Build (once per test) the demo platform with Stripe configured against the recording client."""
-    from core import demo as demo_data
-
-    def build(**config):
-        answer_like_stripe(recording_http)
-        app = make_app(STRIPE_SECRET_KEY="sk_test_recording", STRIPE_WEBHOOK_SECRET=SECRET,
-                       STRIPE_HTTP_CLIENT=recording_http, **config)
-        demo_data.seed(app)
-        return app, DemoWorld(app.test_client())
-
-    return build
 
 
 def book_cleaning(world, who="adult", quantity=1, method="stripe", slot=0):
@@ -381,3 +345,19 @@ def test_a_payment_that_succeeds_after_the_resident_cancelled_is_refunded(platfo
     assert home["operator_revenue"] == home["refunds"] == 12000 and "fund_cash" not in home
     assert status(world, booking) == "cancelled" and remaining(world, booking) == 3
 
+
+
+@pytest.mark.parametrize("kind, intent_status", [("payment_intent.payment_failed", "requires_payment_method"),
+                                                 ("payment_intent.canceled", "canceled")])
+def test_a_failure_delivered_twice_and_resent_under_a_new_id_releases_the_places_once(platform, kind, intent_status):
+    """Stripe may repeat an event, or send another event meaning the same: the hold is released once, not twice."""
+    app, world = platform()
+    booking = book_cleaning(world, quantity=2)
+    other = book_cleaning(world, who="lowincome", quantity=1, method="cash")
+    client = app.test_client()
+    event = intent_event("evt_fail", kind, booking, status=intent_status)
+    assert [delivered(client, event) for _ in range(2)] == ["processed", "duplicate"]
+    assert delivered(client, {**event, "id": "evt_fail_again"}) == "processed"
+    assert status(world, booking) == "expired" and status(world, other, who="lowincome") == "confirmed"
+    assert remaining(world, booking) == 2  # 3 places, the cash booking's 1 still taken
+    books(app)  # the invariants hold: taken == places of live bookings

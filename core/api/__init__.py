@@ -11,6 +11,7 @@ from core.api import idempotency
 from core.api.common import MAX_ID
 from core.db import rollback, session
 from core.errors import DomainError
+from core.security import unstorable_text
 
 API_PREFIX = "/api/v1"
 
@@ -33,7 +34,9 @@ class LinliApi(Api):
             data["errors"] = errors
             data.setdefault("message", "the request is invalid: see errors")
             error.data = data
-        return super().handle_http_exception(error)
+        payload, status, headers = super().handle_http_exception(error)
+        payload.setdefault("message", error.description or payload["status"])  # e.g. a 413 or a 429 says why too
+        return payload, status, headers
 
 
 class IdConverter(IntegerConverter):
@@ -43,7 +46,7 @@ class IdConverter(IntegerConverter):
     is a 404 too, or werkzeug's 405 for a method the route does not have.
     """
 
-    regex = r"\d{1,10}"
+    regex = r"[0-9]{1,10}"  # ASCII digits: \d would also take "١٢" (Arabic-Indic) as the id 12
 
     def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002 - werkzeug's names
         super().__init__(map, fixed_digits, min, max, signed)
@@ -88,14 +91,30 @@ def error_body(status: int, message: str, errors: dict | None = None) -> dict:
 
 
 def _require_json_bodies(app: Flask) -> None:
-    """A body sent to the API must be JSON: anything else is a 415, before any view runs."""
+    """What the API takes in, checked before any view runs: a JSON body (else 415), nested within reason (else
+    400), and text a database can store in the body and the query (else 422)."""
 
     @app.before_request
     def _json_only():
-        if (request.path.startswith(API_PREFIX + "/") and request.method in ("POST", "PUT", "PATCH")
-                and request.content_length and not request.is_json):
-            body = error_body(415, "send the body as JSON (Content-Type: application/json)")
-            return jsonify(body), 415
+        if not request.path.startswith(API_PREFIX + "/"):
+            return None
+        if unstorable_text(request.view_args) is not None:
+            return _refusal(404, "there is nothing at this address")
+        if request.method in ("POST", "PUT", "PATCH") and request.content_length and not request.is_json:
+            return _refusal(415, "send the body as JSON (Content-Type: application/json)")
+        try:
+            body = request.get_json(silent=True) if request.content_length and request.is_json else None
+        except RecursionError:  # the parser recursed past Python's limit: a body no client means to send
+            return _refusal(400, "the JSON is nested too deeply")
+        place = unstorable_text(body) or unstorable_text(request.args.to_dict(flat=False))
+        if place is not None:
+            return _refusal(422, "text may not contain NUL characters or unpaired surrogates",
+                            {place: ["contains a NUL character or an unpaired surrogate"]})
+        return None
+
+
+def _refusal(status: int, message: str, errors: dict | None = None):
+    return jsonify(error_body(status, message, errors)), status
 
 
 def _register_error_handlers(app: Flask) -> None:

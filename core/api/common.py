@@ -1,6 +1,8 @@
 """What every API module shares: the current user, scope lookups and pagination."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import current_app, g, request
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
@@ -9,6 +11,7 @@ from sqlalchemy.orm import Session
 from core.auth import user_for_token
 from core.db import session
 from core.errors import NotFound, Unauthorized
+from core.ledger import FIRST_DAY, LAST_DAY
 from core.models import Community, User
 
 
@@ -29,6 +32,13 @@ def current_user() -> User | None:
             g.api_user = user_for_token(session(), token.strip())
     return g.api_user
 
+
+DAY = validate.Range(FIRST_DAY, LAST_DAY, error=f"a day between {FIRST_DAY} and {LAST_DAY}")
+"""Validates a day given as input: the books cover these years, and Python's dates end at 9999 (a day near that
+end overflows the moment it is turned into a time range)."""
+MOMENT = validate.Range(dt.datetime.combine(FIRST_DAY, dt.time(), dt.timezone.utc),
+                        dt.datetime.combine(LAST_DAY, dt.time(23, 59, 59), dt.timezone.utc),
+                        error=f"a time between {FIRST_DAY} and {LAST_DAY}")
 
 MAX_ID = 2**31 - 1
 ID = validate.Range(1, MAX_ID, error="not an id")

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core import fund, ledger, proposals
-from core.api.common import ID, PageArgs, community_by_ref, current_user, page_schema, paginate
+from core.api.common import DAY, ID, PageArgs, community_by_ref, current_user, page_schema, paginate
 from core.db import commit, session
 from core.exports import reconciliation_csv
 from core.models import FundTransfer, InKindDonation, JournalEntry, Proposal
@@ -25,7 +25,7 @@ class TransferSchema(Schema):
     amount = fields.Integer(required=True, **AMOUNT)
     currency = fields.String(dump_only=True)
     reference = fields.String(required=True, validate=validate.Length(1, 120))
-    received_on = fields.Date(required=True)
+    received_on = fields.Date(required=True, validate=DAY)
     recorded_at = fields.DateTime(dump_only=True)
 
 
@@ -37,7 +37,7 @@ class InKindSchema(Schema):
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 1_000_000))
     declared_value_amount = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10_000_000_000))
     currency = fields.String(dump_only=True)
-    received_on = fields.Date(required=True)
+    received_on = fields.Date(required=True, validate=DAY)
 
 
 class FundSchema(Schema):
@@ -117,7 +117,7 @@ class ProposalSchema(Schema):
     requested_amount = fields.Integer(required=True, **AMOUNT)
     currency = fields.String(dump_only=True)
     beneficiary = fields.String(required=True, validate=validate.Length(1, 200))
-    planned_on = fields.Date(load_default=None, allow_none=True)
+    planned_on = fields.Date(load_default=None, allow_none=True, validate=DAY)
     attachments = fields.List(fields.Nested(AttachmentSchema), load_default=list, validate=validate.Length(max=20))
     status = fields.String(dump_only=True)
     votes = fields.List(fields.Nested(VoteSchema), dump_only=True)

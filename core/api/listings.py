@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core import listings
-from core.api.common import ID, PageArgs, community_by_ref, current_user, linli, page_schema, paginate
+from core.api.common import DAY, ID, MOMENT, PageArgs, community_by_ref, current_user, linli, page_schema, paginate
 from core.catalog import operator_or_404
 from core.db import commit, session
 from core.errors import NotFound
@@ -42,14 +42,14 @@ class ListingQuery(PageArgs):
     community = fields.String(validate=validate.Length(1, 64))
     type = fields.String(validate=validate.Length(1, 40))
     q = fields.String(validate=validate.Length(1, 200))
-    date = fields.Date()
+    date = fields.Date(validate=DAY)
 
 
 class SlotSchema(Schema):
     id = fields.Integer(dump_only=True)
     listing_id = fields.Integer(dump_only=True)
-    starts_at = fields.AwareDateTime(required=True, format="iso")
-    ends_at = fields.AwareDateTime(required=True, format="iso")
+    starts_at = fields.AwareDateTime(required=True, format="iso", validate=MOMENT)
+    ends_at = fields.AwareDateTime(required=True, format="iso", validate=MOMENT)
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 100_000))
     remaining = fields.Integer(dump_only=True)
 

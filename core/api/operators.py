@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core import catalog
-from core.api.common import ID, PageArgs, community_by_ref, current_user, linli, page_schema, paginate
+from core.api.common import DAY, ID, PageArgs, community_by_ref, current_user, linli, page_schema, paginate
 from core.db import commit, session
 from core.errors import NotFound
 from core.models import OPERATOR_STATUSES, Agreement, Operator
@@ -49,8 +49,8 @@ class AgreementSchema(Schema):
     id = fields.Integer(dump_only=True)
     operator_id = fields.Integer(dump_only=True)
     space_id = fields.Integer(strict=True, required=True, validate=ID)
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(load_default=None, allow_none=True)
+    starts_on = fields.Date(required=True, validate=DAY)
+    ends_on = fields.Date(load_default=None, allow_none=True, validate=DAY)
     donation = fields.Nested(DonationSchema, load_default=None, allow_none=True)
     status = fields.String(dump_only=True)
 

@@ -1,7 +1,7 @@
 """Stripe webhooks, operators' declared costs, statements and settlement."""
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select

@@ -7,11 +7,17 @@ reverse the transfer and refund the application fee in proportion.
 """
 from __future__ import annotations
 
+import logging
+
 import stripe
 
 from core.errors import DomainError, Invalid
 from core.models import Operator
 from core.payments.base import PaymentProvider, PaymentStart
+
+# The SDK logs whole request and response bodies (client secrets, customers' emails) at DEBUG: its logger stays
+# at INFO (method, path, status, request id) whatever level the rest of the application logs at.
+logging.getLogger("stripe").setLevel(logging.INFO)
 
 
 class ProviderUnavailable(DomainError):

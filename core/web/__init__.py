@@ -19,6 +19,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+from core.errors import Invalid
+from core.security import unstorable_text
 from core.web import charts, labels, plugin_pages
 from core.web.i18n import LANGUAGES, current_language, register_filters, select_locale
 from core.web.messages import explain
@@ -39,6 +41,7 @@ def init_web(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     csrf.init_app(app)
     app.before_request(_protect_forms)
+    app.before_request(_refuse_unstorable_text)
     app.jinja_loader = ChoiceLoader([FileSystemLoader(str(Path(app.root_path) / "templates")),
                                      FileSystemLoader([str(folder / "templates") for folder in plugin_folders])])
     register_filters(app)
@@ -59,6 +62,15 @@ def _protect_forms():
     if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
         return
     csrf.protect(apply_exemptions=True)
+
+
+def _refuse_unstorable_text():
+    """A form or query with a NUL character is refused as input (a 422 page), before the database refuses it."""
+    if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
+        return
+    fields = {**request.args.to_dict(flat=False), **request.form.to_dict(flat=False), "address": request.path}
+    if unstorable_text(fields) is not None:
+        raise Invalid(_("Please remove the invisible characters from what you entered, then try again."))
 
 
 def _plugin_folders(app: Flask) -> list[Path]:
@@ -85,9 +97,17 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("error.html", title=_("This form has expired"), message=_(
             "For your safety the form could not be sent. Go back, reload the page and try again.")), 400
 
-    @app.errorhandler(404)
-    def _not_found(error):
+    def _page_or_api(error, status: int, title, message):
+        """The API's JSON error under /api/v1, else the error page (an HTTP error is JSON only for the API)."""
         if request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX:
             return app.extensions["linli_api"].handle_http_exception(error)
-        return render_template("error.html", title=_("Page not found"),
-                               message=_("There is no page at this address.")), 404
+        return render_template("error.html", title=title, message=message), status
+
+    @app.errorhandler(404)
+    def _not_found(error):
+        return _page_or_api(error, 404, _("Page not found"), _("There is no page at this address."))
+
+    @app.errorhandler(429)
+    def _too_many(error):
+        return _page_or_api(error, 429, _("Too many attempts"),
+                            _("For your safety, logging in is paused for a minute. Please wait, then try again."))

@@ -22,6 +22,7 @@ from core.web.periods import month_of, next_period, previous_period
 bp = page_blueprint("web_committee", __name__, url_prefix="/communities/<slug>/fund")
 AUDITORS = ("committee_member", "charity_officer")
 LEDGER_PAGE = 50
+MAX_PAGE = 100_000
 
 
 def _reader(slug: str, *roles: str):
@@ -214,7 +215,7 @@ def ledger_page(slug: str):
     """The journal, newest first, with each entry's hash: what an auditor checks."""
     _user, community = _reader(slug, *AUDITORS)
     db = db_session()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)  # an offset the database can hold
     total = db.scalar(select(func.count()).select_from(JournalEntry).where(JournalEntry.community_id == community.id))
     entries = db.scalars(select(JournalEntry).where(JournalEntry.community_id == community.id)
                          .order_by(JournalEntry.seq.desc()).limit(LEDGER_PAGE).offset((page - 1) * LEDGER_PAGE))

@@ -8,9 +8,12 @@ from wtforms import (
     TextAreaField, TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
+from wtforms.validators import (
+    DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError,
+)
 
 from core.booking import MAX_QUANTITY
+from core.ledger import FIRST_DAY, LAST_DAY
 from core.models import ATTRIBUTES
 
 def options(pairs) -> list[SelectChoice]:
@@ -38,6 +41,13 @@ AMOUNT_RANGE = NumberRange(min=0.01, max=100_000_000, message=_l("Write an amoun
 AMOUNT = [Finite(AMOUNT_RANGE.message), AMOUNT_RANGE]
 DATE_MESSAGE = _l("Write the date as YYYY-MM-DD.")
 YES_NO = [("approve", _l("Approve")), ("reject", _l("Reject"))]
+
+
+def in_the_books(form, field):
+    """A day the books cover (2000–2100): a day near the calendar's end would overflow once made a time range."""
+    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise ValidationError(_l("Choose a day between 2000 and 2100."))
+
 TIME_MESSAGE = _l("Write the time as HH:MM, e.g. 09:30.")
 
 
@@ -87,7 +97,7 @@ class AgreementForm(FlaskForm):
 
 
 class SlotForm(FlaskForm):
-    day = DateField(_l("Date"), validators=[InputRequired(message=DATE_MESSAGE)])
+    day = DateField(_l("Date"), validators=[InputRequired(message=DATE_MESSAGE), in_the_books])
     starts = TimeField(_l("Starts at"), validators=[InputRequired(message=TIME_MESSAGE)])
     ends = TimeField(_l("Ends at"), validators=[InputRequired(message=TIME_MESSAGE)])
     capacity = IntegerField(_l("Places"), validators=[
@@ -101,7 +111,7 @@ class ProposalForm(FlaskForm):
     requested_amount = DecimalField(_l("Amount requested"), places=2,
                                     validators=[InputRequired(message=AMOUNT_RANGE.message), *AMOUNT])
     beneficiary = StringField(_l("Who benefits"), validators=[REQUIRED, Length(max=200)])
-    planned_on = DateField(_l("Planned date (optional)"), validators=[Optional()])
+    planned_on = DateField(_l("Planned date (optional)"), validators=[Optional(), in_the_books])
 
 
 class VoteForm(FlaskForm):
@@ -130,7 +140,7 @@ class TransferForm(FlaskForm):
                               invalid_choice_message=NOT_AN_OPTION)
     amount = DecimalField(_l("Amount received"), places=2, validators=[InputRequired(message=AMOUNT_RANGE.message), *AMOUNT])
     reference = StringField(_l("Bank reference"), validators=[REQUIRED, Length(max=120)])
-    received_on = DateField(_l("Received on"), validators=[InputRequired(message=DATE_MESSAGE)])
+    received_on = DateField(_l("Received on"), validators=[InputRequired(message=DATE_MESSAGE), in_the_books])
 
 
 class MemberForm(FlaskForm):

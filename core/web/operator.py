@@ -13,6 +13,7 @@ from core import catalog, listings, policy, ratings, settlement
 from core.db import session as db_session
 from core.db import utcnow
 from core.errors import NotFound
+from core.ledger import FIRST_DAY, LAST_DAY
 from core.models import Booking, Community, Listing, Operator, Slot, User
 from core.payments import service as payments
 from core.settlement import PERIOD
@@ -37,10 +38,12 @@ def _operator(operator_id: int) -> tuple[User, Operator, Community]:
 
 
 def _day(community: Community) -> dt.date:
+    """The day asked for, else today; a day outside the books' years is today too (its hours would overflow)."""
     try:
-        return dt.date.fromisoformat(request.values.get("date", ""))
+        day = dt.date.fromisoformat(request.values.get("date", ""))
     except ValueError:
-        return dt.datetime.now(ZoneInfo(community.timezone)).date()
+        day = None
+    return day if day and FIRST_DAY <= day <= LAST_DAY else dt.datetime.now(ZoneInfo(community.timezone)).date()
 
 
 @bp.route("/operator")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from core import booking as bookings
 from core import listings, ratings, transparency
+from core.api.common import DAY
 from core.db import session as db_session
 from core.errors import DomainError, NotFound
 from core.models import Community, Operator, Slot
@@ -27,7 +28,7 @@ class ServiceQuery(Schema):
         unknown = EXCLUDE
 
     type = fields.String(validate=validate.Length(1, 40))
-    date = fields.Date()
+    date = fields.Date(validate=DAY)
     community = fields.String(validate=validate.Length(1, 64))
 
 

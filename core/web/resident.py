@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -14,7 +14,7 @@ from core.db import utcnow
 from core.errors import NotFound
 from core.models import Booking, Community, Listing, Slot
 from core.payments import service as payments
-from core.security import STRIPE_CSP
+from core.security import allow_stripe_js
 from core.web.common import attempt, back_to, field_errors, flash_error, headline, linli, page_blueprint, require
 from core.web.forms import ActionForm, BookForm, RateForm
 from core.web.labels import PAYMENT_METHODS
@@ -164,9 +164,7 @@ def pay(booking_id: int):
     if booking.status != "pending_payment":
         return redirect(url_for("web_resident.booking", booking_id=booking_id), code=303)
     client_secret = session.get("pay", {}).get(str(booking_id))
-    publishable_key = current_app.config.get("STRIPE_PUBLISHABLE_KEY")
-    response = make_response(render_template("resident/pay.html", booking=booking, ctx=ctx,
-                                             client_secret=client_secret, publishable_key=publishable_key))
-    if publishable_key and client_secret:
-        response.headers["Content-Security-Policy"] = STRIPE_CSP
-    return response
+    if client_secret and current_app.config.get("STRIPE_PUBLISHABLE_KEY"):
+        allow_stripe_js()
+    return render_template("resident/pay.html", booking=booking, ctx=ctx, client_secret=client_secret,
+                           publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY"))

@@ -6,7 +6,7 @@ from core import OperatorType, hookimpl
 from core.demo import (
     demo_listing, demo_user, ensure_listing, ensure_operator, listing_slots, local_time, next_days, next_weekday,
 )
-from core.plugin_api import current_user
+from core.plugin_api import acting_user
 from plugins.housekeeping import pages, service
 from plugins.housekeeping.schemas import HousekeepingBookingDetails, HousekeepingListingDetails
 from plugins.housekeeping.views import blp
@@ -68,7 +68,7 @@ def booking_confirmed(session, booking):
 @hookimpl
 def booking_fulfilled(session, booking):
     # the hook names no actor: the cost is declared by the staff member whose check-in this is
-    service.record_trainee_allowance(session, booking, current_user())
+    service.record_trainee_allowance(session, booking, acting_user())
 
 
 @hookimpl(trylast=True)

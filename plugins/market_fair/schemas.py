@@ -1,7 +1,7 @@
 """Details of market-fair listings and stall bookings, and the fair's own records."""
 from marshmallow import Schema, fields, validate
 
-from core.plugin_api import ID
+from core.plugin_api import DAY, ID
 
 DEFAULT_STALLS = 40
 LOCAL_MERCHANT_AMOUNT = 2000
@@ -77,4 +77,4 @@ class GiftSchema(Schema):
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 1_000_000))
     declared_value_amount = fields.Integer(required=True, strict=True, validate=AMOUNT)
     currency = fields.String(dump_only=True)
-    received_on = fields.Date(load_default=None, metadata={"description": "defaults to the day of the fair"})
+    received_on = fields.Date(load_default=None, validate=DAY, metadata={"description": "defaults to the day of the fair"})

@@ -1,7 +1,7 @@
 """Details of workshop listings (shifts; bookings take no details), and the shapes of the workshop's own API."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core.plugin_api import ID, PageArgs
+from core.plugin_api import DAY, ID, PageArgs
 from plugins.workshop.models import JOB_STATUSES
 
 TEXT = validate.Regexp(r"\s*\S", error="must not be blank")
@@ -25,7 +25,7 @@ class WorkshopJobSchema(Schema):
                                            metadata={"description": "what the merchant pays per piece"})
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 1_000_000),
                               metadata={"description": "pieces ordered"})
-    due_on = fields.Date(required=True)
+    due_on = fields.Date(required=True, validate=DAY)
     currency = fields.String(dump_only=True)
     completed = fields.Integer(dump_only=True, metadata={"description": "pieces recorded so far"})
     remaining = fields.Integer(dump_only=True)

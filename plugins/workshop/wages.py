@@ -10,13 +10,12 @@ from flask import Response
 from sqlalchemy import func, select
 
 from core import Forbidden
-from core.plugin_api import Community, Slot, User, has_role, parse_period, require_user
+from core.plugin_api import Community, Slot, User, has_role, parse_period, require_user, safe_cell
 from plugins.workshop.models import WorkshopJob, WorkshopPieces
 from plugins.workshop.service import is_staff, workshop_operator
 
 CSV_COLUMNS = ["worker_id", "worker", "date", "slot_id", "job_id", "merchant", "product", "pieces",
                "unit_rate_amount", "amount", "currency"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def wage_sheet(session, user, operator_id: int, period: str) -> dict:
@@ -57,13 +56,6 @@ def wage_sheet(session, user, operator_id: int, period: str) -> dict:
     return {"operator_id": operator.id, "period": period, "currency": community.currency,
             "workers": list(workers.values()), "total_pieces": sum(w["pieces"] for w in workers.values()),
             "total_amount": sum(w["amount"] for w in workers.values())}
-
-
-def safe_cell(value):
-    """A text cell a spreadsheet would run as a formula is written with a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def wage_csv(sheet: dict) -> str:

@@ -1,0 +1,363 @@
+"""Who may call what: every route of the URL map, API and pages, called as every kind of user.
+
+The routes come from ``app.url_map``, so a new route is in the matrix without
+editing this file, and fails until its policy is declared below: one line in
+``POLICY``, keyed by the endpoint name, naming the subjects allowed (see
+:mod:`tests.world` for who they are). Everybody else must be refused — 401 (the
+login page, for pages) when anonymous, 403 or 404 otherwise — and a refused call
+must change nothing in the database. An allowed call must get past
+authorization: anything but 401/403/404, and never a 5xx (a 409 or a 422 from the
+domain is fine: the caller was let in, the state or the input said no). No
+response to anonymous, another community or another operator may contain the
+resident's address or email.
+
+Pages that act through a form answer with a redirect and a flashed message; a
+flashed "not allowed" or "not found" counts as refused there.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import flask
+import pytest
+from flask import Flask
+from flask_wtf.csrf import generate_csrf
+
+from core import create_app
+from tests.world import (
+    ADMIN, ANON, CANARIES, CHARITY, COMMITTEE, OPERATOR, RESIDENT, RIVAL, STAFF, STRANGER, SUBJECTS, TYPES, restore,
+    snapshot,
+)
+
+API = "/api/v1"
+SAFE = ("GET", "HEAD")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call an endpoint, and what to send so that the call is a real one."""
+
+    allowed: frozenset[str]
+    body: Callable[[dict], dict] | None = None  # JSON for the API, form fields for pages
+    query: Callable[[dict], dict] | None = None
+    kind: str | None = None  # which operator type's records fill the path (default: the endpoint's plugin, or canteen)
+
+
+def only(*subjects: str, **request) -> Rule:
+    return Rule(frozenset(subjects), **request)
+
+
+def public(**request) -> Rule:
+    return Rule(frozenset(SUBJECTS), **request)
+
+
+def users(**request) -> Rule:
+    return Rule(frozenset(SUBJECTS) - {ANON}, **request)
+
+
+def residents(**request) -> Rule:
+    """Any resident, of any community (a non-resident of the listing's community pays the paid price)."""
+    return only(RESIDENT, STRANGER, ADMIN, **request)
+
+
+FUND_READERS = (STAFF, COMMITTEE, CHARITY, ADMIN)
+AUDITORS = (COMMITTEE, CHARITY, ADMIN)
+OPERATOR_OR_STAFF = (OPERATOR, STAFF, ADMIN)
+TOMORROW = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+TODAY = dt.date.today().isoformat()
+PERIOD = {"query": lambda w: {"period": w["period"]}}
+LOGIN = {"email": "senior68@example.org", "password": "demo-password"}
+
+POLICY: dict[str, Rule] = {
+    # --- the API ---------------------------------------------------------------------------------
+    "api-docs.openapi_json": public(),
+    "auth.login": public(body=lambda w: LOGIN),
+    "auth.logout": users(),
+    "auth.me": users(),
+    "communities.list_communities": public(),
+    "communities.get_community": public(),
+    "communities.list_spaces": public(),
+    "communities.create_space": only(STAFF, ADMIN, body=lambda w: {"name": "Library"}),
+    "operators.list_operator_types": public(),
+    "operators.list_operators": public(),
+    "operators.get_operator": public(),
+    "operators.apply_operator": users(body=lambda w: {"community": w["community"], "name": "New", "type": "canteen"}),
+    "operators.approve_operator": only(STAFF, ADMIN),
+    "operators.list_agreements": only(*OPERATOR_OR_STAFF),
+    "operators.create_agreement": only(*OPERATOR_OR_STAFF, body=lambda w: {"space_id": w["space"],
+                                                                          "starts_on": TOMORROW}),
+    "operators.approve_agreement": only(STAFF, ADMIN),
+    "listings.search": public(),
+    "listings.get": public(),
+    "listings.list_slots": public(),
+    "listings.create": only(OPERATOR, ADMIN, body=lambda w: {"operator_id": w["operator"], "title": "Dinner"}),
+    "listings.update": only(OPERATOR, ADMIN, body=lambda w: {"title": "Lunch"}),
+    "listings.create_slot": only(OPERATOR, ADMIN, body=lambda w: {
+        "starts_at": f"{TOMORROW}T09:00:00+08:00", "ends_at": f"{TOMORROW}T10:00:00+08:00", "capacity": 5}),
+    "bookings.create_quote": residents(body=lambda w: {"slot_id": w["slot"], "quantity": 1}),
+    "bookings.create_booking": residents(body=lambda w: {"slot_id": w["slot"], "payment_method": "cash"}),
+    "bookings.list_bookings": users(),
+    "bookings.get_booking": only(RESIDENT, OPERATOR, STAFF, ADMIN),
+    "bookings.cancel_booking": only(RESIDENT),
+    "bookings.check_in_booking": only(OPERATOR, ADMIN),
+    "bookings.no_show_booking": only(OPERATOR, ADMIN),
+    "residents.list_residents": only(STAFF, ADMIN),
+    "residents.verify_attribute": only(STAFF, ADMIN, body=lambda w: {"attribute": "student"}),
+    "residents.clear_attribute": only(STAFF, ADMIN),
+    "payments.stripe_webhook": public(body=lambda w: {}),  # the signature is its authentication (tests/test_webhooks.py)
+    "payments.list_costs": only(*OPERATOR_OR_STAFF),
+    "payments.declare_cost": only(OPERATOR, ADMIN, body=lambda w: {"period": w["period"], "amount": 100,
+                                                                  "description": "Rice"}),
+    "payments.get_statement": only(OPERATOR, *FUND_READERS),
+    "payments.settle": only(STAFF, COMMITTEE, ADMIN),
+    "fund.get_fund": only(*FUND_READERS),
+    "fund.list_transfers": only(*AUDITORS),
+    "fund.record_transfer": only(COMMITTEE, ADMIN, body=lambda w: {"operator_id": w["operator"], "amount": 1,
+                                                                  "reference": "BANK-1", "received_on": TODAY}),
+    "fund.list_in_kind": only(*FUND_READERS),
+    "fund.record_in_kind": only(OPERATOR, STAFF, COMMITTEE, ADMIN, body=lambda w: {
+        "operator_id": w["operator"], "donor": "A baker", "item": "Bread", "quantity": 3,
+        "declared_value_amount": 900, "received_on": TODAY}),
+    "fund.get_ledger": only(*AUDITORS),
+    "fund.get_reconciliation": only(*AUDITORS, **PERIOD),
+    "fund.drill_down": only(*AUDITORS),
+    "fund.annotate": only(COMMITTEE, ADMIN, body=lambda w: {"operator_id": w["operator"], "note": "Paid late"}),
+    "fund.close_period": only(COMMITTEE, ADMIN),
+    "fund.get_committee": only(*FUND_READERS),
+    "fund.add_member": only(STAFF, ADMIN, body=lambda w: {"user_id": w["resident"]}),
+    "fund.remove_member": only(STAFF, ADMIN),
+    "fund.list_proposals": only(*FUND_READERS),
+    "fund.get_proposal": only(*FUND_READERS),
+    "fund.draft_proposal": only(STAFF, ADMIN, body=lambda w: {"title": "Lights", "purpose": "Safer paths",
+                                                             "requested_amount": 500, "beneficiary": "Everyone"}),
+    "fund.submit_proposal": only(STAFF, ADMIN),
+    "fund.vote": only(COMMITTEE, body=lambda w: {"decision": "approve"}),  # members only: admin is not one
+    "fund.charity_decision": only(CHARITY, ADMIN, body=lambda w: {"approved": True}),
+    "fund.disburse": only(COMMITTEE, CHARITY, ADMIN, body=lambda w: {"reference": "BANK-2"}),
+    "public.fund_report": public(),
+    "public.donor_statement": public(),
+    # --- the plugins' API ------------------------------------------------------------------------
+    "canteen.list_menus": public(),
+    "canteen.get_menu": public(),
+    "canteen.publish_menu": only(OPERATOR, ADMIN, body=lambda w: {"dishes": ["Rice", "Greens"], "soup": "Egg"}),
+    "canteen.list_deliveries": only(*OPERATOR_OR_STAFF),
+    "housekeeping.list_workers": only(*OPERATOR_OR_STAFF),
+    "housekeeping.add_worker": only(OPERATOR, ADMIN, body=lambda w: {"name": "Ma Li", "skills": ["cleaning"]}),
+    "housekeeping.update_worker": only(OPERATOR, ADMIN, body=lambda w: {"name": "Ma Lili"}),
+    "market_fair.get_stall_map": public(),
+    "market_fair.count_visits": public(),
+    "market_fair.register_visit": only(RESIDENT, ADMIN),  # residents of the fair's community
+    "market_fair.list_vendors": only(*OPERATOR_OR_STAFF),
+    "market_fair.register_vendor": only(OPERATOR, ADMIN, body=lambda w: {"user_id": w["member"],
+                                                                        "business_name": "Li's Repairs"}),
+    "market_fair.update_vendor": only(OPERATOR, ADMIN, body=lambda w: {"tier": "outside"}),
+    "market_fair.report_sales": only(RESIDENT, OPERATOR, ADMIN, body=lambda w: {"sales_amount": 1000,
+                                                                               "pledged_bps": 100}),
+    "market_fair.list_sales_reports": only(*OPERATOR_OR_STAFF),
+    "market_fair.record_gift": only(OPERATOR, STAFF, COMMITTEE, ADMIN, body=lambda w: {
+        "donor": "A grocer", "item": "Apples", "quantity": 2, "declared_value_amount": 300}),
+    "workshop.list_jobs": only(*OPERATOR_OR_STAFF),
+    "workshop.create_job": only(OPERATOR, ADMIN, body=lambda w: {
+        "merchant": "Ms Wu", "product": "Purses", "unit_rate_amount": 50, "merchant_price_amount": 90,
+        "quantity": 10, "due_on": TOMORROW}),
+    "workshop.get_job": only(*OPERATOR_OR_STAFF),
+    "workshop.deliver_job": only(OPERATOR, ADMIN),
+    "workshop.list_pieces": only(*OPERATOR_OR_STAFF),
+    "workshop.record_pieces": only(OPERATOR, ADMIN, body=lambda w: {"slot_id": w["slot"], "worker_id": w["resident"],
+                                                                   "pieces": 3}),
+    "workshop.wage_sheet": only(RESIDENT, *OPERATOR_OR_STAFF, **PERIOD),  # a resident sees their own lines
+    "workshop.wage_sheet_csv": only(RESIDENT, *OPERATOR_OR_STAFF, **PERIOD),
+    # --- pages -----------------------------------------------------------------------------------
+    "static": public(),
+    "web_public.home": public(),
+    "web_public.service": public(),
+    "web_public.transparency_page": public(),
+    "web_public.switch_language": public(),
+    "web_auth.login": public(body=lambda w: LOGIN),
+    "web_auth.logout": public(),
+    "web_resident.book": residents(body=lambda w: {"quantity": "1", "payment_method": "cash", "nonce": "n-1"}),
+    "web_resident.my_bookings": residents(),
+    "web_resident.booking": only(RESIDENT),
+    "web_resident.cancel": only(RESIDENT),
+    "web_resident.pay": only(RESIDENT),
+    "web_operator.desk": only(OPERATOR, RIVAL, STRANGER, ADMIN),  # each sees the desks of their own operators
+    "web_operator.today": only(OPERATOR, ADMIN),
+    "web_operator.booking_action": only(OPERATOR, ADMIN),
+    "web_operator.operator_listings": only(OPERATOR, ADMIN),
+    "web_operator.new_slot": only(OPERATOR, ADMIN, body=lambda w: {"day": TOMORROW, "starts": "09:00",
+                                                                  "ends": "10:00", "capacity": "5"}),
+    "web_operator.statement": only(OPERATOR, ADMIN),
+    "web_staff.office": only(STAFF, ADMIN),
+    "web_staff.approve_operator": only(STAFF, ADMIN),
+    "web_staff.residents": only(STAFF, ADMIN),
+    "web_staff.verify": only(STAFF, ADMIN, body=lambda w: {"attribute": "student"}),
+    "web_staff.clear": only(STAFF, ADMIN),
+    "web_staff.committee": only(STAFF, ADMIN, body=lambda w: {"email": "senior68@example.org"}),
+    "web_staff.remove_member": only(STAFF, ADMIN),
+    "web_staff.proposal_list": only(STAFF, ADMIN),
+    "web_staff.new_proposal": only(STAFF, ADMIN, body=lambda w: {"title": "Lights", "purpose": "Safer paths",
+                                                                "requested_amount": "5.00", "beneficiary": "All"}),
+    "web_staff.submit": only(STAFF, ADMIN),
+    "web_committee.overview": only(*FUND_READERS),
+    "web_committee.proposal_list": only(*FUND_READERS),
+    "web_committee.proposal": only(*FUND_READERS),
+    "web_committee.proposal_step": only(COMMITTEE, body=lambda w: {"decision": "approve"}),  # step: votes
+    "web_committee.reconciliation": only(*AUDITORS),
+    "web_committee.export": only(*AUDITORS),
+    "web_committee.drill_down": only(*AUDITORS),
+    "web_committee.ledger_page": only(*AUDITORS),
+    "web_committee.settle": only(COMMITTEE, ADMIN),
+    "web_committee.annotate": only(COMMITTEE, ADMIN, body=lambda w: {"operator_id": str(w["operator"]),
+                                                                    "note": "Paid late"}),
+    "web_committee.close_period": only(COMMITTEE, ADMIN),
+    "web_committee.new_transfer": only(COMMITTEE, ADMIN, body=lambda w: {
+        "operator_id": str(w["operator"]), "amount": "0.01", "reference": "BANK-3", "received_on": TODAY}),
+}
+
+# What each path parameter is called with: a record of the world (``operator`` is that of the route's operator
+# type), or a literal. A route with a parameter not named here fails and says to add it.
+PATH_VALUES = {
+    "ref": "community", "slug": "community", "operator_id": "operator", "listing_id": "listing", "slot_id": "slot",
+    "booking_id": "booking", "agreement_id": "agreement", "proposal_id": "proposal", "user_id": "member",
+    "period": "period", "attribute": "attribute", "job_id": "job", "worker_id": "worker", "vendor_id": "vendor",
+    "code": "=en", "step": "=votes", "action": "=check-in", "filename": "=linli.css",
+}
+
+
+def routes(app: Flask) -> list[tuple[str, str, str]]:
+    """(endpoint, method, rule) of every route, API and pages, but HEAD and OPTIONS (Flask answers those itself)."""
+    return sorted((rule.endpoint, method, rule.rule) for rule in app.url_map.iter_rules()
+                  for method in sorted(rule.methods - {"HEAD", "OPTIONS"}))
+
+
+MAP = routes(create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "only-for-the-url-map"}))
+
+
+def records(world: dict, endpoint: str, kind: str | None) -> dict:
+    """The world's ids with ``operator``, ``slot``… those of the route's operator type."""
+    blueprint = endpoint.split(".")[0]
+    kind = kind or next((t for t in TYPES if blueprint.startswith(t)), "canteen")
+    return world | {name.split(":")[0]: value for name, value in world.items() if name.endswith(f":{kind}")}
+
+
+def url_for(rule: str, values: dict, endpoint: str) -> str:
+    def fill(match):
+        name = match.group(1).split(":")[-1]
+        if name not in PATH_VALUES:
+            pytest.fail(f"{endpoint} ({rule}) has a path parameter <{name}> the matrix cannot fill: add it to "
+                        f"PATH_VALUES in tests/test_authorization_matrix.py (a record of tests/world.py, or '=literal')")
+        source = PATH_VALUES[name]
+        return source[1:] if source.startswith("=") else str(values[source])
+
+    return re.sub(r"<([^>]+)>", fill, rule)
+
+
+def declaration_hint(endpoint: str, method: str, rule: str) -> str:
+    return (f"{method} {rule} (endpoint {endpoint!r}) has no authorization policy. Declare who may call it in "
+            f"POLICY of tests/test_authorization_matrix.py, for example:\n"
+            f"    {endpoint!r}: only(RESIDENT, ADMIN{', body=lambda w: {...}' if method not in SAFE else ''}),\n"
+            f"(or public(), users(), residents(); subjects: {', '.join(SUBJECTS)})")
+
+
+# --- calling as someone -------------------------------------------------------------------------
+
+def client_as(app: Flask, world, subject: str):
+    """A test client logged in as the subject (pages, in English), and the CSRF token its forms carry."""
+    with app.test_request_context():
+        csrf_token, raw = generate_csrf(), flask.session["csrf_token"]
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session.update({"lang": "en", "csrf_token": raw})
+        if world.users[subject]:
+            session["user_id"] = world.users[subject]
+    return client, csrf_token
+
+
+REFUSED_FLASHES = ("Please log in first.", "You are not allowed to do this.", "We could not find that.")
+
+
+def call(app: Flask, world, subject: str, method: str, url: str, rule: Rule, values: dict):
+    client, csrf_token = client_as(app, world, subject)
+    sending = method not in SAFE and rule.body is not None
+    query = rule.query(values) if rule.query else None
+    if url.startswith(API + "/") or url == API:
+        token = world.tokens[subject]
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = client.open(url, method=method, headers=headers, query_string=query,
+                               json=rule.body(values) if sending else None)
+    else:
+        form = (rule.body(values) if sending else {}) | {"csrf_token": csrf_token}
+        response = client.open(url, method=method, query_string=query, data=form if method not in SAFE else None)
+    with client.session_transaction() as session:
+        flashes = [message for category, message in session.get("_flashes", []) if category == "error"]
+    return response, flashes
+
+
+def verdict(response, flashes: list[str], page: bool) -> str:
+    """``refused``, ``let in``, or ``broken`` (a 5xx), from the status, a redirect to the login page or a flash."""
+    status = response.status_code
+    if status >= 500:
+        return "broken"
+    if status in (401, 403, 404):
+        return "refused"
+    if page and status in (301, 302, 303) and response.headers.get("Location", "").startswith("/login"):
+        return "refused"
+    if page and any(message.startswith(REFUSED_FLASHES) for message in flashes):
+        return "refused"
+    return "let in"
+
+
+def leaks(response) -> list[str]:
+    body = response.get_data(as_text=True)
+    return [canary for canary in CANARIES if canary in body]
+
+
+UNTRUSTED = (ANON, STRANGER, RIVAL)
+
+
+@pytest.mark.parametrize("endpoint, method, rule", MAP, ids=[f"{m} {r}" for _, m, r in MAP])
+def test_every_route_lets_in_exactly_whom_its_policy_declares(world, endpoint, method, rule):
+    if endpoint not in POLICY:
+        pytest.fail(declaration_hint(endpoint, method, rule))
+    app, built = world
+    policy = POLICY[endpoint]
+    values = records(built.ids, endpoint, policy.kind)
+    url = url_for(rule, values, endpoint)
+    page = not url.startswith(API)
+    engine = app.extensions["linli"].db.engine
+    before = snapshot(engine)
+    problems = []
+    for subject in [s for s in SUBJECTS if s not in policy.allowed]:  # the refused first: they must change nothing
+        response, flashes = call(app, built, subject, method, url, policy, values)
+        outcome = verdict(response, flashes, page)
+        if outcome != "refused" or (subject == ANON and not page and response.status_code != 401):
+            problems.append(f"{subject}: expected refused, got {response.status_code} {flashes or ''}")
+        problems += [f"{subject}: the response shows {canary!r}" for canary in leaks(response)]
+    if snapshot(engine) != before:
+        problems.append("a refused call changed the database")
+    for subject in [s for s in SUBJECTS if s in policy.allowed]:
+        if method not in SAFE:
+            restore(engine, built.rows)  # each from the same world: one's change must not decide another's
+        response, flashes = call(app, built, subject, method, url, policy, values)
+        outcome = verdict(response, flashes, page)
+        if outcome != "let in":
+            problems.append(f"{subject}: expected let in, got {response.status_code} {flashes or ''}"
+                            f"{response.get_data(as_text=True)[:200] if outcome == 'broken' else ''}")
+        if subject in UNTRUSTED:
+            problems += [f"{subject}: the response shows {canary!r}" for canary in leaks(response)]
+    assert not problems, f"{method} {url}:\n  " + "\n  ".join(problems)
+
+
+def test_every_declared_endpoint_still_exists():
+    """A policy for a route that is gone is a stale line: remove it, or the route was lost by mistake."""
+    stale = sorted(set(POLICY) - {endpoint for endpoint, _, _ in MAP})
+    assert not stale, f"POLICY declares endpoints the app no longer has: {stale}"
+
+
+def test_an_undeclared_route_is_reported_with_the_line_to_add():
+    message = declaration_hint("ratings.rate", "POST", "/api/v1/bookings/<int:booking_id>/rating")
+    assert "'ratings.rate': only(RESIDENT, ADMIN, body=lambda w: {...})," in message
+    assert "tests/test_authorization_matrix.py" in message

@@ -1,0 +1,192 @@
+"""A populated platform to test who may do what: built once per run, restored per test from a snapshot of its rows.
+
+The world is the demo community (``heping``) plus what an authorization test
+needs around it: a second community whose user holds every role there, a rival
+operator of each type in ``heping``, one user per subject with a bearer token,
+and a booking of the resident at each operator. Restoring is a truncate and a
+bulk insert of the snapshot, so a test that changes the world can start again
+from the same rows (and the same ids) in milliseconds, on SQLite and PostgreSQL.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Engine, select, text
+
+from core import accounts, demo
+from core.auth import issue_token
+from core.db import Base
+from core.models import Agreement, Community, Listing, Operator, Slot, Space, User, VerifiedAttribute
+from tests.factories import make_community, make_operator, make_user
+
+ANON, RESIDENT, OPERATOR, STAFF, COMMITTEE, CHARITY, ADMIN, STRANGER, RIVAL = SUBJECTS = (
+    "anonymous", "resident", "operator_staff", "community_staff", "committee_member", "charity_officer", "admin",
+    "other_community", "other_operator")
+"""Who calls: nobody, each role of ``heping``, a user holding every role in another community, another operator."""
+
+TYPES = ("canteen", "housekeeping", "market_fair", "workshop")
+CANARIES = ("Canary Lane 7", "adult@example.org")
+"""The resident's address and email: no response to anonymous, another community or another operator may hold them."""
+DEMO_LOGINS = {RESIDENT: "adult", STAFF: "staff", COMMITTEE: "committee1", CHARITY: "charity", ADMIN: "admin"}
+
+
+@dataclass
+class World:
+    ids: dict[str, object]
+    users: dict[str, int | None]
+    tokens: dict[str, str | None]
+    rows: dict[str, list[dict]] = field(repr=False)
+
+
+def build(app) -> World:
+    """Seed the demo and everything around it; return the ids, the tokens and a snapshot of every row."""
+    demo.seed(app)
+    session = app.extensions["linli"].db.sessionmaker()
+    try:
+        ids, users = _people_and_places(session)
+        tokens = {subject: issue_token(session, session.get(User, uid), 24)[0] if uid else None
+                  for subject, uid in users.items()}
+        session.commit()
+    finally:
+        session.close()
+    _book_and_propose(app, ids, tokens)
+    ids.update(_plugin_ids(app, users))
+    return World(ids, users, tokens, snapshot(app.extensions["linli"].db.engine))
+
+
+def _people_and_places(session) -> tuple[dict, dict]:
+    home = session.scalar(select(Community).where(Community.slug == "heping"))
+    ours = {op.type: op for op in session.scalars(select(Operator).where(Operator.community_id == home.id))}
+    elsewhere = make_community(session, slug="elsewhere", name="Elsewhere Community")
+    users = {ANON: None}
+    for subject, local in DEMO_LOGINS.items():
+        users[subject] = session.scalar(select(User.id).where(User.email == f"{local}@example.org"))
+    users[OPERATOR] = _staff_of(session, "every-desk", [ours[t] for t in TYPES]).id
+    users[RIVAL] = _staff_of(session, "rival", [make_operator(session, home, t) for t in TYPES]).id
+    stranger = _staff_of(session, "stranger", [make_operator(session, elsewhere, t) for t in TYPES])
+    for role in ("community_staff", "committee_member", "charity_officer", "resident"):
+        accounts.grant(session, stranger, role, elsewhere.id)
+    users[STRANGER] = stranger.id
+    member = session.scalar(select(User).where(User.email == "committee3@example.org"))
+    accounts.grant(session, member, "resident", home.id)  # a resident on the committee: one id for both kinds of path
+    session.add(VerifiedAttribute(user_id=member.id, attribute="student"))
+    resident = session.get(User, users[RESIDENT])
+    resident.profile.address = CANARIES[0]
+    zone = ZoneInfo(home.timezone)
+    ids = {"community": home.slug, "member": member.id, "resident": resident.id,
+           "period": dt.datetime.now(zone).strftime("%Y-%m"), "attribute": "student",
+           "space": session.scalar(select(Space.id).where(Space.community_id == home.id)),
+           "agreement": session.scalar(select(Agreement.id).where(Agreement.operator_id == ours["canteen"].id))}
+    for key, operator in ours.items():
+        listing = session.scalar(select(Listing).where(Listing.operator_id == operator.id).order_by(Listing.id))
+        ids[f"operator:{key}"], ids[f"listing:{key}"] = operator.id, listing.id
+        ids[f"slot:{key}"] = session.scalar(select(Slot.id).where(Slot.listing_id == listing.id).order_by(Slot.starts_at))
+    session.flush()
+    return ids, users
+
+
+def _staff_of(session, name: str, operators: list[Operator]) -> User:
+    user = make_user(session, "operator_staff", session.get(Community, operators[0].community_id), operators[0],
+                     email=f"{name}@example.org")
+    for operator in operators[1:]:
+        accounts.grant(session, user, "operator_staff", operator.community_id, operator.id)
+    return user
+
+
+BOOKING_DETAILS = {"housekeeping": {"address": CANARIES[0]}}
+
+
+def _book_and_propose(app, ids: dict, tokens: dict) -> None:
+    """Through the API, as users do: the resident books at each operator; staff draft and submit a proposal."""
+    client = app.test_client()
+
+    def post(subject, path, body=None):
+        response = client.post("/api/v1" + path, json=body or {}, headers={"Authorization": f"Bearer {tokens[subject]}"})
+        assert response.status_code in (200, 201), (path, response.get_json())
+        return response.get_json()
+
+    for key in TYPES:
+        ids[f"booking:{key}"] = post(RESIDENT, "/bookings", {
+            "slot_id": ids[f"slot:{key}"], "quantity": 1, "payment_method": "cash",
+            "details": BOOKING_DETAILS.get(key, {})})["id"]
+    proposal = post(STAFF, "/communities/heping/fund/proposals", {
+        "title": "Benches for the garden", "purpose": "Somewhere to rest", "requested_amount": 100,
+        "beneficiary": "Elderly residents"})
+    ids["proposal"] = post(STAFF, f"/communities/heping/fund/proposals/{proposal['id']}/submit")["id"]
+
+
+def _plugin_ids(app, users: dict) -> dict:
+    """The plugins' own records the demo made: a worker, the resident's vendor entry, a workshop job."""
+    from plugins.housekeeping.models import Worker
+    from plugins.market_fair.models import Vendor
+    from plugins.workshop.models import WorkshopJob
+
+    with app.extensions["linli"].db.reader() as session:
+        return {"worker": session.scalar(select(Worker.id).order_by(Worker.id)),
+                "vendor": session.scalar(select(Vendor.id).where(Vendor.user_id == users[RESIDENT])),
+                "job": session.scalar(select(WorkshopJob.id).order_by(WorkshopJob.id))}
+
+
+# --- snapshot and restore -----------------------------------------------------------------------------
+
+def snapshot(engine: Engine) -> dict[str, list[dict]]:
+    """Every row of every table, in primary-key order."""
+    with engine.connect() as conn:
+        return {table.name: [dict(row._mapping) for row in conn.execute(
+            select(table).order_by(*table.primary_key.columns))] for table in Base.metadata.sorted_tables}
+
+
+def empty(conn) -> None:
+    """Delete every row of every table, children first (DELETE, not TRUNCATE: on a few rows it is far faster)."""
+    for table in reversed(Base.metadata.sorted_tables):
+        conn.execute(table.delete())
+
+
+def restore(engine: Engine, rows: dict[str, list[dict]]) -> None:
+    """Make the database hold exactly ``rows`` again, with sequences past the highest ids."""
+    tables = Base.metadata.sorted_tables
+    postgres = engine.dialect.name == "postgresql"
+    with engine.begin() as conn:
+        empty(conn)
+        for table in tables:
+            if rows.get(table.name):
+                conn.execute(table.insert(), rows[table.name])
+        if postgres:
+            for table in tables:
+                if "id" in table.c and rows.get(table.name) and isinstance(rows[table.name][-1]["id"], int):
+                    conn.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :n)"),
+                                 {"t": table.name, "n": max(r["id"] for r in rows[table.name])})
+
+
+# --- fixtures ------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def world_snapshot(schema_template, tmp_path_factory) -> World:
+    """The world, built once per run on the database under test (a copy of the template on SQLite)."""
+    from tests.conftest import DATABASE_URL, ON_POSTGRES, _migrated_app
+
+    folder = tmp_path_factory.mktemp("world")
+    if ON_POSTGRES:
+        url = DATABASE_URL
+    else:
+        shutil.copy(schema_template, folder / "world.db")
+        url = f"sqlite:///{folder / 'world.db'}"
+    app = _migrated_app(url, folder)
+    engine = app.extensions["linli"].db.engine
+    restore(engine, {})
+    try:
+        return build(app)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def world(make_app, world_snapshot):
+    """An app on a fresh copy of the world."""
+    app = make_app()
+    restore(app.extensions["linli"].db.engine, world_snapshot.rows)
+    return app, world_snapshot
