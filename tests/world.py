@@ -101,7 +101,8 @@ BOOKING_DETAILS = {"housekeeping": {"address": CANARIES[0]}}
 
 
 def _book_and_propose(app, ids: dict, tokens: dict) -> None:
-    """Through the API, as users do: the resident books at each operator; staff draft and submit a proposal."""
+    """Through the API, as users do: the resident books at each operator and rates a lunch they ate; staff draft
+    and submit a proposal."""
     client = app.test_client()
 
     def post(subject, path, body=None):
@@ -113,6 +114,10 @@ def _book_and_propose(app, ids: dict, tokens: dict) -> None:
         ids[f"booking:{key}"] = post(RESIDENT, "/bookings", {
             "slot_id": ids[f"slot:{key}"], "quantity": 1, "payment_method": "cash",
             "details": BOOKING_DETAILS.get(key, {})})["id"]
+    rated = post(RESIDENT, "/bookings", {"slot_id": ids["slot:canteen"], "quantity": 1, "payment_method": "cash"})
+    post(OPERATOR, f"/bookings/{rated['id']}/check-in")
+    ids["booking:rated"] = post(RESIDENT, f"/bookings/{rated['id']}/rating", {"stars": 4})["booking_id"]
+    ids["operator:rated"] = ids["operator:canteen"]
     proposal = post(STAFF, "/communities/heping/fund/proposals", {
         "title": "Benches for the garden", "purpose": "Somewhere to rest", "requested_amount": 100,
         "beneficiary": "Elderly residents"})
