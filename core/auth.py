@@ -7,12 +7,12 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from core.db import utcnow
 from core.errors import Unauthorized
-from core.models import ApiToken, User
+from core.models import ApiToken, ResidentProfile, User
 
 # OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -47,13 +47,20 @@ def issue_token(session: Session, user: User, hours: int) -> tuple[str, ApiToken
     return token, row
 
 
+# One statement per authenticated request: the token's user with the grants, profile and verified attributes
+# that authorization and pricing read (the profile's back-reference is the same user, already in the session).
+_USER_OF_TOKEN = (
+    select(User)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
+           ApiToken.expires_at > bindparam("now"))
+    .options(joinedload(User.grants),
+             joinedload(User.profile).options(joinedload(ResidentProfile.attributes), lazyload(ResidentProfile.user)))
+)
+
+
 def user_for_token(session: Session, token: str) -> User:
-    now = utcnow()
-    user = session.scalar(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None), ApiToken.expires_at > now)
-    )
+    user = session.execute(_USER_OF_TOKEN, {"token_hash": _digest(token), "now": utcnow()}).unique().scalar()
     if user is None or not user.is_active:
         raise Unauthorized("the token is unknown, expired or revoked")
     return user
