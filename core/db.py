@@ -6,6 +6,7 @@ from typing import Annotated
 
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import BigInteger, DateTime, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -42,6 +43,10 @@ class UTCDateTime(TypeDecorator):
 
     def process_result_value(self, value, dialect):
         return None if value is None else value.replace(tzinfo=dt.timezone.utc)
+
+
+INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+"""The INSERT of each supported database, for the ``ON CONFLICT`` clause plain SQL has no portable form of."""
 
 
 def utcnow() -> dt.datetime:

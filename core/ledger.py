@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from core.db import INSERTS
 from core.errors import DomainError, Invalid
 from core.models import ClosedPeriod, Community, JournalEntry, JournalLine, LedgerHead
 
@@ -119,11 +120,7 @@ def lock(session: Session, community_id: int) -> LedgerHead:
     """Lock the community's chain head until the transaction ends: postings and balance checks queue here."""
     head = session.scalar(select(LedgerHead).where(LedgerHead.community_id == community_id).with_for_update())
     if head is None:
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        insert = INSERTS[session.get_bind().dialect.name]
         session.execute(insert(LedgerHead).values(community_id=community_id, seq=0, hash=GENESIS)
                         .on_conflict_do_nothing())
         head = session.scalar(select(LedgerHead).where(LedgerHead.community_id == community_id).with_for_update())

@@ -60,6 +60,10 @@ class BookingSchema(Schema):
                                   metadata={"description": "for an online payment, on creation: confirm it in the page"})
 
 
+BOOKING = BookingSchema()
+"""One instance for every response: a schema keeps no state between dumps."""
+
+
 class RatingRequest(Schema):
     stars = fields.Integer(required=True, strict=True, validate=validate.Range(1, 5))
     comment = fields.String(load_default="", validate=validate.Length(max=ratings.MAX_COMMENT))
@@ -100,8 +104,8 @@ def create_booking(data):
     idempotency.begin(db, user)
     booking, client_secret = payments.book(db, app.hook, user, bookings.BookingRequest(**data), app.operator_types,
                                            app.payment_providers, current_app.config)
-    body = BookingSchema().dump(booking) | {"client_secret": client_secret}
-    idempotency.finish(201, body)
+    body = BOOKING.dump(booking) | {"client_secret": client_secret}
+    idempotency.finish(db, 201, body)
     commit(db)
     response = jsonify(body)
     response.status_code = 201

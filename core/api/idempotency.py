@@ -11,15 +11,20 @@ import hashlib
 import json
 
 from flask import Response, g, request
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from core.db import commit, rollback
+from core.db import INSERTS, commit
 from core.errors import Invalid
 from core.models import IdempotentRequest, User
 
 HEADER = "Idempotency-Key"
+_TABLE = IdempotentRequest.__table__
+# Built once: the claim is one INSERT that inserts nothing when the key is taken (having waited, on PostgreSQL,
+# for a concurrent claim of it to commit or roll back), and the answer is stored by one UPDATE.
+_CLAIM = {dialect: insert(_TABLE).on_conflict_do_nothing().returning(_TABLE.c.id) for dialect, insert in INSERTS.items()}
+_ANSWER = (update(_TABLE).where(_TABLE.c.id == bindparam("claim_id"))
+           .values(status_code=bindparam("status"), response_body=bindparam("body")))
 
 
 class Replay(Exception):
@@ -45,6 +50,11 @@ def _replay(stored: IdempotentRequest, fingerprint: str) -> Replay:
     return Replay(Response(stored.response_body, status=stored.status_code, mimetype="application/json"))
 
 
+def _claim(session: Session, claim: dict) -> int | None:
+    """Insert the key's row; its id, or None when the key was claimed already."""
+    return session.execute(_CLAIM[session.get_bind().dialect.name], claim).scalar()
+
+
 def begin(session: Session, user: User) -> None:
     """Claim the request's key, or raise :class:`Replay` with the first answer."""
     key = request.headers.get(HEADER)
@@ -53,27 +63,19 @@ def begin(session: Session, user: User) -> None:
     if not 1 <= len(key) <= 255:
         raise Invalid("invalid Idempotency-Key", {HEADER: ["between 1 and 255 characters"]})
     fingerprint = _fingerprint()
-    stored = _find(session, user.id, key)
-    if stored is None:
-        claim = IdempotentRequest(user_id=user.id, key=key, request_hash=fingerprint, status_code=0,
-                                  response_body="")
-        session.add(claim)
-        try:
-            session.flush()
-            g.idempotency_claim = claim
-            return
-        except IntegrityError:
-            rollback(session)
-            stored = _find(session, user.id, key)
-    raise _replay(stored, fingerprint)
+    claim = {"user_id": user.id, "key": key, "request_hash": fingerprint, "status_code": 0, "response_body": ""}
+    claim_id = _claim(session, claim)
+    if claim_id is not None:
+        g.idempotency_claim = claim | {"id": claim_id}
+        return
+    raise _replay(_find(session, user.id, key), fingerprint)
 
 
-def finish(status: int, body) -> None:
+def finish(session: Session, status: int, body) -> None:
     """Store the answer with the claim, in the transaction about to commit."""
     claim = g.pop("idempotency_claim", None)
     if claim is not None:
-        claim.status_code = status
-        claim.response_body = json.dumps(body, default=str)
+        session.execute(_ANSWER, {"claim_id": claim["id"], "status": status, "body": json.dumps(body, default=str)})
 
 
 def record_failure(session: Session, status: int, body: dict) -> None:
@@ -81,9 +83,6 @@ def record_failure(session: Session, status: int, body: dict) -> None:
     claim = g.pop("idempotency_claim", None)
     if claim is None or status >= 500:
         return
-    try:
-        session.add(IdempotentRequest(user_id=claim.user_id, key=claim.key, request_hash=claim.request_hash,
-                                      status_code=status, response_body=json.dumps(body)))
-        commit(session)
-    except IntegrityError:
-        rollback(session)
+    del claim["id"]
+    _claim(session, claim | {"status_code": status, "response_body": json.dumps(body)})
+    commit(session)
