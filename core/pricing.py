@@ -9,6 +9,8 @@ and unverified people fall through to the catch-all, which every rule list ends 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from dataclasses import dataclass, field
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -103,9 +105,22 @@ class PriceRuleSchema(Schema):
 
 
 def parse_rules(raw) -> list[PriceRule]:
-    """Validate a JSON rule list and build the rules; raise :class:`Invalid` with field errors."""
+    """Validate a JSON rule list and build the rules; raise :class:`Invalid` with field errors.
+
+    The same rules are parsed once per process: a listing's rules are read on every quote and booking.
+    """
     if not isinstance(raw, list) or not raw:
         raise Invalid("price rules are a non-empty list", {"price_rules": ["give at least one rule"]})
+    try:
+        text = json.dumps(raw, sort_keys=True)
+    except (TypeError, ValueError):
+        raise Invalid("price rules are JSON", {"price_rules": ["give the rules as JSON"]}) from None
+    return list(_parsed(text))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str) -> tuple[PriceRule, ...]:
+    raw = json.loads(text)
     try:
         loaded = PriceRuleSchema(many=True).load(raw)
     except ValidationError as e:
@@ -128,7 +143,7 @@ def parse_rules(raw) -> list[PriceRule]:
         problems["names"] = ["rule names must be unique"]
     if problems:
         raise Invalid("invalid price rules", {"price_rules": problems})
-    return rules
+    return tuple(rules)
 
 
 def first_match(rules: list[PriceRule], person: Person, on: dt.date) -> PriceRule:
