@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pluggy
 from flask import Flask
@@ -21,22 +21,35 @@ class Linli:
 
     db: Database
     pm: pluggy.PluginManager
+    _registered: dict = field(default_factory=dict, repr=False)
 
     @property
     def hook(self):
         return self.pm.hook
 
+    def _of_the_plugins(self, name: str, build):
+        """What ``build()`` collects from the plugins, asked again only when a plugin was (un)registered since."""
+        plugins = self.pm.list_name_plugin()
+        cached = self._registered.get(name)
+        if cached is None or cached[0] != plugins:
+            self._registered[name] = cached = (plugins, build())
+        return cached[1]
+
     @property
     def operator_types(self) -> dict[str, OperatorType]:
-        """Asked of the plugins each time, so a plugin registered at runtime counts at once."""
-        return {t.key: t for t in collect(self.pm.hook.register_operator_types(), key=lambda t: t.key)}
+        """The installed operator types; a plugin registered at runtime counts at once."""
+        return self._of_the_plugins("operator_types", lambda: {
+            t.key: t for t in collect(self.pm.hook.register_operator_types(), key=lambda t: t.key)})
 
     @property
     def payment_providers(self) -> dict[str, PaymentProvider]:
         """Cash and Stripe, then whatever the plugins register (a provider key is unique)."""
-        built_in = [CashProvider(), StripeProvider()]
-        plugged = collect(self.pm.hook.register_payment_providers())
-        return {p.key: p for p in collect([built_in, plugged], key=lambda p: p.key)}
+        def build():
+            built_in = [CashProvider(), StripeProvider()]
+            plugged = collect(self.pm.hook.register_payment_providers())
+            return {p.key: p for p in collect([built_in, plugged], key=lambda p: p.key)}
+
+        return self._of_the_plugins("payment_providers", build)
 
 
 def build_app(overrides: dict | None = None) -> Flask:
