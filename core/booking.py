@@ -119,7 +119,7 @@ def book(session: Session, hook, user: User | None, request: BookingRequest, typ
     take_places(session, ctx.slot, request.quantity, now, hook)
     online = provider is not None and provider.online
     booking = Booking(
-        slot_id=ctx.slot.id, resident_id=user.id, operator_id=ctx.operator.id, quantity=request.quantity,
+        slot_id=ctx.slot.id, resident_id=user.id, operator=ctx.operator, quantity=request.quantity,
         tier=offer.tier, unit_amount=offer.unit_amount, total_amount=offer.total_amount, currency=offer.currency,
         rule=offer.rule, status="pending_payment" if online else "confirmed",
         payment_method=provider.key if provider else None, details=details,

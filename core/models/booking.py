@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, MinorUnits, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from core.models.operator import Operator
 
 BOOKING_STATUSES = ("pending_payment", "confirmed", "fulfilled", "no_show", "cancelled", "expired")
 TIERS = ("free", "low_cost", "paid")
@@ -37,6 +41,9 @@ class Booking(Base):
     hold_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    operator: Mapped[Operator] = relationship()
+    """Kept with a booking made in this session, so the booking hooks that ask its type send no query."""
 
 
 class Rating(Base):

@@ -120,6 +120,8 @@ def keep_worker(session, booking: Booking) -> None:
     its commit and cannot refuse it: with nobody free the visit stays unassigned
     (``details.worker`` is null) for the centre to arrange.
     """
+    if booking.operator.type != KEY:
+        return
     assignment = session.scalar(select(Assignment).where(Assignment.booking_id == booking.id))
     if assignment is None or not _clashes(session, assignment):
         return

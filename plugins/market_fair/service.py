@@ -90,8 +90,10 @@ def keep_stall(session, booking: Booking) -> None:
     its commit and cannot refuse it: with no stall left, ``details.stall_number``
     becomes null for the fair's staff to arrange.
     """
+    if booking.operator.type != KEY:
+        return
     ctx = slot_context(session, booking.slot_id)
-    if ctx.listing.type != KEY or session.scalar(select(Stall.id).where(Stall.booking_id == booking.id)):
+    if session.scalar(select(Stall.id).where(Stall.booking_id == booking.id)):
         return
     taken = _taken(session, booking.slot_id)
     free = [n for n in range(1, stall_count(ctx.listing) + 1) if n not in taken]
