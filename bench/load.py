@@ -18,6 +18,7 @@ import asyncio
 import ipaddress
 import json
 import random
+import secrets
 import sys
 import time
 
@@ -44,7 +45,8 @@ def make_request(spec: dict, rng: random.Random, client: int) -> tuple[bytes, st
     if scenario == "book":
         token = spec["tokens"][rng.randrange(len(spec["tokens"]))]
         body = json.dumps({"slot_id": slot, "quantity": 1, "payment_method": "cash"}).encode()
-        path, auth = "/api/v1/bookings", f"Authorization: Bearer {token}\r\n"
+        path = "/api/v1/bookings"
+        auth = f"Authorization: Bearer {token}\r\nIdempotency-Key: {secrets.token_urlsafe(16)}\r\n"
     elif scenario == "baseline":
         body = json.dumps({"slot_id": slot, "quantity": 1,
                            "resident_id": rng.choice(spec["resident_ids"])}).encode()

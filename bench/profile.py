@@ -14,6 +14,7 @@ import argparse
 import collections
 import os
 import random
+import secrets
 import sys
 import time
 
@@ -51,7 +52,8 @@ def main() -> None:
         def request():
             if args.kind == "book":
                 token = rng.choice(seeded.tokens)
-                response = client.post("/api/v1/bookings", headers={"Authorization": f"Bearer {token}"},
+                response = client.post("/api/v1/bookings", headers={"Authorization": f"Bearer {token}",
+                                                                         "Idempotency-Key": secrets.token_urlsafe(16)},
                                        json={"slot_id": rng.choice(seeded.spread_slots["linli"]), "quantity": 1,
                                              "payment_method": "cash"})
                 assert response.status_code == 201, response.get_json()
