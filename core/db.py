@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Annotated
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import BigInteger, DateTime, MetaData, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Index, MetaData, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
@@ -47,6 +47,19 @@ class UTCDateTime(TypeDecorator):
 
 INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 """The INSERT of each supported database, for the ``ON CONFLICT`` clause plain SQL has no portable form of."""
+
+
+def only_on(dialect: str, index: Index) -> Index:
+    """An index only one database has (PostgreSQL's trigram GIN): made, and compared by Alembic, there only."""
+    index.info["only_on"] = dialect
+    return index.ddl_if(dialect=dialect)
+
+
+def in_schema_of(dialect: str):
+    """Alembic's ``include_object`` for a database of ``dialect``: leaves out what :func:`only_on` gave others."""
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        return getattr(obj, "info", {}).get("only_on", dialect) == dialect
+    return include
 
 
 def utcnow() -> dt.datetime:

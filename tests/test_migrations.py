@@ -3,13 +3,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from core.db import Base
+from core.db import Base, in_schema_of
 
 
 def test_migrated_schema_matches_the_models(app):
     engine = app.extensions["linli"].db.engine
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                         "include_object": in_schema_of(conn.dialect.name)})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
 

@@ -5,7 +5,7 @@ tables; each plugin keeps its tables in its own branch.
 """
 from alembic import context
 
-from core.db import Base
+from core.db import Base, in_schema_of
 import core.models  # noqa: F401 - registers the core tables
 
 config = context.config
@@ -14,9 +14,13 @@ core_only = config.attributes.get("core_only", False)
 CORE_TABLES = {m.local_table.name for m in Base.registry.mappers if m.class_.__module__.startswith("core.")}
 
 
+in_schema = in_schema_of(connectable.dialect.name)
+
+
 def include_object(obj, name, type_, reflected, compare_to):
     table = obj if type_ == "table" else getattr(obj, "table", None)
-    return not core_only or table is None or table.name in CORE_TABLES
+    in_core = not core_only or table is None or table.name in CORE_TABLES
+    return in_core and in_schema(obj, name, type_, reflected, compare_to)
 
 
 with connectable.connect() as connection:

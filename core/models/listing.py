@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime, utcnow
+from core.db import Base, UTCDateTime, only_on, utcnow
 
 
 class Listing(Base):
@@ -24,7 +24,13 @@ class Listing(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (Index("ix_listings_community_type", "community_id", "type"),)
+    __table_args__ = (
+        Index("ix_listings_community_type", "community_id", "type"),
+        # The search's ILIKE on PostgreSQL (migration 0004): trigram indexes that SQLite has no form of.
+        *(only_on("postgresql", Index(f"ix_listings_{column}_trgm", column, postgresql_using="gin",
+                                      postgresql_ops={column: "gin_trgm_ops"}))
+          for column in ("title", "description")),
+    )
 
 
 class Slot(Base):
