@@ -204,3 +204,28 @@ def test_concurrent_postings_keep_one_linear_chain(app, db, books):
     assert ledger.verify(db, community.id) == []
     assert ledger.balances(db, community.id, ["fund_cash"]) == {"fund_cash": sum(range(1, 81))}
     assert db.scalar(select(JournalLine.id).where(JournalLine.amount <= 0)) is None
+
+
+def test_postgresql_hashes_an_entry_exactly_as_python_does(app, db, books):
+    """verify-ledger on PostgreSQL hashes in the database: the same bytes as canonical(), for every kind of field."""
+    if not app.extensions["linli"].db.is_postgres:
+        pytest.skip("the database computes the hashes on PostgreSQL only")
+    community, operator = books
+    ledger.post(db, community, "test", "plain", [debit("fund_cash", 700), credit("donation_income", 700)], "CNY")
+    first = ledger.post(db, community, "donation", "unicode", [
+        debit("operator_donations", 12_345_678_901, operator.id), credit("donations_payable", 12_345_678_901, operator.id),
+        debit("fund_cash", 1), credit("donation_income", 1, operator.id)], "CNY",
+        memo="食堂的捐款 — ünïcödé 🍜 \\ % '", operator_id=operator.id, effective_on=dt.date(2026, 9, 30))
+    ledger.reverse(db, community, first, "reversal", memo="")
+    db.add(ClosedPeriod(community_id=community.id, period="2026-10"))
+    db.flush()
+    ledger.post(db, community, "test", "late", [debit("fund_cash", 5), credit("donation_income", 5)], "CNY",
+                effective_on=dt.date(2026, 10, 15))
+    db.commit()
+    db.expire_all()
+    entries = db.scalars(select(JournalEntry).where(JournalEntry.community_id == community.id)
+                         .order_by(JournalEntry.seq)).all()
+    assert entries[-1].late_from == "2026-10" and entries[2].reverses_id == entries[1].id
+    in_database = {row.id: row.content_hash for row in ledger.chain(db, community.id)}
+    assert in_database == {e.id: ledger.entry_hash(e.prev_hash, ledger.canonical(e, e.lines)) for e in entries}
+    assert in_database == {e.id: e.hash for e in entries}
