@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections import Counter
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -122,6 +123,10 @@ def settle(session: Session, hook, community: Community, period: str) -> list[di
     found = figures(session, community.id, period)
     prefix = "donation:settle:{op}:" + period + ":"
     posted = _per_operator(session, community.id, "donation_income", "C", period, source_like="donation:settle:%")
+    # How many times each operator was settled for the period, from one query (a LIKE per operator scans the journal).
+    settled = Counter(source.rpartition(":")[0] + ":" for source in session.scalars(
+        select(JournalEntry.source).where(JournalEntry.community_id == community.id,
+                                          JournalEntry.source.like(prefix.format(op="%")))))
     for operator in session.scalars(select(Operator).where(Operator.community_id == community.id)
                                     .order_by(Operator.id)):
         agreement = donations.agreement_for(session, operator.id, last) or donations.agreement_for(
@@ -132,9 +137,7 @@ def settle(session: Session, hook, community: Community, period: str) -> list[di
             costs=found["costs"].get(operator.id, 0))
         delta = donations.compute(hook, operator, agreement, base) - posted.get(operator.id, 0)
         if delta:
-            count = session.scalar(select(func.count()).select_from(JournalEntry).where(
-                JournalEntry.community_id == community.id,
-                JournalEntry.source.like(prefix.format(op=operator.id) + "%")))
+            count = settled[prefix.format(op=operator.id)]
             donations.post_due(session, community, operator, delta, prefix.format(op=operator.id) + str(count + 1),
                                memo=f"{agreement.donation_kind} donation for {period}", effective_on=last)
     return statements(session, community, period)
