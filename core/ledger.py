@@ -226,13 +226,12 @@ def _joined(fields, alias: str) -> str:
 # database: :func:`entry_hash` over :func:`canonical`, byte for byte (a test compares them on real entries).
 CHAIN_SQL = text(f"""
     SELECT e.id, e.seq, e.prev_hash, e.hash,
-           encode(sha256(convert_to(e.prev_hash || chr(10) || {_joined(_FIELDS, "e")} || coalesce(l.text, ''),
+           encode(sha256(convert_to(e.prev_hash || chr(10) || {_joined(_FIELDS, "e")}
+                                    || coalesce(string_agg(chr(10) || {_joined(_LINE_FIELDS, "l")}, '' ORDER BY l.id), ''),
                                     'UTF8')), 'hex') AS content_hash
-    FROM journal_entries e
-    LEFT JOIN (SELECT jl.entry_id, string_agg(chr(10) || {_joined(_LINE_FIELDS, "jl")}, '' ORDER BY jl.id) AS text
-               FROM journal_lines jl JOIN journal_entries je ON je.id = jl.entry_id
-               WHERE je.community_id = :community GROUP BY jl.entry_id) l ON l.entry_id = e.id
+    FROM journal_entries e LEFT JOIN journal_lines l ON l.entry_id = e.id
     WHERE e.community_id = :community
+    GROUP BY e.id
     ORDER BY e.seq""")
 
 
