@@ -55,7 +55,8 @@ class Server:
         self.name, self.port = name, free_port()
         command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
                    "--workers", str(args.workers), "--worker-class", args.worker_class,
-                   "--no-control-socket", "--log-level", "warning", "--timeout", "60", "--backlog", "2048"]
+                   "--no-control-socket", "--log-level", "warning", "--timeout", "60", "--backlog", "2048",
+                   "--preload"]
         if args.worker_class == "gthread":
             command += ["--threads", str(args.threads)]
         self.log = tempfile.NamedTemporaryFile("w+", prefix=f"bench-{name}-", suffix=".log", delete=False)
