@@ -126,7 +126,7 @@ def settle(session: Session, hook, community: Community, period: str) -> list[di
     # How many times each operator was settled for the period, from one query (a LIKE per operator scans the journal).
     settled = Counter(source.rpartition(":")[0] + ":" for source in session.scalars(
         select(JournalEntry.source).where(JournalEntry.community_id == community.id,
-                                          JournalEntry.source.like(prefix.format(op="%")))))
+                                          JournalEntry.source.like(prefix.format(op="%") + "%"))))
     for operator in session.scalars(select(Operator).where(Operator.community_id == community.id)
                                     .order_by(Operator.id)):
         agreement = donations.agreement_for(session, operator.id, last) or donations.agreement_for(
