@@ -26,7 +26,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select, text
+from sqlalchemy import Text, bindparam, case, cast, func, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from core.db import INSERTS
@@ -212,27 +213,29 @@ class Problem:
         return f"entry {self.entry_id}: {self.message}" if self.entry_id else self.message
 
 
-_FIELDS = ("{a}.community_id", "{a}.seq", "{a}.kind", "{a}.source", "{a}.memo", "to_char({a}.effective_on, 'YYYY-MM-DD')",
-           "{a}.period", "{a}.operator_id", "{a}.booking_id", "{a}.payment_id", "{a}.reverses_id", "{a}.late_from")
-_LINE_FIELDS = ("{a}.account", "{a}.operator_id", "{a}.side", "{a}.amount", "{a}.currency")
+def _joined(columns):
+    """SQL for ``SEPARATOR.join("" if v is None else str(v) for v in columns)``, as :func:`canonical` writes it."""
+    return func.concat_ws(SEPARATOR, *(func.coalesce(cast(c, Text), "") for c in columns))
 
 
-def _joined(fields, alias: str) -> str:
-    """SQL for ``SEPARATOR.join("" if v is None else str(v) for v in fields)``, as :func:`canonical` writes it."""
-    return " || chr(31) || ".join(f"coalesce(({f.format(a=alias)})::text, '')" for f in fields)
-
+_ENTRY_TEXT = _joined([
+    JournalEntry.community_id, JournalEntry.seq, JournalEntry.kind, JournalEntry.source, JournalEntry.memo,
+    func.to_char(JournalEntry.effective_on, "YYYY-MM-DD"), JournalEntry.period, JournalEntry.operator_id,
+    JournalEntry.booking_id, JournalEntry.payment_id, JournalEntry.reverses_id, JournalEntry.late_from])
+_LINE_TEXT = func.concat("\n", _joined([JournalLine.account, JournalLine.operator_id, JournalLine.side,
+                                         JournalLine.amount, JournalLine.currency]))
+_CONTENT = func.concat(JournalEntry.prev_hash, "\n", _ENTRY_TEXT,
+                       func.string_agg(_LINE_TEXT, aggregate_order_by(cast("", Text), JournalLine.id)))
 
 # The chain of one community on PostgreSQL, each entry with the hash of its stored content computed by the
 # database: :func:`entry_hash` over :func:`canonical`, byte for byte (a test compares them on real entries).
-CHAIN_SQL = text(f"""
-    SELECT e.id, e.seq, e.prev_hash, e.hash,
-           encode(sha256(convert_to(e.prev_hash || chr(10) || {_joined(_FIELDS, "e")}
-                                    || coalesce(string_agg(chr(10) || {_joined(_LINE_FIELDS, "l")}, '' ORDER BY l.id), ''),
-                                    'UTF8')), 'hex') AS content_hash
-    FROM journal_entries e LEFT JOIN journal_lines l ON l.entry_id = e.id
-    WHERE e.community_id = :community
-    GROUP BY e.id
-    ORDER BY e.seq""")
+CHAIN_SQL = (
+    select(JournalEntry.id, JournalEntry.seq, JournalEntry.prev_hash, JournalEntry.hash,
+           func.encode(func.sha256(func.convert_to(_CONTENT, "UTF8")), "hex"))
+    .outerjoin(JournalLine, JournalLine.entry_id == JournalEntry.id)
+    .where(JournalEntry.community_id == bindparam("community"))
+    .group_by(JournalEntry.id)
+    .order_by(JournalEntry.seq))
 
 
 def chain(session: Session, community_id: int):

@@ -29,7 +29,8 @@ def upgrade():
     schema = bind.execute(sa.text("SELECT extnamespace::regnamespace::text FROM pg_extension "
                                   "WHERE extname = 'pg_trgm'")).scalar_one()
     for column in COLUMNS:
-        op.execute(f"CREATE INDEX ix_listings_{column}_trgm ON listings USING gin ({column} {schema}.gin_trgm_ops)")
+        op.create_index(f"ix_listings_{column}_trgm", "listings", [column], postgresql_using="gin",
+                        postgresql_ops={column: f"{schema}.gin_trgm_ops"})
 
 
 def downgrade():
