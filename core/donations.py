@@ -34,12 +34,18 @@ class DonationBase:
     listing_details: dict = field(default_factory=dict)
 
 
+def agreements_on(session: Session, day: dt.date, *where) -> dict[int, Agreement]:
+    """Per operator (of those ``where`` selects), its active agreement covering ``day``: the latest, if several do."""
+    query = (select(Agreement).join(Operator, Operator.id == Agreement.operator_id)
+             .where(Agreement.status == "active", Agreement.starts_on <= day,
+                    or_(Agreement.ends_on.is_(None), Agreement.ends_on >= day), *where)
+             .order_by(Agreement.starts_on, Agreement.id))
+    return {agreement.operator_id: agreement for agreement in session.scalars(query)}
+
+
 def agreement_for(session: Session, operator_id: int, day: dt.date) -> Agreement | None:
     """The operator's active agreement covering ``day`` (the latest, if several do)."""
-    return session.scalar(
-        select(Agreement).where(Agreement.operator_id == operator_id, Agreement.status == "active",
-                                Agreement.starts_on <= day, or_(Agreement.ends_on.is_(None), Agreement.ends_on >= day))
-        .order_by(Agreement.starts_on.desc(), Agreement.id.desc()).limit(1))
+    return agreements_on(session, day, Agreement.operator_id == operator_id).get(operator_id)
 
 
 def by_rule(agreement: Agreement, base: DonationBase) -> int:
@@ -93,13 +99,17 @@ def reversal_lines(lines: list[ledger.Line]) -> list[ledger.Line]:
             for line in lines]
 
 
-def post_due(session: Session, community: Community, operator: Operator, amount: int, source: str, *,
-             memo: str, booking_id: int | None = None, effective_on: dt.date | None = None) -> None:
-    """Post a donation due (negative: a reduction of what was due)."""
+def due_posting(community: Community, operator: Operator, amount: int, source: str, *, memo: str,
+                booking_id: int | None = None, effective_on: dt.date | None = None) -> ledger.Posting:
+    """The entry of a donation due (negative: a reduction of what was due)."""
     lines = due_lines(abs(amount), operator.id)
-    ledger.post(session, community, "donation", source, lines if amount > 0 else reversal_lines(lines),
-                community.currency, memo=memo, operator_id=operator.id, booking_id=booking_id,
-                effective_on=effective_on)
+    return ledger.Posting("donation", source, lines if amount > 0 else reversal_lines(lines), community.currency,
+                          memo=memo, operator_id=operator.id, booking_id=booking_id, effective_on=effective_on)
+
+
+def post_due(session: Session, community: Community, operator: Operator, amount: int, source: str, **fields) -> None:
+    """Post a donation due (negative: a reduction of what was due); ``fields`` as :func:`due_posting` takes."""
+    ledger.post_many(session, community, [due_posting(community, operator, amount, source, **fields)])
 
 
 def pledge(session: Session, operator: Operator, amount: int, source: str, memo: str,

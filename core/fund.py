@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit, donations, ledger, policy
 from core.errors import Conflict, Invalid
-from core.ledger import credit, debit, period_of, signed
+from core.ledger import credit, debit, period_of
 from core.models import (
     ClosedPeriod, Community, FundTransfer, InKindDonation, JournalEntry, JournalLine, Operator, ReconciliationNote,
     User,
@@ -91,37 +91,27 @@ def record_in_kind(session: Session, actor: User | None, community: Community, o
     return gift
 
 
-def _grouped(session: Session, community_id: int, account: str, normal: str, period: str | None = None,
-             kind: str | None = None):
-    query = (select(JournalLine.operator_id, JournalEntry.period, func.sum(signed(normal)))
-             .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-             .where(JournalEntry.community_id == community_id, JournalLine.account == account)
-             .group_by(JournalLine.operator_id, JournalEntry.period))
-    if period is not None:
-        query = query.where(JournalEntry.period == period)
-    if kind is not None:
-        query = query.where(JournalEntry.kind == kind)
-    return [(op, p, int(total)) for op, p, total in session.execute(query) if total]
+INFLOWS = {  # each reconciliation figure: (account, *conditions)
+    "due_amount": ("donation_income",),
+    "received_online_amount": ("fund_cash", JournalEntry.kind.in_(("donation", "refund"))),
+    "received_transfer_amount": ("fund_cash", JournalEntry.kind == "transfer"),
+    "in_kind_amount": ("in_kind_income",),
+}
+
+
+def inflows(session: Session, community_id: int, by: list, *where) -> list[dict]:
+    """The fund's inflows per group of ``by``, from one scan of the ledger; groups where all are 0 are left out."""
+    rows = ledger.totals(session, community_id, INFLOWS, by, *where)
+    return [{k: int(v) if k in INFLOWS else v for k, v in row._mapping.items()}
+            for row in rows if any(row._mapping[name] for name in INFLOWS)]
 
 
 def fund_view(session: Session, community: Community) -> dict:
     """Balance, receivable, inflows by operator and month (by channel; in kind apart), outflows by project."""
     totals = ledger.balances(session, community.id, ["fund_cash", "donations_receivable", "in_kind_items"])
     names = dict(session.execute(select(Operator.id, Operator.name).where(Operator.community_id == community.id)).all())
-    inflows: dict[tuple, dict] = {}
-
-    def add(rows, field):
-        for op, period, amount in rows:
-            row = inflows.setdefault((op, period), {
-                "operator_id": op, "operator": names.get(op, "individual donors"), "period": period, "due_amount": 0,
-                "received_online_amount": 0, "received_transfer_amount": 0, "in_kind_amount": 0})
-            row[field] += amount
-
-    add(_grouped(session, community.id, "donation_income", "C"), "due_amount")
-    add(_grouped(session, community.id, "fund_cash", "D", kind="donation"), "received_online_amount")
-    add(_grouped(session, community.id, "fund_cash", "D", kind="refund"), "received_online_amount")
-    add(_grouped(session, community.id, "fund_cash", "D", kind="transfer"), "received_transfer_amount")
-    add(_grouped(session, community.id, "in_kind_income", "C"), "in_kind_amount")
+    by_month = [row | {"operator": names.get(row["operator_id"], "individual donors")}
+                for row in inflows(session, community.id, [JournalLine.operator_id, JournalEntry.period])]
     from core import proposals  # imported here: proposals depend on the ledger this module reads
 
     return {
@@ -129,7 +119,7 @@ def fund_view(session: Session, community: Community) -> dict:
         "balance_amount": totals.get("fund_cash", 0),
         "receivable_amount": totals.get("donations_receivable", 0),
         "in_kind_amount": totals.get("in_kind_items", 0),
-        "inflows": sorted(inflows.values(), key=lambda r: (r["period"], r["operator_id"] or 0)),
+        "inflows": sorted(by_month, key=lambda r: (r["period"], r["operator_id"] or 0)),
         "outflows": proposals.outflows(session, community),
         "chain_head": ledger.head_hash(session, community.id),
     }
@@ -147,14 +137,9 @@ def reconciliation(session: Session, community: Community, period: str) -> dict:
                     "received_online_amount": 0, "received_transfer_amount": 0, "in_kind_amount": 0, "notes": []}
             for op in session.scalars(select(Operator).where(Operator.community_id == community.id)
                                       .order_by(Operator.id))}
-    for field, account, normal, kind in (("due_amount", "donation_income", "C", None),
-                                         ("received_online_amount", "fund_cash", "D", "donation"),
-                                         ("received_online_amount", "fund_cash", "D", "refund"),
-                                         ("received_transfer_amount", "fund_cash", "D", "transfer"),
-                                         ("in_kind_amount", "in_kind_income", "C", None)):
-        for op, _, amount in _grouped(session, community.id, account, normal, period, kind):
-            if op in rows:
-                rows[op][field] += amount
+    for row in inflows(session, community.id, [JournalLine.operator_id], JournalEntry.period == period):
+        if row["operator_id"] in rows:
+            rows[row.pop("operator_id")].update(row)
     for note in session.scalars(select(ReconciliationNote).where(ReconciliationNote.community_id == community.id,
                                                                  ReconciliationNote.period == period)
                                 .order_by(ReconciliationNote.id)):

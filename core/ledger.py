@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, bindparam, case, cast, func, select
+from sqlalchemy import Integer, Text, bindparam, case, cast, func, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
@@ -128,43 +129,75 @@ def lock(session: Session, community_id: int) -> LedgerHead:
     return head
 
 
-def open_period_for(session: Session, community_id: int, day: dt.date) -> tuple[dt.date, str | None]:
+def shift_past_closed(day: dt.date, closed: set[str]) -> tuple[dt.date, str | None]:
     """The day an entry of ``day`` is posted on: itself, or the first day after the closed periods."""
-    closed = set(session.scalars(select(ClosedPeriod.period).where(ClosedPeriod.community_id == community_id)))
     original = period_of(day)
     while period_of(day) in closed:
         day = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
     return day, (original if period_of(day) != original else None)
 
 
-def post(session: Session, community: Community, kind: str, source: str, lines: list[Line], currency: str, *,
-         effective_on: dt.date | None = None, memo: str = "", operator_id: int | None = None,
-         booking_id: int | None = None, payment_id: int | None = None,
-         reverses_id: int | None = None) -> JournalEntry | None:
+@dataclass(frozen=True)
+class Posting:
+    """One entry to append: what :func:`post` takes, as a value, so many can be posted at once."""
+
+    kind: str
+    source: str
+    lines: list[Line]
+    currency: str
+    effective_on: dt.date | None = None
+    memo: str = ""
+    operator_id: int | None = None
+    booking_id: int | None = None
+    payment_id: int | None = None
+    reverses_id: int | None = None
+
+
+def post(session: Session, community: Community, kind: str, source: str, lines: list[Line], currency: str,
+         **fields) -> JournalEntry | None:
     """Append one balanced entry; return None if ``source`` was posted already (nothing happens)."""
-    lines = [line for line in lines if line.amount != 0]
-    if not lines:
-        return None
-    check_balanced(lines)
-    if effective_on is not None and not FIRST_DAY <= effective_on <= LAST_DAY:
-        raise Invalid(f"a date between {FIRST_DAY} and {LAST_DAY}, not {effective_on}",
-                      {"effective_on": [f"between {FIRST_DAY} and {LAST_DAY}"]})
+    posted = post_many(session, community, [Posting(kind, source, lines, currency, **fields)])
+    return posted[0] if posted else None
+
+
+def post_many(session: Session, community: Community, postings: list[Posting]) -> list[JournalEntry]:
+    """Append balanced entries in order, under one lock and one flush; a source posted before is skipped.
+
+    Every posting is checked before anything is added, so one bad posting adds none.
+    """
+    postings = [replace(p, lines=[line for line in p.lines if line.amount != 0]) for p in postings]
+    postings = [p for p in postings if p.lines]
+    for p in postings:
+        check_balanced(p.lines)
+        if p.effective_on is not None and not FIRST_DAY <= p.effective_on <= LAST_DAY:
+            raise Invalid(f"a date between {FIRST_DAY} and {LAST_DAY}, not {p.effective_on}",
+                          {"effective_on": [f"between {FIRST_DAY} and {LAST_DAY}"]})
+    if not postings:
+        return []
     head = lock(session, community.id)
-    if session.scalar(select(JournalEntry.id).where(JournalEntry.community_id == community.id,
-                                                    JournalEntry.source == source)):
-        return None
-    day, late_from = open_period_for(session, community.id, effective_on or local_today(community))
-    entry = JournalEntry(community_id=community.id, seq=head.seq + 1, kind=kind, source=source, memo=memo,
-                         effective_on=day, period=period_of(day), operator_id=operator_id, booking_id=booking_id,
-                         payment_id=payment_id, reverses_id=reverses_id, late_from=late_from, prev_hash=head.hash)
-    rows = [JournalLine(account=line.account, operator_id=line.operator_id, side=line.side, amount=line.amount,
-                        currency=currency) for line in lines]
-    entry.hash = entry_hash(head.hash, canonical(entry, rows))
-    entry.lines = rows
-    session.add(entry)
-    head.seq, head.hash = entry.seq, entry.hash
+    seen = set(session.scalars(select(JournalEntry.source).where(
+        JournalEntry.community_id == community.id, JournalEntry.source.in_({p.source for p in postings}))))
+    closed = set(session.scalars(select(ClosedPeriod.period).where(ClosedPeriod.community_id == community.id)))
+    today = local_today(community)
+    entries = []
+    for p in postings:
+        if p.source in seen:
+            continue
+        seen.add(p.source)
+        day, late_from = shift_past_closed(p.effective_on or today, closed)
+        entry = JournalEntry(community_id=community.id, seq=head.seq + 1, kind=p.kind, source=p.source, memo=p.memo,
+                             effective_on=day, period=period_of(day), operator_id=p.operator_id,
+                             booking_id=p.booking_id, payment_id=p.payment_id, reverses_id=p.reverses_id,
+                             late_from=late_from, prev_hash=head.hash)
+        rows = [JournalLine(account=line.account, operator_id=line.operator_id, side=line.side, amount=line.amount,
+                            currency=p.currency) for line in p.lines]
+        entry.hash = entry_hash(head.hash, canonical(entry, rows))
+        entry.lines = rows
+        entries.append(entry)
+        head.seq, head.hash = entry.seq, entry.hash
+    session.add_all(entries)
     session.flush()
-    return entry
+    return entries
 
 
 def head_hash(session: Session, community_id: int) -> str:
@@ -204,6 +237,22 @@ def balances(session: Session, community_id: int, accounts: list[str], period: s
     return dict(totals)
 
 
+def totals(session: Session, community_id: int, figures: dict[str, tuple], by: list, *where) -> list:
+    """Rows of ``by`` and each figure ``name: (account, *conditions)``: the account's lines meeting the
+    conditions, summed on its normal side (0 if none).
+
+    One scan of the community's lines computes every figure (a ``FILTER`` each), however many there are.
+    """
+    columns = [func.coalesce(func.sum(signed(ACCOUNTS[account])).filter(JournalLine.account == account, *conditions),
+                             0).label(name) for name, (account, *conditions) in figures.items()]
+    query = (select(*by, *columns)
+             .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+             .where(JournalEntry.community_id == community_id,
+                    JournalLine.account.in_({account for account, *_ in figures.values()}), *where)
+             .group_by(*by))
+    return session.execute(query).all()
+
+
 @dataclass(frozen=True)
 class Problem:
     entry_id: int | None
@@ -227,15 +276,31 @@ _LINE_TEXT = func.concat("\n", _joined([JournalLine.account, JournalLine.operato
 _CONTENT = func.concat(JournalEntry.prev_hash, "\n", _ENTRY_TEXT,
                        func.string_agg(_LINE_TEXT, aggregate_order_by(cast("", Text), JournalLine.id)))
 
-# The chain of one community on PostgreSQL, each entry with the hash of its stored content computed by the
-# database: :func:`entry_hash` over :func:`canonical`, byte for byte (a test compares them on real entries).
-CHAIN_SQL = (
+# The entries of one community's chain whose seq is in (after, upto] (None: unbounded), each with the hash of
+# its stored content computed by the database: :func:`entry_hash` over :func:`canonical`, byte for byte (a test
+# compares them on real entries), and the seq and hash of the entry before it in the part.
+_HASHED = (
     select(JournalEntry.id, JournalEntry.seq, JournalEntry.prev_hash, JournalEntry.hash,
-           func.encode(func.sha256(func.convert_to(_CONTENT, "UTF8")), "hex"))
+           func.encode(func.sha256(func.convert_to(_CONTENT, "UTF8")), "hex").label("content_hash"))
     .outerjoin(JournalLine, JournalLine.entry_id == JournalEntry.id)
-    .where(JournalEntry.community_id == bindparam("community"))
-    .group_by(JournalEntry.id)
-    .order_by(JournalEntry.seq))
+    .where(JournalEntry.community_id == bindparam("community"),
+           or_(bindparam("after", type_=Integer).is_(None), JournalEntry.seq > bindparam("after", type_=Integer)),
+           or_(bindparam("upto", type_=Integer).is_(None), JournalEntry.seq <= bindparam("upto", type_=Integer)))
+    .group_by(JournalEntry.id)).subquery()
+_IN_ORDER = {"order_by": _HASHED.c.seq}
+_LINKED = select(_HASHED, func.lag(_HASHED.c.seq).over(**_IN_ORDER).label("before_seq"),
+                 func.lag(_HASHED.c.hash).over(**_IN_ORDER).label("before_hash"),
+                 func.lead(_HASHED.c.seq).over(**_IN_ORDER).label("next_seq")).subquery()
+CHAIN_SQL = select(*_HASHED.c).order_by(_HASHED.c.seq)
+SUSPECTS_SQL = (
+    select(*(_LINKED.c[name] for name in ("id", "seq", "prev_hash", "hash", "content_hash", "before_seq",
+                                           "before_hash")))
+    .where(or_(_LINKED.c.before_seq.is_(None), _LINKED.c.next_seq.is_(None),  # the ends of the part
+               _LINKED.c.content_hash != _LINKED.c.hash, _LINKED.c.prev_hash != _LINKED.c.before_hash,
+               _LINKED.c.seq != _LINKED.c.before_seq + 1))
+    .order_by(_LINKED.c.seq))
+PARALLEL_FROM = 100_000
+"""A chain of this many entries is checked in two parts at once: the hashing is the work, and there are two cores."""
 
 
 def chain(session: Session, community_id: int):
@@ -245,7 +310,8 @@ def chain(session: Session, community_id: int):
     elsewhere (SQLite) the entries and their lines are read and hashed here.
     """
     if session.get_bind().dialect.name == "postgresql":
-        yield from session.execute(CHAIN_SQL, {"community": community_id}, execution_options={"yield_per": 10_000})
+        yield from session.execute(CHAIN_SQL, {"community": community_id, "after": None, "upto": None},
+                                   execution_options={"yield_per": 10_000})
         return
     entries = session.execute(select(JournalEntry).where(JournalEntry.community_id == community_id)
                               .order_by(JournalEntry.seq).execution_options(yield_per=1000)).scalars()
@@ -253,20 +319,70 @@ def chain(session: Session, community_id: int):
         yield entry.id, entry.seq, entry.prev_hash, entry.hash, entry_hash(entry.prev_hash, canonical(entry, entry.lines))
 
 
+def in_one_snapshot(session: Session, *queries):
+    """Run each ``query(connection)`` at once on a connection of its own, all seeing the session's snapshot.
+
+    PostgreSQL only: the session exports its snapshot and each connection imports it (as ``pg_dump -j`` does),
+    so the parts of one check see one state of the database even while others post.
+    """
+    from psycopg import sql  # the PostgreSQL driver, there whenever this runs
+
+    snapshot = session.scalar(select(func.pg_export_snapshot()))
+    engine = session.get_bind()
+
+    def run(query):
+        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
+            connection.connection.cursor().execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+            return query(connection)
+
+    with ThreadPoolExecutor(len(queries)) as pool:
+        return list(pool.map(run, queries))
+
+
+def suspects(session: Session, community_id: int) -> tuple[list, tuple[int, str] | None]:
+    """The entries that may break the chain, in order, as ``(id, seq, prev_hash, hash, content_hash, before_seq,
+    before_hash)`` (``before_*`` None: take the entry before from the previous row), and the chain head.
+
+    On PostgreSQL the database hashes and links every entry and returns only the suspects and the ends of each
+    part; elsewhere every entry is read and hashed here.
+    """
+    def head_of(connection):
+        row = connection.execute(select(LedgerHead.seq, LedgerHead.hash)
+                                 .where(LedgerHead.community_id == community_id)).first()
+        return tuple(row) if row else None
+
+    if session.get_bind().dialect.name != "postgresql":
+        rows = [(*row, None, None) for row in chain(session, community_id)]
+        return rows, head_of(session)
+    last = session.scalar(select(func.max(JournalEntry.seq)).where(JournalEntry.community_id == community_id)) or 0
+    bounds = [None, last // 2, None] if last >= PARALLEL_FROM else [None, None]
+
+    def part(after, upto):
+        def query(connection):
+            # One long query: compiling it (JIT) costs more than it saves, and its sort fits in memory.
+            connection.execute(select(func.set_config("jit", "off", True), func.set_config("work_mem", "64MB", True)))
+            return connection.execute(SUSPECTS_SQL, {"community": community_id, "after": after, "upto": upto}).all()
+        return query
+
+    *parts, head = in_one_snapshot(session, *(part(a, b) for a, b in zip(bounds, bounds[1:])), head_of)
+    return [row for rows in parts for row in rows], head
+
+
 def verify(session: Session, community_id: int) -> list[Problem]:
     """Recompute the chain; every entry whose content or link no longer matches is a problem, first first."""
     problems = []
-    previous = GENESIS
-    expected_seq = 1
-    for entry_id, seq, prev_hash, stored_hash, content_hash in chain(session, community_id):
+    previous = (0, GENESIS)
+    rows, head = suspects(session, community_id)
+    for entry_id, seq, prev_hash, stored_hash, content_hash, before_seq, before_hash in rows:
+        expected_seq, expected_prev = (before_seq + 1, before_hash) if before_seq is not None else (
+            previous[0] + 1, previous[1])
         if seq != expected_seq:
             problems.append(Problem(entry_id, f"sequence {seq} where {expected_seq} was expected"))
-        if prev_hash != previous:
+        if prev_hash != expected_prev:
             problems.append(Problem(entry_id, "does not link to the entry before it"))
         if content_hash != stored_hash:
             problems.append(Problem(entry_id, "its stored content no longer matches its hash"))
-        previous, expected_seq = stored_hash, seq + 1
-    head = session.get(LedgerHead, community_id)
-    if head is not None and (head.hash != previous or head.seq != expected_seq - 1):
+        previous = (seq, stored_hash)
+    if head is not None and head != previous:
         problems.append(Problem(None, "the chain head does not match the last entry"))
     return problems

@@ -1,7 +1,8 @@
 """Monthly settlement: each operator's statement, and the donations due at period end.
 
-Figures come from the ledger with set-based SQL (one grouped query per figure
-for all operators at once), so a month of a million bookings settles in seconds.
+Figures come from the ledger with set-based SQL (every figure of every operator
+from one grouped scan of the journal), so a month of a million bookings settles
+in seconds.
 Settling again posts only the difference from what was posted before, so it can
 be re-run for any open period and never posts anything twice.
 """
@@ -10,16 +11,19 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import donations
+from core import donations, ledger
 from core.errors import Conflict, Invalid
 from core.ledger import FIRST_DAY, LAST_DAY, signed
 from core.models import Booking, ClosedPeriod, Community, JournalEntry, JournalLine, Operator, OperatorCost, Payment
 
+FIGURES = ("gross", "refunds", "costs", "due", "received", "outstanding", "settled")
+SETTLED = "donation:settle:"
+"""The source of every settlement posting begins so: ``donation:settle:<operator>:<period>:<n>``."""
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -32,67 +36,61 @@ def parse_period(period: str) -> tuple[dt.date, dt.date]:
     return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def _per_operator(session: Session, community_id: int, account: str, normal: str, period: str,
-                  up_to: bool = False, source_like: str | None = None) -> dict[int, int]:
-    query = (select(JournalLine.operator_id, func.sum(signed(normal)))
-             .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-             .where(JournalEntry.community_id == community_id, JournalLine.account == account,
-                    JournalEntry.period <= period if up_to else JournalEntry.period == period)
-             .group_by(JournalLine.operator_id))
-    if source_like:
-        query = query.where(JournalEntry.source.like(source_like))
-    return {op: int(total) for op, total in session.execute(query) if op is not None}
+def figures(session: Session, community_id: int, period: str) -> dict[int, dict]:
+    """Every settlement figure of the period, per operator id: two scans of the journal, one grouped query each."""
+    in_period = JournalEntry.period == period
+    found: dict[int, dict] = defaultdict(lambda: dict.fromkeys(FIGURES, 0) | {"revenue_by": []})
+    rows = ledger.totals(session, community_id, {
+        "gross": ("operator_revenue", in_period),
+        "refunds": ("refunds", in_period),
+        "due": ("donation_income", in_period),
+        "received": ("fund_cash", in_period),
+        "outstanding": ("donations_receivable",),
+        "settled": ("donation_income", in_period, JournalEntry.source.like(SETTLED + "%")),
+    }, [JournalLine.operator_id], JournalEntry.period <= period)
+    for row in rows:
+        if row.operator_id is not None:
+            found[row.operator_id].update({name: int(row._mapping[name]) for name in FIGURES if name != "costs"})
+    revenue = (select(JournalLine.operator_id, Booking.tier, Payment.provider, func.sum(signed("C")))
+               .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+               .join(Payment, Payment.id == JournalEntry.payment_id)
+               .join(Booking, Booking.id == Payment.booking_id)
+               .where(JournalEntry.community_id == community_id, in_period, JournalLine.account == "operator_revenue")
+               .group_by(JournalLine.operator_id, Booking.tier, Payment.provider))
+    for op, tier, channel, total in session.execute(revenue):
+        found[op]["revenue_by"].append({"tier": tier, "channel": channel, "amount": int(total)})
+    costs = (select(OperatorCost.operator_id, func.sum(OperatorCost.amount))
+             .join(Operator, Operator.id == OperatorCost.operator_id)
+             .where(Operator.community_id == community_id, OperatorCost.period == period)
+             .group_by(OperatorCost.operator_id))
+    for op, total in session.execute(costs):
+        found[op]["costs"] = int(total)
+    return found
 
 
-def figures(session: Session, community_id: int, period: str) -> dict[str, dict]:
-    """Every settlement figure of the period, per operator id."""
-    revenue_by = {}
-    query = (select(JournalLine.operator_id, Booking.tier, Payment.provider, func.sum(signed("C")))
-             .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-             .join(Payment, Payment.id == JournalEntry.payment_id)
-             .join(Booking, Booking.id == Payment.booking_id)
-             .where(JournalEntry.community_id == community_id, JournalEntry.period == period,
-                    JournalLine.account == "operator_revenue")
-             .group_by(JournalLine.operator_id, Booking.tier, Payment.provider))
-    for op, tier, channel, total in session.execute(query):
-        revenue_by.setdefault(op, []).append({"tier": tier, "channel": channel, "amount": int(total)})
-    costs = dict(session.execute(
-        select(OperatorCost.operator_id, func.sum(OperatorCost.amount))
-        .join(Operator, Operator.id == OperatorCost.operator_id)
-        .where(Operator.community_id == community_id, OperatorCost.period == period)
-        .group_by(OperatorCost.operator_id)).all())
+def statement(operator: Operator, period: str, figures_of_operator: dict, currency: str) -> dict:
+    f = figures_of_operator
     return {
-        "revenue_by": revenue_by,
-        "gross": _per_operator(session, community_id, "operator_revenue", "C", period),
-        "refunds": _per_operator(session, community_id, "refunds", "D", period),
-        "costs": {op: int(total) for op, total in costs.items()},
-        "due": _per_operator(session, community_id, "donation_income", "C", period),
-        "received": _per_operator(session, community_id, "fund_cash", "D", period),
-        "outstanding": _per_operator(session, community_id, "donations_receivable", "D", period, up_to=True),
+        "operator_id": operator.id, "operator": operator.name, "type": operator.type, "period": period,
+        "currency": currency, "gross_revenue_amount": f["gross"],
+        "revenue_by_tier_and_channel": sorted(f["revenue_by"], key=lambda r: (r["tier"], r["channel"])),
+        "refunds_amount": f["refunds"], "declared_costs_amount": f["costs"], "donation_due_amount": f["due"],
+        "donation_received_amount": f["received"], "outstanding_amount": f["outstanding"],
     }
 
 
-def statement(operator: Operator, period: str, figures_of_period: dict, currency: str) -> dict:
-    f, op = figures_of_period, operator.id
-    return {
-        "operator_id": op, "operator": operator.name, "type": operator.type, "period": period, "currency": currency,
-        "gross_revenue_amount": f["gross"].get(op, 0),
-        "revenue_by_tier_and_channel": sorted(f["revenue_by"].get(op, []), key=lambda r: (r["tier"], r["channel"])),
-        "refunds_amount": f["refunds"].get(op, 0),
-        "declared_costs_amount": f["costs"].get(op, 0),
-        "donation_due_amount": f["due"].get(op, 0),
-        "donation_received_amount": f["received"].get(op, 0),
-        "outstanding_amount": f["outstanding"].get(op, 0),
-    }
+def operators(session: Session, community_id: int, operator_id: int | None = None) -> list[Operator]:
+    query = select(Operator).where(Operator.community_id == community_id).order_by(Operator.id)
+    if operator_id is not None:
+        query = query.where(Operator.id == operator_id)
+    return list(session.scalars(query))
 
 
 def statements(session: Session, community: Community, period: str, operator_id: int | None = None) -> list[dict]:
     parse_period(period)
-    query = select(Operator).where(Operator.community_id == community.id).order_by(Operator.id)
-    if operator_id is not None:
-        query = query.where(Operator.id == operator_id)
     found = figures(session, community.id, period)
-    return [statement(op, period, found, community.currency) for op in session.scalars(query)]
+    return [statement(op, period, found[op.id], community.currency)
+            for op in operators(session, community.id, operator_id)]
 
 
 def require_open(session: Session, community_id: int, period: str) -> None:
@@ -117,27 +115,33 @@ def declare_cost(session: Session, actor, operator: Operator, period: str, amoun
 
 
 def settle(session: Session, hook, community: Community, period: str) -> list[dict]:
-    """Post each operator's period donation (profit share, fixed amount), then return the statements."""
+    """Post each operator's period donation (profit share, fixed amount), then return the statements.
+
+    The figures are read once; the postings go to the ledger in one batch, and the statements are the
+    figures read plus what was just posted, so nothing is scanned twice.
+    """
     first, last = parse_period(period)
     require_open(session, community.id, period)
     found = figures(session, community.id, period)
-    prefix = "donation:settle:{op}:" + period + ":"
-    posted = _per_operator(session, community.id, "donation_income", "C", period, source_like="donation:settle:%")
-    # How many times each operator was settled for the period, from one query (a LIKE per operator scans the journal).
-    settled = Counter(source.rpartition(":")[0] + ":" for source in session.scalars(
-        select(JournalEntry.source).where(JournalEntry.community_id == community.id,
-                                          JournalEntry.source.like(prefix.format(op="%") + "%"))))
-    for operator in session.scalars(select(Operator).where(Operator.community_id == community.id)
-                                    .order_by(Operator.id)):
-        agreement = donations.agreement_for(session, operator.id, last) or donations.agreement_for(
-            session, operator.id, first)
-        base = donations.DonationBase(
-            when="period", period=period,
-            revenue=found["gross"].get(operator.id, 0) - found["refunds"].get(operator.id, 0),
-            costs=found["costs"].get(operator.id, 0))
-        delta = donations.compute(hook, operator, agreement, base) - posted.get(operator.id, 0)
+    everyone = operators(session, community.id)
+    on_last, on_first = (donations.agreements_on(session, day, Operator.community_id == community.id)
+                         for day in (last, first))
+    counts = Counter(source.rpartition(":")[0] for source in session.scalars(
+        select(JournalEntry.source).where(JournalEntry.community_id == community.id, JournalEntry.period == period,
+                                          JournalEntry.source.like(f"{SETTLED}%:{period}:%"))))
+    postings = []
+    for operator in everyone:
+        agreement = on_last.get(operator.id) or on_first.get(operator.id)
+        f = found[operator.id]
+        base = donations.DonationBase(when="period", period=period, revenue=f["gross"] - f["refunds"],
+                                      costs=f["costs"])
+        delta = donations.compute(hook, operator, agreement, base) - f["settled"]
         if delta:
-            count = settled[prefix.format(op=operator.id)]
-            donations.post_due(session, community, operator, delta, prefix.format(op=operator.id) + str(count + 1),
-                               memo=f"{agreement.donation_kind} donation for {period}", effective_on=last)
-    return statements(session, community, period)
+            prefix = f"{SETTLED}{operator.id}:{period}"
+            postings.append(donations.due_posting(community, operator, delta, f"{prefix}:{counts[prefix] + 1}",
+                                                  memo=f"{agreement.donation_kind} donation for {period}",
+                                                  effective_on=last))
+            f["due"] += delta
+            f["outstanding"] += delta
+    ledger.post_many(session, community, postings)
+    return [statement(op, period, found[op.id], community.currency) for op in everyone]

@@ -11,6 +11,7 @@ from core import ledger
 from core.errors import Invalid
 from core.ledger import UnbalancedEntry, credit, debit
 from core.models import ClosedPeriod, JournalEntry, JournalLine
+from tests.conftest import ON_POSTGRES
 from tests.factories import make_community, make_operator
 
 ACCOUNTS = sorted(ledger.ACCOUNTS)
@@ -68,6 +69,20 @@ def test_a_source_is_posted_once(db, books):
     assert len(db.scalars(select(JournalEntry)).all()) == 1
 
 
+def test_a_batch_posts_in_order_skips_posted_sources_and_adds_nothing_if_one_posting_is_bad(db, books):
+    community, operator = books
+    lines = [debit("fund_cash", 100, operator.id), credit("donation_income", 100, operator.id)]
+    ledger.post(db, community, "test", "b:1", lines, "CNY")
+    batch = [ledger.Posting("test", source, lines, "CNY") for source in ("b:2", "b:1", "b:3", "b:2")]
+    assert [e.source for e in ledger.post_many(db, community, batch)] == ["b:2", "b:3"]
+    bad = [ledger.Posting("test", "b:4", lines, "CNY"), ledger.Posting("test", "b:5", lines[:1], "CNY")]
+    with pytest.raises(UnbalancedEntry):
+        ledger.post_many(db, community, bad)
+    db.commit()
+    assert db.scalars(select(JournalEntry.source).order_by(JournalEntry.seq)).all() == ["b:1", "b:2", "b:3"]
+    assert ledger.verify(db, community.id) == []
+
+
 def test_a_reversal_is_a_new_entry_that_nets_to_zero(db, books):
     community, operator = books
     original = ledger.post(db, community, "donation", "d:1", [debit("fund_cash", 700, operator.id),
@@ -99,8 +114,16 @@ TAMPERING = [
 ]
 
 
+@pytest.fixture(params=["whole", "in parts"] if ON_POSTGRES else ["whole"])
+def parts(request, monkeypatch):
+    """verify() on the whole chain and, on PostgreSQL, in two parts at once (the seam between entries 2 and 3),
+    as it checks a long chain."""
+    if request.param == "in parts":
+        monkeypatch.setattr(ledger, "PARALLEL_FROM", 2)
+
+
 @pytest.mark.parametrize("what, statement", TAMPERING, ids=[t[0] for t in TAMPERING])
-def test_tampering_with_a_stored_entry_is_found_with_its_id(app, db, books, what, statement):
+def test_tampering_with_a_stored_entry_is_found_with_its_id(app, db, books, parts, what, statement):
     community, operator = books
     _four_entries(db, community, operator)
     target, following = (db.scalars(select(JournalEntry).where(JournalEntry.seq == seq)).one() for seq in (3, 4))
@@ -126,7 +149,7 @@ def verify_ledger(app, *args):
     return app.test_cli_runner().invoke(args=["verify-ledger", *args])
 
 
-def test_an_edit_whose_hash_was_recomputed_breaks_the_link_of_the_next_entry(app, db, books):
+def test_an_edit_whose_hash_was_recomputed_breaks_the_link_of_the_next_entry(app, db, books, parts):
     """Whoever edits an entry and rewrites its hash to match is still caught: the next entry links to the old hash."""
     community, operator = books
     entries = _four_entries(db, community, operator)
@@ -144,7 +167,7 @@ def test_an_edit_whose_hash_was_recomputed_breaks_the_link_of_the_next_entry(app
     assert result.exit_code == 1 and f"chain broken at entry {entries[2].id}:" in result.output
 
 
-def test_a_deleted_last_entry_is_found_by_the_chain_head(app, db, books):
+def test_a_deleted_last_entry_is_found_by_the_chain_head(app, db, books, parts):
     community, operator = books
     last = _four_entries(db, community, operator)[-1]
     db.execute(text("DELETE FROM journal_lines WHERE entry_id = :entry"), {"entry": last.id})

@@ -73,6 +73,10 @@ def test_settlement_posts_profit_and_fixed_donations_once(demo, db, runner):
     assert by_type["canteen"]["donation_due_amount"] == 0
     assert by_type["canteen"]["declared_costs_amount"] == 2300
     assert by_type["workshop"]["donation_due_amount"] == workshop_share
+    # what settling returns (its figures plus what it posted) is what the ledger now says
+    committee = demo.api("committee1")
+    assert statements == [committee.get(f"/operators/{s['operator_id']}/statements/{this_period()}").get_json()
+                          for s in statements]
     assert runner.invoke(args=["check"]).output.strip() == "all invariants hold"
 
 
