@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
@@ -374,11 +374,11 @@ def verify(session: Session, community_id: int) -> list[Problem]:
     previous = (0, GENESIS)
     rows, head = suspects(session, community_id)
     for entry_id, seq, prev_hash, stored_hash, content_hash, before_seq, before_hash in rows:
-        expected_seq, expected_prev = (before_seq + 1, before_hash) if before_seq is not None else (
-            previous[0] + 1, previous[1])
-        if seq != expected_seq:
-            problems.append(Problem(entry_id, f"sequence {seq} where {expected_seq} was expected"))
-        if prev_hash != expected_prev:
+        if before_seq is None:  # the first row of a part: the entry before is the previous row
+            before_seq, before_hash = previous
+        if seq != before_seq + 1:
+            problems.append(Problem(entry_id, f"sequence {seq} where {before_seq + 1} was expected"))
+        if prev_hash != before_hash:
             problems.append(Problem(entry_id, "does not link to the entry before it"))
         if content_hash != stored_hash:
             problems.append(Problem(entry_id, "its stored content no longer matches its hash"))

@@ -40,17 +40,18 @@ def figures(session: Session, community_id: int, period: str) -> dict[int, dict]
     """Every settlement figure of the period, per operator id: two scans of the journal, one grouped query each."""
     in_period = JournalEntry.period == period
     found: dict[int, dict] = defaultdict(lambda: dict.fromkeys(FIGURES, 0) | {"revenue_by": []})
-    rows = ledger.totals(session, community_id, {
+    from_ledger = {
         "gross": ("operator_revenue", in_period),
         "refunds": ("refunds", in_period),
         "due": ("donation_income", in_period),
         "received": ("fund_cash", in_period),
         "outstanding": ("donations_receivable",),
         "settled": ("donation_income", in_period, JournalEntry.source.like(SETTLED + "%")),
-    }, [JournalLine.operator_id], JournalEntry.period <= period)
-    for row in rows:
+    }
+    for row in ledger.totals(session, community_id, from_ledger, [JournalLine.operator_id],
+                             JournalEntry.period <= period):
         if row.operator_id is not None:
-            found[row.operator_id].update({name: int(row._mapping[name]) for name in FIGURES if name != "costs"})
+            found[row.operator_id].update({name: int(row._mapping[name]) for name in from_ledger})
     revenue = (select(JournalLine.operator_id, Booking.tier, Payment.provider, func.sum(signed("C")))
                .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
                .join(Payment, Payment.id == JournalEntry.payment_id)
