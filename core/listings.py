@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from core import policy
@@ -105,8 +105,7 @@ def search_listings(community: Community | None, type_key: str | None, text: str
         query = query.where(Listing.type == type_key)
     if text:
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(Listing.title.ilike(pattern, escape="\\"),
-                                Listing.description.ilike(pattern, escape="\\")))
+        query = query.where(Listing.search_text.like(func.lower(pattern), escape="\\"))
     if day is not None:
         start = dt.datetime.combine(day, dt.time(), ZoneInfo(timezone or "Asia/Shanghai"))
         end = start + dt.timedelta(days=1)

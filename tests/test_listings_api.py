@@ -85,3 +85,15 @@ def test_search_filters_by_community_type_text_and_date(canteen, api, db):
     assert anonymous.get("/listings?date=yesterday").status_code == 422
     page = anonymous.get("/listings?per_page=1&page=2").get_json()
     assert page["total"] == 2 and len(page["items"]) == 1 and page["page"] == 2
+
+
+def test_search_text_follows_edits_and_keeps_title_and_description_apart(canteen, api):
+    operator, staff = canteen
+    as_staff = api(staff)
+    listing = as_staff.post("/listings", {"operator_id": operator.id, "title": "Noodle Bar",
+                                          "description": "Hand-pulled, 100% wheat"}).get_json()
+    found = lambda text: [i["id"] for i in api().get("/listings", query_string={"q": text}).get_json()["items"]]
+    assert found("noodle bar") == found("100% WHEAT") == [listing["id"]]
+    assert found("barhand") == found("bar hand") == []  # no match across the title's end
+    assert as_staff.patch(f"/listings/{listing['id']}", {"title": "Rice Shop"}).status_code == 200
+    assert found("noodle") == [] and found("rice") == [listing["id"]]

@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, CheckConstraint, Computed, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from core.db import Base, UTCDateTime, only_on, utcnow
+
+
+SEARCH_TEXT = "lower(title || '\n' || description)"
+"""Title and description (a newline apart, so no match spans the two), lowercased by the database's own lower()."""
 
 
 class Listing(Base):
@@ -23,13 +27,14 @@ class Listing(Base):
     cancel_cutoff_minutes: Mapped[int] = mapped_column(default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    search_text: Mapped[str] = deferred(mapped_column(Text, Computed(SEARCH_TEXT, persisted=True)))
+    """What the free-text search matches, kept by the database: lowercased once per write, not per row searched."""
 
     __table_args__ = (
         Index("ix_listings_community_type", "community_id", "type"),
-        # The search's ILIKE on PostgreSQL (migration 0004): trigram indexes that SQLite has no form of.
-        *(only_on("postgresql", Index(f"ix_listings_{column}_trgm", column, postgresql_using="gin",
-                                      postgresql_ops={column: "gin_trgm_ops"}))
-          for column in ("title", "description")),
+        # The search's LIKE on PostgreSQL (migration 0005): a trigram index that SQLite has no form of.
+        only_on("postgresql", Index("ix_listings_search_text_trgm", "search_text", postgresql_using="gin",
+                                    postgresql_ops={"search_text": "gin_trgm_ops"})),
     )
 
 
@@ -42,6 +47,7 @@ class Slot(Base):
         CheckConstraint("taken >= 0 AND taken <= capacity", name="taken"),
         CheckConstraint("ends_at > starts_at", name="window"),
         Index("ix_slots_listing_starts", "listing_id", "starts_at"),
+        Index("ix_slots_starts", "starts_at", "listing_id"),  # the search's "a slot on that day", for many listings
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
