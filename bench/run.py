@@ -169,7 +169,7 @@ def main() -> int:
         name, _, value = item.partition("=")
         setattr(sizes, name, int(value))
     duration = args.duration or (1.0 if args.smoke else 10.0)
-    command = "python bench/run.py" + (" --smoke" if args.smoke else "")
+    command = " ".join(["python", "bench/run.py", *sys.argv[1:]])
     started = time.perf_counter()
     scratch = Scratch()
     failures: list[str] = []

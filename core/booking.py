@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import policy
@@ -58,6 +58,27 @@ def slot_context(session: Session, slot_id: int) -> SlotContext:
     return SlotContext(*row)
 
 
+# On PostgreSQL a booking takes its places and loads the slot's context in one statement (UPDATE … FROM …
+# RETURNING); SQLite cannot return the joined rows of an UPDATE, and reads them first.
+_TAKE_WITH_CONTEXT = (
+    update(Slot)
+    .where(Slot.id == bindparam("take_slot"), Listing.id == Slot.listing_id, Operator.id == Listing.operator_id,
+           Community.id == Listing.community_id, Slot.taken + bindparam("take_quantity") <= Slot.capacity)
+    .values(taken=Slot.taken + bindparam("take_quantity"))
+    .returning(Slot, Listing, Operator, Community)
+    .execution_options(synchronize_session=False, populate_existing=True)
+)
+
+
+def take_with_context(session: Session, slot_id: int, quantity: int) -> SlotContext | None:
+    """Take the places and return the slot's context, in one statement where the database can; None otherwise
+    (SQLite, or not enough free places: the caller then checks, and takes them, the long way)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    row = session.execute(_TAKE_WITH_CONTEXT, {"take_slot": slot_id, "take_quantity": quantity}).first()
+    return None if row is None else SlotContext(*row)
+
+
 def person_for(user: User, community_id: int) -> Person:
     """What the price rules may know: residency here, date of birth, verified attributes."""
     profile = user.profile
@@ -83,9 +104,13 @@ def quote_for(session: Session, hook, user: User | None, slot_id: int, quantity:
     return price(session, hook, ctx, user, quantity)[0]
 
 
-def _check_bookable(ctx: SlotContext, quantity: int, now: dt.datetime) -> None:
+def _check_quantity(quantity: int) -> None:
     if not 1 <= quantity <= MAX_QUANTITY:
         raise Invalid("invalid quantity", {"quantity": [f"between 1 and {MAX_QUANTITY}"]})
+
+
+def _check_bookable(ctx: SlotContext, quantity: int, now: dt.datetime) -> None:
+    _check_quantity(quantity)
     if ctx.operator.status != "active" or not ctx.listing.is_active:
         raise Conflict("this service is not taking bookings")
     if ctx.slot.starts_at <= now:
@@ -102,10 +127,17 @@ class BookingRequest:
 
 def book(session: Session, hook, user: User | None, request: BookingRequest, types: dict[str, OperatorType],
          providers: dict[str, PaymentProvider], config) -> Booking:
-    """Price, validate and take the places of a booking, all in the caller's transaction."""
+    """Price, validate and take the places of a booking, all in the caller's transaction.
+
+    The places may be taken first, so a refusal leaves them taken in the transaction: the caller rolls it back,
+    as it does for any refusal.
+    """
     policy.require(user, "resident")
     now = utcnow()
-    ctx = slot_context(session, request.slot_id)
+    _check_quantity(request.quantity)
+    ctx = take_with_context(session, request.slot_id, request.quantity)
+    places_taken = ctx is not None
+    ctx = ctx or slot_context(session, request.slot_id)
     _check_bookable(ctx, request.quantity, now)
     operator_type = types.get(ctx.operator.type)
     if operator_type is None:
@@ -116,7 +148,8 @@ def book(session: Session, hook, user: User | None, request: BookingRequest, typ
     hook.validate_booking(session=session, listing=ctx.listing, slot=ctx.slot, resident=user, person=person,
                           day=ctx.day, quantity=request.quantity, details=details)
     _check_limit(session, operator_type, ctx.slot, user, request.quantity)
-    take_places(session, ctx.slot, request.quantity, now, hook)
+    if not places_taken:
+        take_places(session, ctx.slot, request.quantity, now, hook)
     online = provider is not None and provider.online
     booking = Booking(
         slot_id=ctx.slot.id, resident_id=user.id, operator=ctx.operator, quantity=request.quantity,

@@ -215,6 +215,18 @@ def test_an_idempotent_retry_returns_the_same_booking(demo, db):
     assert remaining(demo, slot) == 98
 
 
+def test_a_retry_replays_its_booking_even_once_the_slot_is_full(demo, db):
+    cleaning, adult = demo.slots("Home cleaning, 2 hours")[0], demo.api("adult")
+    key = {"Idempotency-Key": "last-places"}
+    details = {"address": "Heping Road 1"}
+    first = book(adult, cleaning, quantity=cleaning["remaining"], details=details, headers=key)
+    assert first.status_code == 201
+    assert book(demo.api("student"), cleaning, details=details).status_code == 409  # sold out now
+    again = book(adult, cleaning, quantity=cleaning["remaining"], details=details, headers=key)
+    assert again.status_code == 201 and again.get_json() == first.get_json()
+    assert db.scalar(select(func.count()).select_from(Booking).where(Booking.slot_id == cleaning["id"])) == 1
+
+
 def test_a_refused_request_replays_its_refusal(demo, db):
     cleaning, adult = demo.slots("Home cleaning, 2 hours")[0], demo.api("adult")
     key = {"Idempotency-Key": "too-many"}

@@ -89,6 +89,15 @@ def test_a_connected_operator_gets_a_destination_charge_with_the_donation_as_fee
     assert request.headers["Idempotency-Key"].startswith(f"linli-booking-{booking['id']}-")
 
 
+def test_a_retried_online_booking_reaches_stripe_once(platform, recording_http):
+    app, world = platform()
+    body = {"slot_id": world.slots(CLEANING)[0]["id"], "quantity": 1, "payment_method": "stripe", "details": ADDRESS}
+    first, again = (world.api("adult").post("/bookings", body, headers={"Idempotency-Key": "pay-once"})
+                    for _ in range(2))
+    assert first.status_code == again.status_code == 201 and first.get_json() == again.get_json()
+    assert created_intent(recording_http).form["metadata[booking_id]"] == str(first.get_json()["id"])
+
+
 def test_a_connected_payment_is_refunded_with_the_transfer_and_the_fee(platform, recording_http):
     app, world = platform({"Heping Home Services": "acct_123"})
     booking = book(world)

@@ -139,10 +139,11 @@ def _plugin_ids(app, users: dict) -> dict:
 # --- snapshot and restore -----------------------------------------------------------------------------
 
 def snapshot(engine: Engine) -> dict[str, list[dict]]:
-    """Every row of every table, in primary-key order."""
+    """Every row of every table, in primary-key order (without the columns the database computes)."""
     with engine.connect() as conn:
         return {table.name: [dict(row._mapping) for row in conn.execute(
-            select(table).order_by(*table.primary_key.columns))] for table in Base.metadata.sorted_tables}
+            select(*(c for c in table.c if c.computed is None)).order_by(*table.primary_key.columns))]
+            for table in Base.metadata.sorted_tables}
 
 
 def empty(conn) -> None:

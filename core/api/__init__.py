@@ -123,7 +123,11 @@ def _register_error_handlers(app: Flask) -> None:
         db = session()
         rollback(db)
         body = error_body(e.status, e.message, e.errors)
-        idempotency.record_failure(db, e.status, body)
+        held = idempotency.record_failure(db, e.status, body)
+        if isinstance(held, idempotency.Replay):
+            return held.response
+        if held is not None:
+            e, body = held, error_body(held.status, held.message, held.errors)
         return jsonify(body), e.status
 
     @app.errorhandler(idempotency.Replay)

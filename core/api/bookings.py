@@ -101,7 +101,7 @@ def create_booking(data):
     """Book places; free and cash bookings are confirmed, online payments hold the places. 409 when full."""
     db, user, app = session(), current_user(), linli()
     policy.require(user, "resident")
-    idempotency.begin(db, user)
+    idempotency.begin(db, user, claim_first=payments.is_online(app.payment_providers, data["payment_method"]))
     booking, client_secret = payments.book(db, app.hook, user, bookings.BookingRequest(**data), app.operator_types,
                                            app.payment_providers, current_app.config)
     body = BOOKING.dump(booking) | {"client_secret": client_secret}

@@ -146,6 +146,12 @@ def record_refund(session: Session, payment: Payment, provider: PaymentProvider,
     return row
 
 
+def is_online(providers: dict[str, PaymentProvider], method: str | None) -> bool:
+    """Whether a booking paid this way reaches an outside service (the provider) before it commits."""
+    provider = providers.get(method or "")
+    return provider is not None and provider.online
+
+
 def book(session: Session, hook, user, request, types, providers: dict[str, PaymentProvider],
          config) -> tuple[Booking, str | None]:
     """Book, and for an online payment create it with the provider; return the booking and its client secret."""
