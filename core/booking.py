@@ -99,8 +99,9 @@ def price(session: Session, hook, ctx: SlotContext, user: User, quantity: int) -
 
 def quote_for(session: Session, hook, user: User | None, slot_id: int, quantity: int) -> Quote:
     policy.require(user, "resident")
+    _check_quantity(quantity)
     ctx = slot_context(session, slot_id)
-    _check_bookable(ctx, quantity, utcnow())
+    _check_bookable(ctx, utcnow())
     return price(session, hook, ctx, user, quantity)[0]
 
 
@@ -109,8 +110,7 @@ def _check_quantity(quantity: int) -> None:
         raise Invalid("invalid quantity", {"quantity": [f"between 1 and {MAX_QUANTITY}"]})
 
 
-def _check_bookable(ctx: SlotContext, quantity: int, now: dt.datetime) -> None:
-    _check_quantity(quantity)
+def _check_bookable(ctx: SlotContext, now: dt.datetime) -> None:
     if ctx.operator.status != "active" or not ctx.listing.is_active:
         raise Conflict("this service is not taking bookings")
     if ctx.slot.starts_at <= now:
@@ -138,7 +138,7 @@ def book(session: Session, hook, user: User | None, request: BookingRequest, typ
     ctx = take_with_context(session, request.slot_id, request.quantity)
     places_taken = ctx is not None
     ctx = ctx or slot_context(session, request.slot_id)
-    _check_bookable(ctx, request.quantity, now)
+    _check_bookable(ctx, now)
     operator_type = types.get(ctx.operator.type)
     if operator_type is None:
         raise Conflict(f"the operator type {ctx.operator.type!r} is not installed")

@@ -16,7 +16,6 @@ from alembic import op
 import sqlalchemy as sa
 
 
-
 revision = '0005'
 down_revision = '0004'
 branch_labels = None
