@@ -14,8 +14,8 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, insert, inspect, or_, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from core import policy
 from core.db import after_commit, utcnow
@@ -152,19 +152,35 @@ def book(session: Session, hook, user: User | None, request: BookingRequest, typ
         take_places(session, ctx.slot, request.quantity, now, hook)
     online = provider is not None and provider.online
     booking = Booking(
-        slot_id=ctx.slot.id, resident_id=user.id, operator=ctx.operator, quantity=request.quantity,
+        slot_id=ctx.slot.id, resident_id=user.id, operator_id=ctx.operator.id, operator=ctx.operator,
+        quantity=request.quantity,
         tier=offer.tier, unit_amount=offer.unit_amount, total_amount=offer.total_amount, currency=offer.currency,
         rule=offer.rule, status="pending_payment" if online else "confirmed",
         payment_method=provider.key if provider else None, details=details,
         hold_expires_at=now + dt.timedelta(minutes=config["HOLD_MINUTES"]) if online else None,
+        created_at=now, updated_at=now,
     )
-    session.add(booking)
-    session.flush()
+    _insert(session, booking)
     hook.booking_placed(session=session, booking=booking, listing=ctx.listing, slot=ctx.slot)
     after_commit(session, lambda: hook.booking_created(session=session, booking=booking))
     if booking.status == "confirmed":
         after_commit(session, lambda: hook.booking_confirmed(session=session, booking=booking))
     return booking
+
+
+_BOOKING_COLUMNS = [attr.key for attr in inspect(Booking).column_attrs if attr.key != "id"]
+_INSERT_BOOKING = insert(Booking.__table__).returning(Booking.__table__.c.id)
+
+
+def _insert(session: Session, booking: Booking) -> None:
+    """Insert a new booking, every column given, and keep it in the session as if it had been loaded.
+
+    One plain INSERT instead of the unit of work's flush, which cost a booking more Python time than any other
+    step; ``make_transient_to_detached`` and ``add`` then make it the session's object for that row.
+    """
+    booking.id = session.execute(_INSERT_BOOKING, {key: getattr(booking, key) for key in _BOOKING_COLUMNS}).scalar_one()
+    make_transient_to_detached(booking)
+    session.add(booking)
 
 
 def _provider_for(offer: Quote, method: str | None, providers: dict[str, PaymentProvider],
