@@ -33,9 +33,10 @@ sys.path[:0] = [ROOT, BENCH]
 from scratch import Scratch  # noqa: E402
 from seed import APPS, CONCURRENCIES, Sizes, seed  # noqa: E402
 
-# The production configuration for this 2-core machine, argued in bench/README.md.
-WORKERS = 4
-WORKER_CLASS = "sync"
+from core import gunicorn_conf  # noqa: E402
+
+# Both apps are served with Linli's production settings, argued in bench/README.md.
+GUNICORN_CONF = gunicorn_conf.__file__
 
 
 def log(*args) -> None:
@@ -53,10 +54,9 @@ class Server:
 
     def __init__(self, name: str, app: str, env: dict, cwd: str, args):
         self.name, self.port = name, free_port()
-        command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}",
+        command = [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONF, "--bind", f"127.0.0.1:{self.port}",
                    "--workers", str(args.workers), "--worker-class", args.worker_class,
-                   "--no-control-socket", "--log-level", "warning", "--timeout", "60", "--backlog", "2048",
-                   "--preload"]
+                   "--no-control-socket", "--log-level", "warning"]
         if args.worker_class == "gthread":
             command += ["--threads", str(args.threads)]
         self.log = tempfile.NamedTemporaryFile("w+", prefix=f"bench-{name}-", suffix=".log", delete=False)
@@ -157,8 +157,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny data and short runs (CI)")
     parser.add_argument("--duration", type=float, default=None, help="seconds per measured run")
-    parser.add_argument("--workers", type=int, default=WORKERS)
-    parser.add_argument("--worker-class", default=WORKER_CLASS, choices=("sync", "gthread"))
+    parser.add_argument("--workers", type=int, default=gunicorn_conf.workers)
+    parser.add_argument("--worker-class", default=gunicorn_conf.worker_class, choices=("sync", "gthread"))
     parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread only)")
     parser.add_argument("--skip-load", action="store_true", help="only seed and month-end (development)")
     parser.add_argument("--skip-monthend", action="store_true", help="no month-end and verify-ledger (development)")
@@ -178,7 +178,8 @@ def main() -> int:
         "command": command,
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "gunicorn": {"workers": args.workers, "worker_class": args.worker_class,
+        "gunicorn": {"config": os.path.relpath(GUNICORN_CONF, ROOT), "workers": args.workers,
+                     "worker_class": args.worker_class,
                      "threads": args.threads if args.worker_class == "gthread" else 1},
     }
     servers: list[Server] = []

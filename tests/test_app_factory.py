@@ -1,7 +1,9 @@
 """The app factory: configuration from LINLI_* variables and safe defaults."""
+import gc
+
 import pytest
 
-from core import create_app
+from core import create_app, gunicorn_conf
 
 
 def test_secret_key_is_generated_once_and_kept_in_the_instance_folder(tmp_path, monkeypatch, database_url):
@@ -49,3 +51,12 @@ def test_a_body_that_is_not_json_is_a_415(client):
     response = client.post("/api/v1/auth/token", data="email=a&password=b",
                            content_type="application/x-www-form-urlencoded")
     assert response.status_code == 415 and "JSON" in response.get_json()["message"]
+
+
+def test_the_production_server_freezes_the_masters_objects_before_each_fork():
+    before = gc.get_freeze_count()
+    try:
+        gunicorn_conf.pre_fork(server=None, worker=None)
+        assert gc.get_freeze_count() > before
+    finally:
+        gc.unfreeze()
