@@ -9,7 +9,7 @@ them (gunicorn's sync workers close after each response). It prints one JSON
 object: counts per status, requests/s, and latency percentiles in milliseconds.
 
 SPEC: {"host", "port", "concurrency", "duration_s", "max_requests", "stop_on",
-"scenario": "book" | "baseline" | "search", plus the scenario's data:
+"scenario": "book" | "baseline" | "baseline_orm" | "search", plus the scenario's data:
 tokens, resident_ids, slot_ids, community, terms, dates}.
 """
 from __future__ import annotations
@@ -33,6 +33,9 @@ def percentile(ordered: list[float], p: float) -> float | None:
     return ordered[rank - 1]
 
 
+BASELINE_PATHS = {"baseline": "/book", "baseline_orm": "/book-orm"}
+
+
 def make_request(spec: dict, rng: random.Random, client: int) -> tuple[bytes, str]:
     """The bytes of the next request of this scenario (and a label of the request kind)."""
     scenario = spec["scenario"]
@@ -47,10 +50,10 @@ def make_request(spec: dict, rng: random.Random, client: int) -> tuple[bytes, st
         body = json.dumps({"slot_id": slot, "quantity": 1, "payment_method": "cash"}).encode()
         path = "/api/v1/bookings"
         auth = f"Authorization: Bearer {token}\r\nIdempotency-Key: {secrets.token_urlsafe(16)}\r\n"
-    elif scenario == "baseline":
+    elif scenario in BASELINE_PATHS:
         body = json.dumps({"slot_id": slot, "quantity": 1,
                            "resident_id": rng.choice(spec["resident_ids"])}).encode()
-        path, auth = "/book", ""
+        path, auth = BASELINE_PATHS[scenario], ""
     else:
         raise ValueError(f"unknown scenario {scenario!r}")
     head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\n"

@@ -210,10 +210,10 @@ def main() -> int:
             servers.append(baseline)
             for server in servers:
                 server.wait_ready()
-            ports = {"linli": linli.port, "baseline": baseline.port}
+            ports = {"linli": linli.port, "baseline": baseline.port, "baseline_orm": baseline.port}
             common = {"host": "127.0.0.1", "tokens": seeded.tokens, "resident_ids": seeded.resident_ids,
                       "community": seeded.community_slug, "terms": seeded.search_terms, "dates": seeded.search_dates}
-            scenario_of = {"linli": "book", "baseline": "baseline"}
+            scenario_of = {"linli": "book", "baseline": "baseline", "baseline_orm": "baseline_orm"}
             for app_name in APPS:  # warm every worker up: imports, connection pools, statement caches
                 load(common | {"port": ports[app_name], "scenario": scenario_of[app_name], "concurrency": 8,
                                "duration_s": 0.5 if args.smoke else 2.0,
@@ -223,7 +223,7 @@ def main() -> int:
             scenarios: dict = {app_name: {"hot": {}, "spread": {}} for app_name in APPS}
             scenarios["linli"]["search"] = {}
             for c in CONCURRENCIES:
-                for app_name in APPS:  # interleaved, so that a noisy neighbour hits both alike
+                for app_name in APPS:  # interleaved, so that a noisy neighbour hits every app alike
                     log(f"{app_name}: hot slot, concurrency {c}")
                     scenarios[app_name]["hot"][f"c{c}"] = load(common | {
                         "port": ports[app_name], "scenario": scenario_of[app_name], "concurrency": c,
@@ -254,6 +254,9 @@ def main() -> int:
             result["booking_rps_c32"] = spread
             result["baseline_rps_c32"] = base
             result["booking_vs_baseline_c32"] = round(spread / base, 3) if base else None
+            orm = scenarios["baseline_orm"]["spread"]["c32"]["rps"]
+            result["baseline_orm_rps_c32"] = orm
+            result["booking_vs_baseline_orm_c32"] = round(spread / orm, 3) if orm else None
             result["search_p99_ms"] = scenarios["linli"]["search"]["c8"]["p99_ms"]
             result["search_p99_ms_by_concurrency"] = {c: r["p99_ms"] for c, r in
                                                       scenarios["linli"]["search"].items()}

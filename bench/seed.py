@@ -58,7 +58,7 @@ OTHER_RULES = [
     {"name": "anyone", "when": {}, "tier": "paid", "amount": 2000},
 ]
 CONCURRENCIES = (1, 8, 32)
-APPS = ("linli", "baseline")
+APPS = ("linli", "baseline", "baseline_orm")
 
 
 @dataclass
