@@ -1,7 +1,7 @@
 """The REST API under /api/v1, described by OpenAPI 3 at /api/v1/openapi.json."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
 from werkzeug.exceptions import HTTPException
@@ -113,8 +113,10 @@ def _require_json_bodies(app: Flask) -> None:
         return None
 
 
-def _refusal(status: int, message: str, errors: dict | None = None):
-    return jsonify(error_body(status, message, errors)), status
+def _refusal(status: int, message: str, errors: dict | None = None) -> Response:
+    response = jsonify(error_body(status, message, errors))
+    response.status_code = status
+    return response
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -122,13 +124,13 @@ def _register_error_handlers(app: Flask) -> None:
     def _domain_error(e: DomainError):
         db = session()
         rollback(db)
-        body = error_body(e.status, e.message, e.errors)
-        held = idempotency.record_failure(db, e.status, body)
+        response = _refusal(e.status, e.message, e.errors)
+        held = idempotency.record_failure(db, response)
         if isinstance(held, idempotency.Replay):
             return held.response
         if held is not None:
-            e, body = held, error_body(held.status, held.message, held.errors)
-        return jsonify(body), e.status
+            return _refusal(held.status, held.message, held.errors)
+        return response
 
     @app.errorhandler(idempotency.Replay)
     def _replay(e: idempotency.Replay):
@@ -136,7 +138,6 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(405)
     def _method_not_allowed(e: HTTPException):
-        response = jsonify(error_body(405, "this method is not allowed here"))
-        response.status_code = 405
+        response = _refusal(405, "this method is not allowed here")
         response.headers["Allow"] = ", ".join(sorted(e.valid_methods or ()))
         return response

@@ -104,11 +104,10 @@ def create_booking(data):
     idempotency.begin(db, user, claim_first=payments.is_online(app.payment_providers, data["payment_method"]))
     booking, client_secret = payments.book(db, app.hook, user, bookings.BookingRequest(**data), app.operator_types,
                                            app.payment_providers, current_app.config)
-    body = BOOKING.dump(booking) | {"client_secret": client_secret}
-    idempotency.finish(db, 201, body)
-    commit(db)
-    response = jsonify(body)
+    response = jsonify(BOOKING.dump(booking) | {"client_secret": client_secret})
     response.status_code = 201
+    idempotency.finish(db, response)
+    commit(db)
     return response
 
 

@@ -14,7 +14,6 @@ first instead, before any work, so that a retry never reaches that service twice
 from __future__ import annotations
 
 import hashlib
-import json
 
 from flask import Response, g, request
 from sqlalchemy import bindparam, select, update
@@ -75,28 +74,34 @@ def begin(session: Session, user: User, claim_first: bool = False) -> None:
     g.idempotency_key = row
 
 
-def finish(session: Session, status: int, body) -> None:
+def _answer(response: Response) -> dict:
+    """What a replay sends: this response's status and its very bytes."""
+    return {"status_code": response.status_code, "response_body": response.get_data(as_text=True)}
+
+
+def finish(session: Session, response: Response) -> None:
     """Store the answer with the key, in the transaction about to commit; if the key is taken, replay its answer."""
     row = g.pop("idempotency_key", None)
     if row is None:
         return
-    answer = {"status_code": status, "response_body": json.dumps(body, default=str)}
+    answer = _answer(response)
     if "claim_id" in row:
-        session.execute(_ANSWER, {"claim_id": row["claim_id"], "status": status, "body": answer["response_body"]})
+        session.execute(_ANSWER, {"claim_id": row["claim_id"], "status": answer["status_code"],
+                                  "body": answer["response_body"]})
     elif _store(session, row | answer) is None:
         rollback(session)
         raise _stored_answer(session, row)
 
 
-def record_failure(session: Session, status: int, body: dict) -> Replay | Invalid | None:
+def record_failure(session: Session, response: Response) -> Replay | Invalid | None:
     """After a 4xx rolled the request back, store that answer for the key in a transaction of its own.
 
     Returns what to answer instead when the key holds an answer already: that answer, or why it cannot be replayed.
     """
     row = g.pop("idempotency_key", None)
-    if row is None or status >= 500:
+    if row is None or response.status_code >= 500:
         return None
     row.pop("claim_id", None)
-    stored = _store(session, row | {"status_code": status, "response_body": json.dumps(body)})
+    stored = _store(session, row | _answer(response))
     commit(session)
     return None if stored is not None else _stored_answer(session, row)
