@@ -9,6 +9,7 @@ from flask import Flask
 
 from core import config as configuration
 from core.db import Database, close_session
+from core.listings import SearchTotals
 from core.operator_types import OperatorType
 from core.payments import CashProvider, PaymentProvider
 from core.payments.stripe import StripeProvider
@@ -21,6 +22,7 @@ class Linli:
 
     db: Database
     pm: pluggy.PluginManager
+    search_totals: SearchTotals = field(default_factory=SearchTotals)
     _registered: dict = field(default_factory=dict, repr=False)
 
     @property

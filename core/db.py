@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Annotated
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import BigInteger, DateTime, Index, MetaData, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Index, MetaData, Select, create_engine, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
@@ -145,6 +145,11 @@ def commit(db_session: Session) -> None:
     callbacks = db_session.info.pop("after_commit", [])
     for callback in callbacks:
         callback()
+
+
+def count_rows(db_session: Session, query: Select) -> int:
+    """How many rows ``query`` selects (its ordering dropped: it does not change a count)."""
+    return db_session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
 
 
 def rollback(db_session: Session) -> None:

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, and_, event, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from core import policy
-from core.db import utcnow
+from core.db import count_rows, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.models import Booking, Community, Listing, Operator, Slot, User
 from core.operator_types import OperatorType, load_details
@@ -117,3 +119,59 @@ def search_listings(community: Community | None, type_key: str | None, text: str
 def slots_of(listing: Listing, upcoming: bool) -> Select:
     query = select(Slot).where(Slot.listing_id == listing.id).order_by(Slot.starts_at, Slot.id)
     return query.where(Slot.starts_at > utcnow()) if upcoming else query
+
+
+SEARCHED = (Listing, Slot, Operator)
+"""What the search reads: a write to any of them changes its community's catalog version."""
+_COMMUNITIES = Community.__table__
+
+
+@event.listens_for(Session, "after_flush")
+def _count_catalog_writes(session: Session, _context) -> None:
+    """Add one to the catalog version of each community whose listings, slots or operators this flush wrote.
+
+    In the flush's own transaction, so the new version is seen exactly when the write is. Writes that bypass the
+    ORM (a bulk ``UPDATE``) must not change what the search reads: the places a booking takes do not.
+    """
+    written = [row for row in (*session.new, *session.deleted, *session.dirty)
+               if isinstance(row, SEARCHED) and (row not in session.dirty or session.is_modified(row))]
+    if not written:
+        return
+    connection = session.connection()
+    communities = {row.community_id for row in written if not isinstance(row, Slot)}
+    slot_listings = {row.listing_id for row in written if isinstance(row, Slot)} - {None}
+    if slot_listings:
+        communities.update(connection.scalars(select(Listing.community_id).where(Listing.id.in_(slot_listings))))
+    communities.discard(None)
+    if communities:
+        connection.execute(update(_COMMUNITIES).where(_COMMUNITIES.c.id.in_(communities))
+                           .values(catalog_version=_COMMUNITIES.c.catalog_version + 1))
+
+
+class SearchTotals:
+    """The totals of recent searches of a community, remembered under its catalog version.
+
+    Counting every listing a search matches is most of its time when a word is common, and the count only
+    changes when the catalog does, so a total counted once serves every search alike until the next catalog
+    write. Bounded (least recently used out first); one per app, shared by its threads.
+    """
+
+    def __init__(self, size: int = 1024):
+        self._size = size
+        self._totals: OrderedDict[tuple, int] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def total(self, session: Session, community: Community, query: Select, *filters) -> int:
+        """The number of listings ``query`` (a search of ``community`` by ``filters``) selects."""
+        key = (community.id, community.catalog_version, community.timezone, *filters)
+        with self._lock:
+            total = self._totals.get(key)
+            if total is not None:
+                self._totals.move_to_end(key)
+                return total
+        total = count_rows(session, query)
+        with self._lock:
+            self._totals[key] = total
+            if len(self._totals) > self._size:
+                self._totals.popitem(last=False)
+        return total

@@ -5,11 +5,11 @@ import datetime as dt
 
 from flask import current_app, g, request
 from marshmallow import Schema, fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.auth import user_for_token
-from core.db import session
+from core.db import count_rows, session
 from core.errors import NotFound, Unauthorized
 from core.ledger import FIRST_DAY, LAST_DAY
 from core.models import Community, User
@@ -83,8 +83,10 @@ def page_schema(item_schema: type[Schema]) -> type[Schema]:
     )
 
 
-def paginate(db_session: Session, query, args: dict) -> dict:
+def paginate(db_session: Session, query, args: dict, total: int | None = None) -> dict:
+    """A page of ``query``; ``total`` is counted unless the caller knows it."""
     page, per_page = args["page"], args["per_page"]
-    total = db_session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    if total is None:
+        total = count_rows(db_session, query)
     items = db_session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
     return {"items": items, "page": page, "per_page": per_page, "total": total}

@@ -87,9 +87,10 @@ def search(args):
     """Search active listings by community (id or slug), operator type, date and free text."""
     db = session()
     community = community_by_ref(db, args["community"]) if args.get("community") else None
-    query = listings.search_listings(community, args.get("type"), args.get("q"), args.get("date"),
-                                     community.timezone if community else None)
-    return paginate(db, query, args)
+    filters = args.get("type"), args.get("q"), args.get("date")
+    query = listings.search_listings(community, *filters, community.timezone if community else None)
+    total = linli().search_totals.total(db, community, query, *filters) if community else None
+    return paginate(db, query, args, total)
 
 
 @blp.route("", methods=["POST"])

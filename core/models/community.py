@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, utcnow
@@ -18,6 +18,9 @@ class Community(Base):
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    catalog_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Counts the writes that change what the listing search reads here (``core.listings``): a search's remembered
+    total is keyed by it, so a total is never older than the catalog it counted."""
 
 
 class Space(Base):
