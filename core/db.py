@@ -98,6 +98,16 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")
 
 
+_READING = {
+    # A reader's transaction begins deferred, so it never takes SQLite's write lock.
+    "sqlite": {"deferred_begin": True},
+    # Each statement is its own transaction: a read sends no BEGIN and no ROLLBACK (two round trips), and under
+    # READ COMMITTED the statements of one transaction would not share a snapshot anyway.
+    "postgresql": {"isolation_level": "AUTOCOMMIT"},
+}
+"""The execution options of sessions that only read (GET and HEAD requests), by database."""
+
+
 class Database:
     """The engine and session factory of one app."""
 
@@ -105,7 +115,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
-        self.reader = sessionmaker(self.engine.execution_options(deferred_begin=True), expire_on_commit=False)
+        self.reader = sessionmaker(self.engine.execution_options(**_READING[self.engine.dialect.name]),
+                                   expire_on_commit=False)
 
     @property
     def is_postgres(self) -> bool:
@@ -119,7 +130,7 @@ def database() -> Database:
 def session() -> Session:
     """The request's session, opened on first use and closed at teardown.
 
-    Requests that only read (GET, HEAD) get a session that never takes SQLite's write lock.
+    Requests that only read (GET, HEAD) get a reader session (``_READING``): no write lock, fewer round trips.
     """
     if "db_session" not in g:
         db = database()

@@ -320,23 +320,27 @@ def chain(session: Session, community_id: int):
 
 
 def in_one_snapshot(session: Session, *queries):
-    """Run each ``query(connection)`` at once on a connection of its own, all seeing the session's snapshot.
+    """Run each ``query(connection)`` at once on a connection of its own, all seeing one snapshot.
 
-    PostgreSQL only: the session exports its snapshot and each connection imports it (as ``pg_dump -j`` does),
-    so the parts of one check see one state of the database even while others post.
+    PostgreSQL only: one more connection exports its snapshot and holds it while each of the others imports it
+    (as ``pg_dump -j`` does), so the parts of one check see one state of the database even while others post.
     """
     from psycopg import sql  # the PostgreSQL driver, there whenever this runs
 
-    snapshot = session.scalar(select(func.pg_export_snapshot()))
-    engine = session.get_bind()
+    def connect():
+        return session.get_bind().connect().execution_options(isolation_level="REPEATABLE READ")
 
-    def run(query):
-        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as connection:
-            connection.connection.cursor().execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-            return query(connection)
+    with connect() as exporter:
+        snapshot = exporter.scalar(select(func.pg_export_snapshot()))
 
-    with ThreadPoolExecutor(len(queries)) as pool:
-        return list(pool.map(run, queries))
+        def run(query):
+            with connect() as connection:
+                connection.connection.cursor().execute(
+                    sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+                return query(connection)
+
+        with ThreadPoolExecutor(len(queries)) as pool:
+            return list(pool.map(run, queries))
 
 
 def suspects(session: Session, community_id: int) -> tuple[list, tuple[int, str] | None]:

@@ -10,6 +10,7 @@ import shutil
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from core import create_app
 
@@ -100,8 +101,9 @@ def runner(app):
 def db(app):
     """A session of the test's app, for arranging data and checking what the API did.
 
-    It begins deferred on SQLite, so a test reading between two requests holds no write lock.
+    It begins deferred on SQLite, so a test reading between two requests holds no write lock; unlike the app's
+    readers it is a transaction on PostgreSQL too, so what a test arranges commits when the test says so.
     """
-    session = app.extensions["linli"].db.reader()
+    session = Session(app.extensions["linli"].db.engine.execution_options(deferred_begin=True), expire_on_commit=False)
     yield session
     session.close()

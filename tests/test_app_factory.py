@@ -2,6 +2,7 @@
 import gc
 
 import pytest
+from sqlalchemy import event
 
 from core import create_app, gunicorn_conf
 
@@ -60,3 +61,26 @@ def test_the_production_server_freezes_the_masters_objects_before_each_fork():
         assert gc.get_freeze_count() > before
     finally:
         gc.unfreeze()
+
+
+def test_a_read_request_reads_outside_a_transaction_on_postgresql_and_deferred_on_sqlite(app, client):
+    """GET and HEAD sessions: on PostgreSQL no BEGIN and ROLLBACK round trips; on SQLite no write lock."""
+    seen = []
+
+    def record(conn, cursor, statement, *rest):
+        seen.append((conn.get_execution_options().get("deferred_begin", False),
+                     getattr(conn.connection.dbapi_connection, "autocommit", None)))
+
+    engine = app.extensions["linli"].db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/api/v1/communities").status_code == 200
+        reads, seen[:] = set(seen), []
+        assert client.post("/api/v1/auth/token", json={"email": "nobody@test.example", "password": "x"}).status_code == 401
+        writes = set(seen)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    if engine.dialect.name == "postgresql":
+        assert reads == {(False, True)} and writes == {(False, False)}
+    else:
+        assert reads == {(True, None)} and writes == {(False, None)}
