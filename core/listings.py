@@ -139,10 +139,9 @@ def _count_catalog_writes(session: Session, _context) -> None:
         return
     connection = session.connection()
     communities = {row.community_id for row in written if not isinstance(row, Slot)}
-    slot_listings = {row.listing_id for row in written if isinstance(row, Slot)} - {None}
+    slot_listings = {row.listing_id for row in written if isinstance(row, Slot)}
     if slot_listings:
         communities.update(connection.scalars(select(Listing.community_id).where(Listing.id.in_(slot_listings))))
-    communities.discard(None)
     if communities:
         connection.execute(update(_COMMUNITIES).where(_COMMUNITIES.c.id.in_(communities))
                            .values(catalog_version=_COMMUNITIES.c.catalog_version + 1))

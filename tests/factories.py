@@ -1,11 +1,13 @@
 """Factories for test data, and a small API client that logs in as anyone."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 from dataclasses import dataclass
 
 import pytest
+from sqlalchemy import event
 
 from core import accounts
 from core.db import utcnow
@@ -13,6 +15,16 @@ from core.models import Agreement, Community, Listing, Operator, Slot, Space, Us
 
 PASSWORD = "test-password"
 _serial = itertools.count(1)
+
+
+@contextlib.contextmanager
+def listening(target, name: str, callback):
+    """``callback`` listens to SQLAlchemy's event ``name`` on ``target`` inside the block only."""
+    event.listen(target, name, callback)
+    try:
+        yield
+    finally:
+        event.remove(target, name, callback)
 
 
 def make_community(db, slug=None, **overrides) -> Community:

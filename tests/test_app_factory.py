@@ -2,9 +2,9 @@
 import gc
 
 import pytest
-from sqlalchemy import event
 
 from core import create_app, gunicorn_conf
+from tests.factories import listening
 
 
 def test_secret_key_is_generated_once_and_kept_in_the_instance_folder(tmp_path, monkeypatch, database_url):
@@ -72,14 +72,11 @@ def test_a_read_request_reads_outside_a_transaction_on_postgresql_and_deferred_o
                      getattr(conn.connection.dbapi_connection, "autocommit", None)))
 
     engine = app.extensions["linli"].db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with listening(engine, "before_cursor_execute", record):
         assert client.get("/api/v1/communities").status_code == 200
         reads, seen[:] = set(seen), []
         assert client.post("/api/v1/auth/token", json={"email": "nobody@test.example", "password": "x"}).status_code == 401
         writes = set(seen)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     if engine.dialect.name == "postgresql":
         assert reads == {(False, True)} and writes == {(False, False)}
     else:

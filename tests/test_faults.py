@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 
 from core import checks
 from core import demo as demo_data
@@ -34,7 +34,7 @@ from core.db import make_engine
 from core.models import (
     Booking, Community, FundTransfer, IdempotentRequest, JournalEntry, Listing, Payment, Slot, User,
 )
-from tests.factories import make_user
+from tests.factories import listening, make_user
 from tests.server import gunicorn
 from tests.world import COMMITTEE, OPERATOR, RESIDENT, restore, snapshot
 
@@ -57,13 +57,8 @@ def statements(engine, fail_at: int | None = None):
         if seen["commit_after"] is None:
             seen["commit_after"] = seen["count"]
 
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "commit", committed)
-    try:
+    with listening(engine, "before_cursor_execute", before), listening(engine, "commit", committed):
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-        event.remove(engine, "commit", committed)
 
 
 @dataclass(frozen=True)

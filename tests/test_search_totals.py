@@ -1,11 +1,11 @@
 """The search's remembered totals: exact after every catalog write, counted once per catalog version."""
 import contextlib
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from core.listings import SearchTotals
 from core.models import Community, Listing
-from tests.factories import make_community, make_listing, make_operator, make_slot, make_user
+from tests.factories import listening, make_community, make_listing, make_operator, make_slot, make_user
 
 DAY = "2030-01-01"
 SLOT = {"starts_at": f"{DAY}T11:30:00+08:00", "ends_at": f"{DAY}T13:00:00+08:00", "capacity": 5}
@@ -15,13 +15,9 @@ SLOT = {"starts_at": f"{DAY}T11:30:00+08:00", "ends_at": f"{DAY}T13:00:00+08:00"
 def statements(app):
     """The SQL statements the app's engine sends inside the block."""
     sent: list[str] = []
-    engine = app.extensions["linli"].db.engine
-    record = lambda conn, cursor, statement, *rest: sent.append(statement)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with listening(app.extensions["linli"].db.engine, "before_cursor_execute",
+                   lambda conn, cursor, statement, *rest: sent.append(statement)):
         yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_a_remembered_total_follows_every_write_to_listings_slots_and_operators(api, db):
@@ -30,7 +26,7 @@ def test_a_remembered_total_follows_every_write_to_listings_slots_and_operators(
     staff = make_user(db, "operator_staff", community, operator)
     db.commit()
     as_staff = api(staff)
-    total = lambda: api().get(f"/listings?community=hp&q=lunch&date={DAY}").get_json()["total"]  # noqa: E731
+    total = lambda: api().get(f"/listings?community=hp&q=lunch&date={DAY}").get_json()["total"]
     first = as_staff.post("/listings", {"operator_id": operator.id, "title": "Lunch"}).get_json()
     as_staff.post(f"/listings/{first['id']}/slots", SLOT)
     assert total() == total() == 1
@@ -70,7 +66,7 @@ def test_remembered_totals_are_bounded_least_recently_used_out_first(app, db):
     community = make_community(db)
     db.commit()
     totals, query = SearchTotals(size=2), select(Listing).where(Listing.community_id == community.id)
-    counted = lambda *filters: _counts(app, lambda: totals.total(db, community, query, *filters))  # noqa: E731
+    counted = lambda *filters: _counts(app, lambda: totals.total(db, community, query, *filters))
     assert [counted("a"), counted("b"), counted("a"), counted("c")] == [1, 1, 0, 1]
     assert [counted("a"), counted("b")] == [0, 1]  # "b" was the least recently used when "c" came
 
