@@ -1,6 +1,7 @@
 """What a plugin declares about an operator type, and validation of its details."""
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from marshmallow import RAISE, Schema, ValidationError
@@ -40,6 +41,13 @@ def load_details(schema: type[Schema], raw, field_name: str) -> dict:
     if not isinstance(raw, dict):
         raise Invalid(f"{field_name} must be an object", {field_name: ["must be an object"]})
     try:
-        return schema(unknown=RAISE).load(raw)
+        return _strict(schema).load(raw)
     except ValidationError as e:
         raise Invalid(f"invalid {field_name}", {field_name: e.messages}) from None
+
+
+@functools.cache
+def _strict(schema: type[Schema]) -> Schema:
+    """One strict instance per plugin schema, built once: building one copies every field, and a schema keeps no
+    state between loads."""
+    return schema(unknown=RAISE)

@@ -17,7 +17,7 @@ API's marshmallow schema), ``amount_of`` (a decimal field in minor units),
 guard against "NaN" and "Infinity"), and ``money`` / ``to_minor_units`` to
 show and read amounts as people write them.
 """
-from core.api.common import DAY, ID, PageArgs, current_user, page_schema, paginate
+from core.api.common import DAY, ID, ApiBlueprint, PageArgs, current_user, page_schema, paginate
 from core.booking import slot_context
 from core.db import Base, MinorUnits, UTCDateTime, commit, session, utcnow
 from core.donations import pledge as pledge_donation
@@ -43,10 +43,10 @@ def acting_user() -> User | None:
 
 
 __all__ = [
-    "ActionForm", "Base", "Booking", "Community", "DAY", "Finite", "ID", "InKindDonation", "Listing", "MinorUnits",
-    "Operator", "PageArgs", "Slot", "UTCDateTime", "User", "acting_user", "amount_of", "attempt", "back_to",
-    "commit", "current_user", "declare_cost", "field_errors", "flash_error", "has_role", "headline", "load_input",
-    "may_record_in_kind", "money", "page_blueprint", "page_schema", "paginate", "parse_period", "pledge_donation",
-    "record_in_kind", "record_revenue", "refuse_field", "require", "require_user", "safe_cell", "session",
-    "slot_context", "submit_form", "to_minor_units", "utcnow", "web_user",
+    "ActionForm", "ApiBlueprint", "Base", "Booking", "Community", "DAY", "Finite", "ID", "InKindDonation", "Listing",
+    "MinorUnits", "Operator", "PageArgs", "Slot", "UTCDateTime", "User", "acting_user", "amount_of", "attempt",
+    "back_to", "commit", "current_user", "declare_cost", "field_errors", "flash_error", "has_role", "headline",
+    "load_input", "may_record_in_kind", "money", "page_blueprint", "page_schema", "paginate", "parse_period",
+    "pledge_donation", "record_in_kind", "record_revenue", "refuse_field", "require", "require_user", "safe_cell",
+    "session", "slot_context", "submit_form", "to_minor_units", "utcnow", "web_user",
 ]

@@ -6,9 +6,15 @@ several gunicorn workers share one count.
 """
 from __future__ import annotations
 
+import functools
+import math
+import time
+
+import limits
+import limits.storage
+import limits.strategies
 from flask import Flask, g, request
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import TooManyRequests
 
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
@@ -33,15 +39,10 @@ def _login_key() -> str:
         email = str(body.get("email", ""))[:254].strip().lower() if isinstance(body, dict) else ""
     else:
         email = request.form.get("email", "")[:254].strip().lower()
-    return f"{get_remote_address()}|{email}"
+    return f"{request.remote_addr}|{email}"
 
 
-def init_security(app: Flask) -> Limiter:
-    limiter = Limiter(key_func=get_remote_address, app=app, default_limits=[],
-                      storage_uri=app.config.get("RATELIMIT_STORAGE") or "memory://",
-                      strategy="moving-window", headers_enabled=True)
-    app.extensions["linli_limiter"] = limiter
-
+def init_security(app: Flask) -> None:
     @app.after_request
     def _headers(response):
         response.headers.setdefault("Content-Security-Policy", g.get("csp", CSP))
@@ -52,20 +53,33 @@ def init_security(app: Flask) -> Limiter:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
-    return limiter
-
 
 def limit_logins(app: Flask, *endpoints: str) -> None:
     """Apply the login limit (``LINLI_LOGIN_RATE_LIMIT``, default 10 per minute) to the login views' POSTs.
 
     API and login page share one count per address and account: a guesser gains
     nothing by switching from one to the other. Showing the login page is not an attempt.
+    Only these views count: no other request pays for a limiter.
     """
-    limiter = app.extensions["linli_limiter"]
-    rule = app.config.get("LOGIN_RATE_LIMIT") or "10 per minute"
-    shared = limiter.shared_limit(rule, scope="login", key_func=_login_key, methods=["POST"])
+    rule = limits.parse(app.config.get("LOGIN_RATE_LIMIT") or "10 per minute")
+    window = limits.strategies.MovingWindowRateLimiter(
+        limits.storage.storage_from_string(app.config.get("RATELIMIT_STORAGE") or "memory://"))
+
+    def limited(view):
+        @functools.wraps(view)
+        def attempt(*args, **kwargs):
+            if request.method == "POST":
+                key = _login_key()
+                if not window.hit(rule, "login", key):
+                    reset = window.get_window_stats(rule, "login", key).reset_time
+                    raise TooManyRequests(f"too many login attempts: at most {rule}",
+                                          retry_after=max(1, math.ceil(reset - time.time())))
+            return view(*args, **kwargs)
+
+        return attempt
+
     for endpoint in endpoints:
-        app.view_functions[endpoint] = shared(app.view_functions[endpoint])
+        app.view_functions[endpoint] = limited(app.view_functions[endpoint])
 
 
 def unstorable_text(value, place: str = "") -> str | None:

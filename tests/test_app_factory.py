@@ -1,9 +1,13 @@
 """The app factory: configuration from LINLI_* variables and safe defaults."""
 import gc
+from unittest.mock import patch
 
+import flask_smorest
 import pytest
 
 from core import create_app, gunicorn_conf
+from core.api.common import ApiBlueprint, _instance_of
+from core.api.listings import ListingQuery
 from tests.factories import listening
 
 
@@ -81,3 +85,29 @@ def test_a_read_request_reads_outside_a_transaction_on_postgresql_and_deferred_o
         assert reads == {(False, True)} and writes == {(False, False)}
     else:
         assert reads == {(True, None)} and writes == {(False, None)}
+
+
+INIT = ListingQuery.__init__
+
+
+def test_every_api_blueprint_builds_each_argument_schema_once(app, client):
+    """flask-smorest hands webargs a schema class; building an instance per request copies every field again."""
+    smorest = [bp for bp in app.blueprints.values() if isinstance(bp, flask_smorest.Blueprint)]
+    assert {"bookings", "listings", "canteen", "workshop"} <= {bp.name for bp in smorest}
+    assert all(isinstance(bp, ApiBlueprint) for bp in smorest)  # plugins' blueprints too
+    built = []
+    with patch.object(ListingQuery, "__init__", side_effect=lambda *a, **k: built.append(1) or INIT(*a, **k),
+                      autospec=True):
+        _instance_of.cache_clear()
+        for page in (1, 2, 1):
+            assert client.get(f"/api/v1/listings?page={page}").status_code == 200
+        assert client.get("/api/v1/listings?page=0").status_code == 422  # the one instance still validates
+    assert len(built) == 1
+
+
+def test_the_login_limit_counts_only_logins(make_app):
+    client = make_app(LOGIN_RATE_LIMIT="2 per minute").test_client()
+    assert [client.get("/api/v1/communities").status_code for _ in range(5)] == [200] * 5
+    attempt = {"email": "nobody@test.example", "password": "x"}
+    assert [client.post("/api/v1/auth/token", json=attempt).status_code for _ in range(3)] == [401, 401, 429]
+    assert client.get("/api/v1/communities").status_code == 200  # a limited login does not limit anything else

@@ -38,6 +38,7 @@ def test_logins_are_rate_limited_per_account_and_address(make_app, db):
     assert hammer(client, "someone-else@example.org", 1) == [401]  # another account is not locked out
     blocked = client.post("/api/v1/auth/token", json={"email": user.email, "password": "test-password"})
     assert blocked.status_code == 429 and blocked.is_json
+    assert 1 <= int(blocked.headers["Retry-After"]) <= 60  # when the oldest attempt leaves the minute's window
 
 
 def test_the_limit_can_live_in_redis_shared_by_workers(make_app, db):
@@ -78,6 +79,7 @@ def test_the_login_page_shares_the_limit_with_the_api(make_app, db):
     assert client.get("/login").status_code == 200  # showing the form is not an attempt
     page = web_login(client, user.email, PASSWORD)
     assert page.status_code == 429 and page.mimetype == "text/html" and "Too many attempts" in page.get_data(as_text=True)
+    assert int(page.headers["Retry-After"]) >= 1
 
 
 # --- passwords -------------------------------------------------------------------------------------

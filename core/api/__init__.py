@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, request
+import flask_smorest
 from flask_smorest import Api
-from flask_smorest import Blueprint as ApiBlueprint
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -75,7 +75,7 @@ def init_api(app: Flask) -> Api:
 
 def register_plugin_blueprint(app: Flask, blueprint) -> None:
     """A plugin's smorest blueprint joins the documented API; any other is a plain Flask blueprint."""
-    if isinstance(blueprint, ApiBlueprint):
+    if isinstance(blueprint, flask_smorest.Blueprint):
         app.extensions["linli_api"].register_blueprint(blueprint, url_prefix=API_PREFIX + (blueprint.url_prefix or ""))
     else:
         app.register_blueprint(blueprint)

@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from core import policy
-from core.api.common import current_user
+from core.api.common import ApiBlueprint, current_user
 from core.auth import authenticate, issue_token, revoke_token
 from core.db import commit, session
 
-blp = Blueprint("auth", __name__, url_prefix="", description="Authentication")
+blp = ApiBlueprint("auth", __name__, url_prefix="", description="Authentication")
 
 
 class Credentials(Schema):

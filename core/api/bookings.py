@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from core import booking as bookings
 from core import policy, ratings
 from core.api import idempotency
 from core.payments import service as payments
-from core.api.common import ID, PageArgs, current_user, linli, page_schema, paginate
+from core.api.common import ApiBlueprint, ID, PageArgs, current_user, linli, page_schema, paginate
 from core.db import commit, session
 from core.errors import NotFound
 from core.models import BOOKING_STATUSES, TIERS, Booking
 
-blp = Blueprint("bookings", __name__, url_prefix="", description="Quotes and bookings")
+blp = ApiBlueprint("bookings", __name__, url_prefix="", description="Quotes and bookings")
 
 QUANTITY = fields.Integer(required=True, strict=True, validate=validate.Range(1, bookings.MAX_QUANTITY))
 

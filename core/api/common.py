@@ -2,17 +2,41 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
+import flask_smorest
 from flask import current_app, g, request
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from webargs.flaskparser import FlaskParser
 
 from core.auth import user_for_token
 from core.db import count_rows, session
 from core.errors import NotFound, Unauthorized
 from core.ledger import FIRST_DAY, LAST_DAY
 from core.models import Community, User
+
+
+class _OneSchemaPerClass(FlaskParser):
+    """webargs' parser, with one instance per Schema class: flask-smorest hands the parser the class, and webargs
+    would build a new instance (copying every field) for every request. A schema keeps no state between loads."""
+
+    def _get_schema(self, argmap, req):
+        if isinstance(argmap, type) and issubclass(argmap, Schema):
+            return _instance_of(argmap)
+        return super()._get_schema(argmap, req)
+
+
+@functools.cache
+def _instance_of(schema: type[Schema]) -> Schema:
+    return schema()
+
+
+class ApiBlueprint(flask_smorest.Blueprint):
+    """The API's blueprint, core's and plugins' alike: flask-smorest's, parsing arguments with cached schemas."""
+
+    ARGUMENTS_PARSER = _OneSchemaPerClass()
 
 
 def linli():

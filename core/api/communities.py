@@ -1,16 +1,15 @@
 """Communities (public) and their spaces."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core import catalog
-from core.api.common import PageArgs, community_by_ref, current_user, page_schema, paginate
+from core.api.common import ApiBlueprint, PageArgs, community_by_ref, current_user, page_schema, paginate
 from core.db import commit, session
 from core.models import Community, Space
 
-blp = Blueprint("communities", __name__, url_prefix="/communities", description="Communities and spaces")
+blp = ApiBlueprint("communities", __name__, url_prefix="/communities", description="Communities and spaces")
 
 
 class CommunitySchema(Schema):

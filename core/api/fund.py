@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 from flask import Response
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core import fund, ledger, proposals
-from core.api.common import DAY, ID, PageArgs, community_by_ref, current_user, page_schema, paginate
+from core.api.common import ApiBlueprint, DAY, ID, PageArgs, community_by_ref, current_user, page_schema, paginate
 from core.db import commit, session
 from core.exports import reconciliation_csv
 from core.models import FundTransfer, InKindDonation, JournalEntry, Proposal
 from core.settlement import PERIOD
 
-blp = Blueprint("fund", __name__, url_prefix="/communities", description="The community fund and its committee")
+blp = ApiBlueprint("fund", __name__, url_prefix="/communities", description="The community fund and its committee")
 
 AMOUNT = dict(strict=True, validate=validate.Range(1, 10_000_000_000))
 PERIOD_FIELD = fields.String(required=True, validate=validate.Regexp(PERIOD.pattern, error="write YYYY-MM"))

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core import listings
-from core.api.common import DAY, ID, MOMENT, PageArgs, community_by_ref, current_user, linli, page_schema, paginate
+from core.api.common import (
+    ApiBlueprint, DAY, ID, MOMENT, PageArgs, community_by_ref, current_user, linli, page_schema, paginate,
+)
 from core.catalog import operator_or_404
 from core.db import commit, session
 from core.errors import NotFound
 from core.models import Community, Slot
 
-blp = Blueprint("listings", __name__, url_prefix="/listings", description="Listings and slots")
+blp = ApiBlueprint("listings", __name__, url_prefix="/listings", description="Listings and slots")
 
 
 class ListingSchema(Schema):

@@ -1,17 +1,18 @@
 """Operator types (from the plugins), operators and their agreements."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core import catalog
-from core.api.common import DAY, ID, PageArgs, community_by_ref, current_user, linli, page_schema, paginate
+from core.api.common import (
+    ApiBlueprint, DAY, ID, PageArgs, community_by_ref, current_user, linli, page_schema, paginate,
+)
 from core.db import commit, session
 from core.errors import NotFound
 from core.models import OPERATOR_STATUSES, Agreement, Operator
 
-blp = Blueprint("operators", __name__, url_prefix="", description="Operators and agreements")
+blp = ApiBlueprint("operators", __name__, url_prefix="", description="Operators and agreements")
 
 
 class OperatorTypeSchema(Schema):

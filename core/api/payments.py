@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core import policy, settlement
-from core.api.common import PageArgs, community_by_ref, current_user, linli, page_schema, paginate
+from core.api.common import ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate
 from core.catalog import operator_or_404, require_operator_scope
 from core.db import commit, session
 from core.models import Community, OperatorCost
 from core.payments import webhooks
 
-blp = Blueprint("payments", __name__, url_prefix="", description="Payments, costs and settlement")
+blp = ApiBlueprint("payments", __name__, url_prefix="", description="Payments, costs and settlement")
 
 FUND_READERS = ("community_staff", "committee_member", "charity_officer")
 

@@ -1,15 +1,14 @@
 """The public transparency report (no login)."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from core import transparency
-from core.api.common import community_by_ref
+from core.api.common import ApiBlueprint, community_by_ref
 from core.db import session
 from core.settlement import PERIOD
 
-blp = Blueprint("public", __name__, url_prefix="/public", description="Public transparency reports")
+blp = ApiBlueprint("public", __name__, url_prefix="/public", description="Public transparency reports")
 
 
 class ReportQuery(Schema):

@@ -1,16 +1,15 @@
 """Residents of a community and their verified attributes (community staff)."""
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core import eligibility, policy
-from core.api.common import PageArgs, community_by_ref, current_user, page_schema, paginate
+from core.api.common import ApiBlueprint, PageArgs, community_by_ref, current_user, page_schema, paginate
 from core.db import commit, session
 from core.models import ATTRIBUTES, ResidentProfile
 
-blp = Blueprint("residents", __name__, url_prefix="/communities", description="Residents' eligibility")
+blp = ApiBlueprint("residents", __name__, url_prefix="/communities", description="Residents' eligibility")
 
 
 class VerificationSchema(Schema):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from flask import Flask, has_request_context, render_template, request
+from flask import Flask, has_request_context, make_response, render_template, request
 from flask_babel import Babel
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -109,5 +109,8 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(429)
     def _too_many(error):
-        return _page_or_api(error, 429, _("Too many attempts"),
-                            _("For your safety, logging in is paused for a minute. Please wait, then try again."))
+        response = make_response(_page_or_api(
+            error, 429, _("Too many attempts"),
+            _("For your safety, logging in is paused for a minute. Please wait, then try again.")))
+        response.headers.extend((name, value) for name, value in error.get_headers() if name == "Retry-After")
+        return response

@@ -1,12 +1,11 @@
 """The canteen's API under /api/v1/canteen: menus for everyone, the delivery list for staff."""
-from flask_smorest import Blueprint
 
-from core.plugin_api import commit, current_user, page_schema, session
+from core.plugin_api import ApiBlueprint, commit, current_user, page_schema, session
 from plugins.canteen import service
 from plugins.canteen.schemas import CanteenDayQuery, CanteenDeliveryListSchema, CanteenMenuSchema
 
 # Ids in paths stop at the database's 32-bit integers: a larger one is a 404, not a database error.
-blp = Blueprint("canteen", __name__, url_prefix="/canteen", description="Community canteen: menus and home deliveries")
+blp = ApiBlueprint("canteen", __name__, url_prefix="/canteen", description="Community canteen: menus and home deliveries")
 
 
 @blp.route("/listings/<int:listing_id>/menus")

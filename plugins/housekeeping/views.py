@@ -1,11 +1,10 @@
 """The housekeeping centre's API: its roster of trained workers, kept by the centre's staff."""
-from flask_smorest import Blueprint
 
-from core.plugin_api import PageArgs, commit, current_user, page_schema, paginate, session
+from core.plugin_api import ApiBlueprint, PageArgs, commit, current_user, page_schema, paginate, session
 from plugins.housekeeping import service
 from plugins.housekeeping.schemas import WorkerPatchSchema, WorkerSchema
 
-blp = Blueprint("housekeeping", __name__, url_prefix="/housekeeping",
+blp = ApiBlueprint("housekeeping", __name__, url_prefix="/housekeeping",
                 description="Housekeeping centre: the roster of trained workers sent to residents' homes")
 
 

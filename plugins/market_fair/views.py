@@ -1,13 +1,12 @@
 """The market fair's API: stall maps, the vendor register, visits, sales reports and gifts in kind."""
-from flask_smorest import Blueprint
 
-from core.plugin_api import PageArgs, commit, current_user, page_schema, paginate, session
+from core.plugin_api import ApiBlueprint, PageArgs, commit, current_user, page_schema, paginate, session
 from plugins.market_fair import service
 from plugins.market_fair.schemas import (
     GiftSchema, SalesReportSchema, StallMapSchema, VendorPatchSchema, VendorSchema, VisitCountSchema, VisitSchema,
 )
 
-blp = Blueprint("market_fair", __name__, url_prefix="/market-fair",
+blp = ApiBlueprint("market_fair", __name__, url_prefix="/market-fair",
                 description="Neighbourhood market fair: stalls, vendors, visits, sales pledges and gifts in kind")
 
 

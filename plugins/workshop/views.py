@@ -1,14 +1,13 @@
 """The workshop's API under /api/v1/workshop: jobs, pieces and wage sheets."""
-from flask_smorest import Blueprint
 
-from core.plugin_api import PageArgs, commit, current_user, page_schema, session
+from core.plugin_api import ApiBlueprint, PageArgs, commit, current_user, page_schema, session
 from plugins.workshop import service, wages
 from plugins.workshop.schemas import (
     WorkshopJobQuery, WorkshopJobSchema, WorkshopPiecesSchema, WorkshopWageQuery, WorkshopWageSheetSchema,
 )
 
 # Ids in paths stop at the database's 32-bit integers: a larger one is a 404, not a database error.
-blp = Blueprint("workshop", __name__, url_prefix="/workshop",
+blp = ApiBlueprint("workshop", __name__, url_prefix="/workshop",
                 description="Co-prosperity workshop: piece-work jobs, pieces per shift, wage sheets")
 
 
