@@ -8,12 +8,13 @@ import pluggy
 from flask import Flask
 
 from core import config as configuration
-from core.db import Database, close_session
+from core.db import Database
 from core.listings import SearchTotals
 from core.operator_types import OperatorType
 from core.payments import CashProvider, PaymentProvider
 from core.payments.stripe import StripeProvider
 from core.plugins import collect, make_plugin_manager
+from core.request_session import close_session
 
 
 @dataclass

@@ -92,7 +92,8 @@ def run_demo(host, port):
 def create_user(email, name, password, roles):
     """Create a user with roles scoped to communities."""
     from core import accounts
-    from core.db import commit, session
+    from core.db import commit
+    from core.request_session import session
 
     db = session()
     user = accounts.create_user(db, email, name or email.split("@")[0], password,
@@ -106,7 +107,8 @@ def create_user(email, name, password, roles):
 def expire_holds():
     """Expire payment holds that have run out and free their places (bookings do this lazily too)."""
     from core.booking import expire_holds as expire
-    from core.db import commit, session, utcnow
+    from core.db import commit, utcnow
+    from core.request_session import session
 
     db = session()
     count = expire(db, utcnow(), hook=current_app.extensions["linli"].hook)
@@ -125,9 +127,10 @@ def verify_resident(email, attribute, by_email, clear):
     from sqlalchemy import select
 
     from core import eligibility
-    from core.db import commit, session
+    from core.db import commit
     from core.errors import NotFound
     from core.models import User
+    from core.request_session import session
 
     db = session()
     resident, staff = (db.scalar(select(User).where(User.email == e.strip().lower())) for e in (email, by_email))
@@ -151,7 +154,8 @@ def _community(db, slug):
 def settle(slug, period):
     """Post the period's profit-share and fixed donations and print every operator's statement."""
     from core import settlement
-    from core.db import commit, session
+    from core.db import commit
+    from core.request_session import session
 
     db = session()
     statements = settlement.settle(db, current_app.extensions["linli"].hook, _community(db, slug), period)
@@ -173,8 +177,8 @@ def settle(slug, period):
 def reconcile(slug, period, csv_path):
     """Donations due vs received per operator for a period, with the variance."""
     from core import fund
-    from core.db import session
     from core.exports import reconciliation_csv
+    from core.request_session import session
 
     db = session()
     report = fund.reconciliation(db, _community(db, slug), period)
@@ -198,8 +202,8 @@ def verify_ledger(slug):
     from sqlalchemy import select
 
     from core import ledger
-    from core.db import session
     from core.models import Community
+    from core.request_session import session
 
     db = session()
     communities = [_community(db, slug)] if slug else db.scalars(select(Community).order_by(Community.id)).all()
@@ -222,7 +226,7 @@ def verify_ledger(slug):
 def check():
     """Check every invariant: balanced journals, no slot over capacity, fund balance, chain intact."""
     from core.checks import violations
-    from core.db import session
+    from core.request_session import session
 
     found = violations(session())
     for violation in found:

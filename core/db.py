@@ -1,10 +1,12 @@
-"""The database: one engine per app, one session per request, the same code on SQLite and PostgreSQL."""
+"""The database: the engine, column types, and what runs after a commit; the same code on SQLite and PostgreSQL.
+
+No Flask here: the domain modules import this. The session of a request lives in :mod:`core.request_session`.
+"""
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
 
-from flask import current_app, g, has_request_context, request
 from sqlalchemy import BigInteger, DateTime, Index, MetaData, Select, create_engine, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -121,28 +123,6 @@ class Database:
     @property
     def is_postgres(self) -> bool:
         return self.engine.dialect.name == "postgresql"
-
-
-def database() -> Database:
-    return current_app.extensions["linli"].db
-
-
-def session() -> Session:
-    """The request's session, opened on first use and closed at teardown.
-
-    Requests that only read (GET, HEAD) get a reader session (``_READING``): no write lock, fewer round trips.
-    """
-    if "db_session" not in g:
-        db = database()
-        reading = has_request_context() and request.method in ("GET", "HEAD")
-        g.db_session = (db.reader if reading else db.sessionmaker)()
-    return g.db_session
-
-
-def close_session(_exc=None) -> None:
-    db_session = g.pop("db_session", None)
-    if db_session is not None:
-        db_session.close()
 
 
 def after_commit(db_session: Session, callback) -> None:

@@ -19,13 +19,14 @@ show and read amounts as people write them.
 """
 from core.api.common import DAY, ID, ApiBlueprint, PageArgs, current_user, page_schema, paginate
 from core.booking import slot_context
-from core.db import Base, MinorUnits, UTCDateTime, commit, session, utcnow
+from core.db import Base, MinorUnits, UTCDateTime, commit, utcnow
 from core.donations import pledge as pledge_donation
 from core.exports import safe_cell
 from core.fund import may_record_in_kind, record_in_kind
 from core.models import Booking, Community, InKindDonation, Listing, Operator, Slot, User
 from core.payments.service import record_revenue
 from core.policy import has_role, require, require_user
+from core.request_session import session
 from core.settlement import declare_cost, parse_period
 from core.web.common import attempt, back_to, field_errors, flash_error, headline, page_blueprint, web_user
 from core.web.forms import ActionForm, Finite

@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core.errors import Invalid
-from core.models import ATTRIBUTES, TIERS
+
+TIERS = ("free", "low_cost", "paid")
+ATTRIBUTES = ("student", "low_income", "disability")
+"""What the rules may know of a person beyond age and residency: attributes community staff verify."""
 
 
 @dataclass(frozen=True)

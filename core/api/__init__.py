@@ -1,16 +1,17 @@
 """The REST API under /api/v1, described by OpenAPI 3 at /api/v1/openapi.json."""
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, request
 import flask_smorest
+from flask import Flask, Response, jsonify, request
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
 from core.api import idempotency
 from core.api.common import MAX_ID
-from core.db import rollback, session
+from core.db import rollback
 from core.errors import DomainError
+from core.request_session import session
 from core.security import unstorable_text
 
 API_PREFIX = "/api/v1"

@@ -7,7 +7,8 @@ from marshmallow import Schema, fields, validate
 from core import policy
 from core.api.common import ApiBlueprint, current_user
 from core.auth import authenticate, issue_token, revoke_token
-from core.db import commit, session
+from core.db import commit
+from core.request_session import session
 
 blp = ApiBlueprint("auth", __name__, url_prefix="", description="Authentication")
 

@@ -7,11 +7,12 @@ from marshmallow import Schema, fields, validate
 from core import booking as bookings
 from core import policy, ratings
 from core.api import idempotency
-from core.payments import service as payments
-from core.api.common import ApiBlueprint, ID, PageArgs, current_user, linli, page_schema, paginate
-from core.db import commit, session
+from core.api.common import ID, ApiBlueprint, PageArgs, current_user, linli, page_schema, paginate
+from core.db import commit
 from core.errors import NotFound
 from core.models import BOOKING_STATUSES, TIERS, Booking
+from core.payments import service as payments
+from core.request_session import session
 
 blp = ApiBlueprint("bookings", __name__, url_prefix="", description="Quotes and bookings")
 

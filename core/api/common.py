@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
 
 from core.auth import user_for_token
-from core.db import count_rows, session
+from core.db import count_rows
 from core.errors import NotFound, Unauthorized
 from core.ledger import FIRST_DAY, LAST_DAY
 from core.models import Community, User
+from core.request_session import session
 
 
 class _OneSchemaPerClass(FlaskParser):

@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from core import catalog
 from core.api.common import ApiBlueprint, PageArgs, community_by_ref, current_user, page_schema, paginate
-from core.db import commit, session
+from core.db import commit
 from core.models import Community, Space
+from core.request_session import session
 
 blp = ApiBlueprint("communities", __name__, url_prefix="/communities", description="Communities and spaces")
 

@@ -6,10 +6,11 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core import fund, ledger, proposals
-from core.api.common import ApiBlueprint, DAY, ID, PageArgs, community_by_ref, current_user, page_schema, paginate
-from core.db import commit, session
+from core.api.common import DAY, ID, ApiBlueprint, PageArgs, community_by_ref, current_user, page_schema, paginate
+from core.db import commit
 from core.exports import reconciliation_csv
 from core.models import FundTransfer, InKindDonation, JournalEntry, Proposal
+from core.request_session import session
 from core.settlement import PERIOD
 
 blp = ApiBlueprint("fund", __name__, url_prefix="/communities", description="The community fund and its committee")

@@ -7,12 +7,13 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from core import listings
 from core.api.common import (
-    ApiBlueprint, DAY, ID, MOMENT, PageArgs, community_by_ref, current_user, linli, page_schema, paginate,
+    DAY, ID, MOMENT, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate,
 )
 from core.catalog import operator_or_404
-from core.db import commit, session
+from core.db import commit
 from core.errors import NotFound
 from core.models import Community, Slot
+from core.request_session import session
 
 blp = ApiBlueprint("listings", __name__, url_prefix="/listings", description="Listings and slots")
 

@@ -6,11 +6,12 @@ from sqlalchemy import select
 
 from core import catalog
 from core.api.common import (
-    ApiBlueprint, DAY, ID, PageArgs, community_by_ref, current_user, linli, page_schema, paginate,
+    DAY, ID, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate,
 )
-from core.db import commit, session
+from core.db import commit
 from core.errors import NotFound
 from core.models import OPERATOR_STATUSES, Agreement, Operator
+from core.request_session import session
 
 blp = ApiBlueprint("operators", __name__, url_prefix="", description="Operators and agreements")
 

@@ -8,9 +8,10 @@ from sqlalchemy import select
 from core import policy, settlement
 from core.api.common import ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate
 from core.catalog import operator_or_404, require_operator_scope
-from core.db import commit, session
+from core.db import commit
 from core.models import Community, OperatorCost
 from core.payments import webhooks
+from core.request_session import session
 
 blp = ApiBlueprint("payments", __name__, url_prefix="", description="Payments, costs and settlement")
 

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from core import transparency
 from core.api.common import ApiBlueprint, community_by_ref
-from core.db import session
+from core.request_session import session
 from core.settlement import PERIOD
 
 blp = ApiBlueprint("public", __name__, url_prefix="/public", description="Public transparency reports")

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import catalog
-from core.db import session as db_session
 from core.models import Agreement, Community, Operator, Space
+from core.request_session import session as db_session
 from core.web.common import (
     attempt, back_to, community_or_404, headline, linli, logged_in, page_blueprint, require, show_field_errors,
 )

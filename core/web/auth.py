@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 
 from core import policy
 from core.auth import authenticate
-from core.db import session as db_session
 from core.errors import Unauthorized
+from core.request_session import session as db_session
 from core.web.common import home_community, log_in, log_out, page_blueprint, safe_next, web_user
 from core.web.forms import LoginForm
 

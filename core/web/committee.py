@@ -6,16 +6,14 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from core import fund, ledger, policy, proposals, settlement, transparency
-from core.db import session as db_session
 from core.exports import reconciliation_csv
 from core.models import JournalEntry, Operator, Proposal, User
+from core.request_session import session as db_session
 from core.settlement import PERIOD
 from core.web.common import (
     attempt, back_to, community_or_404, flash_error, headline, linli, page_blueprint, require, show_field_errors,
 )
-from core.web.forms import (
-    ActionForm, CharityDecisionForm, DisburseForm, NoteForm, TransferForm, VoteForm, options,
-)
+from core.web.forms import ActionForm, CharityDecisionForm, DisburseForm, NoteForm, TransferForm, VoteForm, options
 from core.web.i18n import to_minor_units
 from core.web.periods import month_of, next_period, previous_period
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from core import policy
 from core.db import commit, rollback
-from core.db import session as db_session
 from core.errors import DomainError, Forbidden, NotFound, Unauthorized
 from core.models import Community, User
+from core.request_session import session as db_session
 from core.web.messages import explain
 
 USER_KEY = "user_id"

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import policy
-from core.db import session as db_session
 from core.models import Community, User
+from core.request_session import session as db_session
 
 
 def _communities(user: User, *roles: str) -> list[Community]:

@@ -10,21 +10,20 @@ from sqlalchemy import select
 
 from core import booking as bookings
 from core import catalog, listings, policy, ratings, settlement
-from core.db import session as db_session
 from core.db import utcnow
 from core.errors import NotFound
 from core.ledger import FIRST_DAY, LAST_DAY
 from core.models import Booking, Community, Listing, Operator, Slot, User
 from core.payments import service as payments
+from core.request_session import session as db_session
 from core.settlement import PERIOD
 from core.web.common import (
-    attempt, back_to, field_errors, flash_error, headline, linli, page_blueprint, require, show_field_errors,
-    web_user,
+    attempt, back_to, field_errors, flash_error, headline, linli, page_blueprint, require, show_field_errors, web_user,
 )
 from core.web.forms import ListingForm, SlotForm
 from core.web.i18n import money, to_minor_units
-from core.web.schema_form import answers, questions, shown_value
 from core.web.periods import month_of, next_period, previous_period
+from core.web.schema_form import answers, questions, shown_value
 
 bp = page_blueprint("web_operator", __name__)
 SHOWN = ("pending_payment", "confirmed", "fulfilled", "no_show")

@@ -11,10 +11,10 @@ from sqlalchemy import select
 from core import booking as bookings
 from core import listings, ratings, transparency
 from core.api.common import DAY
-from core.db import session as db_session
 from core.errors import DomainError, NotFound
 from core.models import Community, Operator, Slot
 from core.pricing import parse_rules
+from core.request_session import session as db_session
 from core.settlement import PERIOD
 from core.web.common import community_or_404, home_community, linli, page_blueprint, safe_next, today_in, web_user
 from core.web.i18n import LANGUAGES, local

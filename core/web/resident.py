@@ -9,11 +9,11 @@ from sqlalchemy import select
 
 from core import booking as bookings
 from core import listings, ratings
-from core.db import session as db_session
 from core.db import utcnow
 from core.errors import NotFound
 from core.models import Booking, Community, Listing, Slot
 from core.payments import service as payments
+from core.request_session import session as db_session
 from core.security import allow_stripe_js
 from core.web.common import attempt, back_to, field_errors, flash_error, headline, linli, page_blueprint, require
 from core.web.forms import ActionForm, BookForm, RateForm
