@@ -27,7 +27,7 @@ def main() -> None:
         session = linli.db.sessionmaker()
         community = community_by_ref(session, slug)
         t0 = time.perf_counter()
-        statements = settlement.settle(session, linli.hook, community, period)
+        statements = settlement.settle(session, linli.plugins.operator_types, community, period)
         commit(session)
         t1 = time.perf_counter()
         report = fund.reconciliation(session, community, period)

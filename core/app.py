@@ -4,55 +4,24 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-import pluggy
 from flask import Flask
 
 from core import config as configuration
 from core.db import Database
 from core.listings import SearchTotals
-from core.operator_types import OperatorType
-from core.payments import CashProvider, PaymentProvider
-from core.payments.stripe import StripeProvider
-from core.plugins import collect, make_plugin_manager
+from core.payments.service import BookingPayments
+from core.plugins import Plugins, collect, make_plugin_manager
 from core.request_session import close_session
 
 
 @dataclass
 class Linli:
-    """What one app holds: its database, its plugin manager and what the plugins registered."""
+    """What one app holds: its database, its plugins, and the services built on them."""
 
     db: Database
-    pm: pluggy.PluginManager
+    plugins: Plugins
+    payments: BookingPayments
     search_totals: SearchTotals = field(default_factory=SearchTotals)
-    _registered: dict = field(default_factory=dict, repr=False)
-
-    @property
-    def hook(self):
-        return self.pm.hook
-
-    def _of_the_plugins(self, name: str, build):
-        """What ``build()`` collects from the plugins, asked again only when a plugin was (un)registered since."""
-        plugins = self.pm.list_name_plugin()
-        cached = self._registered.get(name)
-        if cached is None or cached[0] != plugins:
-            self._registered[name] = cached = (plugins, build())
-        return cached[1]
-
-    @property
-    def operator_types(self) -> dict[str, OperatorType]:
-        """The installed operator types; a plugin registered at runtime counts at once."""
-        return self._of_the_plugins("operator_types", lambda: {
-            t.key: t for t in collect(self.pm.hook.register_operator_types(), key=lambda t: t.key)})
-
-    @property
-    def payment_providers(self) -> dict[str, PaymentProvider]:
-        """Cash and Stripe, then whatever the plugins register (a provider key is unique)."""
-        def build():
-            built_in = [CashProvider(), StripeProvider()]
-            plugged = collect(self.pm.hook.register_payment_providers())
-            return {p.key: p for p in collect([built_in, plugged], key=lambda p: p.key)}
-
-        return self._of_the_plugins("payment_providers", build)
 
 
 def build_app(overrides: dict | None = None) -> Flask:
@@ -74,9 +43,9 @@ def build_app(overrides: dict | None = None) -> Flask:
 
     disabled = {name.strip() for name in str(app.config["DISABLED_PLUGINS"]).split(",") if name.strip()}
     pm = make_plugin_manager(disabled, overrides.get("PLUGINS", ()))
-    linli = Linli(db=Database(app.config["DATABASE_URL"]), pm=pm)
-    app.extensions["linli"] = linli
-    linli.operator_types, linli.payment_providers  # noqa: B018 - refuse duplicate keys at start-up
+    plugins = Plugins(pm)
+    app.extensions["linli"] = Linli(db=Database(app.config["DATABASE_URL"]), plugins=plugins,
+                                    payments=BookingPayments(plugins, app.config))
     app.teardown_appcontext(close_session)
 
     from core.api import init_api, register_plugin_blueprint

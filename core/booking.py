@@ -1,4 +1,4 @@
-"""Bookings: quotes, capacity, holds and the state machine.
+"""Bookings: quotes, capacity, holds, and every change of a booking's status.
 
 Capacity is guarded by the database, not by the process: a booking takes its
 places with one conditional UPDATE (``taken + q <= capacity``), which both SQLite
@@ -7,11 +7,20 @@ atomic across any number of processes. Payment holds count in ``taken`` until
 they expire; an expired hold is released by the next booking that needs the
 places, by ``linli expire-holds``, or by reading ``remaining`` (which ignores
 stale holds) — no background thread is needed.
+
+This module owns a booking's life: every status change goes through
+:func:`_move` (a conditional UPDATE, safe against races), which asks the
+listing's operator type to react inside the transaction and fires the matching
+``booking_*`` hook after the commit. Money is the payments side's business: it
+is told what happened through :class:`Payments`, which this module defines and
+``core.payments`` implements, and it reports a payment's fate through
+:func:`confirm_paid` and :func:`expire`.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, insert, inspect, or_, select, update
@@ -19,13 +28,16 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from core import policy
 from core.db import after_commit, utcnow
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from core.models import Booking, Community, Listing, Operator, Slot, User
 from core.operator_types import OperatorType, load_details
-from core.payments import PaymentProvider
 from core.pricing import Person, Quote, parse_rules, quote
 
+if TYPE_CHECKING:
+    from core.plugins import Plugins
+
 LIVE = ("pending_payment", "confirmed")
+CHECK_IN_OPENS = dt.timedelta(hours=3)
 CHECK_IN_GRACE = dt.timedelta(hours=24)
 MAX_QUANTITY = 1000
 
@@ -79,6 +91,9 @@ def take_with_context(session: Session, slot_id: int, quantity: int) -> SlotCont
     return None if row is None else SlotContext(*row)
 
 
+# --- prices ------------------------------------------------------------------------------------------------------
+
+
 def person_for(user: User, community_id: int) -> Person:
     """What the price rules may know: residency here, date of birth, verified attributes."""
     profile = user.profile
@@ -88,21 +103,20 @@ def person_for(user: User, community_id: int) -> Person:
                   attributes=frozenset(a.attribute for a in profile.attributes))
 
 
-def price(session: Session, hook, ctx: SlotContext, user: User, quantity: int) -> tuple[Quote, Person]:
-    """The listing's rules decide; a plugin's ``quote_price`` may override."""
+def price(session: Session, operator_type: OperatorType, ctx: SlotContext, user: User,
+          quantity: int) -> tuple[Quote, Person]:
+    """The listing's rules decide; its operator type may name another price."""
     person = person_for(user, ctx.listing.community_id)
     decided = quote(parse_rules(ctx.listing.price_rules), person, ctx.day, quantity, ctx.community.currency)
-    override = hook.quote_price(session=session, listing=ctx.listing, slot=ctx.slot, resident=user, person=person,
-                                quantity=quantity, quote=decided)
-    return (override or decided), person
+    return operator_type.quote(session, ctx, user, person, quantity, decided) or decided, person
 
 
-def quote_for(session: Session, hook, user: User | None, slot_id: int, quantity: int) -> Quote:
+def quote_for(session: Session, plugins: Plugins, user: User | None, slot_id: int, quantity: int) -> Quote:
     policy.require(user, "resident")
     _check_quantity(quantity)
     ctx = slot_context(session, slot_id)
     _check_bookable(ctx, utcnow())
-    return price(session, hook, ctx, user, quantity)[0]
+    return price(session, plugins.type_of(ctx.operator.type), ctx, user, quantity)[0]
 
 
 def _check_quantity(quantity: int) -> None:
@@ -117,6 +131,37 @@ def _check_bookable(ctx: SlotContext, now: dt.datetime) -> None:
         raise Conflict("this slot has already started")
 
 
+# --- the money side, as this module sees it ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    """How a booking is paid: an online method holds the places for ``hold`` until the payment is confirmed."""
+
+    key: str
+    online: bool
+    hold: dt.timedelta | None = None
+
+
+class Payments(Protocol):
+    """What a booking's life needs from the money side; ``core.payments.service.BookingPayments`` is it."""
+
+    def method_for(self, offer: Quote, method: str | None) -> PaymentMethod | None:
+        """The method that collects ``offer`` (None for a free booking), or a 422 naming the methods there are."""
+
+    def start(self, session: Session, booking: Booking, ctx: SlotContext) -> object | None:
+        """Begin collecting an online booking's money; return what the resident's page needs to pay."""
+
+    def cancelled(self, session: Session, booking: Booking, ctx: SlotContext) -> None:
+        """Give back what was paid for a cancelled booking, or stop its payment still pending."""
+
+    def fulfilled(self, session: Session, booking: Booking, ctx: SlotContext) -> None:
+        """Record what a checked-in booking brings: cash taken at the counter, a per-booking donation."""
+
+
+# --- placing a booking -------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class BookingRequest:
     slot_id: int
@@ -125,9 +170,10 @@ class BookingRequest:
     details: dict | None
 
 
-def book(session: Session, hook, user: User | None, request: BookingRequest, types: dict[str, OperatorType],
-         providers: dict[str, PaymentProvider], config) -> Booking:
-    """Price, validate and take the places of a booking, all in the caller's transaction.
+def book(session: Session, plugins: Plugins, payments: Payments, user: User | None,
+         request: BookingRequest) -> tuple[Booking, object | None]:
+    """Price, validate and take the places of a booking, all in the caller's transaction; return it and, for an
+    online payment, what the resident's page needs to pay.
 
     The places may be taken first, so a refusal leaves them taken in the transaction: the caller rolls it back,
     as it does for any refusal.
@@ -139,33 +185,30 @@ def book(session: Session, hook, user: User | None, request: BookingRequest, typ
     places_taken = ctx is not None
     ctx = ctx or slot_context(session, request.slot_id)
     _check_bookable(ctx, now)
-    operator_type = types.get(ctx.operator.type)
-    if operator_type is None:
-        raise Conflict(f"the operator type {ctx.operator.type!r} is not installed")
+    operator_type = plugins.type_of(ctx.operator.type)
     details = load_details(operator_type.booking_schema, request.details, "details")
-    offer, person = price(session, hook, ctx, user, request.quantity)
-    provider = _provider_for(offer, request.payment_method, providers, config)
-    hook.validate_booking(session=session, listing=ctx.listing, slot=ctx.slot, resident=user, person=person,
-                          day=ctx.day, quantity=request.quantity, details=details)
+    offer, person = price(session, operator_type, ctx, user, request.quantity)
+    method = payments.method_for(offer, request.payment_method)
+    operator_type.validate_booking(session, ctx, user, person, request.quantity, details)
     _check_limit(session, operator_type, ctx.slot, user, request.quantity)
     if not places_taken:
-        take_places(session, ctx.slot, request.quantity, now, hook)
-    online = provider is not None and provider.online
+        take_places(session, plugins, ctx.slot, request.quantity, now)
+    online = method is not None and method.online
     booking = Booking(
         slot_id=ctx.slot.id, resident_id=user.id, operator_id=ctx.operator.id, operator=ctx.operator,
         quantity=request.quantity,
         tier=offer.tier, unit_amount=offer.unit_amount, total_amount=offer.total_amount, currency=offer.currency,
         rule=offer.rule, status="pending_payment" if online else "confirmed",
-        payment_method=provider.key if provider else None, details=details,
-        hold_expires_at=now + dt.timedelta(minutes=config["HOLD_MINUTES"]) if online else None,
-        created_at=now, updated_at=now,
+        payment_method=method.key if method else None, details=details,
+        hold_expires_at=now + method.hold if online else None, created_at=now, updated_at=now,
     )
     _insert(session, booking)
-    hook.booking_placed(session=session, booking=booking, listing=ctx.listing, slot=ctx.slot)
-    after_commit(session, lambda: hook.booking_created(session=session, booking=booking))
+    operator_type.booking_placed(session, booking, ctx)
+    _announce(session, plugins, "booking_created", booking)
     if booking.status == "confirmed":
-        after_commit(session, lambda: hook.booking_confirmed(session=session, booking=booking))
-    return booking
+        _announce(session, plugins, "booking_confirmed", booking)
+        return booking, None
+    return booking, payments.start(session, booking, ctx)
 
 
 _BOOKING_COLUMNS = [attr.key for attr in inspect(Booking).column_attrs if attr.key != "id"]
@@ -177,27 +220,11 @@ def _insert(session: Session, booking: Booking) -> None:
 
     One plain INSERT instead of the unit of work's flush (0.22 ms of CPU against 0.58 ms per booking, measured);
     ``make_transient_to_detached`` and ``add`` then make it the session's object for that row, so a later change
-    (a plugin's ``booking_placed`` filling ``details``) is saved as an UPDATE.
+    (a type's ``booking_placed`` filling ``details``) is saved as an UPDATE.
     """
     booking.id = session.execute(_INSERT_BOOKING, {key: getattr(booking, key) for key in _BOOKING_COLUMNS}).scalar_one()
     make_transient_to_detached(booking)
     session.add(booking)
-
-
-def _provider_for(offer: Quote, method: str | None, providers: dict[str, PaymentProvider],
-                  config) -> PaymentProvider | None:
-    """The provider that collects the money; none for a free booking (the method is ignored)."""
-    if offer.total_amount == 0:
-        return None
-    if method is None:
-        raise Invalid("choose how to pay", {"payment_method": [f"one of {', '.join(sorted(providers))}"]})
-    provider = providers.get(method)
-    if provider is None:
-        known = ", ".join(sorted(providers))
-        raise Invalid(f"payment method {method!r} is not available here", {"payment_method": [f"one of {known}"]})
-    if not provider.is_configured(config):
-        raise Invalid(provider.not_configured_reason(), {"payment_method": [provider.not_configured_reason()]})
-    return provider
 
 
 def _check_limit(session: Session, operator_type: OperatorType, slot: Slot, user: User, quantity: int) -> None:
@@ -210,11 +237,11 @@ def _check_limit(session: Session, operator_type: OperatorType, slot: Slot, user
         raise Conflict(f"at most {limit} per resident in this slot")
 
 
-def take_places(session: Session, slot: Slot, quantity: int, now: dt.datetime, hook=None) -> None:
+def take_places(session: Session, plugins: Plugins, slot: Slot, quantity: int, now: dt.datetime) -> None:
     """Take ``quantity`` places atomically, releasing stale holds first if that is what it takes."""
     if try_take_places(session, slot.id, quantity):
         return
-    expire_holds(session, now, slot_id=slot.id, hook=hook)
+    expire_holds(session, plugins, now, slot_id=slot.id)
     if not try_take_places(session, slot.id, quantity):
         left = session.scalar(select(Slot.capacity - Slot.taken).where(Slot.id == slot.id))
         raise Conflict(f"not enough places: {left} left", {"quantity": [f"only {left} places left"]})
@@ -227,30 +254,115 @@ def try_take_places(session: Session, slot_id: int, quantity: int) -> bool:
     return result.rowcount == 1
 
 
-def release_places(session: Session, slot_id: int, quantity: int) -> None:
+def _release_places(session: Session, slot_id: int, quantity: int) -> None:
     session.execute(update(Slot).where(Slot.id == slot_id).values(taken=Slot.taken - quantity)
                     .execution_options(synchronize_session=False))
 
 
-def expire_holds(session: Session, now: dt.datetime, slot_id: int | None = None, hook=None) -> int:
+# --- a booking's life --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Move:
+    """A change of status: the states it may start from, where it leads, what it does to the places, the operator
+    type's method that reacts inside the transaction, and the hook fired for everyone after the commit."""
+
+    sources: tuple[str, ...]
+    target: str
+    places: int  # +1 takes the booking's places again, -1 frees them
+    reaction: str
+    event: str
+
+
+CONFIRM = Move(("pending_payment",), "confirmed", 0, "booking_confirmed", "booking_confirmed")
+REVIVE = Move(("expired",), "confirmed", +1, "booking_revived", "booking_confirmed")
+EXPIRE = Move(("pending_payment",), "expired", -1, "booking_expired", "booking_expired")
+CANCEL = Move(LIVE, "cancelled", -1, "booking_cancelled", "booking_cancelled")
+CHECK_IN = Move(("confirmed",), "fulfilled", 0, "booking_fulfilled", "booking_fulfilled")
+NO_SHOW = Move(("confirmed",), "no_show", 0, "booking_no_show", "booking_no_show")
+
+
+def _move(session: Session, plugins: Plugins, booking: Booking, ctx: SlotContext, move: Move,
+          actor: User | None = None) -> None:
+    """The one place a booking changes status: only from an allowed state (re-checked by the database, so two
+    racing changes cannot both win), its places taken or freed, its type told, the event fired after commit."""
+    now = utcnow()
+    values = {"status": move.target, "updated_at": now}
+    if move.target == "confirmed":
+        values["hold_expires_at"] = None
+    result = session.execute(
+        update(Booking).where(Booking.id == booking.id, Booking.status.in_(move.sources))
+        .values(**values).execution_options(synchronize_session=False))
+    session.refresh(booking)
+    if result.rowcount != 1:
+        raise Conflict(f"a booking that is {booking.status.replace('_', ' ')} cannot become "
+                       f"{move.target.replace('_', ' ')}")
+    if move.places > 0 and not try_take_places(session, booking.slot_id, booking.quantity):
+        raise Conflict("not enough places left to keep this booking")
+    if move.places < 0:
+        _release_places(session, booking.slot_id, booking.quantity)
+    operator_type = plugins.operator_types.get(ctx.operator.type)
+    if operator_type is not None:
+        if move is REVIVE:
+            operator_type.booking_revived(session, booking, ctx)
+        else:
+            getattr(operator_type, move.reaction)(session, booking, ctx, actor)
+    _announce(session, plugins, move.event, booking)
+
+
+def _announce(session: Session, plugins: Plugins, event: str, booking: Booking) -> None:
+    """Fire the ``booking_*`` hook ``event`` once the transaction commits (never, if it rolls back)."""
+    after_commit(session, lambda: getattr(plugins.hook, event)(session=session, booking=booking))
+
+
+def confirm_paid(session: Session, plugins: Plugins, booking: Booking) -> bool:
+    """The booking's money arrived: confirm it, or revive it if its hold ran out meanwhile. False when it cannot be
+    kept (cancelled, or its places or what its type gave it are gone): the payments side then refunds."""
+    if booking.status == "pending_payment":
+        _move(session, plugins, booking, slot_context(session, booking.slot_id), CONFIRM)
+        return True
+    if booking.status == "expired":
+        return _revive(session, plugins, booking)
+    return booking.status != "cancelled"
+
+
+def _revive(session: Session, plugins: Plugins, booking: Booking) -> bool:
+    """Take an expired booking's places again and let its type place it again, as a new booking would be, or
+    change nothing and say no."""
+    ctx = slot_context(session, booking.slot_id)
+    try:
+        with session.begin_nested():
+            resident = session.get(User, booking.resident_id)
+            plugins.type_of(ctx.operator.type).validate_booking(
+                session, ctx, resident, person_for(resident, ctx.listing.community_id), booking.quantity,
+                booking.details)
+            _move(session, plugins, booking, ctx, REVIVE)
+    except DomainError:
+        session.refresh(booking)
+        return False
+    return True
+
+
+def expire(session: Session, plugins: Plugins, booking: Booking) -> None:
+    """The payment failed or was cancelled: a booking still holding places lets them go."""
+    if booking.status == "pending_payment":
+        _move(session, plugins, booking, slot_context(session, booking.slot_id), EXPIRE)
+
+
+def expire_holds(session: Session, plugins: Plugins, now: dt.datetime, slot_id: int | None = None) -> int:
     """Expire every payment hold that has run out and free its places; return how many."""
-    query = (update(Booking)
-             .where(Booking.status == "pending_payment", Booking.hold_expires_at <= now)
-             .values(status="expired", updated_at=now)
-             .returning(Booking.id, Booking.slot_id, Booking.quantity))
+    query = select(Booking).where(Booking.status == "pending_payment", Booking.hold_expires_at <= now)
     if slot_id is not None:
         query = query.where(Booking.slot_id == slot_id)
-    expired = session.execute(query.execution_options(synchronize_session=False)).all()
-    freed: dict[int, int] = {}
-    for _, expired_slot, quantity in expired:
-        freed[expired_slot] = freed.get(expired_slot, 0) + quantity
-    for expired_slot, quantity in sorted(freed.items()):
-        release_places(session, expired_slot, quantity)
-    if hook is not None and expired:
-        ids = [row[0] for row in expired]
-        after_commit(session, lambda: [hook.booking_expired(session=session, booking=session.get(Booking, i))
-                                       for i in ids])
-    return len(expired)
+    expired = 0
+    for booking in session.scalars(query.order_by(Booking.id)).all():
+        try:
+            with session.begin_nested():
+                _move(session, plugins, booking, slot_context(session, booking.slot_id), EXPIRE)
+            expired += 1
+        except Conflict:  # paid or cancelled since it was read
+            continue
+    return expired
 
 
 def booking_or_404(session: Session, booking_id: int) -> Booking:
@@ -276,29 +388,16 @@ def visible_booking(session: Session, user: User | None, booking_id: int) -> tup
     return booking, ctx
 
 
-def _transition(session: Session, booking: Booking, allowed: tuple[str, ...], to: str, now: dt.datetime) -> None:
-    """Move the booking to ``to`` only if it is still in an allowed state (safe against races)."""
-    result = session.execute(
-        update(Booking).where(Booking.id == booking.id, Booking.status.in_(allowed))
-        .values(status=to, updated_at=now).execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        session.refresh(booking)
-        raise Conflict(f"a booking that is {booking.status.replace('_', ' ')} cannot become {to.replace('_', ' ')}")
-    session.refresh(booking)
-
-
-def cancel(session: Session, hook, user: User | None, booking_id: int) -> Booking:
-    """The resident cancels up to the listing's cutoff; the places are freed at once."""
+def cancel(session: Session, plugins: Plugins, payments: Payments, user: User | None, booking_id: int) -> Booking:
+    """The resident cancels up to the listing's cutoff; the places are freed at once and the money given back."""
     booking, ctx = visible_booking(session, user, booking_id)
     if booking.resident_id != user.id:
         raise Forbidden("only the resident who booked may cancel")
-    now = utcnow()
     cutoff = ctx.slot.starts_at - dt.timedelta(minutes=ctx.listing.cancel_cutoff_minutes)
-    if booking.status in LIVE and now >= cutoff:
+    if booking.status in LIVE and utcnow() >= cutoff:
         raise Conflict(f"cancellations closed at {cutoff.astimezone(ZoneInfo(ctx.community.timezone)):%Y-%m-%d %H:%M}")
-    _transition(session, booking, LIVE, "cancelled", now)
-    release_places(session, booking.slot_id, booking.quantity)
-    after_commit(session, lambda: hook.booking_cancelled(session=session, booking=booking))
+    _move(session, plugins, booking, ctx, CANCEL, user)
+    payments.cancelled(session, booking, ctx)
     return booking
 
 
@@ -308,27 +407,27 @@ def _require_operator_staff(user: User | None, booking: Booking) -> None:
         raise Forbidden("only the operator's staff may do this")
 
 
-def check_in(session: Session, hook, user: User | None, booking_id: int) -> Booking:
-    """Operator staff mark the resident as served, from booking until a day after the slot ends."""
+def check_in(session: Session, plugins: Plugins, payments: Payments, user: User | None, booking_id: int) -> Booking:
+    """Operator staff mark the resident as served, from 3 hours before the slot until a day after it ends."""
     booking, ctx = visible_booking(session, user, booking_id)
     _require_operator_staff(user, booking)
     now = utcnow()
+    if now < ctx.slot.starts_at - CHECK_IN_OPENS:
+        raise Conflict("check-in opens 3 hours before the slot starts")
     if now > ctx.slot.ends_at + CHECK_IN_GRACE:
         raise Conflict("check-in closed 24 hours after the slot ended")
-    _transition(session, booking, ("confirmed",), "fulfilled", now)
-    after_commit(session, lambda: hook.booking_fulfilled(session=session, booking=booking))
+    _move(session, plugins, booking, ctx, CHECK_IN, user)
+    payments.fulfilled(session, booking, ctx)
     return booking
 
 
-def mark_no_show(session: Session, hook, user: User | None, booking_id: int) -> Booking:
+def mark_no_show(session: Session, plugins: Plugins, user: User | None, booking_id: int) -> Booking:
     """Operator staff record that nobody came; allowed once the slot has started."""
     booking, ctx = visible_booking(session, user, booking_id)
     _require_operator_staff(user, booking)
-    now = utcnow()
-    if now < ctx.slot.starts_at:
+    if utcnow() < ctx.slot.starts_at:
         raise Conflict("a no-show can be recorded once the slot has started")
-    _transition(session, booking, ("confirmed",), "no_show", now)
-    after_commit(session, lambda: hook.booking_no_show(session=session, booking=booking))
+    _move(session, plugins, booking, ctx, NO_SHOW, user)
     return booking
 
 

@@ -53,12 +53,30 @@ def approve_operator(session: Session, actor: User, operator: Operator) -> Opera
     return operator
 
 
+def may_read_operator(user: User | None, operator: Operator) -> bool:
+    """The operator's own staff, or the staff of its community."""
+    return (policy.has_role(user, "community_staff", community_id=operator.community_id)
+            or policy.has_role(user, "operator_staff", operator_id=operator.id))
+
+
 def require_operator_scope(actor: User | None, operator: Operator) -> None:
     """The operator's own staff, or the staff of its community."""
     policy.require_user(actor)
-    if not (policy.has_role(actor, "community_staff", community_id=operator.community_id)
-            or policy.has_role(actor, "operator_staff", operator_id=operator.id)):
+    if not may_read_operator(actor, operator):
         raise Forbidden("only this operator's staff or its community's staff may do this")
+
+
+def operator_of_type(session: Session, user: User | None, operator_id: int, type_key: str,
+                     manage: bool = False) -> Operator:
+    """The operator ``operator_id`` of type ``type_key``, if ``user`` may read its records (its staff, its community's
+    staff) or, with ``manage``, change them (its own staff only). A plugin's guard for its pages and API."""
+    policy.require(user, *(("operator_staff",) if manage else ("operator_staff", "community_staff")))
+    operator = operator_or_404(session, operator_id, type_key)
+    if not policy.has_role(user, "operator_staff", operator_id=operator.id):
+        if manage:
+            raise Forbidden("only the operator's own staff may do this")
+        require_operator_scope(user, operator)
+    return operator
 
 
 def create_agreement(session: Session, actor: User, operator: Operator, space_id: int, starts_on: dt.date,
@@ -113,8 +131,9 @@ def validate_donation(rule: dict) -> dict:
     return {"kind": kind, **{p: rule[p] for p in needed}}
 
 
-def operator_or_404(session: Session, operator_id: int) -> Operator:
+def operator_or_404(session: Session, operator_id: int, type_key: str | None = None) -> Operator:
+    """The operator ``operator_id`` (of type ``type_key``, when given)."""
     operator = session.get(Operator, operator_id)
-    if operator is None:
-        raise NotFound(f"no operator {operator_id}")
+    if operator is None or (type_key is not None and operator.type != type_key):
+        raise NotFound(f"no {type_key or ''} operator {operator_id}".replace("  ", " "))
     return operator

@@ -111,7 +111,7 @@ def expire_holds():
     from core.request_session import session
 
     db = session()
-    count = expire(db, utcnow(), hook=current_app.extensions["linli"].hook)
+    count = expire(db, current_app.extensions["linli"].plugins, utcnow())
     commit(db)
     click.echo(f"{count} holds expired")
 
@@ -158,7 +158,7 @@ def settle(slug, period):
     from core.request_session import session
 
     db = session()
-    statements = settlement.settle(db, current_app.extensions["linli"].hook, _community(db, slug), period)
+    statements = settlement.settle(db, current_app.extensions["linli"].plugins.operator_types, _community(db, slug), period)
     commit(db)
     click.echo(f"{'operator':32} {'gross':>10} {'refunds':>9} {'costs':>10} {'due':>9} {'received':>9} "
                f"{'outstanding':>11}")

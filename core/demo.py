@@ -21,13 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import accounts
-from core.booking import LIVE, BookingRequest, person_for, take_places
+from core import booking as bookings
+from core.booking import LIVE, BookingRequest, person_for, try_take_places
 from core.catalog import validate_donation
 from core.db import commit, utcnow
 from core.models import (
     Agreement, Booking, Community, Listing, Operator, RoleGrant, Slot, Space, User, VerifiedAttribute,
 )
-from core.payments import service as payments
 from core.pricing import parse_rules, quote
 
 PASSWORD = "demo-password"
@@ -64,7 +64,7 @@ def seed(app: Flask) -> bool:
         session.flush()
         _seed_people(session, community)
         today = dt.datetime.now(ZoneInfo(community.timezone)).date()
-        app.extensions["linli"].hook.seed_demo(session=session, community=community, today=today)
+        app.extensions["linli"].plugins.hook.seed_demo(session=session, community=community, today=today)
         commit(session)
         return True
     finally:
@@ -86,7 +86,7 @@ def seed_activity(app: Flask) -> bool:
             ensure_resident(session, community, local, name, born, attributes)
         session.flush()
         today = dt.datetime.now(ZoneInfo(community.timezone)).date()
-        app.extensions["linli"].hook.seed_demo_activity(session=session, community=community, today=today,
+        app.extensions["linli"].plugins.hook.seed_demo_activity(session=session, community=community, today=today,
                                                         book=booker(app, session))
         commit(session)
         return True
@@ -182,7 +182,7 @@ def booker(app: Flask, session: Session):
     """``book(resident, slot, details=None, payment_method=None)``: one place, booked by the booking engine itself.
 
     The demo's bookings are priced, validated and placed exactly as the API's are
-    (the plugins' hooks assign workers and stalls); a resident who holds a live
+    (the operator types assign workers and stalls); a resident who holds a live
     booking of the slot already gets that one back, so seeding twice books once.
     """
     linli = app.extensions["linli"]
@@ -193,8 +193,7 @@ def booker(app: Flask, session: Session):
         if held is not None:
             return held
         request = BookingRequest(slot_id=slot.id, quantity=1, payment_method=payment_method, details=details)
-        return payments.book(session, linli.hook, resident, request, linli.operator_types, linli.payment_providers,
-                             app.config)[0]
+        return bookings.book(session, linli.plugins, linli.payments, resident, request)[0]
 
     return book
 
@@ -212,9 +211,8 @@ def ensure_past_booking(session: Session, resident: User, slot: Slot) -> Booking
     community = session.get(Community, listing.community_id)
     day = slot.starts_at.astimezone(ZoneInfo(community.timezone)).date()
     price = quote(parse_rules(listing.price_rules), person_for(resident, community.id), day, 1, community.currency)
-    if price.total_amount != 0 or slot.ends_at > utcnow():
-        raise ValueError("a past demo booking is a free place in a slot that is over")
-    take_places(session, slot, 1, utcnow())
+    if price.total_amount != 0 or slot.ends_at > utcnow() or not try_take_places(session, slot.id, 1):
+        raise ValueError("a past demo booking is a free place in a slot that is over and has one")
     booking = Booking(slot_id=slot.id, resident_id=resident.id, operator_id=listing.operator_id, quantity=1,
                       tier=price.tier, unit_amount=0, total_amount=0, currency=price.currency, rule=price.rule,
                       status="fulfilled", payment_method=None, details={})

@@ -4,7 +4,7 @@ The four rule kinds of the spec: ``percent_of_revenue`` is posted with each
 payment, ``per_booking`` at each fulfilment, ``percent_of_profit`` and
 ``fixed_per_period`` at settlement. Every amount comes from :mod:`core.money`
 (basis points, largest-remainder allocation), never from rounding floats, and a
-plugin's ``compute_donation`` hook may replace the computation for its type.
+operator's type may compute its own (``OperatorType.donation``).
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from core.errors import Conflict
 from core.ledger import credit, debit
 from core.models import Agreement, Community, Operator
 from core.money import allocate, share_bps
+from core.operator_types import OperatorType
 
 
 @dataclass(frozen=True)
@@ -64,11 +65,13 @@ def by_rule(agreement: Agreement, base: DonationBase) -> int:
     return 0
 
 
-def compute(hook, operator: Operator, agreement: Agreement | None, base: DonationBase) -> int:
-    """The donation for ``base``: the plugin's answer if it gives one, else the agreement's rule."""
+def compute(types: dict[str, OperatorType], operator: Operator, agreement: Agreement | None,
+            base: DonationBase) -> int:
+    """The donation for ``base``: the operator type's own answer if it gives one, else the agreement's rule."""
     if agreement is None:
         return 0
-    override = hook.compute_donation(operator=operator, agreement=agreement, base=base)
+    operator_type = types.get(operator.type)
+    override = operator_type.donation(agreement, base) if operator_type is not None else None
     if override is not None:
         if type(override) is not int or override < 0:
             raise Conflict(f"the {operator.type} plugin computed an invalid donation: {override!r}")

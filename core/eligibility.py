@@ -6,7 +6,8 @@ from sqlalchemy.orm import Session
 
 from core import audit, policy
 from core.errors import Conflict, Invalid, NotFound
-from core.models import ATTRIBUTES, ResidentProfile, User, VerifiedAttribute
+from core.models import ResidentProfile, User, VerifiedAttribute
+from core.pricing import ATTRIBUTES
 
 
 def resident_profile(session: Session, community_id: int, user_id: int) -> ResidentProfile:

@@ -36,7 +36,11 @@ RECONCILIATION_HEADER = ["operator_id", "operator", "type", "due_amount", "recei
                          "received_transfer_amount", "received_amount", "variance_amount", "in_kind_amount", "notes"]
 
 
-def reconciliation_csv(report: dict) -> str:
-    rows = [[row[h] if h != "notes" else " | ".join(n["note"] for n in row["notes"]) for h in RECONCILIATION_HEADER]
+def reconciliation_rows(report: dict) -> list[list]:
+    """The reconciliation's operators as rows under ``RECONCILIATION_HEADER``."""
+    return [[row[h] if h != "notes" else " | ".join(n["note"] for n in row["notes"]) for h in RECONCILIATION_HEADER]
             for row in report["operators"]]
-    return to_csv(RECONCILIATION_HEADER, rows)
+
+
+def reconciliation_csv(report: dict) -> str:
+    return to_csv(RECONCILIATION_HEADER, reconciliation_rows(report))

@@ -18,9 +18,11 @@ guard against "NaN" and "Infinity"), and ``money`` / ``to_minor_units`` to
 show and read amounts as people write them.
 """
 from core.api.common import DAY, ID, ApiBlueprint, PageArgs, current_user, page_schema, paginate
-from core.booking import slot_context
+from core.booking import SlotContext, slot_context
+from core.catalog import may_read_operator, operator_of_type, operator_or_404
 from core.db import Base, MinorUnits, UTCDateTime, commit, utcnow
 from core.donations import pledge as pledge_donation
+from core.downloads import csv_download
 from core.exports import safe_cell
 from core.fund import may_record_in_kind, record_in_kind
 from core.models import Booking, Community, InKindDonation, Listing, Operator, Slot, User
@@ -34,20 +36,12 @@ from core.web.i18n import money, to_minor_units
 from core.web.plugin_pages import amount_of, load_input, refuse_field, submit_form
 
 
-def acting_user() -> User | None:
-    """Who acts in this request: the API's bearer-token user, else the user logged in to the pages.
-
-    A hook fired by an action names no actor; a plugin that must record who did it
-    (e.g. a cost it declares) asks here, and gets the same answer from either door.
-    """
-    return current_user() or web_user()
-
-
 __all__ = [
     "ActionForm", "ApiBlueprint", "Base", "Booking", "Community", "DAY", "Finite", "ID", "InKindDonation", "Listing",
-    "MinorUnits", "Operator", "PageArgs", "Slot", "UTCDateTime", "User", "acting_user", "amount_of", "attempt",
-    "back_to", "commit", "current_user", "declare_cost", "field_errors", "flash_error", "has_role", "headline",
-    "load_input", "may_record_in_kind", "money", "page_blueprint", "page_schema", "paginate", "parse_period",
-    "pledge_donation", "record_in_kind", "record_revenue", "refuse_field", "require", "require_user", "safe_cell",
-    "session", "slot_context", "submit_form", "to_minor_units", "utcnow", "web_user",
+    "MinorUnits", "Operator", "PageArgs", "Slot", "SlotContext", "UTCDateTime", "User", "amount_of",
+    "attempt", "back_to", "commit", "csv_download", "current_user", "declare_cost", "field_errors", "flash_error", "has_role",
+    "headline", "load_input", "may_read_operator", "may_record_in_kind", "money", "operator_of_type",
+    "operator_or_404", "page_blueprint", "page_schema", "paginate", "parse_period", "pledge_donation",
+    "record_in_kind", "record_revenue", "refuse_field", "require", "require_user", "safe_cell", "session",
+    "slot_context", "submit_form", "to_minor_units", "utcnow", "web_user",
 ]

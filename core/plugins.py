@@ -1,4 +1,4 @@
-"""The plugin manager of one app: specs, entry points, blocked plugins, checks."""
+"""The plugins of one app: the plugin manager (specs, entry points, blocked plugins, checks) and what they register."""
 from __future__ import annotations
 
 from importlib.metadata import entry_points
@@ -6,6 +6,10 @@ from importlib.metadata import entry_points
 import pluggy
 
 from core import hookspecs
+from core.errors import Conflict
+from core.operator_types import OperatorType
+from core.payments import CashProvider, PaymentProvider
+from core.payments.stripe import StripeProvider
 
 ENTRY_POINT_GROUP = "linli.plugins"
 
@@ -41,3 +45,47 @@ def collect(results: list, key=None) -> list:
                 raise RuntimeError(f"two plugins register {k!r}")
             seen.add(k)
     return flat
+
+
+class Plugins:
+    """What the domain knows of the plugins: the hook relay for events, and the operator types and payment
+    providers they registered (asked again only when a plugin was registered or blocked since)."""
+
+    def __init__(self, pm: pluggy.PluginManager):
+        self.pm = pm
+        self._registered: dict[str, tuple] = {}
+        self.operator_types, self.payment_providers  # noqa: B018 - refuse duplicate keys at start-up
+
+    @property
+    def hook(self):
+        return self.pm.hook
+
+    def _of_the_plugins(self, name: str, build):
+        plugins = self.pm.list_name_plugin()
+        cached = self._registered.get(name)
+        if cached is None or cached[0] != plugins:
+            self._registered[name] = cached = (plugins, build())
+        return cached[1]
+
+    @property
+    def operator_types(self) -> dict[str, OperatorType]:
+        """The installed operator types by key; a plugin registered at runtime counts at once."""
+        return self._of_the_plugins("operator_types", lambda: {
+            t.key: t for t in collect(self.pm.hook.register_operator_types(), key=lambda t: t.key)})
+
+    @property
+    def payment_providers(self) -> dict[str, PaymentProvider]:
+        """Cash and Stripe, then whatever the plugins register (a provider key is unique)."""
+        def build():
+            built_in = [CashProvider(), StripeProvider()]
+            plugged = collect(self.pm.hook.register_payment_providers())
+            return {p.key: p for p in collect([built_in, plugged], key=lambda p: p.key)}
+
+        return self._of_the_plugins("payment_providers", build)
+
+    def type_of(self, key: str) -> OperatorType:
+        """The installed type ``key``; a 409 when its plugin is not installed (its listings take no bookings)."""
+        operator_type = self.operator_types.get(key)
+        if operator_type is None:
+            raise Conflict(f"the operator type {key!r} is not installed")
+        return operator_type

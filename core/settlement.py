@@ -20,6 +20,7 @@ from core import donations, ledger
 from core.errors import Conflict, Invalid
 from core.ledger import FIRST_DAY, LAST_DAY, signed
 from core.models import Booking, ClosedPeriod, Community, JournalEntry, JournalLine, Operator, OperatorCost, Payment
+from core.operator_types import OperatorType
 
 FIGURES = ("gross", "refunds", "costs", "due", "received", "outstanding", "settled")
 SETTLED = "donation:settle:"
@@ -115,7 +116,7 @@ def declare_cost(session: Session, actor, operator: Operator, period: str, amoun
     return cost
 
 
-def settle(session: Session, hook, community: Community, period: str) -> list[dict]:
+def settle(session: Session, types: dict[str, OperatorType], community: Community, period: str) -> list[dict]:
     """Post each operator's period donation (profit share, fixed amount), then return the statements.
 
     The figures are read once; the postings go to the ledger in one batch, and the statements are the
@@ -136,7 +137,7 @@ def settle(session: Session, hook, community: Community, period: str) -> list[di
         f = found[operator.id]
         base = donations.DonationBase(when="period", period=period, revenue=f["gross"] - f["refunds"],
                                       costs=f["costs"])
-        delta = donations.compute(hook, operator, agreement, base) - f["settled"]
+        delta = donations.compute(types, operator, agreement, base) - f["settled"]
         if delta:
             prefix = f"{SETTLED}{operator.id}:{period}"
             postings.append(donations.due_posting(community, operator, delta, f"{prefix}:{counts[prefix] + 1}",

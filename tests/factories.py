@@ -103,16 +103,19 @@ class Api:
         return self.call("PATCH", path, json=json, **kw)
 
 
+def logged_in(client, user: User, password: str = PASSWORD) -> Api:
+    """The API as ``user``, through ``client`` (an app's test client)."""
+    response = client.post("/api/v1/auth/token", json={"email": user.email, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return Api(client, response.get_json()["token"])
+
+
 @pytest.fixture
 def api(client):
     """``api()`` is anonymous; ``api(user)`` logs that user in (password of the factories)."""
 
     def as_user(user: User | None = None, password: str = PASSWORD) -> Api:
-        if user is None:
-            return Api(client)
-        response = client.post("/api/v1/auth/token", json={"email": user.email, "password": password})
-        assert response.status_code == 200, response.get_json()
-        return Api(client, response.get_json()["token"])
+        return Api(client) if user is None else logged_in(client, user, password)
 
     return as_user
 

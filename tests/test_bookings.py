@@ -6,8 +6,9 @@ from sqlalchemy import func, select
 
 from core import hookimpl
 from core.db import utcnow
-from core.models import Booking, Slot
+from core.models import Booking, Payment, Slot
 from core.payments import PaymentProvider, PaymentStart
+from tests.clock import serving
 
 
 class OnlineProvider(PaymentProvider):
@@ -163,17 +164,32 @@ def test_check_in_and_no_show_by_the_operators_staff_only(demo, db):
     # wrong role is a 403 (even when the state would also be wrong); another operator does not see it
     assert adult.post(f"/bookings/{first['id']}/check-in").status_code == 403
     assert fair.post(f"/bookings/{first['id']}/check-in").status_code == 404
-    assert canteen.post(f"/bookings/{first['id']}/no-show").status_code == 409  # the slot has not started
-    checked = canteen.post(f"/bookings/{first['id']}/check-in")
-    assert checked.status_code == 200 and checked.get_json()["status"] == "fulfilled"
-    assert canteen.post(f"/bookings/{first['id']}/check-in").status_code == 409
-    assert adult.post(f"/bookings/{first['id']}/cancel").status_code == 409
-    db.get(Slot, slot["id"]).starts_at = utcnow() - dt.timedelta(minutes=5)
-    db.commit()
-    assert canteen.post(f"/bookings/{second['id']}/no-show").get_json()["status"] == "no_show"
-    assert canteen.post(f"/bookings/{second['id']}/check-in").status_code == 409
+    with serving(slot, after=-dt.timedelta(hours=2, minutes=59)):
+        assert canteen.post(f"/bookings/{first['id']}/no-show").status_code == 409  # the slot has not started
+        checked = canteen.post(f"/bookings/{first['id']}/check-in")
+        assert checked.status_code == 200 and checked.get_json()["status"] == "fulfilled"
+        assert canteen.post(f"/bookings/{first['id']}/check-in").status_code == 409
+        assert adult.post(f"/bookings/{first['id']}/cancel").status_code == 409
+    with serving(slot):
+        assert canteen.post(f"/bookings/{second['id']}/no-show").get_json()["status"] == "no_show"
+        assert canteen.post(f"/bookings/{second['id']}/check-in").status_code == 409
     statuses = dict(db.execute(select(Booking.id, Booking.status)).all())
     assert statuses == {first["id"]: "fulfilled", second["id"]: "no_show"}
+
+
+def test_check_in_opens_three_hours_before_the_slot(demo, db):
+    """Checked in the day before, a lunch nobody has eaten yet would count as served (and its cash as taken)."""
+    slot = lunch_slot(demo)
+    booking = book(demo.api("adult"), slot).get_json()
+    canteen = demo.api("canteen")
+    for early in (dt.timedelta(days=1), dt.timedelta(hours=3, minutes=1)):
+        with serving(slot, after=-early):
+            refused = canteen.post(f"/bookings/{booking['id']}/check-in")
+            assert refused.status_code == 409, early
+    assert db.get(Booking, booking["id"]).status == "confirmed"
+    assert db.scalar(select(func.count()).select_from(Payment)) == 0  # no cash was recorded
+    with serving(slot, after=-dt.timedelta(hours=2, minutes=59)):
+        assert canteen.post(f"/bookings/{booking['id']}/check-in").status_code == 200
 
 
 def test_check_in_closes_a_day_after_the_slot_ends(demo, db):

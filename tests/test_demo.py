@@ -76,7 +76,7 @@ def test_plain_seeding_books_nothing_and_the_activity_is_added_once(app, db, run
     assert demo.seed_activity(app) is False and everything() == once  # once per database
     session = app.extensions["linli"].db.sessionmaker()  # and each plugin's part is idempotent by itself
     community = session.scalar(select(Community))
-    app.extensions["linli"].hook.seed_demo_activity(session=session, community=community, today=dt.date.today(),
+    app.extensions["linli"].plugins.hook.seed_demo_activity(session=session, community=community, today=dt.date.today(),
                                                     book=demo.booker(app, session))
     commit(session)
     session.close()

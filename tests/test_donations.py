@@ -1,11 +1,13 @@
-"""Donation rules, exactly: each kind, 1-fen and odd amounts, a year of fixed donations, a plugin's own rule."""
+"""Donation rules, exactly: each kind, 1-fen and odd amounts, a year of fixed donations, an operator type's own."""
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
-from core import hookimpl
+from core import OperatorType, hookimpl
 from core.donations import DonationBase, by_rule
-from core.models import Agreement
+from core.models import Agreement, Payment
+from tests.factories import logged_in, make_community, make_listing, make_operator, make_slot, make_user
 
 
 def agreement(kind, bps=None, amount=None, period=None):
@@ -47,27 +49,29 @@ def test_per_booking_is_due_at_fulfilment():
     assert by_rule(rule, DonationBase(when="payment", revenue=10_000)) == 0
 
 
-class HalfOfAgencyFee:
-    """A plugin's own donation rule: half of a fixed agency fee per payment, whatever the agreement says."""
+class FlatFee(OperatorType):
+    """A type with its own donation rule: 1,500 per payment, whatever the agreement says."""
 
+    key, label = "tutoring", "Tutoring"
+
+    def donation(self, agreement, base):
+        return 1500 if base.when == "payment" else None
+
+
+class Tutoring:
     @hookimpl
-    def compute_donation(self, operator, agreement, base):
-        if operator.type == "housekeeping" and base.when == "payment":
-            return 1500
+    def register_operator_types(self):
+        return [FlatFee()]
 
 
-def test_a_plugins_donation_hook_replaces_the_computation(make_app, db):
-    from core import demo as demo_data
-    from core.models import Payment
-    from tests.factories import DemoWorld
-
-    app = make_app(PLUGINS=[HalfOfAgencyFee()])
-    demo_data.seed(app)
-    world = DemoWorld(app.test_client())
-    slot = world.slots("Home cleaning, 2 hours")[0]
-    booking = world.api("adult").post("/bookings", {"slot_id": slot["id"], "payment_method": "cash",
-                                                    "details": {"address": "Heping Road 3"}}).get_json()
-    assert world.api("housekeeping").post(f"/bookings/{booking['id']}/check-in").status_code == 200
-    session = app.extensions["linli"].db.reader()
-    assert session.query(Payment).one().donation_amount == 1500
-    session.close()
+def test_an_operator_types_own_donation_rule_replaces_the_agreements(make_app, db):
+    client = make_app(PLUGINS=[Tutoring()]).test_client()
+    community = make_community(db)
+    operator = make_operator(db, community, type_key="tutoring")  # its agreement: 10% of revenue
+    slot = make_slot(db, make_listing(db, operator), starts_in=dt.timedelta(hours=1))  # check-in is open
+    resident, staff = make_user(db, "resident", community), make_user(db, "operator_staff", community, operator)
+    db.commit()
+    booking = logged_in(client, resident).post("/bookings", {"slot_id": slot.id, "payment_method": "cash"}).get_json()
+    assert logged_in(client, staff).post(f"/bookings/{booking['id']}/check-in").status_code == 200
+    db.rollback()
+    assert db.scalar(select(Payment.donation_amount)) == 1500  # the agreement's 10% of 1000 would be 100

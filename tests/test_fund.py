@@ -9,6 +9,7 @@ from sqlalchemy import select
 from core import ledger
 from core.donations import received_lines
 from core.models import AuditEvent, Community, JournalEntry, Operator
+from tests.clock import serving_booking
 
 
 def today():
@@ -148,7 +149,8 @@ def check_in_cash_cleaning(demo):
     slot = demo.slots("Home cleaning, 2 hours")[0]
     booking = demo.api("adult").post("/bookings", {"slot_id": slot["id"], "payment_method": "cash",
                                                    "details": {"address": "Heping Road 9"}}).get_json()
-    assert demo.api("housekeeping").post(f"/bookings/{booking['id']}/check-in").status_code == 200
+    with serving_booking(demo.client, booking):
+        assert demo.api("housekeeping").post(f"/bookings/{booking['id']}/check-in").status_code == 200
     return booking
 
 

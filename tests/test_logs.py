@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from core import hookimpl
+from core.models import User
 from tests.stripe_support import SECRET_KEY, WEBHOOK_SECRET, sign_webhook
 from tests.test_security import web_login
 
@@ -15,12 +16,13 @@ ADDRESS = "Heping Road 1, flat 302"
 
 
 class BrokenQuery:
-    """A plugin whose booking check hits the database with the resident's email and fails there."""
+    """A plugin that follows new bookings and hits the database with the resident's email, failing there."""
 
     @hookimpl
-    def validate_booking(self, session, listing, slot, resident, person, day, quantity, details):
-        if details.get("address") == "fail here":
-            session.execute(text("SELECT * FROM no_such_table WHERE email = :email"), {"email": resident.email})
+    def booking_created(self, session, booking):
+        if booking.details.get("address") == "fail here":
+            session.execute(text("SELECT * FROM no_such_table WHERE email = :email"),
+                            {"email": session.get(User, booking.resident_id).email})
 
 
 @pytest.fixture

@@ -7,17 +7,20 @@ from sqlalchemy import select, text
 
 from core import ledger
 from core.models import Community, JournalEntry, OperatorCost
+from tests.clock import serving
 
 
 def this_period():
-    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+    """The month of tomorrow, when the demo's first services are given and their cash is taken at check-in."""
+    return (dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(days=1)).strftime("%Y-%m")
 
 
 def book_and_check_in(demo, resident, title, operator_login, **extra):
     slot = demo.slots(title)[0]
     body = {"slot_id": slot["id"], "quantity": 1, "payment_method": "cash", "details": {}, **extra}
     booking = demo.api(resident).post("/bookings", body).get_json()
-    checked = demo.api(operator_login).post(f"/bookings/{booking['id']}/check-in")
+    with serving(slot):
+        checked = demo.api(operator_login).post(f"/bookings/{booking['id']}/check-in")
     assert checked.status_code == 200, checked.get_json()
     return booking
 

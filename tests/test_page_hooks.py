@@ -1,9 +1,10 @@
-"""A plugin hook that needs the acting user finds it whether the action came through the API or a page."""
+"""An operator type that needs the acting user is told who it is, whether the action came through the API or a page."""
 import re
 
 from sqlalchemy import select
 
 from core.models import Booking, Operator, OperatorCost, User
+from tests.clock import serving_booking
 
 TRAINING = "Maternity-nanny training course"
 
@@ -26,7 +27,8 @@ def test_checking_a_trainee_in_on_the_page_records_the_allowance(demo, app, db):
     slot = demo.slots(TRAINING)[0]["id"]
     booking = demo.api("adult").post("/bookings", {"slot_id": slot, "details": {"address": "Heping Road 9"}})
     assert booking.status_code == 201
-    flashes = check_in_on_the_page(app, db, booking.get_json()["id"])
+    with serving_booking(demo.client, booking.get_json()):
+        flashes = check_in_on_the_page(app, db, booking.get_json()["id"])
     assert [category for category, _ in flashes] == ["success"], flashes
     db.rollback()
     assert db.get(Booking, booking.get_json()["id"]).status == "fulfilled"

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from core.models import Community, ResidentProfile, User
 from plugins.canteen.models import CanteenMenu
+from tests.clock import serving_booking
 from tests.factories import DemoWorld, make_community, make_user
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -139,7 +140,8 @@ def test_the_canteen_gives_its_profit_share_only_at_settlement(demo):
     book(demo.api("elder92"), lunch(demo), details={"home_delivery": True})  # free: no revenue
     for resident in ("adult", "student", "senior68"):  # 1000 + 800 + 500 in cash at the window
         booking = book(demo.api(resident), lunch(demo)).get_json()
-        assert canteen.post(f"/bookings/{booking['id']}/check-in").status_code == 200
+        with serving_booking(canteen.client, booking):
+            assert canteen.post(f"/bookings/{booking['id']}/check-in").status_code == 200
     before = canteen.get(f"/operators/{canteen_id}/statements/{period}").get_json()
     assert (before["gross_revenue_amount"], before["donation_due_amount"]) == (2300, 0)
     cost = canteen.post(f"/operators/{canteen_id}/costs", {"period": period, "amount": 1000,
@@ -165,7 +167,7 @@ def test_seeding_the_canteen_again_creates_no_second_menu(demo, app, db):
     assert db.scalar(menus) == 7
     db.commit()
     with app.extensions["linli"].db.sessionmaker() as session:
-        app.extensions["linli"].hook.seed_demo(session=session, community=session.scalar(select(Community)),
+        app.extensions["linli"].plugins.hook.seed_demo(session=session, community=session.scalar(select(Community)),
                                                today=dt.datetime.now(ZONE).date())
         session.commit()
     assert db.scalar(menus) == 7

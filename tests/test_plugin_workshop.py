@@ -62,7 +62,7 @@ def test_the_demo_workshop_has_an_open_job_and_seeding_again_adds_none(demo, app
         ("Hangzhou Crafts Co.", "Embroidered bags", "open", 0)]
     db.commit()
     with app.extensions["linli"].db.sessionmaker() as session:
-        app.extensions["linli"].hook.seed_demo(session=session, community=session.scalar(select(Community)),
+        app.extensions["linli"].plugins.hook.seed_demo(session=session, community=session.scalar(select(Community)),
                                                today=dt.datetime.now(ZONE).date())
         session.commit()
     assert db.scalar(select(func.count()).select_from(WorkshopJob)) == 1

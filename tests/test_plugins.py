@@ -39,7 +39,7 @@ def test_a_plugin_registered_at_runtime_adds_an_operator_type(app, client, db, a
     from tests.factories import make_community, make_operator, make_user
 
     assert "laundry" not in type_keys(client)
-    app.extensions["linli"].pm.register(LaundryPlugin())
+    app.extensions["linli"].plugins.pm.register(LaundryPlugin())
     assert "laundry" in type_keys(client)
 
     community = make_community(db)

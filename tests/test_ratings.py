@@ -3,6 +3,7 @@ from sqlalchemy import func, select
 
 from core import ratings
 from core.models import Rating
+from tests.clock import serving_booking
 
 
 def served_lunch(demo, who="senior68"):
@@ -15,7 +16,8 @@ def served_lunch(demo, who="senior68"):
 
 
 def check_in(demo, booking):
-    assert demo.api("canteen").post(f"/bookings/{booking['id']}/check-in").status_code == 200
+    with serving_booking(demo.client, booking):
+        assert demo.api("canteen").post(f"/bookings/{booking['id']}/check-in").status_code == 200
 
 
 def test_the_resident_rates_a_fulfilled_booking_once(demo, db):

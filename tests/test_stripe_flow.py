@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from core import checks, ledger
 from core.models import Community, Payment, Refund
+from tests.clock import serving_booking
 from tests.factories import DemoWorld
 from tests.stripe_support import LOCALSTRIPE_API_KEY, sign_webhook
 
@@ -193,7 +194,8 @@ def test_without_stripe_keys_stripe_is_refused_clearly_and_cash_and_free_still_w
                                     "details": ADDRESS})
     assert cash.status_code == 201 and cash.get_json()["status"] == "confirmed"
     assert cash.get_json()["client_secret"] is None
-    checked_in = world.api("housekeeping").post(f"/bookings/{cash.get_json()['id']}/check-in")
+    with serving_booking(world.client, cash.get_json()):
+        checked_in = world.api("housekeeping").post(f"/bookings/{cash.get_json()['id']}/check-in")
     assert checked_in.status_code == 200 and checked_in.get_json()["status"] == "fulfilled"
     free = world.api("elder92").post("/bookings", {"slot_id": world.slots("Community lunch")[0]["id"],
                                                    "quantity": 1, "payment_method": "stripe", "details": {}})

@@ -6,6 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
+from tests.clock import serving_booking
 from tests.web_support import log_in, screenshot
 
 
@@ -40,20 +41,21 @@ def test_a_resident_books_a_canteen_lunch_and_sees_the_low_cost_price(browse, de
 
 def test_an_operator_checks_the_booking_in_and_records_the_cash(browse, demo):
     booking = book_cash(demo, "senior68", "Community lunch")
-    page = browse()
-    log_in(page, "canteen")
-    page.get_by_test_id("next-day").click()  # the demo's lunches start tomorrow
-    row = page.get_by_test_id(f"booking-{booking['id']}")
-    row.get_by_role("button", name="Check in and take CN¥5.00 cash").click()
-    expect(page.get_by_text("Checked in. CN¥5.00 cash recorded.")).to_be_visible()
-    expect(page.get_by_test_id(f"booking-{booking['id']}")).to_contain_text("Served")
-    screenshot(page, "2-operator-checked-in")
+    with serving_booking(demo.client, booking):  # lunch time tomorrow: the desk opens on today's bookings
+        page = browse()
+        log_in(page, "canteen")
+        row = page.get_by_test_id(f"booking-{booking['id']}")
+        row.get_by_role("button", name="Check in and take CN¥5.00 cash").click()
+        expect(page.get_by_text("Checked in. CN¥5.00 cash recorded.")).to_be_visible()
+        expect(page.get_by_test_id(f"booking-{booking['id']}")).to_contain_text("Served")
+        screenshot(page, "2-operator-checked-in")
     assert demo.api("senior68").get(f"/bookings/{booking['id']}").get_json()["status"] == "fulfilled"
 
 
 def test_a_committee_member_sees_the_donation_and_closes_the_month(browse, demo):
     booking = book_cash(demo, "adult", "Home cleaning, 2 hours", {"address": "3-2-101 Heping Road"})
-    assert demo.api("housekeeping").post(f"/bookings/{booking['id']}/check-in").status_code == 200
+    with serving_booking(demo.client, booking):
+        assert demo.api("housekeeping").post(f"/bookings/{booking['id']}/check-in").status_code == 200
     page = browse()
     log_in(page, "committee1")
     page.get_by_role("link", name="Reconciliation").click()
@@ -73,7 +75,8 @@ def test_a_committee_member_sees_the_donation_and_closes_the_month(browse, demo)
 
 def test_a_visitor_reads_the_public_page_without_logging_in(browse, demo):
     booking = book_cash(demo, "adult", "Home cleaning, 2 hours", {"address": "3-2-101 Heping Road"})
-    assert demo.api("housekeeping").post(f"/bookings/{booking['id']}/check-in").status_code == 200
+    with serving_booking(demo.client, booking):
+        assert demo.api("housekeeping").post(f"/bookings/{booking['id']}/check-in").status_code == 200
     community = demo.client.get("/api/v1/communities/heping").get_json()["id"]
     home = next(op["id"] for op in demo.client.get("/api/v1/operators").get_json()["items"]
                 if op["name"] == "Heping Home Services")

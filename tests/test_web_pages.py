@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 
 from core.models import Agreement, Booking, Listing, Operator, Rating, Slot, User
 from core.web.i18n import day_of
+from tests.clock import serving_booking
 from tests.factories import make_community, make_user
 
 
@@ -156,7 +157,8 @@ def test_a_served_resident_rates_once_from_the_page(demo, web, db):
     page = resident.get(f"/my/bookings/{booking['id']}").get_data(as_text=True)
     assert "Rate this service" not in page
     assert resident.post(f"/my/bookings/{booking['id']}/rate", {"stars": "5"}).status_code == 409
-    assert demo.api("canteen").post(f"/bookings/{booking['id']}/check-in").status_code == 200
+    with serving_booking(demo.client, booking):
+        assert demo.api("canteen").post(f"/bookings/{booking['id']}/check-in").status_code == 200
     assert "Rate this service" in resident.get("/my/bookings").get_data(as_text=True)
     for bad in ({"stars": "9"}, {"stars": "lots"}, {}, {"stars": "4", "comment": "x" * 1001}):
         assert resident.post(f"/my/bookings/{booking['id']}/rate", bad).status_code == 422, bad
@@ -180,13 +182,17 @@ def test_operator_staff_check_in_and_record_cash_from_the_day_page(demo, web, db
     date = day_of(db.get(Slot, booking["slot_id"]).starts_at, "Asia/Shanghai").isoformat()
     page = staff.get(f"/operators/{canteen}/today?date={date}").get_data(as_text=True)
     assert "Check in and take CN¥5.00 cash" in page
-    done = staff.post(f"/operators/{canteen}/bookings/{booking['id']}/check-in", {"date": date})
-    assert done.status_code == 303
-    assert "CN¥5.00 cash recorded" in staff.get(done.headers["Location"]).get_data(as_text=True)
-    db.rollback()  # a new read transaction sees what the pages committed
-    assert db.get(Booking, booking["id"]).status == "fulfilled"
-    again = staff.post(f"/operators/{canteen}/bookings/{booking['id']}/check-in", {"date": date})
-    assert "This booking cannot be changed any more." in staff.get(again.headers["Location"]).get_data(as_text=True)
+    early = staff.post(f"/operators/{canteen}/bookings/{booking['id']}/check-in", {"date": date})
+    assert "check-in opens" in staff.get(early.headers["Location"]).get_data(as_text=True).lower()  # lunch is tomorrow
+    with serving_booking(demo.client, booking):
+        done = staff.post(f"/operators/{canteen}/bookings/{booking['id']}/check-in", {"date": date})
+        assert done.status_code == 303
+        assert "CN¥5.00 cash recorded" in staff.get(done.headers["Location"]).get_data(as_text=True)
+        db.rollback()  # a new read transaction sees what the pages committed
+        assert db.get(Booking, booking["id"]).status == "fulfilled"
+        again = staff.post(f"/operators/{canteen}/bookings/{booking['id']}/check-in", {"date": date})
+        page = staff.get(again.headers["Location"]).get_data(as_text=True)
+        assert "This booking cannot be changed any more." in page
 
 
 def test_operators_change_a_service_with_their_plugins_own_fields(demo, web, db):
@@ -301,7 +307,8 @@ def test_the_committee_sees_a_variance_drills_down_and_closes_the_month(demo, we
     slot = demo.slots("Home cleaning, 2 hours")[0]
     booked = demo.api("adult").post("/bookings", {"slot_id": slot["id"], "quantity": 1, "payment_method": "cash",
                                                   "details": {"address": "3-2-101 Heping Road"}}).get_json()
-    assert demo.api("housekeeping").post(f"/bookings/{booked['id']}/check-in").status_code == 200
+    with serving_booking(demo.client, booked):
+        assert demo.api("housekeeping").post(f"/bookings/{booked['id']}/check-in").status_code == 200
     member = web("committee1")
     page = member.get("/communities/heping/fund/reconciliation").get_data(as_text=True)
     assert 'class="variance"' in page and "⚠ CN¥12.00" in page

@@ -21,6 +21,7 @@ from core import accounts, demo
 from core.auth import issue_token
 from core.db import Base
 from core.models import Agreement, Community, Listing, Operator, Slot, Space, User, VerifiedAttribute
+from tests.clock import serving
 from tests.factories import make_community, make_operator, make_user
 
 ANON, RESIDENT, OPERATOR, STAFF, COMMITTEE, CHARITY, ADMIN, STRANGER, RIVAL = SUBJECTS = (
@@ -115,7 +116,10 @@ def _book_and_propose(app, ids: dict, tokens: dict) -> None:
             "slot_id": ids[f"slot:{key}"], "quantity": 1, "payment_method": "cash",
             "details": BOOKING_DETAILS.get(key, {})})["id"]
     rated = post(RESIDENT, "/bookings", {"slot_id": ids["slot:canteen"], "quantity": 1, "payment_method": "cash"})
-    post(OPERATOR, f"/bookings/{rated['id']}/check-in")
+    with app.extensions["linli"].db.reader() as session:
+        lunch = session.get(Slot, ids["slot:canteen"])
+    with serving(lunch):
+        post(OPERATOR, f"/bookings/{rated['id']}/check-in")
     ids["booking:rated"] = post(RESIDENT, f"/bookings/{rated['id']}/rating", {"stars": 4})["booking_id"]
     ids["operator:rated"] = ids["operator:canteen"]
     proposal = post(STAFF, "/communities/heping/fund/proposals", {

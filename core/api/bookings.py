@@ -1,7 +1,7 @@
 """Quotes and bookings: the price a resident pays, places taken, and the booking's life."""
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import jsonify
 from marshmallow import Schema, fields, validate
 
 from core import booking as bookings
@@ -10,8 +10,8 @@ from core.api import idempotency
 from core.api.common import ID, ApiBlueprint, PageArgs, current_user, linli, page_schema, paginate
 from core.db import commit
 from core.errors import NotFound
-from core.models import BOOKING_STATUSES, TIERS, Booking
-from core.payments import service as payments
+from core.models import BOOKING_STATUSES, Booking
+from core.pricing import TIERS
 from core.request_session import session
 
 blp = ApiBlueprint("bookings", __name__, url_prefix="", description="Quotes and bookings")
@@ -89,7 +89,7 @@ class BookingQuery(PageArgs):
 @blp.response(200, QuoteSchema)
 def create_quote(data):
     """The price the logged-in resident would pay, and the rule that decided it."""
-    quote = bookings.quote_for(session(), linli().hook, current_user(), data["slot_id"], data["quantity"])
+    quote = bookings.quote_for(session(), linli().plugins, current_user(), data["slot_id"], data["quantity"])
     return {**quote.__dict__, "total_amount": quote.total_amount}
 
 
@@ -101,10 +101,9 @@ def create_booking(data):
     """Book places; free and cash bookings are confirmed, online payments hold the places. 409 when full."""
     db, user, app = session(), current_user(), linli()
     policy.require(user, "resident")
-    idempotency.begin(db, user, claim_first=payments.is_online(app.payment_providers, data["payment_method"]))
-    booking, client_secret = payments.book(db, app.hook, user, bookings.BookingRequest(**data), app.operator_types,
-                                           app.payment_providers, current_app.config)
-    response = jsonify(BOOKING.dump(booking) | {"client_secret": client_secret})
+    idempotency.begin(db, user, claim_first=app.payments.is_online(data["payment_method"]))
+    booking, started = bookings.book(db, app.plugins, app.payments, user, bookings.BookingRequest(**data))
+    response = jsonify(BOOKING.dump(booking) | {"client_secret": started and started.client_secret})
     response.status_code = 201
     idempotency.finish(db, response)
     commit(db)
@@ -126,9 +125,7 @@ def get_booking(booking_id):
     return bookings.visible_booking(session(), current_user(), booking_id)[0]
 
 
-def _action(transition, booking_id: int, *extra) -> Booking:
-    db = session()
-    booking = transition(db, linli().hook, current_user(), booking_id, *extra)
+def _committed(db, booking: Booking) -> Booking:
     commit(db)
     return booking
 
@@ -137,21 +134,24 @@ def _action(transition, booking_id: int, *extra) -> Booking:
 @blp.response(200, BookingSchema)
 def cancel_booking(booking_id):
     """The resident cancels (until the listing's cutoff); the places are freed and any payment refunded."""
-    return _action(payments.cancel, booking_id, linli().payment_providers, current_app.config)
+    db, app = session(), linli()
+    return _committed(db, bookings.cancel(db, app.plugins, app.payments, current_user(), booking_id))
 
 
 @blp.route("/bookings/<int:booking_id>/check-in", methods=["POST"])
 @blp.response(200, BookingSchema)
 def check_in_booking(booking_id):
     """Operator staff mark the booking fulfilled; a cash booking's cash is recorded with it."""
-    return _action(payments.check_in, booking_id, linli().payment_providers)
+    db, app = session(), linli()
+    return _committed(db, bookings.check_in(db, app.plugins, app.payments, current_user(), booking_id))
 
 
 @blp.route("/bookings/<int:booking_id>/no-show", methods=["POST"])
 @blp.response(200, BookingSchema)
 def no_show_booking(booking_id):
     """Operator staff record that nobody came."""
-    return _action(bookings.mark_no_show, booking_id)
+    db = session()
+    return _committed(db, bookings.mark_no_show(db, linli().plugins, current_user(), booking_id))
 
 
 @blp.route("/bookings/<int:booking_id>/rating", methods=["POST"])

@@ -1,14 +1,15 @@
 """The fund: its view, transfers, in-kind gifts, ledger, reconciliation, period close, committee, proposals."""
 from __future__ import annotations
 
-from flask import Response
+
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core import fund, ledger, proposals
 from core.api.common import DAY, ID, ApiBlueprint, PageArgs, community_by_ref, current_user, page_schema, paginate
 from core.db import commit
-from core.exports import reconciliation_csv
+from core.downloads import csv_download
+from core.exports import RECONCILIATION_HEADER, reconciliation_rows
 from core.models import FundTransfer, InKindDonation, JournalEntry, Proposal
 from core.request_session import session
 from core.settlement import PERIOD
@@ -215,8 +216,8 @@ def get_reconciliation(args, ref):
     db, community = _community(ref, "committee_member", "charity_officer")
     report = fund.reconciliation(db, community, args["period"])
     if args["format"] == "csv":
-        return Response(reconciliation_csv(report), mimetype="text/csv", headers={
-            "Content-Disposition": f"attachment; filename=reconciliation-{community.slug}-{args['period']}.csv"})
+        return csv_download(RECONCILIATION_HEADER, reconciliation_rows(report),
+                            f"reconciliation-{community.slug}-{args['period']}.csv")
     return report
 
 

@@ -66,7 +66,7 @@ class SlotQuery(PageArgs):
 
 
 def operator_type_of(type_key: str):
-    operator_type = linli().operator_types.get(type_key)
+    operator_type = linli().plugins.operator_types.get(type_key)
     if operator_type is None:
         raise NotFound(f"the operator type {type_key!r} is not installed")
     return operator_type

@@ -69,7 +69,7 @@ def agreement_json(agreement: Agreement) -> dict:
 @blp.response(200, OperatorTypeSchema(many=True))
 def list_operator_types():
     """The operator types the installed plugins provide."""
-    return [t.public() for t in sorted(linli().operator_types.values(), key=lambda t: t.key)]
+    return [t.public() for t in sorted(linli().plugins.operator_types.values(), key=lambda t: t.key)]
 
 
 @blp.route("/operators")
@@ -94,7 +94,7 @@ def apply_operator(data):
     """Apply to serve a community; the operator stays pending until community staff approve it."""
     db = session()
     operator = catalog.apply_operator(db, current_user(), community_by_ref(db, data["community"]), data["name"],
-                                      data["type"], linli().operator_types, data["contact_email"])
+                                      data["type"], linli().plugins.operator_types, data["contact_email"])
     commit(db)
     return operator
 
@@ -134,7 +134,7 @@ def create_agreement(data, operator_id):
     """A space lent for a term and a donation rule (the operator type's default when left out)."""
     db = session()
     operator = catalog.operator_or_404(db, operator_id)
-    operator_type = linli().operator_types.get(operator.type)
+    operator_type = linli().plugins.operator_types.get(operator.type)
     if operator_type is None:
         raise NotFound(f"the operator type {operator.type!r} is not installed")
     agreement = catalog.create_agreement(db, current_user(), operator, data["space_id"], data["starts_on"],

@@ -1,7 +1,7 @@
 """Stripe webhooks, operators' declared costs, statements and settlement."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
@@ -54,8 +54,9 @@ class StatementSchema(Schema):
 def stripe_webhook():
     """Stripe's events, verified by their signature; each event is applied once, in any order."""
     db = session()
-    result = webhooks.handle(db, linli().hook, linli().payment_providers["stripe"], request.get_data(),
-                             request.headers.get("Stripe-Signature"), current_app.config)
+    app = linli()
+    result = webhooks.handle(db, app.payments, app.plugins.payment_providers["stripe"], request.get_data(),
+                             request.headers.get("Stripe-Signature"))
     commit(db)
     return {"result": result}
 
@@ -104,6 +105,6 @@ def settle(ref, period):
     db = session()
     community = community_by_ref(db, ref)
     policy.require(current_user(), "committee_member", "community_staff", community_id=community.id)
-    result = settlement.settle(db, linli().hook, community, period)
+    result = settlement.settle(db, linli().plugins.operator_types, community, period)
     commit(db)
     return result

@@ -7,7 +7,8 @@ from sqlalchemy import select
 from core import eligibility, policy
 from core.api.common import ApiBlueprint, PageArgs, community_by_ref, current_user, page_schema, paginate
 from core.db import commit
-from core.models import ATTRIBUTES, ResidentProfile
+from core.models import ResidentProfile
+from core.pricing import ATTRIBUTES
 from core.request_session import session
 
 blp = ApiBlueprint("residents", __name__, url_prefix="/communities", description="Residents' eligibility")

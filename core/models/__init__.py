@@ -1,6 +1,6 @@
 """All core tables; importing this module registers them on ``Base.metadata``."""
 from core.models.audit import AuditEvent
-from core.models.booking import BOOKING_STATUSES, TIERS, Booking, IdempotentRequest, Rating
+from core.models.booking import BOOKING_STATUSES, Booking, IdempotentRequest, Rating
 from core.models.community import Community, Space
 from core.models.fund import (
     PROPOSAL_STATUSES, FundTransfer, InKindDonation, Proposal, ProposalVote, ReconciliationNote,
@@ -9,10 +9,10 @@ from core.models.ledger import ClosedPeriod, JournalEntry, JournalLine, LedgerHe
 from core.models.listing import Listing, Slot
 from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, Agreement, Operator
 from core.models.payment import OperatorCost, Payment, Refund, StripeEvent
-from core.models.user import ATTRIBUTES, ROLES, ApiToken, ResidentProfile, RoleGrant, User, VerifiedAttribute
+from core.models.user import ROLES, ApiToken, ResidentProfile, RoleGrant, User, VerifiedAttribute
 
 __all__ = [
-    "ATTRIBUTES", "BOOKING_STATUSES", "DONATION_KINDS", "OPERATOR_STATUSES", "PROPOSAL_STATUSES", "ROLES", "TIERS",
+    "BOOKING_STATUSES", "DONATION_KINDS", "OPERATOR_STATUSES", "PROPOSAL_STATUSES", "ROLES",
     "FundTransfer", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",
     "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Community", "IdempotentRequest", "JournalEntry",
     "JournalLine", "LedgerHead", "Listing", "Operator", "OperatorCost", "Payment", "Rating", "Refund", "ResidentProfile",

@@ -8,7 +8,6 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, U
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, MinorUnits, UTCDateTime, utcnow
-from core.pricing import TIERS
 
 if TYPE_CHECKING:
     from core.models.operator import Operator

@@ -7,7 +7,6 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
-from core.pricing import ATTRIBUTES
 
 ROLES = ("resident", "operator_staff", "community_staff", "committee_member", "charity_officer", "admin")
 

@@ -1,40 +1,139 @@
 """Money for bookings: recording payments and refunds, and posting them with their donations.
 
 Providers only talk to the outside world (Stripe, a till); this module decides
-what a payment means for the booking and the ledger, identically for every provider.
+what a payment means for the ledger, identically for every provider. What it
+means for the booking is the booking module's call: a payment that arrives asks
+``booking.confirm_paid``, one that fails asks ``booking.expire``, and this
+module never sets a booking's status itself.
 """
 from __future__ import annotations
+
+import datetime as dt
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import booking as bookings
 from core import donations, ledger
-from core.booking import SlotContext, release_places, slot_context, try_take_places
-from core.db import after_commit, utcnow
+from core.booking import PaymentMethod, SlotContext, slot_context
+from core.db import utcnow
+from core.errors import Invalid
 from core.ledger import credit, debit
 from core.models import Booking, Community, Operator, Payment, Refund
 from core.money import allocate
-from core.payments.base import PaymentProvider
+from core.payments.base import PaymentProvider, PaymentStart
+from core.plugins import Plugins
+from core.pricing import Quote
 
 
-def donation_at_payment(session: Session, hook, booking: Booking, ctx: SlotContext, amount: int) -> int:
-    """The donation share of a payment of ``amount`` for this booking (0 unless the rule takes it at payment)."""
-    agreement = donations.agreement_for(session, ctx.operator.id, ctx.day)
-    base = donations.DonationBase(when="payment", revenue=amount, quantity=booking.quantity,
-                                  listing_details=ctx.listing.details)
-    return donations.compute(hook, ctx.operator, agreement, base)
+class BookingPayments:
+    """The money side of a booking's life (:class:`core.booking.Payments`), and what providers report back."""
 
+    def __init__(self, plugins: Plugins, config):
+        self.plugins, self.config = plugins, config
 
-def start_online(session: Session, hook, booking: Booking, provider: PaymentProvider, config) -> str | None:
-    """Create the payment with the provider; return what the page needs to confirm it (a client secret)."""
-    ctx = slot_context(session, booking.slot_id)
-    donation = donation_at_payment(session, hook, booking, ctx, booking.total_amount)
-    started = provider.start(session, booking, ctx.operator, donation, config)
-    session.add(Payment(booking_id=booking.id, operator_id=booking.operator_id, provider=provider.key,
-                        reference=started.reference, status="pending", amount=booking.total_amount,
-                        currency=booking.currency, donation_amount=donation))
-    session.flush()
-    return started.client_secret
+    @property
+    def providers(self) -> dict[str, PaymentProvider]:
+        return self.plugins.payment_providers
+
+    def is_online(self, method: str | None) -> bool:
+        """Whether a booking paid this way reaches an outside service (the provider) before it commits."""
+        provider = self.providers.get(method or "")
+        return provider is not None and provider.online
+
+    def method_for(self, offer: Quote, method: str | None) -> PaymentMethod | None:
+        """The provider that collects the money; none for a free booking (the method is ignored)."""
+        if offer.total_amount == 0:
+            return None
+        known = ", ".join(sorted(self.providers))
+        if method is None:
+            raise Invalid("choose how to pay", {"payment_method": [f"one of {known}"]})
+        provider = self.providers.get(method)
+        if provider is None:
+            raise Invalid(f"payment method {method!r} is not available here", {"payment_method": [f"one of {known}"]})
+        if not provider.is_configured(self.config):
+            raise Invalid(provider.not_configured_reason(), {"payment_method": [provider.not_configured_reason()]})
+        hold = dt.timedelta(minutes=self.config["HOLD_MINUTES"]) if provider.online else None
+        return PaymentMethod(provider.key, provider.online, hold)
+
+    def start(self, session: Session, booking: Booking, ctx: SlotContext) -> PaymentStart | None:
+        """Create the payment with the provider; return what the page needs to confirm it (a client secret)."""
+        provider = self.providers[booking.payment_method]
+        donation = self.donation_at_payment(session, booking, ctx, booking.total_amount)
+        started = provider.start(session, booking, ctx.operator, donation, self.config)
+        session.add(Payment(booking_id=booking.id, operator_id=booking.operator_id, provider=provider.key,
+                            reference=started.reference, status="pending", amount=booking.total_amount,
+                            currency=booking.currency, donation_amount=donation))
+        session.flush()
+        return started
+
+    def cancelled(self, session: Session, booking: Booking, ctx: SlotContext) -> None:
+        """Give back what was paid, or stop the payment still pending."""
+        for payment in session.scalars(select(Payment).where(Payment.booking_id == booking.id).with_for_update()):
+            provider = self.providers.get(payment.provider)
+            if provider is None:
+                continue
+            if payment.status == "pending":
+                provider.cancel(session, payment, self.config)
+            elif payment.status == "succeeded":
+                self.refund(session, payment, provider, payment.amount, reason="cancelled by the resident")
+
+    def fulfilled(self, session: Session, booking: Booking, ctx: SlotContext) -> None:
+        """Take cash due at the counter, and post a per-booking donation."""
+        provider = self.providers.get(booking.payment_method or "")
+        if provider is not None and not provider.online and booking.total_amount:
+            self.record_cash(session, booking, ctx, provider)
+        agreement = donations.agreement_for(session, ctx.operator.id, ctx.day)
+        base = donations.DonationBase(when="booking", revenue=booking.total_amount, quantity=booking.quantity,
+                                      fulfilled_bookings=1, listing_details=ctx.listing.details)
+        amount = donations.compute(self.plugins.operator_types, ctx.operator, agreement, base)
+        if amount:
+            donations.post_due(session, ctx.community, ctx.operator, amount, f"donation:booking:{booking.id}",
+                               memo=f"per-booking donation for booking {booking.id}", booking_id=booking.id)
+
+    def donation_at_payment(self, session: Session, booking: Booking, ctx: SlotContext, amount: int) -> int:
+        """The donation share of a payment of ``amount`` for this booking (0 unless the rule takes it at payment)."""
+        agreement = donations.agreement_for(session, ctx.operator.id, ctx.day)
+        base = donations.DonationBase(when="payment", revenue=amount, quantity=booking.quantity,
+                                      listing_details=ctx.listing.details)
+        return donations.compute(self.plugins.operator_types, ctx.operator, agreement, base)
+
+    def record_cash(self, session: Session, booking: Booking, ctx: SlotContext, provider: PaymentProvider) -> None:
+        """Cash taken at the counter for a booking: revenue, and the donation now due."""
+        payment = Payment(booking_id=booking.id, operator_id=booking.operator_id, provider=provider.key,
+                          reference=f"booking-{booking.id}", status="succeeded", amount=booking.total_amount,
+                          currency=booking.currency, paid_at=utcnow(),
+                          donation_amount=self.donation_at_payment(session, booking, ctx, booking.total_amount))
+        session.add(payment)
+        session.flush()
+        _post_payment(session, ctx.community, payment, booking, provider)
+
+    def succeeded(self, session: Session, payment: Payment, provider: PaymentProvider) -> None:
+        """The provider took the money: post it; the booking is confirmed (or revived), or else refunded in full."""
+        if payment.status == "succeeded":
+            return
+        booking = session.get(Booking, payment.booking_id, with_for_update=True)
+        payment.status, payment.paid_at = "succeeded", utcnow()
+        _post_payment(session, slot_context(session, booking.slot_id).community, payment, booking, provider)
+        if not bookings.confirm_paid(session, self.plugins, booking):
+            self.refund(session, payment, provider, payment.amount, reason="paid after the hold ended")
+
+    def failed(self, session: Session, payment: Payment, status: str) -> None:
+        """The payment failed or was cancelled: the booking lets its hold go, if it still has one."""
+        if payment.status != "pending":
+            return
+        payment.status = status
+        bookings.expire(session, self.plugins, session.get(Booking, payment.booking_id, with_for_update=True))
+
+    def refund(self, session: Session, payment: Payment, provider: PaymentProvider, amount: int,
+               reason: str) -> Refund | None:
+        """Give ``amount`` back through the provider that took it, and post it."""
+        amount = min(amount, payment.amount - payment.refunded_amount)
+        if amount <= 0:
+            return None
+        reference = (provider.refund(session, payment, amount, self.config)
+                     or f"manual-{payment.id}-{payment.refunded_amount}")
+        return record_refund(session, payment, provider, reference, amount, reason)
 
 
 def _post_payment(session: Session, community: Community, payment: Payment, booking: Booking,
@@ -54,65 +153,9 @@ def _post_payment(session: Session, community: Community, payment: Payment, book
                     payment_id=payment.id)
 
 
-def record_cash(session: Session, hook, booking: Booking, ctx: SlotContext, provider: PaymentProvider) -> None:
-    """Cash taken at the counter for a booking (at check-in): revenue, and the donation now due."""
-    if booking.total_amount == 0 or booking.payment_method != provider.key:
-        return
-    payment = Payment(booking_id=booking.id, operator_id=booking.operator_id, provider=provider.key,
-                      reference=f"booking-{booking.id}", status="succeeded", amount=booking.total_amount,
-                      currency=booking.currency, paid_at=utcnow(),
-                      donation_amount=donation_at_payment(session, hook, booking, ctx, booking.total_amount))
-    session.add(payment)
-    session.flush()
-    _post_payment(session, ctx.community, payment, booking, provider)
-
-
 def payment_by_reference(session: Session, provider: str, reference: str) -> Payment | None:
     return session.scalar(select(Payment).where(Payment.provider == provider, Payment.reference == reference)
                           .with_for_update())
-
-
-def succeeded(session: Session, hook, payment: Payment, provider: PaymentProvider, config) -> None:
-    """The provider took the money: confirm the booking (re-taking expired places) or refund it all."""
-    if payment.status == "succeeded":
-        return
-    booking = session.get(Booking, payment.booking_id, with_for_update=True)
-    ctx = slot_context(session, booking.slot_id)
-    payment.status, payment.paid_at = "succeeded", utcnow()
-    _post_payment(session, ctx.community, payment, booking, provider)
-    if booking.status == "pending_payment":
-        _confirm(session, hook, booking)
-    elif booking.status == "expired" and try_take_places(session, booking.slot_id, booking.quantity):
-        _confirm(session, hook, booking)
-    elif booking.status in ("expired", "cancelled"):
-        refund(session, hook, payment, provider, payment.amount, config, reason="paid after the hold ended")
-
-
-def _confirm(session: Session, hook, booking: Booking) -> None:
-    booking.status, booking.hold_expires_at, booking.updated_at = "confirmed", None, utcnow()
-    after_commit(session, lambda: hook.booking_confirmed(session=session, booking=booking))
-
-
-def failed(session: Session, hook, payment: Payment, status: str) -> None:
-    """The payment failed or was cancelled: release the hold, if the booking still has one."""
-    if payment.status != "pending":
-        return
-    payment.status = status
-    booking = session.get(Booking, payment.booking_id, with_for_update=True)
-    if booking.status == "pending_payment":
-        booking.status, booking.updated_at = "expired", utcnow()
-        release_places(session, booking.slot_id, booking.quantity)
-        after_commit(session, lambda: hook.booking_expired(session=session, booking=booking))
-
-
-def refund(session: Session, hook, payment: Payment, provider: PaymentProvider, amount: int, config,
-           reason: str) -> Refund | None:
-    """Give ``amount`` back through the provider that took it, and post it."""
-    amount = min(amount, payment.amount - payment.refunded_amount)
-    if amount <= 0:
-        return None
-    reference = provider.refund(session, payment, amount, config) or f"manual-{payment.id}-{payment.refunded_amount}"
-    return record_refund(session, payment, provider, reference, amount, reason)
 
 
 def record_refund(session: Session, payment: Payment, provider: PaymentProvider, reference: str, amount: int,
@@ -144,58 +187,6 @@ def record_refund(session: Session, payment: Payment, provider: PaymentProvider,
                 memo=f"refund of payment {payment.id}: {reason}", operator_id=op, booking_id=payment.booking_id,
                 payment_id=payment.id)
     return row
-
-
-def is_online(providers: dict[str, PaymentProvider], method: str | None) -> bool:
-    """Whether a booking paid this way reaches an outside service (the provider) before it commits."""
-    provider = providers.get(method or "")
-    return provider is not None and provider.online
-
-
-def book(session: Session, hook, user, request, types, providers: dict[str, PaymentProvider],
-         config) -> tuple[Booking, str | None]:
-    """Book, and for an online payment create it with the provider; return the booking and its client secret."""
-    from core import booking as bookings
-
-    booking = bookings.book(session, hook, user, request, types, providers, config)
-    if booking.status != "pending_payment":
-        return booking, None
-    return booking, start_online(session, hook, booking, providers[booking.payment_method], config)
-
-
-def cancel(session: Session, hook, user, booking_id: int, providers: dict[str, PaymentProvider], config) -> Booking:
-    """Cancel, then give back what was paid (or stop the payment still pending)."""
-    from core import booking as bookings
-
-    booking = bookings.cancel(session, hook, user, booking_id)
-    for payment in session.scalars(select(Payment).where(Payment.booking_id == booking.id).with_for_update()):
-        provider = providers.get(payment.provider)
-        if provider is None:
-            continue
-        if payment.status == "pending":
-            provider.cancel(session, payment, config)
-        elif payment.status == "succeeded":
-            refund(session, hook, payment, provider, payment.amount, config, reason="cancelled by the resident")
-    return booking
-
-
-def check_in(session: Session, hook, user, booking_id: int, providers: dict[str, PaymentProvider]) -> Booking:
-    """Mark the booking fulfilled, take cash due at the counter, and post a per-booking donation."""
-    from core import booking as bookings
-
-    booking = bookings.check_in(session, hook, user, booking_id)
-    ctx = slot_context(session, booking.slot_id)
-    provider = providers.get(booking.payment_method or "")
-    if provider is not None and not provider.online:
-        record_cash(session, hook, booking, ctx, provider)
-    agreement = donations.agreement_for(session, ctx.operator.id, ctx.day)
-    base = donations.DonationBase(when="booking", revenue=booking.total_amount, quantity=booking.quantity,
-                                  fulfilled_bookings=1, listing_details=ctx.listing.details)
-    amount = donations.compute(hook, ctx.operator, agreement, base)
-    if amount:
-        donations.post_due(session, ctx.community, ctx.operator, amount, f"donation:booking:{booking.id}",
-                           memo=f"per-booking donation for booking {booking.id}", booking_id=booking.id)
-    return booking
 
 
 def record_revenue(session: Session, operator: Operator, amount: int, source: str, memo: str,

@@ -7,13 +7,14 @@ from sqlalchemy.orm import Session
 from core.db import rollback
 from core.models import StripeEvent
 from core.payments import service
+from core.payments.service import BookingPayments
 from core.payments.stripe import StripeProvider
 
 
-def handle(session: Session, hook, provider: StripeProvider, payload: bytes, signature: str | None,
-           config) -> str:
+def handle(session: Session, payments: BookingPayments, provider: StripeProvider, payload: bytes,
+           signature: str | None) -> str:
     """Verify, record the event id, and apply it; return what happened (for the response)."""
-    event = provider.parse_event(payload, signature, config)
+    event = provider.parse_event(payload, signature, payments.config)
     session.add(StripeEvent(id=event["id"], type=event["type"]))
     try:
         session.flush()
@@ -27,24 +28,24 @@ def handle(session: Session, hook, provider: StripeProvider, payload: bytes, sig
         if payment is None:
             return "ignored"
         if kind == "payment_intent.succeeded":
-            service.succeeded(session, hook, payment, provider, config)
+            payments.succeeded(session, payment, provider)
         elif kind in ("payment_intent.payment_failed", "payment_intent.canceled"):
-            service.failed(session, hook, payment, "canceled" if kind.endswith("canceled") else "failed")
+            payments.failed(session, payment, "canceled" if kind.endswith("canceled") else "failed")
         else:
             return "ignored"
         return "processed"
     if kind == "charge.refunded" and obj.get("payment_intent"):
-        return _refunded(session, hook, provider, obj, config)
+        return _refunded(session, payments, provider, obj)
     return "ignored"
 
 
-def _refunded(session: Session, hook, provider: StripeProvider, charge: dict, config) -> str:
+def _refunded(session: Session, payments: BookingPayments, provider: StripeProvider, charge: dict) -> str:
     """Post each refund of the charge not yet posted; a refund before the success implies the success."""
     payment = service.payment_by_reference(session, provider.key, charge["payment_intent"])
     if payment is None:
         return "ignored"
     if payment.status != "succeeded":
-        service.succeeded(session, hook, payment, provider, config)
+        payments.succeeded(session, payment, provider)
     refunds = [r for r in (charge.get("refunds") or {}).get("data") or []
                if r.get("status") not in ("failed", "canceled")]  # no money went back
     for refund in sorted(refunds, key=lambda r: r.get("created", 0)):

@@ -76,7 +76,7 @@ def _refuse_unstorable_text():
 def _plugin_folders(app: Flask) -> list[Path]:
     """The folder of each plugin's module: its ``templates/`` extend the core's layout, its ``translations/`` join ours."""
     folders = []
-    for plugin in app.extensions["linli"].pm.get_plugins():
+    for plugin in app.extensions["linli"].plugins.pm.get_plugins():
         module = inspect.getmodule(plugin)
         if module and getattr(module, "__file__", None) and not module.__name__.startswith("core."):
             folders.append(Path(module.__file__).parent)

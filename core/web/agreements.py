@@ -26,7 +26,7 @@ def apply(slug: str):
     """Ask to serve the community's residents; the person applying becomes the operator's staff."""
     community = community_or_404(slug)
     user = logged_in()
-    types = linli().operator_types
+    types = linli().plugins.operator_types
     form, error, status = ApplyForm(), None, 200
     form.type.choices = options((key, type_label(t)) for key, t in sorted(types.items()))
     if form.validate_on_submit():
@@ -54,7 +54,7 @@ def agreement(operator_id: int):
     spaces = db.scalars(select(Space).where(Space.community_id == community.id).order_by(Space.id)).all()
     form, error, status = AgreementForm(), None, 200
     form.space_id.choices = options((space.id, space.name) for space in spaces)
-    operator_type = linli().operator_types.get(operator.type)
+    operator_type = linli().plugins.operator_types.get(operator.type)
     if form.validate_on_submit() and operator_type is not None:
         _row, error = attempt(lambda db: catalog.create_agreement(
             db, user, db.get(Operator, operator.id), form.space_id.data, form.starts_on.data, form.ends_on.data,

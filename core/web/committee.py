@@ -1,12 +1,13 @@
 """The fund committee's and the charity officer's pages: the fund, reconciliation, periods, proposals, ledger."""
 from __future__ import annotations
 
-from flask import Response, flash, render_template, request
+from flask import flash, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from core import fund, ledger, policy, proposals, settlement, transparency
-from core.exports import reconciliation_csv
+from core.downloads import csv_download
+from core.exports import RECONCILIATION_HEADER, reconciliation_rows
 from core.models import JournalEntry, Operator, Proposal, User
 from core.request_session import session as db_session
 from core.settlement import PERIOD
@@ -62,8 +63,8 @@ def export(slug: str, period: str):
     """The reconciliation as a spreadsheet (the same CSV as the API's ?format=csv)."""
     _user, community = _reader(slug, *AUDITORS)
     report = fund.reconciliation(db_session(), community, period)
-    return Response(reconciliation_csv(report), mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=reconciliation-{community.slug}-{period}.csv"})
+    return csv_download(RECONCILIATION_HEADER, reconciliation_rows(report),
+                        f"reconciliation-{community.slug}-{period}.csv")
 
 
 @bp.route("/reconciliation/<period>/operators/<int:operator_id>")
@@ -80,7 +81,7 @@ def drill_down(slug: str, period: str, operator_id: int):
 def settle(slug: str, period: str):
     """Compute the month's profit shares and fixed donations (safe to repeat: nothing is posted twice)."""
     _user, community = _reader(slug, "committee_member")
-    _rows, error = attempt(lambda db: settlement.settle(db, linli().hook, community, period))
+    _rows, error = attempt(lambda db: settlement.settle(db, linli().plugins.operator_types, community, period))
     if error is not None:
         flash_error(error)
     else:

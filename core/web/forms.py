@@ -14,7 +14,7 @@ from wtforms.validators import (
 
 from core.booking import MAX_QUANTITY
 from core.ledger import FIRST_DAY, LAST_DAY
-from core.models import ATTRIBUTES
+from core.pricing import ATTRIBUTES
 
 def options(pairs) -> list[SelectChoice]:
     """(value, label) pairs as the choices of a select or radio field."""

@@ -14,7 +14,6 @@ from core.db import utcnow
 from core.errors import NotFound
 from core.ledger import FIRST_DAY, LAST_DAY
 from core.models import Booking, Community, Listing, Operator, Slot, User
-from core.payments import service as payments
 from core.request_session import session as db_session
 from core.settlement import PERIOD
 from core.web.common import (
@@ -86,9 +85,9 @@ def booking_action(operator_id: int, booking_id: int, action: str):
     user, operator, community = _operator(operator_id)
     app = linli()
     if action == "check-in":
-        booking, error = attempt(lambda db: payments.check_in(db, app.hook, user, booking_id, app.payment_providers))
+        booking, error = attempt(lambda db: bookings.check_in(db, app.plugins, app.payments, user, booking_id))
     else:
-        booking, error = attempt(lambda db: bookings.mark_no_show(db, app.hook, user, booking_id))
+        booking, error = attempt(lambda db: bookings.mark_no_show(db, app.plugins, user, booking_id))
     if error is not None:
         flash_error(error)
     elif action == "no-show":
@@ -150,7 +149,7 @@ def _form_values(asked, listing, currency: str) -> dict:
 
 def _listing_page(operator, community, listing=None):
     """Add a service or change one: its words, the plugin's own details, the prices, whether it is offered."""
-    operator_type = linli().operator_types.get(operator.type)
+    operator_type = linli().plugins.operator_types.get(operator.type)
     if operator_type is None:
         raise NotFound(_("This kind of service is not installed."))
     asked = questions(operator_type.listing_schema)

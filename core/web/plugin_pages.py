@@ -1,6 +1,7 @@
 """What plugins add to the core's pages: fragments on a listing's pages, and links to their own pages.
 
-``fragments`` and ``operator_links`` are the one call sites of their hooks; templates
+``fragments`` and ``operator_links`` are the one call sites of the operator type's
+``page_fragment`` and ``operator_page_links``; templates
 call them as ``plugin_fragments(...)`` and ``plugin_links(operator)``. ``load_input``
 and ``submit_form`` let a plugin's page validate a form with the same schema and
 service its API uses, so pages and API never disagree; ``amount_of`` and
@@ -13,7 +14,6 @@ from markupsafe import Markup
 from marshmallow import ValidationError
 
 from core.errors import DomainError, Invalid
-from core.plugins import collect
 from core.web.common import attempt, field_errors, linli, web_user
 from core.web.i18n import to_minor_units
 
@@ -21,16 +21,18 @@ PAGES = ("service", "book", "booking")
 
 
 def fragments(page: str, listing, slot=None, booking=None) -> Markup:
-    """The plugins' HTML for this page about ``listing``, in plugin order."""
+    """The HTML the listing's operator type adds to this page about it."""
     if page not in PAGES:
         raise ValueError(f"no page {page!r}: one of {', '.join(PAGES)}")
-    parts = linli().hook.page_fragment(page=page, listing=listing, slot=slot, booking=booking, user=web_user())
-    return Markup("\n").join(Markup(part) for part in parts if part)
+    operator_type = linli().plugins.operator_types.get(listing.type)
+    part = operator_type and operator_type.page_fragment(page, listing, slot, booking, web_user())
+    return Markup(part or "")
 
 
 def operator_links(operator) -> list[tuple[str, str]]:
-    """(label, url) of the plugins' pages about ``operator`` that the logged-in user may open."""
-    return collect(linli().hook.operator_page_links(operator=operator, user=web_user()))
+    """(label, url) of the operator type's pages about ``operator`` that the logged-in user may open."""
+    operator_type = linli().plugins.operator_types.get(operator.type)
+    return operator_type.operator_page_links(operator, web_user()) if operator_type else []
 
 
 def register_globals(app) -> None:

@@ -58,7 +58,7 @@ def home():
     today = today_in(community)
     days = [today + dt.timedelta(days=n) for n in range(8)]
     return render_template("public/home.html", community=community, services=services, days=days, today=today,
-                           types=linli().operator_types, query=query)
+                           types=linli().plugins.operator_types, query=query)
 
 
 @bp.route("/services/<int:listing_id>")
@@ -77,7 +77,7 @@ def service(listing_id: int):
         days.setdefault(local(slot.starts_at, community.timezone).date(), []).append(slot)
     return render_template("public/service.html", listing=listing, operator=operator, community=community,
                            days=days, remaining=remaining, prices=price_list(listing),
-                           operator_type=linli().operator_types.get(listing.type),
+                           operator_type=linli().plugins.operator_types.get(listing.type),
                            rating=ratings.averages(db, [listing.id]).get(listing.id),
                            my_quote=_my_quote(db, slots, remaining))
 
@@ -89,7 +89,7 @@ def _my_quote(db, slots: list[Slot], remaining: dict[int, int]):
     if user is None or user.profile is None or not open_slots:
         return None
     try:
-        return bookings.quote_for(db, linli().hook, user, open_slots[0].id, 1)
+        return bookings.quote_for(db, linli().plugins, user, open_slots[0].id, 1)
     except DomainError:
         return None
 

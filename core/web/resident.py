@@ -12,7 +12,7 @@ from core import listings, ratings
 from core.db import utcnow
 from core.errors import NotFound
 from core.models import Booking, Community, Listing, Slot
-from core.payments import service as payments
+from core.payments import PaymentStart
 from core.request_session import session as db_session
 from core.security import allow_stripe_js
 from core.web.common import attempt, back_to, field_errors, flash_error, headline, linli, page_blueprint, require
@@ -29,7 +29,7 @@ def payment_choices(total: int) -> list[tuple[str, str]]:
     if total == 0:
         return []
     config, choices = current_app.config, []
-    providers = linli().payment_providers
+    providers = linli().plugins.payment_providers
     for key in sorted(providers, key=lambda k: (k != "cash", k)):
         provider = providers[key]
         if not provider.is_configured(config) or (key == "stripe" and not config.get("STRIPE_PUBLISHABLE_KEY")):
@@ -44,7 +44,7 @@ def book(slot_id: int):
     user = require("resident")
     db, app = db_session(), linli()
     ctx = bookings.slot_context(db, slot_id)
-    operator_type = app.operator_types.get(ctx.operator.type)
+    operator_type = app.plugins.operator_types.get(ctx.operator.type)
     form = BookForm()
     if request.method == "GET":
         form.quantity.data = max(1, min(request.args.get("quantity", 1, type=int) or 1, bookings.MAX_QUANTITY))
@@ -52,7 +52,7 @@ def book(slot_id: int):
     spec = questions(operator_type.booking_schema if operator_type else None)
     valid = request.method == "POST" and form.validate()
     quantity = form.quantity.data if request.method == "GET" or not form.quantity.errors else 1
-    quote = bookings.quote_for(db, app.hook, user, slot_id, quantity)
+    quote = bookings.quote_for(db, app.plugins, user, slot_id, quantity)
     choices = payment_choices(quote.total_amount)
     errors, error, status = {}, None, 200
     if valid:
@@ -62,8 +62,7 @@ def book(slot_id: int):
         method = form.payment_method.data or (choices[0][0] if choices else None)
         request_ = bookings.BookingRequest(slot_id=slot_id, quantity=quantity, payment_method=method,
                                            details=answers(spec, request.form, ctx.community.currency))
-        result, error = attempt(lambda db: payments.book(db, app.hook, user, request_, app.operator_types,
-                                                         app.payment_providers, current_app.config))
+        result, error = attempt(lambda db: bookings.book(db, app.plugins, app.payments, user, request_))
         if error is None:
             return _booked(*result, nonce=form.nonce.data)
         errors, status = field_errors(error), error.status
@@ -77,14 +76,14 @@ def book(slot_id: int):
                            stripe_configured=bool(current_app.config.get("STRIPE_SECRET_KEY"))), status
 
 
-def _booked(booking: Booking, client_secret: str | None, nonce: str | None):
+def _booked(booking: Booking, started: PaymentStart | None, nonce: str | None):
     """Remember the form (a second tap shows the same booking), then show the booking or the payment page."""
     booked = dict(session.get("booked", {}))
     if nonce:
         booked[nonce] = booking.id
     session["booked"] = dict(list(booked.items())[-REMEMBERED_FORMS:])
     if booking.status == "pending_payment":
-        session["pay"] = {str(booking.id): client_secret}
+        session["pay"] = {str(booking.id): started and started.client_secret}
         return back_to("web_resident.pay", booking_id=booking.id)
     flash(_("Your booking is confirmed."), "success")
     return back_to("web_resident.booking", booking_id=booking.id)
@@ -147,8 +146,7 @@ def cancel(booking_id: int):
     form = ActionForm()
     if request.method == "POST":
         app = linli()
-        _result, error = attempt(lambda db: payments.cancel(db, app.hook, user, booking_id, app.payment_providers,
-                                                            current_app.config))
+        _result, error = attempt(lambda db: bookings.cancel(db, app.plugins, app.payments, user, booking_id))
         if error is not None:
             flash_error(error)
         else:

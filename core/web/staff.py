@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from core import catalog, eligibility, proposals
 from core.errors import Invalid, NotFound
-from core.models import ATTRIBUTES, Agreement, Operator, Proposal, ResidentProfile, Space, User
+from core.models import Agreement, Operator, Proposal, ResidentProfile, Space, User
+from core.pricing import ATTRIBUTES
 from core.request_session import session as db_session
 from core.web.common import (
     attempt, back_to, community_or_404, flash_error, headline, page_blueprint, require, show_field_errors, today_in,

@@ -16,8 +16,8 @@ from wtforms.validators import DataRequired
 
 from core import NotFound
 from core.plugin_api import (
-    Community, back_to, has_role, headline, load_input, page_blueprint, require, require_user, session, submit_form,
-    web_user,
+    Community, back_to, has_role, headline, load_input, may_read_operator, operator_of_type, page_blueprint, require,
+    require_user, session, submit_form, web_user,
 )
 from plugins.canteen import KEY, service
 from plugins.canteen.schemas import CanteenDayQuery, CanteenMenuSchema
@@ -76,8 +76,7 @@ def _fill(form: MenuForm, slot_id: int) -> None:
 def deliveries(operator_id: int):
     """The meals volunteers take home on a day: who, where, how many (the canteen's and the community's staff)."""
     db, user = session(), require_user(web_user())
-    operator = service.canteen_operator(db, operator_id)
-    service.require_staff(user, operator)
+    operator = operator_of_type(db, user, operator_id, KEY)
     asked = {key: request.args[key] for key in ("date", "page") if request.args.get(key)}
     found = service.deliveries(db, user, operator_id, load_input(CanteenDayQuery, {**asked, "per_page": "200"}))
     day = found["date"]
@@ -104,12 +103,9 @@ def fragment(page: str, listing, slot, booking) -> str | None:
 
 def links(operator, user) -> list[tuple[str, str]]:
     """The menus for the canteen's staff; the delivery list for them and the community's staff."""
-    if operator.type != KEY:
-        return []
     found = []
     if has_role(user, "operator_staff", operator_id=operator.id):
         found.append((_("Menus"), url_for("canteen_pages.menus", operator_id=operator.id)))
-    if (has_role(user, "operator_staff", operator_id=operator.id)
-            or has_role(user, "community_staff", community_id=operator.community_id)):
+    if may_read_operator(user, operator):
         found.append((_("Home deliveries"), url_for("canteen_pages.deliveries", operator_id=operator.id)))
     return found

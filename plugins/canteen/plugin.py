@@ -24,15 +24,42 @@ DEMO_MENUS = [  # (four dishes, soup), one a day in turn
 ]
 
 
+class Canteen(OperatorType):
+    """Daily meals at tiered prices; residents aged 90 and over may have theirs brought home."""
+
+    key = KEY
+    label = "Community canteen"
+    description = "Daily meals at tiered prices; residents aged 90+ eat free, delivered home."
+    listing_schema = CanteenListingDetails
+    booking_schema = CanteenBookingDetails
+    default_price_rules = DEFAULT_RULES
+    default_donation = {"kind": "percent_of_profit", "bps": 1000}  # noqa: RUF012
+
+    def validate_booking(self, session, ctx, resident, person, quantity, details):
+        if not details.get("home_delivery"):
+            return
+        age = person.age_on(ctx.day) if person.resident else None
+        if age is None or age < DELIVERY_MIN_AGE:
+            raise BookingRejected("home delivery is for residents aged 90 and over",
+                                  {"details": {"home_delivery": ["only residents aged 90+ may choose home delivery"]}})
+        if not resident.profile.address:
+            raise BookingRejected("we have no home address for you: ask the community staff to add it",
+                                  {"details": {"home_delivery": ["no home address on file"]}})
+
+    def booking_placed(self, session, booking, ctx):
+        if booking.details.get("home_delivery"):
+            service.record_delivery(session, booking)
+
+    def page_fragment(self, page, listing, slot, booking, user):
+        return pages.fragment(page, listing, slot, booking)
+
+    def operator_page_links(self, operator, user):
+        return pages.links(operator, user)
+
+
 @hookimpl
 def register_operator_types():
-    return [OperatorType(
-        key=KEY, label="Community canteen",
-        description="Daily meals at tiered prices; residents aged 90+ eat free, delivered home.",
-        listing_schema=CanteenListingDetails, booking_schema=CanteenBookingDetails,
-        default_price_rules=DEFAULT_RULES,
-        default_donation={"kind": "percent_of_profit", "bps": 1000},
-    )]
+    return [Canteen()]
 
 
 @hookimpl
@@ -45,35 +72,6 @@ def register_blueprints():
 @hookimpl
 def register_migration_paths():
     return [Path(__file__).parent / "migrations"]
-
-
-@hookimpl
-def validate_booking(listing, resident, person, day, details):
-    if listing.type != KEY or not details.get("home_delivery"):
-        return
-    age = person.age_on(day) if person.resident else None
-    if age is None or age < DELIVERY_MIN_AGE:
-        raise BookingRejected("home delivery is for residents aged 90 and over",
-                              {"details": {"home_delivery": ["only residents aged 90+ may choose home delivery"]}})
-    if not resident.profile.address:
-        raise BookingRejected("we have no home address for you: ask the community staff to add it",
-                              {"details": {"home_delivery": ["no home address on file"]}})
-
-
-@hookimpl
-def booking_placed(session, booking, listing):
-    if listing.type == KEY and booking.details.get("home_delivery"):
-        service.record_delivery(session, booking)
-
-
-@hookimpl
-def page_fragment(page, listing, slot, booking):
-    return pages.fragment(page, listing, slot, booking) if listing.type == KEY else None
-
-
-@hookimpl
-def operator_page_links(operator, user):
-    return pages.links(operator, user)
 
 
 @hookimpl

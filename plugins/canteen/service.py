@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from core import Forbidden, NotFound
+from core import NotFound
 from core.plugin_api import (
-    Booking, Community, Listing, Operator, Slot, User, has_role, paginate, require, require_user, slot_context, utcnow,
+    Booking, Community, Listing, Operator, Slot, User, operator_of_type, paginate, require, require_user, slot_context,
+    utcnow,
 )
 from plugins.canteen import KEY
 from plugins.canteen.models import CanteenDelivery, CanteenMenu
@@ -96,9 +97,7 @@ def menus(session, listing_id: int, args: dict) -> dict:
 
 def upcoming_meals(session, user, operator_id: int, limit: int = 21) -> tuple[Operator, list[dict]]:
     """The canteen's coming meals, each with its menu or None, for its staff to publish (the canteen's staff)."""
-    require_user(user)
-    operator = canteen_operator(session, operator_id)
-    require(user, "operator_staff", operator_id=operator.id)
+    operator = operator_of_type(session, user, operator_id, KEY, manage=True)
     rows = session.execute(
         select(Slot, Listing, CanteenMenu).join(Listing, Listing.id == Slot.listing_id)
         .outerjoin(CanteenMenu, CanteenMenu.slot_id == Slot.id)
@@ -113,23 +112,10 @@ def delivery_address(session, booking_id: int) -> str | None:
 
 
 def record_delivery(session, booking: Booking) -> None:
-    """Keep the address the meals go to, with the booking."""
-    resident = session.get(User, booking.resident_id)
-    session.add(CanteenDelivery(booking_id=booking.id, address=resident.profile.address))
-
-
-def canteen_operator(session, operator_id: int) -> Operator:
-    operator = session.get(Operator, operator_id)
-    if operator is None or operator.type != KEY:
-        raise NotFound(f"no canteen operator {operator_id}")
-    return operator
-
-
-def require_staff(user, operator: Operator) -> None:
-    """The canteen's own staff or its community's staff; nobody else sees residents' addresses."""
-    if not (has_role(user, "operator_staff", operator_id=operator.id)
-            or has_role(user, "community_staff", community_id=operator.community_id)):
-        raise Forbidden("only this canteen's staff and the community's staff see the delivery list")
+    """Keep the address the meals go to, with the booking (once: a booking revived after a late payment has it)."""
+    if session.scalar(select(CanteenDelivery.id).where(CanteenDelivery.booking_id == booking.id)) is None:
+        resident = session.get(User, booking.resident_id)
+        session.add(CanteenDelivery(booking_id=booking.id, address=resident.profile.address))
 
 
 def next_delivery_day(session, operator: Operator, after: dt.date) -> dt.date | None:
@@ -145,9 +131,7 @@ def next_delivery_day(session, operator: Operator, after: dt.date) -> dt.date | 
 
 def deliveries(session, user, operator_id: int, args: dict) -> dict:
     """The meals to take home on a day (today by default): who, where, how many."""
-    require_user(user)
-    operator = canteen_operator(session, operator_id)
-    require_staff(user, operator)
+    operator = operator_of_type(session, user, operator_id, KEY)
     zone = zone_of(session, operator.community_id)
     day = args.get("date") or utcnow().astimezone(zone).date()
     start, end = local_day(zone, day)

@@ -1,1 +1,3 @@
 """The housekeeping operator type."""
+
+KEY = "housekeeping"

@@ -15,9 +15,10 @@ from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.plugin_api import (
-    Community, back_to, has_role, headline, load_input, page_blueprint, session, submit_form, web_user,
+    Community, back_to, has_role, headline, load_input, may_read_operator, operator_of_type, page_blueprint, session,
+    submit_form, web_user,
 )
-from plugins.housekeeping import service
+from plugins.housekeeping import KEY, service
 from plugins.housekeeping.schemas import WORKER_SERVICES, WorkerPatchSchema, WorkerSchema
 
 bp = page_blueprint("housekeeping_pages", __name__, url_prefix="/housekeeping")
@@ -41,13 +42,13 @@ class WorkerForm(FlaskForm):
 def roster(operator_id: int):
     """The roster with each worker's coming visits (the centre's and the community's staff); the centre adds workers."""
     db, user = session(), web_user()
-    operator = service.centre(db, user, operator_id, manage=False)
+    operator = operator_of_type(db, user, operator_id, KEY)
     keeper = has_role(user, "operator_staff", operator_id=operator.id)
     form = WorkerForm()
     added, error, status = None, None, 200
     if form.is_submitted():
         added, error, status = submit_form(form, lambda db: service.add_worker(
-            db, service.centre(db, user, operator_id, manage=True), **load_input(WorkerSchema, form.worker())))
+            db, operator_of_type(db, user, operator_id, KEY, manage=True), **load_input(WorkerSchema, form.worker())))
     if added is not None:
         flash(_("%(name)s is on the roster.", name=added.name), "success")
         return back_to("housekeeping_pages.roster", operator_id=operator_id)
@@ -84,8 +85,6 @@ def fragment(page: str, listing, booking) -> str | None:
 
 
 def links(operator, user) -> list[tuple[str, str]]:
-    if operator.type != service.KEY or not (
-            has_role(user, "operator_staff", operator_id=operator.id)
-            or has_role(user, "community_staff", community_id=operator.community_id)):
+    if not may_read_operator(user, operator):
         return []
     return [(_("Workers"), url_for("housekeeping_pages.roster", operator_id=operator.id))]

@@ -6,12 +6,9 @@ from core import OperatorType, hookimpl
 from core.demo import (
     demo_listing, demo_user, ensure_listing, ensure_operator, listing_slots, local_time, next_days, next_weekday,
 )
-from core.plugin_api import acting_user
-from plugins.housekeeping import pages, service
+from plugins.housekeeping import KEY, pages, service
 from plugins.housekeeping.schemas import HousekeepingBookingDetails, HousekeepingListingDetails
-from plugins.housekeeping.views import blp
 
-KEY = service.KEY
 CLEANING = "Home cleaning, 2 hours"
 CLEANING_RULES = [
     {"name": "low_income", "when": {"attributes": ["low_income"]}, "tier": "low_cost", "amount": 6000},
@@ -33,57 +30,48 @@ DEMO_ROSTER = [("Liu Guifang", ["cleaning", "elderly_care"]), ("Sun Meili", ["cl
                ("Zhou Xiuying", ["cleaning", "maternity_nanny"]), ("Wu Lanying", ["elderly_care", "maternity_nanny"])]
 
 
+class Housekeeping(OperatorType):
+    """Visits by trained workers: one free worker with the skill is sent to each, and only the agency fee is shared."""
+
+    key = KEY
+    label = "Housekeeping centre"
+    description = "Home cleaning, elderly care and maternity nannies; free training for new workers."
+    listing_schema = HousekeepingListingDetails
+    booking_schema = HousekeepingBookingDetails
+    default_price_rules = CLEANING_RULES
+    default_donation = {"kind": "percent_of_revenue", "bps": 1000}  # noqa: RUF012
+
+    def booking_placed(self, session, booking, ctx):
+        service.assign_worker(session, booking, ctx)
+
+    def booking_fulfilled(self, session, booking, ctx, actor):
+        service.record_trainee_allowance(session, booking, ctx, actor)
+
+    def donation(self, agreement, base):
+        return service.agency_fee_donation(agreement, base)
+
+    def page_fragment(self, page, listing, slot, booking, user):
+        return pages.fragment(page, listing, booking)
+
+    def operator_page_links(self, operator, user):
+        return pages.links(operator, user)
+
+
 @hookimpl
 def register_operator_types():
-    return [OperatorType(
-        key=KEY, label="Housekeeping centre",
-        description="Home cleaning, elderly care and maternity nannies; free training for new workers.",
-        listing_schema=HousekeepingListingDetails, booking_schema=HousekeepingBookingDetails,
-        default_price_rules=CLEANING_RULES,
-        default_donation={"kind": "percent_of_revenue", "bps": 1000},
-    )]
+    return [Housekeeping()]
 
 
 @hookimpl
 def register_blueprints():
+    from plugins.housekeeping.views import blp
 
     return [blp, pages.bp]
 
 
 @hookimpl
 def register_migration_paths():
-    return [str(Path(__file__).parent / "migrations")]
-
-
-@hookimpl
-def booking_placed(session, booking, listing, slot):
-    service.assign_worker(session, booking, listing, slot)
-
-
-@hookimpl
-def booking_confirmed(session, booking):
-    service.keep_worker(session, booking)
-
-
-@hookimpl
-def booking_fulfilled(session, booking):
-    # the hook names no actor: the cost is declared by the staff member whose check-in this is
-    service.record_trainee_allowance(session, booking, acting_user())
-
-
-@hookimpl(trylast=True)
-def compute_donation(operator, agreement, base):
-    return service.agency_fee_donation(agreement, base) if operator.type == KEY else None
-
-
-@hookimpl
-def page_fragment(page, listing, booking):
-    return pages.fragment(page, listing, booking) if listing.type == KEY else None
-
-
-@hookimpl
-def operator_page_links(operator, user):
-    return pages.links(operator, user)
+    return [Path(__file__).parent / "migrations"]
 
 
 @hookimpl

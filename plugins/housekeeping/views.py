@@ -1,7 +1,9 @@
 """The housekeeping centre's API: its roster of trained workers, kept by the centre's staff."""
 
-from core.plugin_api import ApiBlueprint, PageArgs, commit, current_user, page_schema, paginate, session
-from plugins.housekeeping import service
+from core.plugin_api import (
+    ApiBlueprint, PageArgs, commit, current_user, operator_of_type, page_schema, paginate, session,
+)
+from plugins.housekeeping import KEY, service
 from plugins.housekeeping.schemas import WorkerPatchSchema, WorkerSchema
 
 blp = ApiBlueprint("housekeeping", __name__, url_prefix="/housekeeping",
@@ -14,7 +16,7 @@ blp = ApiBlueprint("housekeeping", __name__, url_prefix="/housekeeping",
 def list_workers(args, operator_id):
     """The centre's roster (its staff, and the community's staff)."""
     db = session()
-    return paginate(db, service.roster(service.centre(db, current_user(), operator_id, manage=False)), args)
+    return paginate(db, service.roster(operator_of_type(db, current_user(), operator_id, KEY)), args)
 
 
 @blp.route("/operators/<int:operator_id>/workers", methods=["POST"])
@@ -23,7 +25,7 @@ def list_workers(args, operator_id):
 def add_worker(data, operator_id):
     """Put a trained worker on the roster (the centre's staff)."""
     db = session()
-    worker = service.add_worker(db, service.centre(db, current_user(), operator_id, manage=True), **data)
+    worker = service.add_worker(db, operator_of_type(db, current_user(), operator_id, KEY, manage=True), **data)
     commit(db)
     return worker
 

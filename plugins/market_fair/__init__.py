@@ -1,1 +1,3 @@
 """The market_fair operator type."""
+
+KEY = "market_fair"

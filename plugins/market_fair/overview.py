@@ -1,7 +1,7 @@
 """What the fair's pages read beyond the API: its fairs at a glance, who holds each stall, gifts and reports.
 
 Read-only, and scoped as the API's readers are: the fair's staff and its
-community's staff (``service.fair_operator``); the public sees what the API
+community's staff (``operator_of_type``); the public sees what the API
 shows the public (stall numbers taken, visit counts).
 """
 from __future__ import annotations
@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import Invalid
-from core.plugin_api import Booking, InKindDonation, Listing, Slot, User, utcnow
-from plugins.market_fair import service
+from core.plugin_api import Booking, InKindDonation, Listing, Slot, User, operator_of_type, utcnow
+from plugins.market_fair import KEY, service
 from plugins.market_fair.models import SalesReport, Stall, Vendor
 
 RECENT = dt.timedelta(days=90)
@@ -34,9 +34,9 @@ def coming_fairs(session, listing) -> list[dict]:
 
 def fairs(session, user, operator_id: int):
     """The operator's fairs of the last three months and to come (its staff, the community's staff)."""
-    operator = service.fair_operator(session, user, operator_id, manage=False)
+    operator = operator_of_type(session, user, operator_id, KEY)
     slots = session.scalars(select(Slot).join(Listing, Listing.id == Slot.listing_id)
-                            .where(Listing.operator_id == operator.id, Listing.type == service.KEY,
+                            .where(Listing.operator_id == operator.id, Listing.type == KEY,
                                    Slot.ends_at > utcnow() - RECENT)
                             .order_by(Slot.starts_at.desc()).limit(50)).all()
     return operator, _fair_days(session, slots)
@@ -45,7 +45,7 @@ def fairs(session, user, operator_id: int):
 def stall_holders(session, user, slot_id: int) -> dict[int, dict]:
     """Who holds each stall of a fair, and whether they reported their sales (its staff, the community's staff)."""
     ctx = service.fair(session, slot_id)
-    service.fair_operator(session, user, ctx.operator.id, manage=False)
+    operator_of_type(session, user, ctx.operator.id, KEY)
     rows = session.execute(
         select(Stall.stall_number, Booking.id, Booking.status, User.name, Vendor.business_name, SalesReport.id)
         .join(Booking, Booking.id == Stall.booking_id).join(User, User.id == Booking.resident_id)
@@ -69,7 +69,7 @@ def report_of(session, booking_id: int) -> SalesReport | None:
 
 def sales_rows(session, user, operator_id: int):
     """Every vendor's report with their name and stall, newest first (the fair's and the community's staff)."""
-    operator = service.fair_operator(session, user, operator_id, manage=False)
+    operator = operator_of_type(session, user, operator_id, KEY)
     rows = session.execute(
         select(SalesReport, User.name, Slot.starts_at, Booking.details)
         .join(Booking, Booking.id == SalesReport.booking_id).join(User, User.id == Booking.resident_id)

@@ -10,21 +10,15 @@ from flask import flash, render_template, url_for
 from flask_babel import gettext as _
 
 from core.plugin_api import (
-    Community, amount_of, attempt, back_to, flash_error, has_role, headline, load_input, may_record_in_kind, money,
-    page_blueprint, require_user, session, submit_form, utcnow, web_user,
+    Community, amount_of, attempt, back_to, flash_error, has_role, headline, load_input, may_read_operator,
+    may_record_in_kind, money, operator_of_type, page_blueprint, require_user, session, submit_form, utcnow, web_user,
 )
-from plugins.market_fair import overview, service
+from plugins.market_fair import KEY, overview, service
 from plugins.market_fair.forms import GiftForm, SalesForm, VendorChangeForm, VendorForm, basis_points
 from plugins.market_fair.schemas import GiftSchema, SalesReportSchema, VendorPatchSchema, VendorSchema
 
 bp = page_blueprint("market_fair_pages", __name__, url_prefix="/market-fair")
 bp.static_folder = "static"
-
-
-def _reads(user, operator) -> bool:
-    """The fair's staff and its community's staff read its records (as in the API)."""
-    return (has_role(user, "operator_staff", operator_id=operator.id)
-            or has_role(user, "community_staff", community_id=operator.community_id))
 
 
 def _page(template: str, operator, **values):
@@ -47,7 +41,7 @@ def stall_map(slot_id: int):
     """A fair's map: which stalls are free (everyone), and who holds the others (its staff, the community's)."""
     db, user = session(), web_user()
     ctx = service.fair(db, slot_id)
-    holders = overview.stall_holders(db, user, slot_id) if _reads(user, ctx.operator) else {}
+    holders = overview.stall_holders(db, user, slot_id) if may_read_operator(user, ctx.operator) else {}
     return render_template("market_fair/stall_map.html", ctx=ctx, map=service.stall_map(db, slot_id),
                            holders=holders, bookable=ctx.slot.starts_at > utcnow())
 
@@ -71,10 +65,10 @@ def register_visit(slot_id: int):
 def vendors(operator_id: int):
     """The vendor register (the fair's and the community's staff); the fair's staff add merchants to it."""
     db, user = session(), web_user()
-    operator = service.fair_operator(db, user, operator_id, manage=False)
+    operator = operator_of_type(db, user, operator_id, KEY)
     form = VendorForm()
     added, error, status = submit_form(form, lambda db: service.register_vendor(
-        db, user, service.fair_operator(db, user, operator_id, manage=True), **load_input(VendorSchema, {
+        db, user, operator_of_type(db, user, operator_id, KEY, manage=True), **load_input(VendorSchema, {
             "user_id": overview.user_id_by_email(db, form.email.data), "business_name": form.business_name.data,
             "tier": form.tier.data})))
     if added is not None:
@@ -169,7 +163,7 @@ def fragment(page: str, listing, slot, booking) -> str:
 
 def links(operator, user) -> list[tuple[str, str]]:
     """The fairs, the register and the sales reports, for the fair's staff and its community's staff."""
-    if operator.type != service.KEY or not _reads(user, operator):
+    if not may_read_operator(user, operator):
         return []
     return [(_("Fairs"), url_for("market_fair_pages.fairs", operator_id=operator.id)),
             (_("Vendors"), url_for("market_fair_pages.vendors", operator_id=operator.id)),

@@ -5,11 +5,9 @@ from core import OperatorType, hookimpl
 from core.demo import (
     demo_listing, demo_user, ensure_listing, ensure_operator, listing_slots, local_time, next_weekday,
 )
-from plugins.market_fair import pages, service
+from plugins.market_fair import KEY, pages, service
 from plugins.market_fair.schemas import LOCAL_MERCHANT_AMOUNT, FairListingDetails, StallBookingDetails
-from plugins.market_fair.views import blp
 
-KEY = service.KEY
 FAIR = "Neighbourhood fair"
 DEMO_STALL = 12
 DEMO_GIFT = {"donor": "Heping Fruit Shop", "item": "Boxes of oranges for the fair's raffle", "quantity": 12,
@@ -20,57 +18,52 @@ STALL_RULES = [
 ]
 
 
+class MarketFair(OperatorType):
+    """Numbered stalls at fairs on the plaza: one booking per stall, local merchants on the register pay less."""
+
+    key = KEY
+    label = "Neighbourhood market fair"
+    description = "Fairs on the community plaza: stalls for residents' flea market and local merchants."
+    listing_schema = FairListingDetails
+    booking_schema = StallBookingDetails
+    default_price_rules = STALL_RULES
+    default_donation = {"kind": "percent_of_revenue", "bps": 500}  # noqa: RUF012
+    max_per_resident_per_slot = 1
+
+    def quote(self, session, ctx, resident, person, quantity, quote):
+        return service.local_merchant_quote(session, ctx.listing, resident, quantity, quote)
+
+    def validate_booking(self, session, ctx, resident, person, quantity, details):
+        service.check_stall_number(ctx.listing, details)
+
+    def booking_placed(self, session, booking, ctx):
+        service.place_stall(session, booking, ctx)
+
+    def booking_revived(self, session, booking, ctx):
+        service.place_stall_again(session, booking, ctx)
+
+    def page_fragment(self, page, listing, slot, booking, user):
+        return pages.fragment(page, listing, slot, booking)
+
+    def operator_page_links(self, operator, user):
+        return pages.links(operator, user)
+
+
 @hookimpl
 def register_operator_types():
-    return [OperatorType(
-        key=KEY, label="Neighbourhood market fair",
-        description="Fairs on the community plaza: stalls for residents' flea market and local merchants.",
-        listing_schema=FairListingDetails, booking_schema=StallBookingDetails,
-        default_price_rules=STALL_RULES,
-        default_donation={"kind": "percent_of_revenue", "bps": 500},
-        max_per_resident_per_slot=1,
-    )]
+    return [MarketFair()]
 
 
 @hookimpl
 def register_blueprints():
+    from plugins.market_fair.views import blp
 
     return [blp, pages.bp]
 
 
 @hookimpl
 def register_migration_paths():
-    return [str(Path(__file__).parent / "migrations")]
-
-
-@hookimpl(trylast=True)
-def quote_price(session, listing, resident, quantity, quote):
-    return service.local_merchant_quote(session, listing, resident, quantity, quote)
-
-
-@hookimpl
-def validate_booking(listing, details):
-    service.check_stall_number(listing, details)
-
-
-@hookimpl
-def booking_placed(session, booking, listing, slot):
-    service.place_stall(session, booking, listing, slot)
-
-
-@hookimpl
-def booking_confirmed(session, booking):
-    service.keep_stall(session, booking)
-
-
-@hookimpl
-def page_fragment(page, listing, slot, booking):
-    return pages.fragment(page, listing, slot, booking) if listing.type == KEY else None
-
-
-@hookimpl
-def operator_page_links(operator, user):
-    return pages.links(operator, user)
+    return [Path(__file__).parent / "migrations"]
 
 
 @hookimpl

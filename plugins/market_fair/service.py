@@ -15,13 +15,13 @@ from sqlalchemy.exc import IntegrityError
 
 from core import BookingRejected, Conflict, Forbidden, Invalid, NotFound, Quote, share_bps
 from core.plugin_api import (
-    Booking, InKindDonation, Operator, User, commit, has_role, may_record_in_kind, pledge_donation, record_in_kind,
-    require, require_user, slot_context, utcnow,
+    Booking, InKindDonation, Operator, User, has_role, may_record_in_kind, operator_of_type, pledge_donation,
+    record_in_kind, require, require_user, slot_context, utcnow,
 )
+from plugins.market_fair import KEY
 from plugins.market_fair.models import SalesReport, Stall, Vendor, Visit
 from plugins.market_fair.schemas import DEFAULT_STALLS, LOCAL_MERCHANT_AMOUNT
 
-KEY = "market_fair"
 LIVE = ("pending_payment", "confirmed", "fulfilled")
 
 
@@ -32,7 +32,7 @@ def stall_count(listing) -> int:
 def check_stall_number(listing, details: dict) -> None:
     """A chosen stall must exist on the fair's map (422)."""
     wanted, stalls = details.get("stall_number"), stall_count(listing)
-    if listing.type == KEY and wanted is not None and wanted > stalls:
+    if wanted is not None and wanted > stalls:
         raise BookingRejected(f"this fair has stalls 1 to {stalls}",
                               {"details": {"stall_number": [f"between 1 and {stalls}"]}})
 
@@ -60,48 +60,44 @@ def _hold(session, booking: Booking, number: int) -> bool:
     return True
 
 
-def place_stall(session, booking: Booking, listing, slot) -> None:
+def _purge_stalls_let_go(session, slot_id: int) -> None:
+    """Delete the stall rows of the fair's bookings that hold no stall any more (cancelled, expired, hold run out)."""
+    session.execute(delete(Stall).where(Stall.slot_id == slot_id, Stall.booking_id.in_(
+        select(Booking.id).where(Booking.slot_id == slot_id, not_(_holds_stall(utcnow()))))))
+
+
+def place_stall(session, booking: Booking, ctx) -> None:
     """Give the booking the stall it asked for, or the lowest free one; 409 when it is taken or none is left.
 
     Rows of bookings that hold no stall any more are purged first. A stall lost to a
     concurrent booking (the unique constraint) is a 409 when it was asked for by
     number, and the next free stall when it was not.
     """
-    if listing.type != KEY:
-        return
-    session.execute(delete(Stall).where(Stall.slot_id == slot.id, Stall.booking_id.in_(
-        select(Booking.id).where(Booking.slot_id == slot.id, not_(_holds_stall(utcnow()))))))
-    taken, wanted = _taken(session, slot.id), booking.details.get("stall_number")
+    _purge_stalls_let_go(session, ctx.slot.id)
+    taken, wanted = _taken(session, ctx.slot.id), booking.details.get("stall_number")
     if wanted is not None:
         if wanted in taken or not _hold(session, booking, wanted):
             raise Conflict(f"stall {wanted} is taken for this fair",
                            {"details": {"stall_number": [f"stall {wanted} is taken; leave it out for a free one"]}})
         return
-    free = (n for n in range(1, stall_count(listing) + 1) if n not in taken)
+    _hold_a_free_stall(session, booking, ctx, taken)
+
+
+def place_stall_again(session, booking: Booking, ctx) -> None:
+    """A booking paid after its hold ran out: its stall if nobody took it meanwhile, else the lowest free one."""
+    if session.scalar(select(Stall.id).where(Stall.booking_id == booking.id)):
+        return  # nobody placed a stall since the hold ran out: the row, and the stall, are still its own
+    _purge_stalls_let_go(session, ctx.slot.id)
+    taken, old = _taken(session, ctx.slot.id), booking.details.get("stall_number")
+    if old is None or old in taken or not _hold(session, booking, old):
+        _hold_a_free_stall(session, booking, ctx, taken)
+
+
+def _hold_a_free_stall(session, booking: Booking, ctx, taken: set[int]) -> None:
+    free = (n for n in range(1, stall_count(ctx.listing) + 1) if n not in taken)
     if not any(_hold(session, booking, n) for n in free):
         raise Conflict("every stall of this fair is taken",
                        {"details": {"stall_number": ["every stall of this fair is taken"]}})
-
-
-def keep_stall(session, booking: Booking) -> None:
-    """A booking paid after its hold ran out lives again: give it back its stall, or the lowest free one.
-
-    The core revives such a booking without asking the plugins, so this runs after
-    its commit and cannot refuse it: with no stall left, ``details.stall_number``
-    becomes null for the fair's staff to arrange.
-    """
-    if booking.operator.type != KEY:
-        return
-    ctx = slot_context(session, booking.slot_id)
-    if session.scalar(select(Stall.id).where(Stall.booking_id == booking.id)):
-        return
-    taken = _taken(session, booking.slot_id)
-    free = [n for n in range(1, stall_count(ctx.listing) + 1) if n not in taken]
-    old = booking.details.get("stall_number")
-    candidates = ([old] if old in free else []) + [n for n in free if n != old]
-    if not any(_hold(session, booking, n) for n in candidates):
-        booking.details = {**booking.details, "stall_number": None}
-    commit(session)
 
 
 def fair(session, slot_id: int):
@@ -116,18 +112,6 @@ def stall_map(session, slot_id: int) -> dict:
     ctx = fair(session, slot_id)
     taken, stalls = sorted(_taken(session, slot_id)), stall_count(ctx.listing)
     return {"slot_id": slot_id, "stalls": stalls, "taken": taken, "free": stalls - len(taken)}
-
-
-def fair_operator(session, user, operator_id: int, manage: bool) -> Operator:
-    """The fair operator, if the user may read (its staff, community staff) or manage (its staff) its records."""
-    require(user, *(("operator_staff",) if manage else ("operator_staff", "community_staff")))
-    operator = session.get(Operator, operator_id)
-    if operator is None or operator.type != KEY:
-        raise NotFound(f"no market fair operator {operator_id}")
-    if not (has_role(user, "operator_staff", operator_id=operator.id)
-            or (not manage and has_role(user, "community_staff", community_id=operator.community_id))):
-        raise Forbidden("only the fair's own staff" + ("" if manage else " or the community's staff") + " may do this")
-    return operator
 
 
 def vendors(operator: Operator):
@@ -161,7 +145,7 @@ def vendor_to_manage(session, user, vendor_id: int) -> Vendor:
     vendor = session.get(Vendor, vendor_id)
     if vendor is None:
         raise NotFound(f"no vendor {vendor_id}")
-    fair_operator(session, user, vendor.operator_id, manage=True)
+    operator_of_type(session, user, vendor.operator_id, KEY, manage=True)
     return vendor
 
 
@@ -175,7 +159,7 @@ def update_vendor(session, user, vendor_id: int, changes: dict) -> Vendor:
 
 def local_merchant_quote(session, listing, resident, quantity: int, quote: Quote) -> Quote | None:
     """A local merchant on the register pays the low-cost price where the rules would charge the paid one."""
-    if listing.type != KEY or quote.tier != "paid":
+    if quote.tier != "paid":
         return None
     tier = session.scalar(select(Vendor.tier).where(Vendor.operator_id == listing.operator_id,
                                                     Vendor.user_id == resident.id))

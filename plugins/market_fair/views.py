@@ -1,7 +1,9 @@
 """The market fair's API: stall maps, the vendor register, visits, sales reports and gifts in kind."""
 
-from core.plugin_api import ApiBlueprint, PageArgs, commit, current_user, page_schema, paginate, session
-from plugins.market_fair import service
+from core.plugin_api import (
+    ApiBlueprint, PageArgs, commit, current_user, operator_of_type, page_schema, paginate, session,
+)
+from plugins.market_fair import KEY, service
 from plugins.market_fair.schemas import (
     GiftSchema, SalesReportSchema, StallMapSchema, VendorPatchSchema, VendorSchema, VisitCountSchema, VisitSchema,
 )
@@ -23,7 +25,7 @@ def get_stall_map(slot_id):
 def list_vendors(args, operator_id):
     """The fair's vendor register (its staff, and the community's staff)."""
     db = session()
-    operator = service.fair_operator(db, current_user(), operator_id, manage=False)
+    operator = operator_of_type(db, current_user(), operator_id, KEY)
     return paginate(db, service.vendors(operator), args)
 
 
@@ -33,7 +35,7 @@ def list_vendors(args, operator_id):
 def register_vendor(data, operator_id):
     """Put a merchant on the register; a ``local`` merchant pays the low-cost stall price (the fair's staff)."""
     db, user = session(), current_user()
-    vendor = service.register_vendor(db, user, service.fair_operator(db, user, operator_id, manage=True), **data)
+    vendor = service.register_vendor(db, user, operator_of_type(db, user, operator_id, KEY, manage=True), **data)
     commit(db)
     return vendor
 
@@ -84,7 +86,7 @@ def report_sales(data, booking_id):
 def list_sales_reports(args, operator_id):
     """Every vendor's reported sales and pledge (the fair's staff, and the community's staff)."""
     db = session()
-    return paginate(db, service.sales_reports(service.fair_operator(db, current_user(), operator_id, manage=False)),
+    return paginate(db, service.sales_reports(operator_of_type(db, current_user(), operator_id, KEY)),
                     args)
 
 

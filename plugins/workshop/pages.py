@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from core.plugin_api import (
     ActionForm, Community, Finite, amount_of, attempt, back_to, flash_error, has_role, headline, load_input,
-    page_blueprint, require, require_user, session, submit_form, web_user,
+    may_read_operator, operator_or_404, page_blueprint, require, require_user, session, submit_form, web_user,
 )
 from plugins.workshop import KEY, service, wages
 from plugins.workshop.schemas import WorkshopJobSchema, WorkshopPiecesSchema, WorkshopWageQuery
@@ -59,7 +59,7 @@ def jobs(operator_id: int):
     """The merchants' orders, newest first (the workshop's and the community's staff); its staff take on new ones."""
     db, user = session(), require_user(web_user())
     found = service.jobs(db, user, operator_id, {"page": 1, "per_page": 100})
-    operator = service.workshop_operator(db, operator_id)
+    operator = operator_or_404(db, operator_id, KEY)
     currency = db.get(Community, operator.community_id).currency
     form = JobForm()
     job, error, status = submit_form(form, lambda db: service.create_job(db, user, operator_id, load_input(
@@ -80,7 +80,7 @@ def job(job_id: int):
     """A job and its pieces per worker and shift (its readers); the workshop's staff record pieces here."""
     db, user = session(), require_user(web_user())
     found = service.job(db, user, job_id)
-    operator = service.workshop_operator(db, found.operator_id)
+    operator = operator_or_404(db, found.operator_id, KEY)
     keeper = has_role(user, "operator_staff", operator_id=operator.id)
     community = db.get(Community, operator.community_id)
     form = PiecesForm()
@@ -125,7 +125,7 @@ def deliver(job_id: int):
 def _sheet(operator_id: int) -> tuple[dict, str]:
     """The wage sheet of the period asked for (this month by default), as the API reads it."""
     db, user = session(), require_user(web_user())
-    operator = service.workshop_operator(db, operator_id)
+    operator = operator_or_404(db, operator_id, KEY)
     zone = ZoneInfo(db.get(Community, operator.community_id).timezone)
     period = request.args.get("period") or f"{dt.datetime.now(zone):%Y-%m}"
     args = load_input(WorkshopWageQuery, {"period": period})
@@ -138,7 +138,7 @@ def wage_sheet(operator_id: int):
     sheet, period = _sheet(operator_id)
     year, month = (int(part) for part in period.split("-"))
     first = dt.date(year, month, 1)
-    return _page("workshop/wages.html", service.workshop_operator(session(), operator_id), sheet=sheet, period=period,
+    return _page("workshop/wages.html", operator_or_404(session(), operator_id, KEY), sheet=sheet, period=period,
                  previous=f"{first - dt.timedelta(days=1):%Y-%m}", following=f"{first + dt.timedelta(days=31):%Y-%m}")
 
 
@@ -159,7 +159,7 @@ def fragment(page: str, listing, slot) -> str | None:
 
 def links(operator, user) -> list[tuple[str, str]]:
     """The jobs and the wage sheet, for the workshop's staff and its community's staff."""
-    if operator.type != KEY or not service.is_staff(user, operator):
+    if not may_read_operator(user, operator):
         return []
     return [(_("Jobs"), url_for("workshop_pages.jobs", operator_id=operator.id)),
             (_("Wage sheet"), url_for("workshop_pages.wage_sheet", operator_id=operator.id))]

@@ -19,16 +19,27 @@ DEMO_JOB = {"merchant": "Hangzhou Crafts Co.", "product": "Embroidered bags", "u
 DEMO_PIECES = [("sewer1", [120, 95]), ("sewer2", [80, 110])]
 
 
+class Workshop(OperatorType):
+    """Shifts of piece-work near home: residents book a shift, the staff record the pieces each worker made."""
+
+    key = KEY
+    label = "Co-prosperity workshop"
+    description = "Piece-work near home in an idle warehouse; a merchant supplies materials and sells the product."
+    listing_schema = WorkshopListingDetails
+    default_price_rules = SHIFT_RULES
+    default_donation = {"kind": "fixed_per_period", "amount": 5_000_000, "period": "year"}  # noqa: RUF012
+    max_per_resident_per_slot = 1
+
+    def page_fragment(self, page, listing, slot, booking, user):
+        return pages.fragment(page, listing, slot)
+
+    def operator_page_links(self, operator, user):
+        return pages.links(operator, user)
+
+
 @hookimpl
 def register_operator_types():
-    return [OperatorType(
-        key=KEY, label="Co-prosperity workshop",
-        description="Piece-work near home in an idle warehouse; a merchant supplies materials and sells the product.",
-        listing_schema=WorkshopListingDetails,
-        default_price_rules=SHIFT_RULES,
-        default_donation={"kind": "fixed_per_period", "amount": 5_000_000, "period": "year"},
-        max_per_resident_per_slot=1,
-    )]
+    return [Workshop()]
 
 
 @hookimpl
@@ -41,16 +52,6 @@ def register_blueprints():
 @hookimpl
 def register_migration_paths():
     return [Path(__file__).parent / "migrations"]
-
-
-@hookimpl
-def page_fragment(page, listing, slot):
-    return pages.fragment(page, listing, slot) if listing.type == KEY else None
-
-
-@hookimpl
-def operator_page_links(operator, user):
-    return pages.links(operator, user)
 
 
 @hookimpl

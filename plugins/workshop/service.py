@@ -6,33 +6,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from core import Conflict, Forbidden, Invalid, NotFound
+from core import Conflict, Invalid, NotFound
 from core.plugin_api import (
-    Booking, Community, Listing, Operator, Slot, User, has_role, paginate, record_revenue, require, require_user,
-    utcnow,
+    Booking, Community, Listing, Operator, Slot, User, operator_of_type, paginate, record_revenue, require,
+    require_user, utcnow,
 )
 from plugins.workshop import KEY
 from plugins.workshop.models import WorkshopJob, WorkshopPieces
 
 WORKERS = ("confirmed", "fulfilled")  # the bookings that make a resident a worker of a shift
-
-
-def workshop_operator(session, operator_id: int) -> Operator:
-    operator = session.get(Operator, operator_id)
-    if operator is None or operator.type != KEY:
-        raise NotFound(f"no workshop operator {operator_id}")
-    return operator
-
-
-def is_staff(user, operator: Operator) -> bool:
-    return (has_role(user, "operator_staff", operator_id=operator.id)
-            or has_role(user, "community_staff", community_id=operator.community_id))
-
-
-def require_staff(user, operator: Operator) -> None:
-    """The workshop's own staff or its community's staff."""
-    if not is_staff(user, operator):
-        raise Forbidden("only this workshop's staff and the community's staff may see this")
 
 
 def job_or_404(session, user, job_id: int) -> tuple[WorkshopJob, Operator]:
@@ -45,9 +27,7 @@ def job_or_404(session, user, job_id: int) -> tuple[WorkshopJob, Operator]:
 
 def create_job(session, user, operator_id: int, data: dict) -> WorkshopJob:
     """The workshop's staff take on a merchant's order."""
-    require_user(user)
-    operator = workshop_operator(session, operator_id)
-    require(user, "operator_staff", operator_id=operator.id)
+    operator = operator_of_type(session, user, operator_id, KEY, manage=True)
     job = WorkshopJob(operator_id=operator.id, currency=session.get(Community, operator.community_id).currency,
                       created_by_id=user.id, completed=0, status="open", **data)
     session.add(job)
@@ -56,9 +36,7 @@ def create_job(session, user, operator_id: int, data: dict) -> WorkshopJob:
 
 
 def jobs(session, user, operator_id: int, args: dict) -> dict:
-    require_user(user)
-    operator = workshop_operator(session, operator_id)
-    require_staff(user, operator)
+    operator = operator_of_type(session, user, operator_id, KEY)
     query = select(WorkshopJob).where(WorkshopJob.operator_id == operator.id).order_by(WorkshopJob.id.desc())
     if args.get("status"):
         query = query.where(WorkshopJob.status == args["status"])
@@ -67,22 +45,20 @@ def jobs(session, user, operator_id: int, args: dict) -> dict:
 
 def job(session, user, job_id: int) -> WorkshopJob:
     found, operator = job_or_404(session, user, job_id)
-    require_staff(user, operator)
+    operator_of_type(session, user, operator.id, KEY)
     return found
 
 
 def pieces(session, user, job_id: int, args: dict) -> dict:
     found, operator = job_or_404(session, user, job_id)
-    require_staff(user, operator)
+    operator_of_type(session, user, operator.id, KEY)
     return paginate(session, select(WorkshopPieces).where(WorkshopPieces.job_id == found.id)
                     .order_by(WorkshopPieces.id), args)
 
 
 def shift_workers(session, user, operator_id: int, days: int = 14) -> list[tuple[Slot, User]]:
     """Who booked the shifts of the last ``days`` days that have begun: whose pieces the staff may record."""
-    require_user(user)
-    operator = workshop_operator(session, operator_id)
-    require(user, "operator_staff", operator_id=operator.id)
+    operator = operator_of_type(session, user, operator_id, KEY, manage=True)
     now = utcnow()
     return [tuple(row) for row in session.execute(
         select(Slot, User).join(Booking, Booking.slot_id == Slot.id).join(User, User.id == Booking.resident_id)

@@ -1,18 +1,18 @@
 """Wage sheets: pieces × the job's rate per worker per period, as JSON or as a spreadsheet-safe CSV."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from zoneinfo import ZoneInfo
 
 from flask import Response
 from sqlalchemy import func, select
 
 from core import Forbidden
-from core.plugin_api import Community, Slot, User, has_role, parse_period, require_user, safe_cell
+from core.plugin_api import (
+    Community, Slot, User, csv_download, has_role, may_read_operator, operator_or_404, parse_period, require_user,
+)
+from plugins.workshop import KEY
 from plugins.workshop.models import WorkshopJob, WorkshopPieces
-from plugins.workshop.service import is_staff, workshop_operator
 
 CSV_COLUMNS = ["worker_id", "worker", "date", "slot_id", "job_id", "merchant", "product", "pieces",
                "unit_rate_amount", "amount", "currency"]
@@ -21,9 +21,9 @@ CSV_COLUMNS = ["worker_id", "worker", "date", "slot_id", "job_id", "merchant", "
 def wage_sheet(session, user, operator_id: int, period: str) -> dict:
     """Every worker's pieces and pay of a period (staff); a resident sees only their own."""
     require_user(user)
-    operator = workshop_operator(session, operator_id)
+    operator = operator_or_404(session, operator_id, KEY)
     only = None
-    if not is_staff(user, operator):
+    if not may_read_operator(user, operator):
         if not has_role(user, "resident", community_id=operator.community_id):
             raise Forbidden("only this workshop's staff, the community's staff and its workers see wages")
         only = user.id
@@ -58,22 +58,15 @@ def wage_sheet(session, user, operator_id: int, period: str) -> dict:
             "total_amount": sum(w["amount"] for w in workers.values())}
 
 
-def wage_csv(sheet: dict) -> str:
-    """One row per worker, shift and job, then the total; with a BOM so spreadsheets read it as UTF-8."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for worker in sheet["workers"]:
-        for line in worker["lines"]:
-            row = {**line, "worker_id": worker["worker_id"], "worker": worker["worker"], "currency": sheet["currency"]}
-            writer.writerow([safe_cell(row[column]) for column in CSV_COLUMNS])
-    writer.writerow(["", "total", "", "", "", "", "", sheet["total_pieces"], "", sheet["total_amount"],
-                     sheet["currency"]])
-    return "\ufeff" + out.getvalue()
+def wage_rows(sheet: dict) -> list[list]:
+    """One row per worker, shift and job under ``CSV_COLUMNS``, then the total."""
+    rows = [[{**line, "worker_id": worker["worker_id"], "worker": worker["worker"],
+              "currency": sheet["currency"]}[column] for column in CSV_COLUMNS]
+            for worker in sheet["workers"] for line in worker["lines"]]
+    return rows + [["", "total", "", "", "", "", "", sheet["total_pieces"], "", sheet["total_amount"],
+                    sheet["currency"]]]
 
 
 def csv_response(sheet: dict) -> Response:
     """The sheet as a CSV download named after the workshop and the period."""
-    filename = f"wages-{sheet['operator_id']}-{sheet['period']}.csv"
-    return Response(wage_csv(sheet), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return csv_download(CSV_COLUMNS, wage_rows(sheet), f"wages-{sheet['operator_id']}-{sheet['period']}.csv")
