@@ -7,20 +7,31 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.auth import hash_password
-from core.errors import Conflict, Invalid, NotFound
+from core.errors import N_, conflict, invalid, not_found
 from core.models import ROLES, Community, ResidentProfile, RoleGrant, User
 
+
+NOT_AN_EMAIL = invalid("not_an_email", N_("Please write an email address, e.g. name@example.org."))
+PASSWORD_TOO_SHORT = invalid("password_too_short", N_("Please choose a password of at least %(least)s characters."))
+EMAIL_TAKEN = conflict("email_taken", N_("Someone already has an account with %(email)s."))
+UNKNOWN_ROLE = invalid("unknown_role", N_("There is no such role: choose one of %(roles)s."))
+ROLE_NEEDS_COMMUNITY = invalid("role_needs_community", N_("A role is held in a community: write %(role)s@COMMUNITY_SLUG."))
+ROLE_NEEDS_OPERATOR = invalid("role_needs_operator", N_(
+    "Operator staff work for an operator: write operator_staff@COMMUNITY_SLUG/OPERATOR_ID."))
+COMMUNITY_NOT_FOUND = not_found("community_not_found", N_("There is no community called %(community)s."))
+UNKNOWN_USER = invalid("unknown_user", N_("There is no such person."))
+NO_ACCOUNT = invalid("no_account_with_email", N_("Nobody has an account with this email."))
 
 def create_user(session: Session, email: str, name: str, password: str,
                 grants: list[tuple[str, int | None, int | None]] = ()) -> User:
     """A user with ``grants`` of (role, community_id, operator_id)."""
     email = email.strip().lower()
     if "@" not in email:
-        raise Invalid("invalid email", {"email": ["not an email address"]})
+        raise NOT_AN_EMAIL(field="email")
     if len(password) < 8:
-        raise Invalid("password too short", {"password": ["at least 8 characters"]})
+        raise PASSWORD_TOO_SHORT(least=8, field="password")
     if session.scalar(select(User.id).where(User.email == email)):
-        raise Conflict(f"a user {email} exists already")
+        raise EMAIL_TAKEN(email=email, field="email")
     user = User(email=email, name=name, password_hash=hash_password(password))
     session.add(user)
     session.flush()
@@ -32,7 +43,7 @@ def create_user(session: Session, email: str, name: str, password: str,
 def grant(session: Session, user: User, role: str, community_id: int | None = None,
           operator_id: int | None = None) -> RoleGrant:
     if role not in ROLES:
-        raise Invalid("unknown role", {"role": [f"one of {', '.join(ROLES)}"]})
+        raise UNKNOWN_ROLE(roles=", ".join(ROLES), field="role")
     row = RoleGrant(user_id=user.id, role=role, community_id=community_id, operator_id=operator_id)
     session.add(row)
     user.grants.append(row)
@@ -48,14 +59,14 @@ def parse_role(session: Session, spec: str) -> tuple[str, int | None, int | None
     role, _, scope = spec.partition("@")
     slug, _, operator = scope.partition("/")
     if role != "admin" and not slug:
-        raise Invalid("a role needs a community", {"role": [f"write {role}@COMMUNITY_SLUG"]})
+        raise ROLE_NEEDS_COMMUNITY(role=role, field="role")
     community_id = None
     if slug:
         community_id = session.scalar(select(Community.id).where(Community.slug == slug))
         if community_id is None:
-            raise NotFound(f"no community {slug}")
+            raise COMMUNITY_NOT_FOUND(community=slug)
     if role == "operator_staff" and not operator.isdigit():
-        raise Invalid("operator staff need an operator", {"role": ["write operator_staff@COMMUNITY_SLUG/OPERATOR_ID"]})
+        raise ROLE_NEEDS_OPERATOR(field="role")
     return role, community_id, int(operator) if operator.isdigit() else None
 
 

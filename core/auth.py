@@ -11,8 +11,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from core.db import utcnow
-from core.errors import Unauthorized
+from core.errors import N_, unauthorized
 from core.models import ApiToken, ResidentProfile, User
+
+WRONG_CREDENTIALS = unauthorized("wrong_credentials", N_("Wrong email or password. Please try again."))
+TOKEN_INVALID = unauthorized("token_invalid", N_("Your login has ended or was revoked: please log in again."))
 
 # OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -32,7 +35,7 @@ def authenticate(session: Session, email: str, password: str) -> User:
     except (VerificationError, InvalidHashError):
         user = None
     if user is None or not user.is_active:
-        raise Unauthorized("wrong email or password")
+        raise WRONG_CREDENTIALS()
     return user
 
 
@@ -62,7 +65,7 @@ _USER_OF_TOKEN = (
 def user_for_token(session: Session, token: str) -> User:
     user = session.execute(_USER_OF_TOKEN, {"token_hash": _digest(token), "now": utcnow()}).unique().scalar()
     if user is None or not user.is_active:
-        raise Unauthorized("the token is unknown, expired or revoked")
+        raise TOKEN_INVALID()
     return user
 
 

@@ -27,8 +27,9 @@ from sqlalchemy import bindparam, func, insert, inspect, or_, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from core import policy
+from core.catalog import OPERATOR_STAFF_ONLY
 from core.db import after_commit, utcnow
-from core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from core.errors import N_, DomainError, conflict, forbidden, invalid, not_found
 from core.models import Booking, Community, Listing, Operator, Slot, User
 from core.operator_types import OperatorType, load_details
 from core.pricing import Person, Quote, parse_rules, quote
@@ -40,6 +41,22 @@ LIVE = ("pending_payment", "confirmed")
 CHECK_IN_OPENS = dt.timedelta(hours=3)
 CHECK_IN_GRACE = dt.timedelta(hours=24)
 MAX_QUANTITY = 1000
+
+SLOT_NOT_FOUND = not_found("slot_not_found", N_("We could not find that time: there is no time %(slot_id)s."))
+BOOKING_NOT_FOUND = not_found("booking_not_found", N_("We could not find booking %(booking_id)s."))
+INVALID_QUANTITY = invalid("invalid_quantity", N_("Please choose between 1 and %(most)s places."))
+NOT_TAKING_BOOKINGS = conflict("not_taking_bookings", N_("This service is not taking bookings at the moment."))
+SLOT_STARTED = conflict("slot_started", N_("This time has already started. Please choose a later one."))
+LIMIT_PER_RESIDENT = conflict("limit_per_resident", N_("You can book at most %(limit)s at this time."))
+SLOT_FULL = conflict("slot_full", N_("Not enough places are left: only %(left)s."))
+BOOKING_NOT_CHANGEABLE = conflict("booking_not_changeable", N_("This booking cannot be changed any more."))
+PLACES_GONE = conflict("places_gone", N_("The places of this booking have gone to others since its hold ran out."))
+NOT_YOUR_BOOKING = forbidden("not_your_booking", N_("Only the person who booked can do this."))
+CANCELLATION_CLOSED = conflict("cancellation_closed", N_(
+    "It is too late to cancel: cancelling closed at %(when)s. Please call the operator."))
+CHECK_IN_NOT_OPEN = conflict("check_in_not_open", N_("Check-in opens 3 hours before the time starts."))
+CHECK_IN_CLOSED = conflict("check_in_closed", N_("Check-in closed a day after this time ended."))
+NO_SHOW_TOO_EARLY = conflict("no_show_too_early", N_("You can record that nobody came once the time has started."))
 
 
 @dataclass(frozen=True)
@@ -66,7 +83,7 @@ def slot_context(session: Session, slot_id: int) -> SlotContext:
         .where(Slot.id == slot_id)
     ).first()
     if row is None:
-        raise NotFound(f"no slot {slot_id}")
+        raise SLOT_NOT_FOUND(slot_id=slot_id)
     return SlotContext(*row)
 
 
@@ -121,14 +138,14 @@ def quote_for(session: Session, plugins: Plugins, user: User | None, slot_id: in
 
 def _check_quantity(quantity: int) -> None:
     if not 1 <= quantity <= MAX_QUANTITY:
-        raise Invalid("invalid quantity", {"quantity": [f"between 1 and {MAX_QUANTITY}"]})
+        raise INVALID_QUANTITY(most=MAX_QUANTITY, field="quantity")
 
 
 def _check_bookable(ctx: SlotContext, now: dt.datetime) -> None:
     if ctx.operator.status != "active" or not ctx.listing.is_active:
-        raise Conflict("this service is not taking bookings")
+        raise NOT_TAKING_BOOKINGS()
     if ctx.slot.starts_at <= now:
-        raise Conflict("this slot has already started")
+        raise SLOT_STARTED()
 
 
 # --- the money side, as this module sees it ----------------------------------------------------------------------
@@ -234,7 +251,7 @@ def _check_limit(session: Session, operator_type: OperatorType, slot: Slot, user
     held = session.scalar(select(func.coalesce(func.sum(Booking.quantity), 0)).where(
         Booking.slot_id == slot.id, Booking.resident_id == user.id, Booking.status.in_(LIVE)))
     if held + quantity > limit:
-        raise Conflict(f"at most {limit} per resident in this slot")
+        raise LIMIT_PER_RESIDENT(limit=limit)
 
 
 def take_places(session: Session, plugins: Plugins, slot: Slot, quantity: int, now: dt.datetime) -> None:
@@ -244,7 +261,7 @@ def take_places(session: Session, plugins: Plugins, slot: Slot, quantity: int, n
     expire_holds(session, plugins, now, slot_id=slot.id)
     if not try_take_places(session, slot.id, quantity):
         left = session.scalar(select(Slot.capacity - Slot.taken).where(Slot.id == slot.id))
-        raise Conflict(f"not enough places: {left} left", {"quantity": [f"only {left} places left"]})
+        raise SLOT_FULL(left=left, field="quantity")
 
 
 def try_take_places(session: Session, slot_id: int, quantity: int) -> bool:
@@ -295,10 +312,9 @@ def _move(session: Session, plugins: Plugins, booking: Booking, ctx: SlotContext
         .values(**values).execution_options(synchronize_session=False))
     session.refresh(booking)
     if result.rowcount != 1:
-        raise Conflict(f"a booking that is {booking.status.replace('_', ' ')} cannot become "
-                       f"{move.target.replace('_', ' ')}")
+        raise BOOKING_NOT_CHANGEABLE()
     if move.places > 0 and not try_take_places(session, booking.slot_id, booking.quantity):
-        raise Conflict("not enough places left to keep this booking")
+        raise PLACES_GONE()
     if move.places < 0:
         _release_places(session, booking.slot_id, booking.quantity)
     operator_type = plugins.operator_types.get(ctx.operator.type)
@@ -360,7 +376,7 @@ def expire_holds(session: Session, plugins: Plugins, now: dt.datetime, slot_id: 
             with session.begin_nested():
                 _move(session, plugins, booking, slot_context(session, booking.slot_id), EXPIRE)
             expired += 1
-        except Conflict:  # paid or cancelled since it was read
+        except DomainError:  # paid or cancelled since it was read
             continue
     return expired
 
@@ -368,7 +384,7 @@ def expire_holds(session: Session, plugins: Plugins, now: dt.datetime, slot_id: 
 def booking_or_404(session: Session, booking_id: int) -> Booking:
     booking = session.get(Booking, booking_id)
     if booking is None:
-        raise NotFound(f"no booking {booking_id}")
+        raise BOOKING_NOT_FOUND(booking_id=booking_id)
     return booking
 
 
@@ -384,7 +400,7 @@ def visible_booking(session: Session, user: User | None, booking_id: int) -> tup
     booking = booking_or_404(session, booking_id)
     ctx = slot_context(session, booking.slot_id)
     if not can_see(user, booking, ctx.community.id):
-        raise NotFound(f"no booking {booking_id}")
+        raise BOOKING_NOT_FOUND(booking_id=booking_id)
     return booking, ctx
 
 
@@ -392,10 +408,10 @@ def cancel(session: Session, plugins: Plugins, payments: Payments, user: User | 
     """The resident cancels up to the listing's cutoff; the places are freed at once and the money given back."""
     booking, ctx = visible_booking(session, user, booking_id)
     if booking.resident_id != user.id:
-        raise Forbidden("only the resident who booked may cancel")
+        raise NOT_YOUR_BOOKING()
     cutoff = ctx.slot.starts_at - dt.timedelta(minutes=ctx.listing.cancel_cutoff_minutes)
     if booking.status in LIVE and utcnow() >= cutoff:
-        raise Conflict(f"cancellations closed at {cutoff.astimezone(ZoneInfo(ctx.community.timezone)):%Y-%m-%d %H:%M}")
+        raise CANCELLATION_CLOSED(when=f"{cutoff.astimezone(ZoneInfo(ctx.community.timezone)):%Y-%m-%d %H:%M}")
     _move(session, plugins, booking, ctx, CANCEL, user)
     payments.cancelled(session, booking, ctx)
     return booking
@@ -404,7 +420,7 @@ def cancel(session: Session, plugins: Plugins, payments: Payments, user: User | 
 def _require_operator_staff(user: User | None, booking: Booking) -> None:
     policy.require_user(user)
     if not policy.has_role(user, "operator_staff", operator_id=booking.operator_id):
-        raise Forbidden("only the operator's staff may do this")
+        raise OPERATOR_STAFF_ONLY()
 
 
 def check_in(session: Session, plugins: Plugins, payments: Payments, user: User | None, booking_id: int) -> Booking:
@@ -413,9 +429,9 @@ def check_in(session: Session, plugins: Plugins, payments: Payments, user: User 
     _require_operator_staff(user, booking)
     now = utcnow()
     if now < ctx.slot.starts_at - CHECK_IN_OPENS:
-        raise Conflict("check-in opens 3 hours before the slot starts")
+        raise CHECK_IN_NOT_OPEN()
     if now > ctx.slot.ends_at + CHECK_IN_GRACE:
-        raise Conflict("check-in closed 24 hours after the slot ended")
+        raise CHECK_IN_CLOSED()
     _move(session, plugins, booking, ctx, CHECK_IN, user)
     payments.fulfilled(session, booking, ctx)
     return booking
@@ -426,7 +442,7 @@ def mark_no_show(session: Session, plugins: Plugins, user: User | None, booking_
     booking, ctx = visible_booking(session, user, booking_id)
     _require_operator_staff(user, booking)
     if utcnow() < ctx.slot.starts_at:
-        raise Conflict("a no-show can be recorded once the slot has started")
+        raise NO_SHOW_TOO_EARLY()
     _move(session, plugins, booking, ctx, NO_SHOW, user)
     return booking
 

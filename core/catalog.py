@@ -7,15 +7,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import policy
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import N_, VALIDATION_FAILED, conflict, forbidden, invalid, not_found, text
 from core.models import Agreement, Community, Operator, RoleGrant, Space, User
 from core.operator_types import OperatorType
+
+
+COMMUNITY_EXISTS = conflict("community_exists", N_("There is a community called %(slug)s already."))
+UNKNOWN_TYPE = invalid("unknown_operator_type", N_("There is no such kind of service: choose one of %(types)s."))
+OPERATOR_NOT_APPROVABLE = conflict("operator_not_approvable", N_("This operator is approved already."))
+OPERATOR_SCOPE = forbidden("operator_scope", N_("Only the operator's own staff or its community's staff can do this."))
+OPERATOR_STAFF_ONLY = forbidden("operator_staff_only", N_("Only the operator's own staff can do this."))
+UNKNOWN_SPACE = invalid("unknown_space", N_("Please choose one of the community's spaces."))
+TERM_ENDS_BEFORE_START = invalid("term_ends_before_start", N_("The agreement must end after it starts."))
+AGREEMENT_NOT_APPROVABLE = conflict("agreement_not_approvable", N_("This agreement is in force already."))
+UNKNOWN_DONATION_RULE = invalid("unknown_donation_rule", N_(
+    "There is no such kind of donation: choose one of %(kinds)s."))
+OPERATOR_NOT_FOUND = not_found("operator_not_found", N_("We could not find operator %(operator_id)s."))
+AGREEMENT_NOT_FOUND = not_found("agreement_not_found", N_("We could not find that agreement."))
 
 
 def create_community(session: Session, slug: str, name: str, currency: str = "CNY",
                      timezone: str = "Asia/Shanghai") -> Community:
     if session.scalar(select(Community.id).where(Community.slug == slug)):
-        raise Conflict(f"a community {slug!r} exists already")
+        raise COMMUNITY_EXISTS(slug=slug, field="slug")
     community = Community(slug=slug, name=name, currency=currency, timezone=timezone)
     session.add(community)
     session.flush()
@@ -36,7 +50,7 @@ def apply_operator(session: Session, actor: User, community: Community, name: st
     """An organisation applies to serve a community; the applicant becomes its staff."""
     policy.require_user(actor)
     if type_key not in types:
-        raise Invalid("unknown operator type", {"type": [f"choose one of {', '.join(sorted(types))}"]})
+        raise UNKNOWN_TYPE(types=", ".join(sorted(types)), field="type")
     operator = Operator(community_id=community.id, name=name, type=type_key, status="pending",
                         contact_email=contact_email or actor.email)
     session.add(operator)
@@ -48,7 +62,7 @@ def apply_operator(session: Session, actor: User, community: Community, name: st
 def approve_operator(session: Session, actor: User, operator: Operator) -> Operator:
     policy.require(actor, "community_staff", community_id=operator.community_id)
     if operator.status not in ("pending", "suspended"):
-        raise Conflict(f"an operator that is {operator.status} cannot be approved")
+        raise OPERATOR_NOT_APPROVABLE()
     operator.status = "active"
     return operator
 
@@ -63,7 +77,7 @@ def require_operator_scope(actor: User | None, operator: Operator) -> None:
     """The operator's own staff, or the staff of its community."""
     policy.require_user(actor)
     if not may_read_operator(actor, operator):
-        raise Forbidden("only this operator's staff or its community's staff may do this")
+        raise OPERATOR_SCOPE()
 
 
 def operator_of_type(session: Session, user: User | None, operator_id: int, type_key: str,
@@ -74,7 +88,7 @@ def operator_of_type(session: Session, user: User | None, operator_id: int, type
     operator = operator_or_404(session, operator_id, type_key)
     if not policy.has_role(user, "operator_staff", operator_id=operator.id):
         if manage:
-            raise Forbidden("only the operator's own staff may do this")
+            raise OPERATOR_STAFF_ONLY()
         require_operator_scope(user, operator)
     return operator
 
@@ -85,9 +99,9 @@ def create_agreement(session: Session, actor: User, operator: Operator, space_id
     require_operator_scope(actor, operator)
     space = session.get(Space, space_id)
     if space is None or space.community_id != operator.community_id:
-        raise Invalid("unknown space", {"space_id": ["not a space of this operator's community"]})
+        raise UNKNOWN_SPACE(field="space_id")
     if ends_on is not None and ends_on < starts_on:
-        raise Invalid("the term ends before it starts", {"ends_on": ["must not be before starts_on"]})
+        raise TERM_ENDS_BEFORE_START(field="ends_on")
     rule = validate_donation(donation or operator_type.default_donation)
     by_staff = policy.has_role(actor, "community_staff", community_id=operator.community_id)
     agreement = Agreement(operator_id=operator.id, space_id=space.id, starts_on=starts_on, ends_on=ends_on,
@@ -99,10 +113,18 @@ def create_agreement(session: Session, actor: User, operator: Operator, space_id
     return agreement
 
 
+def agreement_of(session: Session, operator: Operator, agreement_id: int) -> Agreement:
+    """The operator's agreement ``agreement_id`` (another operator's is a 404 too)."""
+    agreement = session.get(Agreement, agreement_id)
+    if agreement is None or agreement.operator_id != operator.id:
+        raise AGREEMENT_NOT_FOUND()
+    return agreement
+
+
 def approve_agreement(session: Session, actor: User, operator: Operator, agreement: Agreement) -> Agreement:
     policy.require(actor, "community_staff", community_id=operator.community_id)
     if agreement.status != "pending":
-        raise Conflict(f"an agreement that is {agreement.status} cannot be approved")
+        raise AGREEMENT_NOT_APPROVABLE()
     agreement.status = "active"
     return agreement
 
@@ -119,15 +141,16 @@ def validate_donation(rule: dict) -> dict:
     """A donation rule of one of the four kinds, with exactly the parameters its kind needs."""
     kind = rule.get("kind")
     if kind not in DONATION_PARAMETERS:
-        raise Invalid("unknown donation rule", {"donation": {"kind": [f"one of {', '.join(DONATION_PARAMETERS)}"]}})
+        raise UNKNOWN_DONATION_RULE(kinds=", ".join(DONATION_PARAMETERS), field="donation.kind")
     needed = DONATION_PARAMETERS[kind]
     missing = sorted(p for p in needed if rule.get(p) is None)
     extra = sorted(p for p in ("bps", "amount", "period") if p not in needed and rule.get(p) is not None)
-    problems = {p: ["required for this kind"] for p in missing} | {p: ["not used by this kind"] for p in extra}
+    problems = ({p: [text(N_("This kind of donation needs it."))] for p in missing}
+                | {p: [text(N_("This kind of donation does not use it."))] for p in extra})
     if rule.get("period") not in (None, "year", "month"):
-        problems["period"] = ["year or month"]
+        problems["period"] = [text(N_("Write year or month."))]
     if problems:
-        raise Invalid("invalid donation rule", {"donation": problems})
+        raise VALIDATION_FAILED(errors={"donation": problems})
     return {"kind": kind, **{p: rule[p] for p in needed}}
 
 
@@ -135,5 +158,5 @@ def operator_or_404(session: Session, operator_id: int, type_key: str | None = N
     """The operator ``operator_id`` (of type ``type_key``, when given)."""
     operator = session.get(Operator, operator_id)
     if operator is None or (type_key is not None and operator.type != type_key):
-        raise NotFound(f"no {type_key or ''} operator {operator_id}".replace("  ", " "))
+        raise OPERATOR_NOT_FOUND(operator_id=operator_id)
     return operator

@@ -24,7 +24,7 @@ class LinliGroup(FlaskGroup):
             return super().invoke(ctx)
         except DomainError as e:
             details = f" {e.errors}" if e.errors else ""
-            raise click.ClickException(f"{e.message}{details}") from None
+            raise click.ClickException(f"{e.detail} ({e.code}){details}") from None
 
 
 @click.group(cls=LinliGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
@@ -128,14 +128,13 @@ def verify_resident(email, attribute, by_email, clear):
 
     from core import eligibility
     from core.db import commit
-    from core.errors import NotFound
     from core.models import User
     from core.request_session import session
 
     db = session()
     resident, staff = (db.scalar(select(User).where(User.email == e.strip().lower())) for e in (email, by_email))
     if resident is None or resident.profile is None or staff is None:
-        raise NotFound("no such resident or staff member")
+        raise click.ClickException("no such resident or staff member")
     (eligibility.clear if clear else eligibility.verify)(db, staff, resident.profile, attribute)
     commit(db)
     click.echo(f"{attribute} {'cleared' if clear else 'verified'} for {resident.email}")

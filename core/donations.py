@@ -15,7 +15,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from core import ledger
-from core.errors import Conflict
 from core.ledger import credit, debit
 from core.models import Agreement, Community, Operator
 from core.money import allocate, share_bps
@@ -74,7 +73,7 @@ def compute(types: dict[str, OperatorType], operator: Operator, agreement: Agree
     override = operator_type.donation(agreement, base) if operator_type is not None else None
     if override is not None:
         if type(override) is not int or override < 0:
-            raise Conflict(f"the {operator.type} plugin computed an invalid donation: {override!r}")
+            raise ValueError(f"the {operator.type} type computed an invalid donation: {override!r}")
         return override
     return by_rule(agreement, base)
 
@@ -119,6 +118,6 @@ def pledge(session: Session, operator: Operator, amount: int, source: str, memo:
            effective_on: dt.date | None = None) -> None:
     """A donation the operator has pledged outside its agreement (e.g. a vendor's share after a fair): now due."""
     if type(amount) is not int or amount <= 0:
-        raise Conflict("a pledged donation is a positive amount of minor units")
+        raise ValueError("a pledged donation is a positive amount of minor units")
     community = session.get(Community, operator.community_id)
     post_due(session, community, operator, amount, source, memo=memo, effective_on=effective_on)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import audit, donations, ledger, policy
-from core.errors import Conflict, Invalid
+from core.errors import N_, conflict, forbidden, invalid
 from core.ledger import credit, debit, period_of
 from core.models import (
     ClosedPeriod, Community, FundTransfer, InKindDonation, JournalEntry, JournalLine, Operator, ReconciliationNote,
@@ -29,11 +29,19 @@ from core.settlement import parse_period
 COMMITTEE = ("committee_member",)
 FUND_READERS = ("committee_member", "charity_officer", "community_staff")
 
+NOT_AN_OPERATOR_HERE = invalid("not_an_operator_here", N_("Please choose one of this community's operators."))
+TRANSFER_EXCEEDS_DEBT = conflict("transfer_exceeds_debt", N_(
+    "This is more than the operator owes the fund. Please check the amount."))
+IN_KIND_RECORDERS = forbidden("in_kind_recorders", N_(
+    "Gifts in kind are recorded by the committee, the community's staff or the operator."))
+PERIOD_NOT_BEGUN = conflict("period_not_begun", N_("%(period)s has not begun yet, so it cannot be closed."))
+PERIOD_CLOSED_ALREADY = conflict("period_closed_already", N_("%(period)s is closed already."))
+
 
 def community_operator(session: Session, community: Community, operator_id: int) -> Operator:
     operator = session.get(Operator, operator_id)
     if operator is None or operator.community_id != community.id:
-        raise Invalid("unknown operator", {"operator_id": ["not an operator of this community"]})
+        raise NOT_AN_OPERATOR_HERE(field="operator_id")
     return operator
 
 
@@ -46,8 +54,7 @@ def record_transfer(session: Session, actor: User | None, community: Community, 
     owed = ledger.balances(session, community.id, ["donations_receivable"], by_operator=True).get(
         ("donations_receivable", operator.id), 0)
     if amount > owed:
-        raise Conflict(f"{operator.name} owes {owed}: a transfer of {amount} is more than that",
-                       {"amount": [f"at most {owed}"]})
+        raise TRANSFER_EXCEEDS_DEBT(field="amount")
     transfer = FundTransfer(community_id=community.id, operator_id=operator.id, amount=amount,
                             currency=community.currency, reference=reference, received_on=received_on,
                             recorded_by_id=actor.id)
@@ -68,12 +75,17 @@ def may_record_in_kind(actor: User | None, community_id: int, operator_id: int |
             or (operator_id is not None and policy.has_role(actor, "operator_staff", operator_id=operator_id)))
 
 
+def require_in_kind_recorder(actor: User | None, community_id: int, operator_id: int | None) -> None:
+    """Refuse anyone who may not record a gift in kind for this community and operator (401 or 403)."""
+    policy.require_user(actor)
+    if not may_record_in_kind(actor, community_id, operator_id):
+        raise IN_KIND_RECORDERS()
+
+
 def record_in_kind(session: Session, actor: User | None, community: Community, operator_id: int | None, donor: str,
                    item: str, quantity: int, declared_value_amount: int, received_on: dt.date) -> InKindDonation:
     """Goods given to the fund, at declared value; recorded by the committee, community staff or the operator."""
-    policy.require_user(actor)
-    if not may_record_in_kind(actor, community.id, operator_id):
-        raise policy.Forbidden("in-kind gifts are recorded by the committee, community staff or the operator")
+    require_in_kind_recorder(actor, community.id, operator_id)
     if operator_id is not None:
         community_operator(session, community, operator_id)
     gift = InKindDonation(community_id=community.id, operator_id=operator_id, donor=donor, item=item,
@@ -190,10 +202,10 @@ def close_period(session: Session, actor: User | None, community: Community, per
     policy.require(actor, *COMMITTEE, community_id=community.id)
     parse_period(period)
     if period > period_of(today):
-        raise Conflict(f"{period} has not begun: only a month that has begun can be closed")
+        raise PERIOD_NOT_BEGUN(period=period)
     ledger.lock(session, community.id)  # no posting can slip into the period while it closes
     if is_closed(session, community.id, period):
-        raise Conflict(f"{period} is closed already")
+        raise PERIOD_CLOSED_ALREADY(period=period)
     row = ClosedPeriod(community_id=community.id, period=period, closed_by_id=actor.id)
     session.add(row)
     session.flush()

@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from core.db import INSERTS
-from core.errors import DomainError, Invalid
+from core.errors import N_, invalid
 from core.models import ClosedPeriod, Community, JournalEntry, JournalLine, LedgerHead
 
 GENESIS = "0" * 64
@@ -56,8 +56,11 @@ ACCOUNTS = {
 }
 
 
-class UnbalancedEntry(DomainError):
-    status = 500
+DATE_OUT_OF_RANGE = invalid("date_out_of_range", N_("Please give a date between %(first)s and %(last)s."))
+
+
+class UnbalancedEntry(RuntimeError):
+    """A posting that cannot balance: a bug in the code that posts it, never the user's input."""
 
 
 @dataclass(frozen=True)
@@ -170,8 +173,7 @@ def post_many(session: Session, community: Community, postings: list[Posting]) -
     for p in postings:
         check_balanced(p.lines)
         if p.effective_on is not None and not FIRST_DAY <= p.effective_on <= LAST_DAY:
-            raise Invalid(f"a date between {FIRST_DAY} and {LAST_DAY}, not {p.effective_on}",
-                          {"effective_on": [f"between {FIRST_DAY} and {LAST_DAY}"]})
+            raise DATE_OUT_OF_RANGE(first=FIRST_DAY.isoformat(), last=LAST_DAY.isoformat(), field="effective_on")
     if not postings:
         return []
     head = lock(session, community.id)

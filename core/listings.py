@@ -11,25 +11,31 @@ from sqlalchemy.orm import Session
 
 from core import policy
 from core.db import count_rows, utcnow
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.catalog import OPERATOR_STAFF_ONLY
+from core.errors import N_, conflict, invalid, not_found
 from core.models import Booking, Community, Listing, Operator, Slot, User
 from core.operator_types import OperatorType, load_details
 from core.pricing import parse_rules
 
 EDITABLE = ("title", "description", "details", "price_rules", "cancel_cutoff_minutes", "is_active")
 
+OPERATOR_NOT_ACTIVE = conflict("operator_not_active", N_(
+    "You can offer services once the community office has approved your organisation."))
+SLOT_ENDS_BEFORE_START = invalid("slot_ends_before_start", N_("The time must end after it starts."))
+LISTING_NOT_FOUND = not_found("listing_not_found", N_("We could not find service %(listing_id)s."))
+
 
 def require_operator_staff(actor: User | None, operator: Operator) -> None:
     policy.require_user(actor)
     if not policy.has_role(actor, "operator_staff", community_id=operator.community_id, operator_id=operator.id):
-        raise Forbidden("only this operator's staff may change its listings")
+        raise OPERATOR_STAFF_ONLY()
 
 
 def create_listing(session: Session, actor: User, operator: Operator, operator_type: OperatorType,
                    fields: dict) -> Listing:
     require_operator_staff(actor, operator)
     if operator.status != "active":
-        raise Conflict(f"the operator is {operator.status}: it can list services once approved")
+        raise OPERATOR_NOT_ACTIVE()
     rules = fields.get("price_rules") or operator_type.default_price_rules
     listing = Listing(
         operator_id=operator.id, community_id=operator.community_id, type=operator.type,
@@ -60,7 +66,7 @@ def add_slot(session: Session, actor: User, listing: Listing, starts_at: dt.date
              capacity: int) -> Slot:
     require_operator_staff(actor, session.get(Operator, listing.operator_id))
     if ends_at <= starts_at:
-        raise Invalid("the slot ends before it starts", {"ends_at": ["must be after starts_at"]})
+        raise SLOT_ENDS_BEFORE_START(field="ends_at")
     slot = Slot(listing_id=listing.id, starts_at=starts_at, ends_at=ends_at, capacity=capacity, taken=0)
     session.add(slot)
     session.flush()
@@ -70,7 +76,7 @@ def add_slot(session: Session, actor: User, listing: Listing, starts_at: dt.date
 def listing_or_404(session: Session, listing_id: int) -> Listing:
     listing = session.get(Listing, listing_id)
     if listing is None:
-        raise NotFound(f"no listing {listing_id}")
+        raise LISTING_NOT_FOUND(listing_id=listing_id)
     return listing
 
 

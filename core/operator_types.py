@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from marshmallow import RAISE, Schema, ValidationError
 
-from core.errors import Invalid
+from core.errors import N_, VALIDATION_FAILED, invalid
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -121,16 +121,19 @@ class OperatorType:
         return []
 
 
+NOT_AN_OBJECT = invalid("not_an_object", N_("Please give the answers as an object of named fields."))
+
+
 def load_details(schema: type[Schema], raw, field_name: str) -> dict:
     """Details validated by the plugin's schema; unknown fields are an error (422)."""
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise Invalid(f"{field_name} must be an object", {field_name: ["must be an object"]})
+        raise NOT_AN_OBJECT(field=field_name)
     try:
         return _strict(schema).load(raw)
     except ValidationError as e:
-        raise Invalid(f"invalid {field_name}", {field_name: e.messages}) from None
+        raise VALIDATION_FAILED(errors={field_name: e.messages}) from None
 
 
 @functools.cache

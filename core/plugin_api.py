@@ -1,47 +1,99 @@
-"""What a plugin may use of the core beyond ``core`` itself: one module, so the seam stays visible.
+"""Everything a plugin may use of the core beyond ``core`` itself: one module, so the seam stays visible.
 
-Models, the request's session and current user, role checks, and the services
-that move money (costs, revenue, in-kind gifts). Plugins import from here (and
-from ``core`` and ``core.demo``), never from the core's other modules.
+Plugins import from here, from ``core`` (``hookimpl``, ``OperatorType``, the error
+declarations ``conflict``/``invalid``/… and ``N_``) and from ``core.demo``, never
+from the core's other modules. A third-party plugin is written against these names.
 
-For pages (a plugin's plain Flask blueprint whose templates extend
-``layout.html``): ``page_blueprint`` (domain errors become a readable page, a
-401 the login page), ``web_user`` (the user of the session cookie),
-``attempt`` (run a service call and commit, or roll back and return the
-error), ``submit_form`` (validate a posted form, then ``attempt``, putting the
-service's field messages on the form), ``load_input`` (form input through the
-API's marshmallow schema), ``amount_of`` (a decimal field in minor units),
-``refuse_field`` (a form error on one field), ``field_errors``,
-``flash_error``, ``headline`` and ``back_to`` (a 303 redirect), ``ActionForm``
-(a button that only carries the CSRF token), ``Finite`` (a decimal field's
-guard against "NaN" and "Infinity"), and ``money`` / ``to_minor_units`` to
-show and read amounts as people write them.
+- **Data**: the models a plugin reads (``Booking``, ``Slot``, ``Listing`` …),
+  ``Base``, ``MinorUnits`` and ``UTCDateTime`` for its own tables, ``utcnow``.
+- **The request**: ``session`` (the request's database session) and ``commit``,
+  ``current_user`` (the API's bearer-token user), ``web_user`` (the pages').
+- **Who may**: ``has_role``, ``require``, ``require_user``; ``operator_of_type``
+  (an operator of the plugin's type that the user may read, or manage),
+  ``operator_or_404``, ``may_read_operator``; ``may_record_in_kind`` and
+  ``require_in_kind_recorder``.
+- **Bookings**: ``SlotContext`` and ``slot_context`` (a slot with its listing,
+  operator and community).
+- **Money**: ``record_revenue`` (revenue outside bookings), ``declare_cost``,
+  ``pledge_donation``, ``record_in_kind``, ``parse_period``.
+- **Payment providers**: subclass ``PaymentProvider`` (``start`` returns a
+  ``PaymentStart``); when the provider reports back, find the payment with
+  ``payment_by_reference`` and tell ``booking_payments()`` that it ``succeeded``
+  or ``failed`` (it confirms, revives or refunds the booking), post refunds with
+  ``record_refund``; raise ``PROVIDER_UNAVAILABLE``, ``BAD_SIGNATURE`` or
+  ``PAYMENT_DECLINED``.
+- **Errors shared with the core**: ``BOOKING_NOT_FOUND``, ``UNKNOWN_USER``,
+  ``NO_ACCOUNT``, ``VALIDATION_FAILED``.
+- **The API**: ``ApiBlueprint`` (joins the OpenAPI document under /api/v1),
+  ``public`` (an operation anyone may call), ``PageArgs``, ``page_schema``,
+  ``paginate``, validators ``ID``, ``DAY``, ``MONTH``, ``NOT_BLANK``.
+- **Pages** (a plain Flask blueprint whose templates extend ``layout.html``):
+  ``page_blueprint`` (domain errors become a readable page, a 401 the login
+  page), ``attempt`` (run a service call and commit, or roll back and return the
+  error), ``submit_form`` (validate a posted form, then ``attempt``, putting the
+  service's field messages on the form), ``load_input`` (form input through the
+  API's marshmallow schema), ``amount_of`` (a decimal field in minor units),
+  ``refuse_field``, ``field_errors``, ``flash_error``, ``headline``, ``back_to``
+  (a 303 redirect), ``ActionForm`` (a button that only carries the CSRF token),
+  ``Finite``, ``money`` / ``to_minor_units`` and ``say`` (a message in the reader's
+  language).
+- **Files**: ``csv_download`` (UTF-8 with a byte-order mark, formulas guarded) and
+  ``safe_cell``.
 """
-from core.api.common import DAY, ID, ApiBlueprint, PageArgs, current_user, page_schema, paginate
-from core.booking import SlotContext, slot_context
+from flask import current_app
+
+from core.accounts import NO_ACCOUNT, UNKNOWN_USER
+from core.api.common import (
+    DAY, ID, MONTH, NOT_BLANK, ApiBlueprint, PageArgs, current_user, page_schema, paginate, public,
+)
+from core.booking import BOOKING_NOT_FOUND, SlotContext, slot_context
 from core.catalog import may_read_operator, operator_of_type, operator_or_404
 from core.db import Base, MinorUnits, UTCDateTime, commit, utcnow
 from core.donations import pledge as pledge_donation
 from core.downloads import csv_download
+from core.errors import VALIDATION_FAILED
 from core.exports import safe_cell
-from core.fund import may_record_in_kind, record_in_kind
-from core.models import Booking, Community, InKindDonation, Listing, Operator, Slot, User
-from core.payments.service import record_revenue
+from core.fund import may_record_in_kind, record_in_kind, require_in_kind_recorder
+from core.models import Booking, Community, InKindDonation, Listing, Operator, Payment, Slot, User
+from core.payments import PaymentProvider, PaymentStart
+from core.payments.base import BAD_SIGNATURE, PAYMENT_DECLINED, PROVIDER_UNAVAILABLE
+from core.payments.service import BookingPayments, payment_by_reference, record_refund, record_revenue
 from core.policy import has_role, require, require_user
 from core.request_session import session
 from core.settlement import declare_cost, parse_period
 from core.web.common import attempt, back_to, field_errors, flash_error, headline, page_blueprint, web_user
 from core.web.forms import ActionForm, Finite
-from core.web.i18n import money, to_minor_units
+from core.web.i18n import money, say, to_minor_units
 from core.web.plugin_pages import amount_of, load_input, refuse_field, submit_form
 
 
+def booking_payments() -> BookingPayments:
+    """The money side of this app's bookings, to tell when a provider reports a payment's fate."""
+    return current_app.extensions["linli"].payments
+
+
 __all__ = [
-    "ActionForm", "ApiBlueprint", "Base", "Booking", "Community", "DAY", "Finite", "ID", "InKindDonation", "Listing",
-    "MinorUnits", "Operator", "PageArgs", "Slot", "SlotContext", "UTCDateTime", "User", "amount_of",
-    "attempt", "back_to", "commit", "csv_download", "current_user", "declare_cost", "field_errors", "flash_error", "has_role",
-    "headline", "load_input", "may_read_operator", "may_record_in_kind", "money", "operator_of_type",
-    "operator_or_404", "page_blueprint", "page_schema", "paginate", "parse_period", "pledge_donation",
-    "record_in_kind", "record_revenue", "refuse_field", "require", "require_user", "safe_cell", "session",
-    "slot_context", "submit_form", "to_minor_units", "utcnow", "web_user",
+    # data
+    "Base", "Booking", "Community", "InKindDonation", "Listing", "MinorUnits", "Operator", "Payment", "Slot",
+    "UTCDateTime", "User", "utcnow",
+    # the request
+    "commit", "current_user", "session", "web_user",
+    # who may
+    "has_role", "may_read_operator", "may_record_in_kind", "operator_of_type", "operator_or_404", "require",
+    "require_in_kind_recorder", "require_user",
+    # bookings and money
+    "SlotContext", "declare_cost", "parse_period", "pledge_donation", "record_in_kind", "record_revenue",
+    "slot_context",
+    # payment providers
+    "BAD_SIGNATURE", "PAYMENT_DECLINED", "PROVIDER_UNAVAILABLE", "PaymentProvider", "PaymentStart",
+    "booking_payments", "payment_by_reference", "record_refund",
+    # errors shared with the core
+    "BOOKING_NOT_FOUND", "NO_ACCOUNT", "UNKNOWN_USER", "VALIDATION_FAILED",
+    # the API
+    "ApiBlueprint", "DAY", "ID", "MONTH", "NOT_BLANK", "PageArgs", "page_schema", "paginate", "public",
+    # pages
+    "ActionForm", "Finite", "amount_of", "attempt", "back_to", "field_errors", "flash_error", "headline",
+    "load_input", "money", "page_blueprint", "refuse_field", "say", "submit_form", "to_minor_units",
+    # files
+    "csv_download", "safe_cell",
 ]

@@ -6,12 +6,13 @@ from importlib.metadata import entry_points
 import pluggy
 
 from core import hookspecs
-from core.errors import Conflict
+from core.errors import N_, conflict
 from core.operator_types import OperatorType
 from core.payments import CashProvider, PaymentProvider
 from core.payments.stripe import StripeProvider
 
 ENTRY_POINT_GROUP = "linli.plugins"
+TYPE_NOT_INSTALLED = conflict("type_not_installed", N_("This kind of service (%(type)s) is not installed here."))
 
 
 def make_plugin_manager(disabled: set[str] = frozenset(), extra: list = ()) -> pluggy.PluginManager:
@@ -87,5 +88,5 @@ class Plugins:
         """The installed type ``key``; a 409 when its plugin is not installed (its listings take no bookings)."""
         operator_type = self.operator_types.get(key)
         if operator_type is None:
-            raise Conflict(f"the operator type {key!r} is not installed")
+            raise TYPE_NOT_INSTALLED(type=key)
         return operator_type

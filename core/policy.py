@@ -6,8 +6,11 @@ community (and, for operator staff, the operator) it was granted for.
 """
 from __future__ import annotations
 
-from core.errors import Forbidden, Unauthorized
+from core.errors import N_, forbidden, unauthorized
 from core.models import User
+
+LOGIN_REQUIRED = unauthorized("login_required", N_("Please log in first."))
+ROLE_REQUIRED = forbidden("role_required", N_("Your account is not allowed to do this here."))
 
 
 def has_role(user: User | None, role: str, community_id: int | None = None, operator_id: int | None = None) -> bool:
@@ -28,7 +31,7 @@ def has_role(user: User | None, role: str, community_id: int | None = None, oper
 
 def require_user(user: User | None) -> User:
     if user is None:
-        raise Unauthorized("log in first: send Authorization: Bearer <token>")
+        raise LOGIN_REQUIRED()
     return user
 
 
@@ -37,7 +40,7 @@ def require(user: User | None, *roles: str, community_id: int | None = None, ope
     require_user(user)
     if any(has_role(user, role, community_id, operator_id) for role in roles):
         return user
-    raise Forbidden(f"this needs the role {' or '.join(roles)}" + (" in this community" if community_id else ""))
+    raise ROLE_REQUIRED()
 
 
 def is_admin(user: User | None) -> bool:

@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core.errors import Invalid
+from core.errors import N_, invalid, text
 
 TIERS = ("free", "low_cost", "paid")
 ATTRIBUTES = ("student", "low_income", "disability")
 """What the rules may know of a person beyond age and residency: attributes community staff verify."""
+
+
+INVALID_PRICE_RULES = invalid("invalid_price_rules", N_("The prices are not right. Only a free price can be zero."))
 
 
 @dataclass(frozen=True)
@@ -104,30 +107,30 @@ class PriceRuleSchema(Schema):
     @validates_schema
     def _free_means_zero(self, data, **_):
         if "tier" in data and "amount" in data and (data["tier"] == "free") != (data["amount"] == 0):
-            raise ValidationError("a free rule costs 0 and only a free rule costs 0", "amount")
+            raise ValidationError(text(N_("A free price costs 0, and only a free price costs 0.")), "amount")
 
 
 def parse_rules(raw) -> list[PriceRule]:
-    """Validate a JSON rule list and build the rules; raise :class:`Invalid` with field errors.
+    """Validate a JSON rule list and build the rules; a 422 with the rules' field errors otherwise.
 
     The same rules are parsed once per process: a listing's rules are read on every quote and booking.
     """
     if not isinstance(raw, list) or not raw:
-        raise Invalid("price rules are a non-empty list", {"price_rules": ["give at least one rule"]})
+        raise INVALID_PRICE_RULES(errors={"price_rules": [text(N_("Give at least one price."))]})
     try:
-        text = json.dumps(raw, sort_keys=True)
+        as_json = json.dumps(raw, sort_keys=True)
     except (TypeError, ValueError):
-        raise Invalid("price rules are JSON", {"price_rules": ["give the rules as JSON"]}) from None
-    return list(_parsed(text))
+        raise INVALID_PRICE_RULES(errors={"price_rules": [text(N_("Give the prices as JSON."))]}) from None
+    return list(_parsed(as_json))
 
 
 @functools.lru_cache(maxsize=1024)
-def _parsed(text: str) -> tuple[PriceRule, ...]:
-    raw = json.loads(text)
+def _parsed(as_json: str) -> tuple[PriceRule, ...]:
+    raw = json.loads(as_json)
     try:
         loaded = PriceRuleSchema(many=True).load(raw)
     except ValidationError as e:
-        raise Invalid("invalid price rules", {"price_rules": e.messages}) from None
+        raise INVALID_PRICE_RULES(errors={"price_rules": e.messages}) from None
     rules = [
         PriceRule(
             name=r["name"], tier=r["tier"], amount=r["amount"],
@@ -139,13 +142,13 @@ def _parsed(text: str) -> tuple[PriceRule, ...]:
     problems = {}
     for i, rule in enumerate(rules[:-1]):
         if rule.is_catch_all:
-            problems[i] = ["a catch-all rule must be the last: the rules after it could never match"]
+            problems[i] = [text(N_("The price for everyone must come last: the prices after it would never apply."))]
     if not rules[-1].is_catch_all:
-        problems[len(rules) - 1] = ["the last rule must match anyone (an empty condition)"]
+        problems[len(rules) - 1] = [text(N_("The last price must be for everyone (no condition)."))]
     if len({r.name for r in rules}) != len(rules):
-        problems["names"] = ["rule names must be unique"]
+        problems["names"] = [text(N_("Each price needs a name of its own."))]
     if problems:
-        raise Invalid("invalid price rules", {"price_rules": problems})
+        raise INVALID_PRICE_RULES(errors={"price_rules": problems})
     return tuple(rules)
 
 
@@ -154,7 +157,7 @@ def first_match(rules: list[PriceRule], person: Person, on: dt.date) -> PriceRul
     for rule in rules:
         if rule.matches(person, on):
             return rule
-    raise Invalid("no price rule matches", {"price_rules": ["the rules have no catch-all"]})
+    raise INVALID_PRICE_RULES(errors={"price_rules": [text(N_("The last price must be for everyone (no condition)."))]})
 
 
 def quote(rules: list[PriceRule], person: Person, on: dt.date, quantity: int, currency: str) -> Quote:

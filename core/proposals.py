@@ -12,11 +12,24 @@ from __future__ import annotations
 from sqlalchemy import String, cast, literal, select
 from sqlalchemy.orm import Session
 
-from core import audit, ledger, policy
+from core import accounts, audit, ledger, policy
 from core.db import utcnow
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import N_, conflict, forbidden, invalid, not_found
 from core.ledger import credit, debit
 from core.models import Community, JournalEntry, Proposal, ProposalVote, RoleGrant, User
+
+
+ALREADY_A_MEMBER = conflict("already_a_member", N_("This person is on the committee already."))
+NOT_A_MEMBER = not_found("not_a_member", N_("Person %(user_id)s is not on the committee."))
+PROPOSAL_NOT_FOUND = not_found("proposal_not_found", N_("We could not find proposal %(proposal_id)s."))
+PROPOSAL_STEP = conflict("proposal_step", N_("This proposal cannot take this step now."))
+MEMBERS_VOTE = forbidden("members_vote", N_("Only members of the committee vote."))
+NOT_OPEN_FOR_VOTES = conflict("not_open_for_votes", N_("This proposal is not open for votes."))
+COMMITTEE_SIZE = conflict("committee_size", N_(
+    "Votes count only while the committee has an odd number of members, at least 3. It has %(size)s now."))
+VOTED_ALREADY = conflict("voted_already", N_("You have voted on this proposal already."))
+REASON_REQUIRED = invalid("reason_required", N_("Please write the reason for saying no."))
+WOULD_OVERDRAW = conflict("would_overdraw", N_("The fund does not hold enough money to pay this out."))
 
 
 def committee(session: Session, community_id: int) -> list[User]:
@@ -29,9 +42,9 @@ def add_member(session: Session, actor: User | None, community: Community, user_
     policy.require(actor, "community_staff", community_id=community.id)
     user = session.get(User, user_id)
     if user is None:
-        raise Invalid("unknown user", {"user_id": ["no such user"]})
+        raise accounts.UNKNOWN_USER(field="user_id")
     if any(m.id == user_id for m in committee(session, community.id)):
-        raise Conflict("already a member of the committee")
+        raise ALREADY_A_MEMBER()
     session.add(RoleGrant(user_id=user.id, role="committee_member", community_id=community.id))
     audit.record(session, actor, "committee_member_added", "user", user.id, community.id)
     return user
@@ -42,7 +55,7 @@ def remove_member(session: Session, actor: User | None, community: Community, us
     grant = session.scalar(select(RoleGrant).where(RoleGrant.user_id == user_id, RoleGrant.community_id == community.id,
                                                    RoleGrant.role == "committee_member"))
     if grant is None:
-        raise NotFound(f"user {user_id} is not on the committee")
+        raise NOT_A_MEMBER(user_id=user_id)
     session.delete(grant)
     audit.record(session, actor, "committee_member_removed", "user", user_id, community.id)
 
@@ -50,7 +63,7 @@ def remove_member(session: Session, actor: User | None, community: Community, us
 def proposal_or_404(session: Session, community: Community, proposal_id: int, lock: bool = False) -> Proposal:
     proposal = session.get(Proposal, proposal_id, with_for_update=lock)
     if proposal is None or proposal.community_id != community.id:
-        raise NotFound(f"no proposal {proposal_id} in this community")
+        raise PROPOSAL_NOT_FOUND(proposal_id=proposal_id)
     return proposal
 
 
@@ -66,8 +79,7 @@ def draft(session: Session, actor: User | None, community: Community, fields: di
 
 def _move(proposal: Proposal, allowed: str, to: str) -> None:
     if proposal.status != allowed:
-        raise Conflict(f"a proposal that is {proposal.status.replace('_', ' ')} cannot become "
-                       f"{to.replace('_', ' ')}")
+        raise PROPOSAL_STEP()
     proposal.status = to
 
 
@@ -92,15 +104,14 @@ def vote(session: Session, actor: User | None, community: Community, proposal_id
     policy.require_user(actor)
     members = committee(session, community.id)
     if actor.id not in {m.id for m in members}:
-        raise Forbidden("only members of this community's committee vote")
+        raise MEMBERS_VOTE()
     proposal = proposal_or_404(session, community, proposal_id, lock=True)
     if proposal.status != "submitted":
-        raise Conflict(f"a proposal that is {proposal.status.replace('_', ' ')} takes no votes")
+        raise NOT_OPEN_FOR_VOTES()
     if len(members) < 3 or len(members) % 2 == 0:
-        raise Conflict(f"votes count only while the committee has an odd number of at least 3 members; "
-                       f"it has {len(members)}")
+        raise COMMITTEE_SIZE(size=len(members))
     if any(v.member_id == actor.id for v in proposal.votes):
-        raise Conflict("you have voted on this proposal already")
+        raise VOTED_ALREADY()
     proposal.votes.append(ProposalVote(member_id=actor.id, decision=decision, comment=comment))
     session.flush()
     counts = tally(session, proposal)
@@ -118,7 +129,7 @@ def charity_decision(session: Session, actor: User | None, community: Community,
     policy.require(actor, "charity_officer", community_id=community.id)
     proposal = proposal_or_404(session, community, proposal_id, lock=True)
     if not approved and not reason.strip():
-        raise Invalid("give the reason for a rejection", {"reason": ["required when rejecting"]})
+        raise REASON_REQUIRED(field="reason")
     _move(proposal, "committee_approved", "charity_approved" if approved else "charity_rejected")
     proposal.charity_reason = reason
     audit.record(session, actor, "charity_decided", "proposal", proposal.id, community.id, approved=approved,
@@ -133,10 +144,10 @@ def disburse(session: Session, actor: User | None, community: Community, proposa
     ledger.lock(session, community.id)
     proposal = proposal_or_404(session, community, proposal_id, lock=True)
     if proposal.status != "charity_approved":
-        raise Conflict(f"a proposal that is {proposal.status.replace('_', ' ')} cannot be disbursed")
+        raise PROPOSAL_STEP()
     balance = ledger.balances(session, community.id, ["fund_cash"]).get("fund_cash", 0)
     if proposal.requested_amount > balance:
-        raise Conflict(f"the fund holds {balance}: disbursing {proposal.requested_amount} would overdraw it")
+        raise WOULD_OVERDRAW()
     ledger.post(session, community, "disbursement", f"disbursement:{proposal.id}",
                 [debit("fund_disbursed", proposal.requested_amount), credit("fund_cash", proposal.requested_amount)],
                 community.currency, memo=f"{proposal.title} — {reference}")

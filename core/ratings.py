@@ -15,11 +15,18 @@ from sqlalchemy.orm import Session
 
 from core import booking as bookings
 from core import policy
-from core.errors import Conflict, Forbidden, Invalid
+from core.errors import N_, conflict, invalid, not_found
 from core.models import Rating, User
 
 STARS = range(1, 6)
 MAX_COMMENT = 1000
+
+
+NOT_SERVED_YET = conflict("not_served_yet", N_("You can rate a service after you have been served."))
+INVALID_STARS = invalid("invalid_stars", N_("Please give 1 to 5 stars."))
+COMMENT_TOO_LONG = invalid("comment_too_long", N_("Please write at most %(most)s characters."))
+ALREADY_RATED = conflict("already_rated", N_("You have already rated this. Thank you."))
+NOT_RATED = not_found("not_rated", N_("Booking %(booking_id)s has not been rated."))
 
 
 @dataclass(frozen=True)
@@ -35,16 +42,16 @@ def rate(session: Session, user: User | None, booking_id: int, stars: int, comme
     policy.require(user, "resident")
     booking, ctx = bookings.visible_booking(session, user, booking_id)
     if booking.resident_id != user.id:
-        raise Forbidden("only the resident who booked may rate it")
+        raise bookings.NOT_YOUR_BOOKING()
     if booking.status != "fulfilled":
-        raise Conflict(f"only a fulfilled booking can be rated; this one is {booking.status.replace('_', ' ')}")
+        raise NOT_SERVED_YET()
     if stars not in STARS:
-        raise Invalid("stars must be 1 to 5", {"stars": ["between 1 and 5"]})
+        raise INVALID_STARS(field="stars")
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
-        raise Invalid("the comment is too long", {"comment": [f"at most {MAX_COMMENT} characters"]})
+        raise COMMENT_TOO_LONG(most=MAX_COMMENT, field="comment")
     if rating_of(session, booking.id) is not None:
-        raise Conflict("this booking has already been rated")
+        raise ALREADY_RATED()
     rating = Rating(booking_id=booking.id, resident_id=user.id, operator_id=booking.operator_id,
                     listing_id=ctx.listing.id, stars=stars, comment=comment)
     try:
@@ -52,7 +59,7 @@ def rate(session: Session, user: User | None, booking_id: int, stars: int, comme
             session.add(rating)
             session.flush()
     except IntegrityError:  # a second tap that raced the first
-        raise Conflict("this booking has already been rated") from None
+        raise ALREADY_RATED() from None
     return rating
 
 

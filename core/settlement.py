@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import donations, ledger
-from core.errors import Conflict, Invalid
+from core.errors import N_, conflict, invalid
 from core.ledger import FIRST_DAY, LAST_DAY, signed
 from core.models import Booking, ClosedPeriod, Community, JournalEntry, JournalLine, Operator, OperatorCost, Payment
 from core.operator_types import OperatorType
@@ -26,13 +26,15 @@ FIGURES = ("gross", "refunds", "costs", "due", "received", "outstanding", "settl
 SETTLED = "donation:settle:"
 """The source of every settlement posting begins so: ``donation:settle:<operator>:<period>:<n>``."""
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+INVALID_PERIOD = invalid("invalid_period", N_("Write the month as YYYY-MM, e.g. 2026-11."))
+PERIOD_CLOSED = conflict("period_closed", N_("%(period)s is closed: its figures never change again."))
 
 
 def parse_period(period: str) -> tuple[dt.date, dt.date]:
     """First and last day of a ``YYYY-MM`` period."""
     match = PERIOD.match(period or "")
     if not match or not FIRST_DAY.year <= int(match[1]) <= LAST_DAY.year:
-        raise Invalid("invalid period", {"period": ["write YYYY-MM, e.g. 2026-11"]})
+        raise INVALID_PERIOD(field="period")
     year, month = int(match[1]), int(match[2])
     return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
 
@@ -99,7 +101,7 @@ def require_open(session: Session, community_id: int, period: str) -> None:
     parse_period(period)
     if session.scalar(select(ClosedPeriod.id).where(ClosedPeriod.community_id == community_id,
                                                     ClosedPeriod.period == period)):
-        raise Conflict(f"{period} is closed: its figures never change again")
+        raise PERIOD_CLOSED(period=period)
 
 
 def declare_cost(session: Session, actor, operator: Operator, period: str, amount: int, description: str,

@@ -5,10 +5,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import fund, ledger, proposals
-from core.errors import NotFound
+from core.errors import N_, not_found
 from core.models import Community, InKindDonation, Operator
 from core.settlement import parse_period
 
+
+OPERATOR_NOT_HERE = not_found("operator_not_in_community", N_("Operator %(operator_id)s does not serve this community."))
 
 def in_kind_items(session: Session, community: Community, period: str | None) -> list[dict]:
     """Gifts in kind; a donor is named only when it is an operator (people stay anonymous)."""
@@ -58,7 +60,7 @@ def donor_statement(session: Session, community: Community, operator_id: int) ->
     """What one operator gave, month by month, and what the fund spent in those months."""
     operator = session.get(Operator, operator_id)
     if operator is None or operator.community_id != community.id:
-        raise NotFound(f"no operator {operator_id} in this community")
+        raise OPERATOR_NOT_HERE(operator_id=operator_id)
     view = fund.fund_view(session, community)
     given = [row for row in view["inflows"] if row["operator_id"] == operator.id]
     months = {row["period"] for row in given}

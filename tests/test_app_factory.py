@@ -55,7 +55,7 @@ def test_unknown_paths_and_methods_answer_json(client):
 def test_a_body_that_is_not_json_is_a_415(client):
     response = client.post("/api/v1/auth/token", data="email=a&password=b",
                            content_type="application/x-www-form-urlencoded")
-    assert response.status_code == 415 and "JSON" in response.get_json()["message"]
+    assert response.status_code == 415 and response.get_json()["code"] == "unsupported_media_type"
 
 
 def test_the_production_server_freezes_the_masters_objects_before_each_fork():

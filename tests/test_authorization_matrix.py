@@ -142,6 +142,7 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "fund.disburse": only(COMMITTEE, CHARITY, ADMIN, body=lambda w: {"reference": "BANK-2"}),
     "public.fund_report": public(),
     "public.donor_statement": public(),
+    "problems.problem_type": public(path={"code": "slot_full"}),
     # --- the plugins' API ------------------------------------------------------------------------
     "canteen.list_menus": public(),
     "canteen.get_menu": public(),

@@ -1,7 +1,7 @@
-"""Bad input, case by case: each gets a clear 4xx JSON error in the API's one shape, and changes nothing.
+"""Bad input, case by case: each gets a clear 4xx problem in the API's one shape, and changes nothing.
 
-The shape is ``{"code": <status>, "status": <reason>, "message": <text>}``, with
-``errors`` (a field → messages object) on a 422. Each case runs on a fresh copy
+The shape is RFC 9457's ``application/problem+json``: ``type``, ``title``, ``status``,
+``detail`` and a snake_case ``code``, with ``errors`` (a field → messages object) on a 422. Each case runs on a fresh copy
 of the world (tests/world.py) as the user who may call the endpoint, so the
 refusal is about the input, not the caller; every row of every table is the same
 afterwards.
@@ -199,10 +199,13 @@ def test_bad_input_gets_a_clear_4xx_and_changes_nothing(world, case):
     engine = app.extensions["linli"].db.engine
     before = snapshot(engine)
     response = send(app.test_client(), case, built.tokens[case.who], built.ids)
-    body = response.get_json(silent=True)
+    body = json.loads(response.get_data(as_text=True) or "null")
     assert response.status_code == case.status, (response.status_code, response.get_data(as_text=True)[:300])
-    assert isinstance(body, dict) and body.get("code") == case.status, body
-    assert isinstance(body.get("status"), str) and isinstance(body.get("message"), str) and body["message"], body
+    assert response.mimetype == "application/problem+json", response.mimetype
+    assert isinstance(body, dict) and body.get("status") == case.status, body
+    assert re.fullmatch(r"[a-z][a-z0-9_]*", body.get("code") or ""), body
+    assert body["type"].endswith("/" + body["code"]) and all(isinstance(body.get(k), str) and body[k]
+                                                             for k in ("title", "detail")), body
     if case.status == 422:
         assert isinstance(body.get("errors"), dict) and body["errors"], body
     assert snapshot(engine) == before

@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from core import Conflict, OperatorType, hookimpl
+from core import N_, OperatorType, conflict, hookimpl
 from core.db import commit, utcnow
 from core.models import Booking, Payment, Refund, Slot
 from core.payments import PaymentProvider, PaymentStart
@@ -18,6 +18,9 @@ class Online(PaymentProvider):
         return PaymentStart(reference=f"online-{booking.id}")
 
 
+STOVE_BROKEN = conflict("stove_broken", N_("The stove is broken."))
+
+
 class Sauna(OperatorType):
     """A type that keeps a log of what it was asked, and may stop taking anyone (the stove is broken)."""
 
@@ -29,7 +32,7 @@ class Sauna(OperatorType):
     def validate_booking(self, session, ctx, resident, person, quantity, details):
         self.asked.append(("validate", resident.id))
         if self.broken:
-            raise Conflict("the stove is broken")
+            raise STOVE_BROKEN()
 
     def booking_placed(self, session, booking, ctx):
         self.asked.append(("placed", booking.id))

@@ -58,7 +58,7 @@ def test_a_bad_menu_is_a_form_error_and_changes_nothing(demo, browser, db):
     before = demo.client.get(f"/api/v1/canteen/slots/{slot['id']}/menu").get_json()
     for bad, message in (({"dishes": "  \n "}, "Write at least one dish."),
                          ({"dishes": "x" * 101}, "Please write between 1 and 100 characters."),
-                         ({"dishes": "\n".join(f"dish {n}" for n in range(21))}, "a menu has 1 to 20 dishes"),
+                         ({"dishes": "\n".join(f"dish {n}" for n in range(21))}, "A menu has 1 to 20 dishes."),
                          ({"dishes": "Rice", "soup": "s" * 101}, "Please write between 1 and 100 characters.")):
         response = staff.submit(f"/canteen/slots/{slot['id']}/menu", bad)
         assert response.status_code == 422, bad

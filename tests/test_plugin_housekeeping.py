@@ -77,7 +77,7 @@ def test_a_worker_is_never_sent_to_two_overlapping_visits_of_any_listing(demo):
     assert first.status_code == 201 and first.get_json()["details"]["worker"]["name"] == "Wu Lanying"
     refused = book(demo.api("lowincome"), care[0])
     assert refused.status_code == 409
-    assert "no elderly care worker is free" in refused.get_json()["message"]
+    assert refused.get_json()["code"] == "no_worker_free"
     assert "slot_id" in refused.get_json()["errors"]
     # cancelling Liu's cleaning frees Liu for the care visit
     liu = cleaners.index("Liu Guifang")
@@ -124,7 +124,7 @@ def test_racing_bookings_never_double_book_a_worker(app, demo, db):
     results = race(app, calls)
     booked = [body for status, body in results if status == 201]
     assert len(booked) == 3 and [s for s, _ in results].count(409) == 13
-    assert all("no elderly care worker is free" in body["message"] for status, body in results if status == 409)
+    assert all(body["code"] == "no_worker_free" for status, body in results if status == 409)
     assert len({b["details"]["worker"]["id"] for b in booked}) == 3
     db.expire_all()
     assignments = db.scalars(select(Assignment).join(Booking, Booking.id == Assignment.booking_id)

@@ -54,9 +54,9 @@ def test_a_vendor_chooses_a_stall_on_the_booking_page_and_nobody_takes_it_twice(
     second = browser("student")
     assert "Taken: 7." in text(second.get(f"/book/{slot['id']}"))
     refused = book_stall(second, slot["id"], 7)
-    assert refused.status_code == 409 and "stall 7 is taken" in text(refused)
+    assert refused.status_code == 409 and "Stall 7 is taken for this fair" in text(refused)
     too_far = book_stall(second, slot["id"], 41)
-    assert too_far.status_code == 422 and "between 1 and 40" in text(too_far)
+    assert too_far.status_code == 422 and "This fair has stalls 1 to 40." in text(too_far)
     assert demo.client.get(f"/api/v1/market-fair/slots/{slot['id']}/stalls").get_json()["taken"] == [7]
 
 

@@ -109,7 +109,7 @@ def test_pieces_are_recorded_for_the_workers_of_a_shift_once_it_has_begun(demo, 
     demo.api("adult").post("/bookings", {"slot_id": shift["id"], "quantity": 1, "details": {}})
     adult = user_id(db, "adult")
     early = record(demo, job, shift, adult, 5)
-    assert early.status_code == 409 and "started" in early.get_json()["message"]
+    assert early.status_code == 409 and early.get_json()["code"] == "shift_not_started"
     shift, _ = started_shift(demo, db, 0)
     recorded = record(demo, job, shift, adult, 5)
     assert recorded.status_code == 201
@@ -134,7 +134,8 @@ def test_pieces_never_exceed_what_the_job_ordered(demo, db):
     assert record(demo, job, shift, adult, 30).status_code == 201
     too_many = record(demo, job, shift, lowincome, 25)
     assert too_many.status_code == 409
-    assert "ordered 50 pieces and 30 are recorded: at most 20 more" in too_many.get_json()["message"]
+    assert too_many.get_json()["code"] == "too_many_pieces"
+    assert "ordered 50 pieces and 30 are recorded: at most 20 more" in too_many.get_json()["detail"]
     assert record(demo, job, shift, lowincome, 20).status_code == 201
     assert record(demo, job, shift, adult, 1).status_code == 409
     done = demo.api("workshop").get(f"/workshop/jobs/{job['id']}").get_json()

@@ -45,7 +45,7 @@ def test_a_bad_job_is_a_form_error_and_changes_nothing(demo, browser, db):
                          ({"merchant_price_amount": "Infinity"}, "Write a number"),
                          ({"quantity": "0"}, "Between 1 and 1,000,000."),
                          ({"due_on": "2030-02-30"}, "Not a valid date value"),
-                         ({"quantity": "1000000", "merchant_price_amount": "9999"}, "quantity × price may be at most")):
+                         ({"quantity": "1000000", "merchant_price_amount": "9999"}, "Pieces × price may come to at most")):
         response = staff.submit(jobs_path(demo), {**JOB, **bad})
         assert response.status_code == 422 and message in text(response), bad
     db.commit()

@@ -38,7 +38,7 @@ def test_the_resident_rates_a_fulfilled_booking_once(demo, db):
 def test_only_a_fulfilled_booking_can_be_rated(demo, db):
     resident, booking = served_lunch(demo)
     refused = resident.post(f"/bookings/{booking['id']}/rating", {"stars": 4})
-    assert refused.status_code == 409 and "fulfilled" in refused.get_json()["message"]
+    assert refused.status_code == 409 and refused.get_json()["code"] == "not_served_yet"
     resident.post(f"/bookings/{booking['id']}/cancel")
     assert resident.post(f"/bookings/{booking['id']}/rating", {"stars": 4}).status_code == 409
     assert resident.get(f"/bookings/{booking['id']}/rating").status_code == 404

@@ -186,8 +186,9 @@ def test_without_stripe_keys_stripe_is_refused_clearly_and_cash_and_free_still_w
                                        "details": ADDRESS})
     assert refused.status_code == 422
     body = refused.get_json()
-    assert "Stripe" in body["message"] and "not configured" in body["message"] and "cash" in body["message"]
-    assert body["errors"]["payment_method"] == [body["message"]]
+    assert body["code"] == "payment_method_not_configured"
+    assert "Stripe" in body["detail"] and "not available" in body["detail"] and "cash" in body["detail"]
+    assert body["errors"]["payment_method"] == [body["detail"]]
     assert world.slots(CLEANING)[0]["remaining"] == 3 and adult.get("/bookings").get_json()["items"] == []
 
     cash = adult.post("/bookings", {"slot_id": slot["id"], "quantity": 1, "payment_method": "cash",

@@ -322,7 +322,7 @@ def test_the_committee_sees_a_variance_drills_down_and_closes_the_month(demo, we
     closed = member.get(f"/communities/heping/fund/reconciliation?period={period}").get_data(as_text=True)
     assert "This month is closed" in closed and "Close this month" not in closed
     again = member.post(f"/communities/heping/fund/periods/{period}/close")
-    assert "This month is closed already." in member.get(again.headers["Location"]).get_data(as_text=True)
+    assert f"{period} is closed already." in member.get(again.headers["Location"]).get_data(as_text=True)
 
 
 # --- everyone ------------------------------------------------------------------------------------------------------

@@ -46,6 +46,6 @@ def test_without_stripe_the_pages_say_so_and_offer_cash(app, demo, web):
     refused = resident.post(f"/book/{slot['id']}", {"quantity": "1", "payment_method": "stripe",
                                                     "details-address": "3-2-101 Heping Road"})
     assert refused.status_code == 422
-    assert "Online payment is not available here. Please choose cash at the counter." in refused.get_data(
+    assert "is not available on this platform. Please choose cash at the counter." in refused.get_data(
         as_text=True)
     assert "js.stripe.com" not in web().get("/").headers["Content-Security-Policy"]

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import flask_smorest
-from flask import Flask, Response, jsonify, request
+from flask import Flask, request
 from flask_smorest import Api
-from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from core import policy
 from core.api import idempotency
-from core.api.common import MAX_ID
+from core.api.common import MAX_ID, current_user
+from core.api.openapi import OperationsDocumented, date_ranges
+from core.api.problems import (
+    JSON_TOO_DEEP, NOT_FOUND, UNSTORABLE_TEXT, UNSUPPORTED_MEDIA_TYPE, ProblemSchema, http_problem, problem,
+)
 from core.db import rollback
 from core.errors import DomainError
 from core.request_session import session
@@ -21,7 +25,10 @@ LOCATIONS = ("json", "query", "path", "headers", "form", "files", "cookies")
 
 
 class LinliApi(Api):
-    """flask-smorest's API with one error shape: field errors flat under ``errors``, and a message."""
+    """flask-smorest's API answering every error as a problem (``core.api.problems``), field errors flat under
+    ``errors``, and documenting it so."""
+
+    ERROR_SCHEMA = ProblemSchema
 
     def handle_http_exception(self, error):
         data = getattr(error, "data", None) or {}
@@ -31,13 +38,7 @@ class LinliApi(Api):
             for location, messages in errors.items():
                 flat.update(messages if isinstance(messages, dict) else {location: messages})
             errors = flat
-        if errors is not None:
-            data["errors"] = errors
-            data.setdefault("message", "the request is invalid: see errors")
-            error.data = data
-        payload, status, headers = super().handle_http_exception(error)
-        payload.setdefault("message", error.description or payload["status"])  # e.g. a 413 or a 429 says why too
-        return payload, status, headers
+        return http_problem(error, errors)
 
 
 class IdConverter(IntegerConverter):
@@ -62,15 +63,18 @@ def init_api(app: Flask) -> Api:
         OPENAPI_URL_PREFIX=API_PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
     )
-    api = LinliApi(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer"}}}})
+    api = LinliApi(app, spec_kwargs={"components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+                                     "extra_plugins": [OperationsDocumented(app)]})
+    api.ma_plugin.converter.add_attribute_function(date_ranges)
     app.extensions["linli_api"] = api
-    from core.api import auth, bookings, communities, fund, listings, operators, payments, public, residents
+    from core.api import (
+        auth, bookings, communities, fund, listings, operators, payments, problems, residents, transparency,
+    )
 
-    for module in (auth, communities, operators, listings, bookings, residents, payments, fund, public):
+    for module in (auth, communities, operators, listings, bookings, residents, payments, fund, transparency, problems):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.blp.url_prefix)
     _register_error_handlers(app)
-    _require_json_bodies(app)
+    _check_what_comes_in(app)
     return api
 
 
@@ -82,42 +86,31 @@ def register_plugin_blueprint(app: Flask, blueprint) -> None:
         app.register_blueprint(blueprint)
 
 
-def error_body(status: int, message: str, errors: dict | None = None) -> dict:
-    from http import HTTPStatus
-
-    body = {"code": status, "status": HTTPStatus(status).phrase, "message": message}
-    if errors:
-        body["errors"] = errors
-    return body
-
-
-def _require_json_bodies(app: Flask) -> None:
-    """What the API takes in, checked before any view runs: a JSON body (else 415), nested within reason (else
-    400), and text a database can store in the body and the query (else 422)."""
+def _check_what_comes_in(app: Flask) -> None:
+    """What the API takes in, checked before any view runs: a token for every operation not marked ``public``
+    (else 401, before the input is looked at), a JSON body (else 415), nested within reason (else 400), and text a
+    database can store in the body and the query (else 422)."""
 
     @app.before_request
     def _json_only():
         if not request.path.startswith(API_PREFIX + "/"):
             return None
+        view = app.view_functions.get(request.endpoint)
+        documented = request.blueprint != "api-docs"  # the OpenAPI document itself is for anyone
+        if view is not None and documented and not getattr(view, "linli_public", False):
+            policy.require_user(current_user())
         if unstorable_text(request.view_args) is not None:
-            return _refusal(404, "there is nothing at this address")
+            return problem(NOT_FOUND())
         if request.method in ("POST", "PUT", "PATCH") and request.content_length and not request.is_json:
-            return _refusal(415, "send the body as JSON (Content-Type: application/json)")
+            return problem(UNSUPPORTED_MEDIA_TYPE())
         try:
             body = request.get_json(silent=True) if request.content_length and request.is_json else None
         except RecursionError:  # the parser recursed past Python's limit: a body no client means to send
-            return _refusal(400, "the JSON is nested too deeply")
+            return problem(JSON_TOO_DEEP())
         place = unstorable_text(body) or unstorable_text(request.args.to_dict(flat=False))
         if place is not None:
-            return _refusal(422, "text may not contain NUL characters or unpaired surrogates",
-                            {place: ["contains a NUL character or an unpaired surrogate"]})
+            return problem(UNSTORABLE_TEXT(field=place))
         return None
-
-
-def _refusal(status: int, message: str, errors: dict | None = None) -> Response:
-    response = jsonify(error_body(status, message, errors))
-    response.status_code = status
-    return response
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -125,20 +118,12 @@ def _register_error_handlers(app: Flask) -> None:
     def _domain_error(e: DomainError):
         db = session()
         rollback(db)
-        response = _refusal(e.status, e.message, e.errors)
+        response = problem(e)
         held = idempotency.record_failure(db, response)
         if isinstance(held, idempotency.Replay):
             return held.response
-        if held is not None:
-            return _refusal(held.status, held.message, held.errors)
-        return response
+        return problem(held) if held is not None else response
 
     @app.errorhandler(idempotency.Replay)
     def _replay(e: idempotency.Replay):
         return e.response
-
-    @app.errorhandler(405)
-    def _method_not_allowed(e: HTTPException):
-        response = _refusal(405, "this method is not allowed here")
-        response.headers["Allow"] = ", ".join(sorted(e.valid_methods or ()))
-        return response

@@ -5,7 +5,7 @@ from flask import current_app, request
 from marshmallow import Schema, fields, validate
 
 from core import policy
-from core.api.common import ApiBlueprint, current_user
+from core.api.common import ApiBlueprint, current_user, public
 from core.auth import authenticate, issue_token, revoke_token
 from core.db import commit
 from core.request_session import session
@@ -57,6 +57,7 @@ class TokenSchema(Schema):
 @blp.route("/auth/token", methods=["POST"])
 @blp.arguments(Credentials)
 @blp.response(200, TokenSchema)
+@public
 def login(credentials):
     """Exchange email and password for a bearer token."""
     db = session()

@@ -9,7 +9,6 @@ from core import policy, ratings
 from core.api import idempotency
 from core.api.common import ID, ApiBlueprint, PageArgs, current_user, linli, page_schema, paginate
 from core.db import commit
-from core.errors import NotFound
 from core.models import BOOKING_STATUSES, Booking
 from core.pricing import TIERS
 from core.request_session import session
@@ -96,7 +95,7 @@ def create_quote(data):
 @blp.route("/bookings", methods=["POST"])
 @blp.arguments(BookingRequestSchema)
 @blp.response(201, BookingSchema)
-@blp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}, "required": False}])
+@blp.doc(parameters=[idempotency.HEADER_DOC])
 def create_booking(data):
     """Book places; free and cash bookings are confirmed, online payments hold the places. 409 when full."""
     db, user, app = session(), current_user(), linli()
@@ -173,5 +172,5 @@ def get_rating(booking_id):
     bookings.visible_booking(db, current_user(), booking_id)
     rating = ratings.rating_of(db, booking_id)
     if rating is None:
-        raise NotFound(f"booking {booking_id} has no rating")
+        raise ratings.NOT_RATED(booking_id=booking_id)
     return rating

@@ -11,10 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
 
+from core.accounts import COMMUNITY_NOT_FOUND
 from core.auth import user_for_token
 from core.db import count_rows
-from core.errors import NotFound, Unauthorized
+from core.errors import N_, unauthorized
 from core.ledger import FIRST_DAY, LAST_DAY
+from core.settlement import PERIOD
 from core.models import Community, User
 from core.request_session import session
 
@@ -44,6 +46,15 @@ def linli():
     return current_app.extensions["linli"]
 
 
+BEARER_REQUIRED = unauthorized("bearer_token_required", N_("Send your token as Authorization: Bearer <token>."))
+
+
+def public(view):
+    """Mark an operation anyone may call without logging in (its OpenAPI document then asks for no token)."""
+    view.linli_public = True
+    return view
+
+
 def current_user() -> User | None:
     """The user of the bearer token, or None for an anonymous request."""
     if "api_user" not in g:
@@ -52,29 +63,27 @@ def current_user() -> User | None:
         if not header:
             g.api_user = None
         elif scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("send Authorization: Bearer <token>")
+            raise BEARER_REQUIRED()
         else:
             g.api_user = user_for_token(session(), token.strip())
     return g.api_user
 
 
-DAY = validate.Range(FIRST_DAY, LAST_DAY, error=f"a day between {FIRST_DAY} and {LAST_DAY}")
+DAY = validate.Range(FIRST_DAY, LAST_DAY, error=N_("Give a day between {min} and {max}."))
 """Validates a day given as input: the books cover these years, and Python's dates end at 9999 (a day near that
 end overflows the moment it is turned into a time range)."""
 MOMENT = validate.Range(dt.datetime.combine(FIRST_DAY, dt.time(), dt.timezone.utc),
                         dt.datetime.combine(LAST_DAY, dt.time(23, 59, 59), dt.timezone.utc),
-                        error=f"a time between {FIRST_DAY} and {LAST_DAY}")
+                        error=N_("Give a time between {min} and {max}."))
+
+MONTH = validate.Regexp(PERIOD.pattern, error=N_("Write the month as YYYY-MM, e.g. 2026-11."))
+"""Validates a month (a period of the books) given as input."""
+NOT_BLANK = validate.Regexp(r"\s*\S", error=N_("Please write something here."))
+"""Validates text that must say something: spaces alone are not an answer."""
 
 MAX_ID = 2**31 - 1
-ID = validate.Range(1, MAX_ID, error="not an id")
+ID = validate.Range(1, MAX_ID, error=N_("This is not an id."))
 """Validates an id given in a body or a query: ids are 32-bit positive integers on every database."""
-
-
-def get_or_404(db_session: Session, model, ident, what: str):
-    row = db_session.get(model, ident) if isinstance(ident, int) and 1 <= ident <= MAX_ID else None
-    if row is None:
-        raise NotFound(f"no {what} {ident}")
-    return row
 
 
 def community_by_ref(db_session: Session, ref: str | int) -> Community:
@@ -86,7 +95,7 @@ def community_by_ref(db_session: Session, ref: str | int) -> Community:
     fits = len(ref) <= 64 and (not by_id or isinstance(value, int) and 1 <= value <= MAX_ID)
     community = db_session.scalar(select(Community).where(column == value)) if fits else None
     if community is None:
-        raise NotFound(f"no community {ref}")
+        raise COMMUNITY_NOT_FOUND(community=ref[:64])
     return community
 
 

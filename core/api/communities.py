@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core import catalog
-from core.api.common import ApiBlueprint, PageArgs, community_by_ref, current_user, page_schema, paginate
+from core.api.common import ApiBlueprint, PageArgs, community_by_ref, current_user, page_schema, paginate, public
 from core.db import commit
 from core.models import Community, Space
 from core.request_session import session
@@ -32,6 +32,7 @@ class SpaceSchema(Schema):
 @blp.route("")
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(CommunitySchema))
+@public
 def list_communities(args):
     """Every community on this platform."""
     return paginate(session(), select(Community).order_by(Community.id), args)
@@ -39,6 +40,7 @@ def list_communities(args):
 
 @blp.route("/<ref>")
 @blp.response(200, CommunitySchema)
+@public
 def get_community(ref):
     """One community, by id or slug."""
     return community_by_ref(session(), ref)
@@ -47,6 +49,7 @@ def get_community(ref):
 @blp.route("/<ref>/spaces")
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(SpaceSchema))
+@public
 def list_spaces(args, ref):
     """The spaces a community lends (public)."""
     community = community_by_ref(session(), ref)

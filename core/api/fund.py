@@ -6,18 +6,19 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core import fund, ledger, proposals
-from core.api.common import DAY, ID, ApiBlueprint, PageArgs, community_by_ref, current_user, page_schema, paginate
+from core.api.common import (
+    DAY, ID, MONTH, ApiBlueprint, PageArgs, community_by_ref, current_user, page_schema, paginate,
+)
 from core.db import commit
 from core.downloads import csv_download
 from core.exports import RECONCILIATION_HEADER, reconciliation_rows
 from core.models import FundTransfer, InKindDonation, JournalEntry, Proposal
 from core.request_session import session
-from core.settlement import PERIOD
 
 blp = ApiBlueprint("fund", __name__, url_prefix="/communities", description="The community fund and its committee")
 
 AMOUNT = dict(strict=True, validate=validate.Range(1, 10_000_000_000))
-PERIOD_FIELD = fields.String(required=True, validate=validate.Regexp(PERIOD.pattern, error="write YYYY-MM"))
+PERIOD_FIELD = fields.String(required=True, validate=MONTH)
 
 
 class TransferSchema(Schema):

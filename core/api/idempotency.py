@@ -20,10 +20,17 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core.db import INSERTS, commit, rollback
-from core.errors import Invalid
+from core.errors import N_, DomainError, invalid
 from core.models import IdempotentRequest, User
 
 HEADER = "Idempotency-Key"
+HEADER_DOC = {"in": "header", "name": HEADER, "required": False,
+              "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+              "description": "a retry with the same key answers with the first answer and does nothing again"}
+"""The header as the OpenAPI document describes it, on each operation that honours it."""
+KEY_REUSED = invalid("idempotency_key_reused", N_(
+    "This Idempotency-Key was used for a different request: use a new key for a new request."))
+INVALID_KEY = invalid("invalid_idempotency_key", N_("An Idempotency-Key has 1 to 255 characters."))
 _TABLE = IdempotentRequest.__table__
 # Built once: an INSERT that inserts nothing when the key is taken (having waited, on PostgreSQL, for a concurrent
 # holder of it to commit or roll back), and the UPDATE that stores the answer of a key claimed first.
@@ -48,14 +55,14 @@ def _store(session: Session, row: dict) -> int | None:
     return session.execute(_STORE[session.get_bind().dialect.name], row).scalar()
 
 
-def _stored_answer(session: Session, row: dict) -> Replay | Invalid:
+def _stored_answer(session: Session, row: dict) -> Replay | DomainError:
     """What the key's holder answered (after this request's own work was rolled back), or why it cannot be."""
     stored = session.scalar(select(IdempotentRequest).where(IdempotentRequest.user_id == row["user_id"],
                                                            IdempotentRequest.key == row["key"]))
     if stored.request_hash != row["request_hash"]:
-        return Invalid("this Idempotency-Key was used for a different request",
-                       {HEADER: ["use a new key for a new request"]})
-    return Replay(Response(stored.response_body, status=stored.status_code, mimetype="application/json"))
+        return KEY_REUSED(field=HEADER)
+    mimetype = "application/problem+json" if stored.status_code >= 400 else "application/json"
+    return Replay(Response(stored.response_body, status=stored.status_code, mimetype=mimetype))
 
 
 def begin(session: Session, user: User, claim_first: bool = False) -> None:
@@ -64,7 +71,7 @@ def begin(session: Session, user: User, claim_first: bool = False) -> None:
     if key is None:
         return
     if not 1 <= len(key) <= 255:
-        raise Invalid("invalid Idempotency-Key", {HEADER: ["between 1 and 255 characters"]})
+        raise INVALID_KEY(field=HEADER)
     row = {"user_id": user.id, "key": key, "request_hash": _fingerprint(), "status_code": 0, "response_body": ""}
     if claim_first:
         claim_id = _store(session, row)
@@ -93,7 +100,7 @@ def finish(session: Session, response: Response) -> None:
         raise _stored_answer(session, row)
 
 
-def record_failure(session: Session, response: Response) -> Replay | Invalid | None:
+def record_failure(session: Session, response: Response) -> Replay | DomainError | None:
     """After a 4xx rolled the request back, store that answer for the key in a transaction of its own.
 
     Returns what to answer instead when the key holds an answer already: that answer, or why it cannot be replayed.

@@ -7,11 +7,11 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from core import listings
 from core.api.common import (
-    DAY, ID, MOMENT, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate,
+    DAY, ID, MOMENT, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate, public,
 )
 from core.catalog import operator_or_404
 from core.db import commit
-from core.errors import NotFound
+from core.errors import text
 from core.models import Community, Slot
 from core.request_session import session
 
@@ -58,18 +58,11 @@ class SlotSchema(Schema):
     @validates_schema
     def _window(self, data, **_):
         if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
-            raise ValidationError("must be after starts_at", "ends_at")
+            raise ValidationError(text(listings.SLOT_ENDS_BEFORE_START.template), "ends_at")
 
 
 class SlotQuery(PageArgs):
     upcoming = fields.Boolean(load_default=False, metadata={"description": "only slots that have not started"})
-
-
-def operator_type_of(type_key: str):
-    operator_type = linli().plugins.operator_types.get(type_key)
-    if operator_type is None:
-        raise NotFound(f"the operator type {type_key!r} is not installed")
-    return operator_type
 
 
 def slot_json(slot: Slot, remaining: int, zone: ZoneInfo) -> dict:
@@ -85,6 +78,7 @@ def community_zone(db, listing) -> ZoneInfo:
 @blp.route("")
 @blp.arguments(ListingQuery, location="query")
 @blp.response(200, page_schema(ListingSchema))
+@public
 def search(args):
     """Search active listings by community (id or slug), operator type, date and free text."""
     db = session()
@@ -102,13 +96,14 @@ def create(data):
     """A new listing; ``details`` are checked by the operator type's schema, rules by the rule engine."""
     db = session()
     operator = operator_or_404(db, data["operator_id"])
-    listing = listings.create_listing(db, current_user(), operator, operator_type_of(operator.type), data)
+    listing = listings.create_listing(db, current_user(), operator, linli().plugins.type_of(operator.type), data)
     commit(db)
     return listing
 
 
 @blp.route("/<int:listing_id>")
 @blp.response(200, ListingSchema)
+@public
 def get(listing_id):
     return listings.listing_or_404(session(), listing_id)
 
@@ -120,7 +115,7 @@ def update(changes, listing_id):
     """Change a listing; bookings already made keep the price they were given."""
     db = session()
     listing = listings.listing_or_404(db, listing_id)
-    listings.update_listing(db, current_user(), listing, operator_type_of(listing.type), changes)
+    listings.update_listing(db, current_user(), listing, linli().plugins.type_of(listing.type), changes)
     commit(db)
     return listing
 
@@ -128,6 +123,7 @@ def update(changes, listing_id):
 @blp.route("/<int:listing_id>/slots")
 @blp.arguments(SlotQuery, location="query")
 @blp.response(200, page_schema(SlotSchema))
+@public
 def list_slots(args, listing_id):
     """A listing's slots with the places that remain."""
     db = session()

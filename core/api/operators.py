@@ -6,10 +6,9 @@ from sqlalchemy import select
 
 from core import catalog
 from core.api.common import (
-    DAY, ID, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate,
+    DAY, ID, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate, public,
 )
 from core.db import commit
-from core.errors import NotFound
 from core.models import OPERATOR_STATUSES, Agreement, Operator
 from core.request_session import session
 
@@ -67,6 +66,7 @@ def agreement_json(agreement: Agreement) -> dict:
 
 @blp.route("/operator-types")
 @blp.response(200, OperatorTypeSchema(many=True))
+@public
 def list_operator_types():
     """The operator types the installed plugins provide."""
     return [t.public() for t in sorted(linli().plugins.operator_types.values(), key=lambda t: t.key)]
@@ -75,6 +75,7 @@ def list_operator_types():
 @blp.route("/operators")
 @blp.arguments(OperatorQuery, location="query")
 @blp.response(200, page_schema(OperatorSchema))
+@public
 def list_operators(args):
     """Operators, filtered by community, type and status (public)."""
     db = session()
@@ -101,6 +102,7 @@ def apply_operator(data):
 
 @blp.route("/operators/<int:operator_id>")
 @blp.response(200, OperatorSchema)
+@public
 def get_operator(operator_id):
     return catalog.operator_or_404(session(), operator_id)
 
@@ -134,11 +136,8 @@ def create_agreement(data, operator_id):
     """A space lent for a term and a donation rule (the operator type's default when left out)."""
     db = session()
     operator = catalog.operator_or_404(db, operator_id)
-    operator_type = linli().plugins.operator_types.get(operator.type)
-    if operator_type is None:
-        raise NotFound(f"the operator type {operator.type!r} is not installed")
     agreement = catalog.create_agreement(db, current_user(), operator, data["space_id"], data["starts_on"],
-                                         data["ends_on"], data["donation"], operator_type)
+                                         data["ends_on"], data["donation"], linli().plugins.type_of(operator.type))
     commit(db)
     return agreement_json(agreement)
 
@@ -149,9 +148,7 @@ def approve_agreement(operator_id, agreement_id):
     """Community staff accept an agreement an operator proposed."""
     db = session()
     operator = catalog.operator_or_404(db, operator_id)
-    agreement = db.get(Agreement, agreement_id)
-    if agreement is None or agreement.operator_id != operator.id:
-        raise NotFound(f"no agreement {agreement_id} for this operator")
+    agreement = catalog.agreement_of(db, operator, agreement_id)
     catalog.approve_agreement(db, current_user(), operator, agreement)
     commit(db)
     return agreement_json(agreement)

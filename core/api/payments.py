@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core import policy, settlement
-from core.api.common import ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate
+from core.api.common import ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate, public
 from core.catalog import operator_or_404, require_operator_scope
 from core.db import commit
 from core.models import Community, OperatorCost
@@ -51,6 +51,7 @@ class StatementSchema(Schema):
 
 @blp.route("/payments/stripe/webhook", methods=["POST"])
 @blp.response(200, Schema.from_dict({"result": fields.String()}, name="WebhookResult"))
+@public
 def stripe_webhook():
     """Stripe's events, verified by their signature; each event is applied once, in any order."""
     db = session()

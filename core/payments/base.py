@@ -3,6 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.errors import N_, ErrorCode, bad_request, invalid
+
+PROVIDER_UNAVAILABLE = ErrorCode("provider_unavailable", 502, N_(
+    "The payment service did not answer. Please try again in a moment."))
+BAD_SIGNATURE = bad_request("bad_signature", N_("This notification's signature cannot be verified."))
+PAYMENT_DECLINED = invalid("payment_declined", N_("The payment was declined: %(reason)s"))
+"""What any provider raises when the outside service fails, a notification is not its own, or a payment is refused."""
+
 
 @dataclass(frozen=True)
 class PaymentStart:
@@ -22,15 +30,13 @@ class PaymentProvider:
     """
 
     key: str = ""
-    label: str = ""
+    label: str = ""  # mark it with N_ and translate it in the plugin's catalogue: residents choose by it
     online: bool = False
     collects_for_fund: bool = False
 
     def is_configured(self, config) -> bool:
+        """Whether this platform's settings let it take payments (otherwise residents are told to pay cash)."""
         return True
-
-    def not_configured_reason(self) -> str:
-        return f"{self.label or self.key} is not available on this platform"
 
     def start(self, session, booking, operator, donation_amount: int, config) -> PaymentStart | None:
         """Begin collecting the booking's total; offline providers collect later."""

@@ -17,13 +17,20 @@ from core import booking as bookings
 from core import donations, ledger
 from core.booking import PaymentMethod, SlotContext, slot_context
 from core.db import utcnow
-from core.errors import Invalid
+from core.errors import N_, invalid, text
 from core.ledger import credit, debit
 from core.models import Booking, Community, Operator, Payment, Refund
 from core.money import allocate
 from core.payments.base import PaymentProvider, PaymentStart
 from core.plugins import Plugins
 from core.pricing import Quote
+
+
+CHOOSE_PAYMENT = invalid("choose_payment_method", N_("Please choose how you will pay: %(methods)s."))
+UNKNOWN_PAYMENT_METHOD = invalid("unknown_payment_method", N_(
+    "This way of paying is not available here. Please choose one of %(methods)s."))
+PAYMENT_NOT_CONFIGURED = invalid("payment_method_not_configured", N_(
+    "%(method)s is not available on this platform. Please choose cash at the counter."))
 
 
 class BookingPayments:
@@ -47,12 +54,12 @@ class BookingPayments:
             return None
         known = ", ".join(sorted(self.providers))
         if method is None:
-            raise Invalid("choose how to pay", {"payment_method": [f"one of {known}"]})
+            raise CHOOSE_PAYMENT(methods=known, field="payment_method")
         provider = self.providers.get(method)
         if provider is None:
-            raise Invalid(f"payment method {method!r} is not available here", {"payment_method": [f"one of {known}"]})
+            raise UNKNOWN_PAYMENT_METHOD(methods=known, field="payment_method")
         if not provider.is_configured(self.config):
-            raise Invalid(provider.not_configured_reason(), {"payment_method": [provider.not_configured_reason()]})
+            raise PAYMENT_NOT_CONFIGURED(method=text(provider.label or provider.key), field="payment_method")
         hold = dt.timedelta(minutes=self.config["HOLD_MINUTES"]) if provider.online else None
         return PaymentMethod(provider.key, provider.online, hold)
 

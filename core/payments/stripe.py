@@ -11,30 +11,25 @@ import logging
 
 import stripe
 
-from core.errors import DomainError, Invalid
+from core.errors import N_
 from core.models import Operator
-from core.payments.base import PaymentProvider, PaymentStart
+from core.payments.base import (
+    BAD_SIGNATURE, PAYMENT_DECLINED, PROVIDER_UNAVAILABLE, PaymentProvider, PaymentStart,
+)
 
 # The SDK logs whole request and response bodies (client secrets, customers' emails) at DEBUG: its logger stays
 # at INFO (method, path, status, request id) whatever level the rest of the application logs at.
 logging.getLogger("stripe").setLevel(logging.INFO)
 
 
-class ProviderUnavailable(DomainError):
-    status = 502
-
-
 class StripeProvider(PaymentProvider):
     key = "stripe"
-    label = "Card, Alipay or WeChat Pay (Stripe)"
+    label = N_("Card, Alipay or WeChat Pay (Stripe)")
     online = True
     collects_for_fund = True
 
     def is_configured(self, config) -> bool:
         return bool(config.get("STRIPE_SECRET_KEY"))
-
-    def not_configured_reason(self) -> str:
-        return "online payment (Stripe) is not configured on this platform: choose cash at the counter"
 
     def client(self, config) -> stripe.StripeClient:
         base = config.get("STRIPE_API_BASE")
@@ -67,8 +62,8 @@ class StripeProvider(PaymentProvider):
             self.client(config).v1.payment_intents.cancel(payment.reference)
         except stripe.InvalidRequestError:
             pass  # already succeeded or cancelled: the webhook settles it
-        except stripe.StripeError as e:
-            raise ProviderUnavailable(f"Stripe did not answer: {e.user_message or 'try again'}") from None
+        except stripe.StripeError:
+            raise PROVIDER_UNAVAILABLE() from None
 
     def refund(self, session, payment, amount: int, config) -> str:
         params = {"payment_intent": payment.reference, "amount": amount,
@@ -84,21 +79,17 @@ class StripeProvider(PaymentProvider):
         """The verified event as a dict; a signature that cannot be verified is a 400."""
         secret = config.get("STRIPE_WEBHOOK_SECRET")
         if not secret or not signature:
-            raise BadSignature("the webhook signature cannot be verified")
+            raise BAD_SIGNATURE()
         try:
             return stripe.Webhook.construct_event(payload, signature, secret).to_dict()
         except (ValueError, stripe.SignatureVerificationError):
-            raise BadSignature("the webhook signature cannot be verified") from None
+            raise BAD_SIGNATURE() from None
 
     @staticmethod
     def _call(request):
         try:
             return request()
         except stripe.CardError as e:
-            raise Invalid(e.user_message or "the card was declined", {"payment_method": [str(e.user_message)]})
-        except stripe.StripeError as e:
-            raise ProviderUnavailable(f"Stripe did not answer: {e.user_message or 'try again later'}") from None
-
-
-class BadSignature(DomainError):
-    status = 400
+            raise PAYMENT_DECLINED(reason=e.user_message or "", field="payment_method") from None
+        except stripe.StripeError:
+            raise PROVIDER_UNAVAILABLE() from None

@@ -19,14 +19,15 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from core.errors import Invalid
+from core.errors import N_, invalid
 from core.security import unstorable_text
 from core.web import charts, labels, plugin_pages
-from core.web.i18n import LANGUAGES, current_language, register_filters, select_locale
-from core.web.messages import explain
+from core.web.i18n import LANGUAGES, current_language, register_filters, say, select_locale
 
 API_PREFIX = "/api/v1"
 csrf = CSRFProtect()
+INVISIBLE_CHARACTERS = invalid("invisible_characters", N_(
+    "Please remove the invisible characters from what you entered, then try again."))
 
 
 def init_web(app: Flask) -> None:
@@ -47,7 +48,7 @@ def init_web(app: Flask) -> None:
     register_filters(app)
     labels.register_globals(app)
     charts.register_globals(app)
-    app.jinja_env.globals["explain"] = explain
+    app.jinja_env.globals["say"] = say
     plugin_pages.register_globals(app)
     app.context_processor(_page_context)
     _register_error_pages(app)
@@ -70,7 +71,7 @@ def _refuse_unstorable_text():
         return
     fields = {**request.args.to_dict(flat=False), **request.form.to_dict(flat=False), "address": request.path}
     if unstorable_text(fields) is not None:
-        raise Invalid(_("Please remove the invisible characters from what you entered, then try again."))
+        raise INVISIBLE_CHARACTERS()
 
 
 def _plugin_folders(app: Flask) -> list[Path]:
@@ -97,20 +98,22 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("error.html", title=_("This form has expired"), message=_(
             "For your safety the form could not be sent. Go back, reload the page and try again.")), 400
 
-    def _page_or_api(error, status: int, title, message):
-        """The API's JSON error under /api/v1, else the error page (an HTTP error is JSON only for the API)."""
+    def _page_or_api(error, title, message):
+        """The API's problem under /api/v1, else the error page (an HTTP error is JSON only for the API); either
+        keeps the error's headers (a 429's Retry-After)."""
         if request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX:
-            return app.extensions["linli_api"].handle_http_exception(error)
-        return render_template("error.html", title=title, message=message), status
+            from core.api.problems import http_problem
+
+            return http_problem(error)
+        response = make_response(render_template("error.html", title=title, message=message), error.code)
+        response.headers.extend((k, v) for k, v in error.get_headers() if k.lower() != "content-type")
+        return response
 
     @app.errorhandler(404)
     def _not_found(error):
-        return _page_or_api(error, 404, _("Page not found"), _("There is no page at this address."))
+        return _page_or_api(error, _("Page not found"), _("There is no page at this address."))
 
     @app.errorhandler(429)
     def _too_many(error):
-        response = make_response(_page_or_api(
-            error, 429, _("Too many attempts"),
-            _("For your safety, logging in is paused for a minute. Please wait, then try again.")))
-        response.headers.extend((name, value) for name, value in error.get_headers() if name == "Retry-After")
-        return response
+        return _page_or_api(error, _("Too many attempts"),
+                            _("For your safety, logging in is paused for a minute. Please wait, then try again."))

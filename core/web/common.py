@@ -5,15 +5,15 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import policy
 from core.db import commit, rollback
-from core.errors import DomainError, Forbidden, NotFound, Unauthorized
+from core.accounts import COMMUNITY_NOT_FOUND
+from core.errors import DomainError, Forbidden
 from core.models import Community, User
 from core.request_session import session as db_session
-from core.web.messages import explain
+from core.web.i18n import say, status_headline
 
 USER_KEY = "user_id"
 
@@ -52,10 +52,7 @@ def log_out() -> None:
 
 def logged_in() -> User:
     """The logged-in user, whatever their roles; else to the login page."""
-    user = web_user()
-    if user is None:
-        raise Unauthorized(_("Please log in first."))
-    return user
+    return policy.require_user(web_user())
 
 
 def require(*roles: str, community_id: int | None = None, operator_id: int | None = None) -> User:
@@ -74,7 +71,7 @@ def safe_next(target: str | None) -> str | None:
 def community_or_404(slug: str) -> Community:
     community = db_session().scalar(select(Community).where(Community.slug == slug)) if len(slug) <= 64 else None
     if community is None:
-        raise NotFound(_("There is no community called %(slug)s.", slug=slug))
+        raise COMMUNITY_NOT_FOUND(community=slug)
     return community
 
 
@@ -107,7 +104,8 @@ def attempt(action):
 
 
 def field_errors(error: DomainError | None) -> dict[str, list[str]]:
-    """A domain error's field messages, flattened (``details.address`` becomes ``address``)."""
+    """A domain error's field messages in the reader's language, flattened (``details.address`` becomes
+    ``address``)."""
     flat: dict[str, list[str]] = {}
 
     def walk(errors, name=None):
@@ -115,12 +113,12 @@ def field_errors(error: DomainError | None) -> dict[str, list[str]]:
             for key, value in errors.items():
                 walk(value, str(key) if name in (None, "details") else f"{name}.{key}")
         elif isinstance(errors, list) and errors and all(isinstance(e, str) for e in errors):
-            flat.setdefault(name or "form", []).extend(explain(e) for e in errors)
+            flat.setdefault(name or "form", []).extend(say(e) for e in errors)
         elif isinstance(errors, list):
             for value in errors:
                 walk(value, name)
         elif errors is not None:
-            flat.setdefault(name or "form", []).append(explain(str(errors)))
+            flat.setdefault(name or "form", []).append(say(errors))
 
     walk(error.errors if error else None)
     return flat
@@ -135,18 +133,12 @@ def show_field_errors(form, error: DomainError, names: dict[str, str] | None = N
 
 
 def headline(error: DomainError) -> str:
-    """A plain sentence for the kind of error; the service's own message follows it."""
-    return {
-        401: _("Please log in first."),
-        403: _("You are not allowed to do this."),
-        404: _("We could not find that."),
-        409: _("That cannot be done now."),
-        422: _("Please check what you entered."),
-    }.get(error.status, _("That did not work."))
+    """A plain sentence for the kind of error; the service's own sentence (``say(error.detail)``) follows it."""
+    return status_headline(error.status)
 
 
 def flash_error(error: DomainError) -> None:
-    flash(f"{headline(error)} {explain(error.message)}", "error")
+    flash(f"{headline(error)} {say(error.detail)}", "error")
 
 
 def back_to(endpoint: str, **values):
@@ -158,7 +150,7 @@ def _render_domain_error(error: DomainError):
     if error.status == 401:
         return redirect(url_for("web_auth.login", next=request.full_path.rstrip("?")))
     status = error.status if 400 <= error.status < 500 else 400
-    return render_template("error.html", title=headline(error), message=explain(error.message)), status
+    return render_template("error.html", title=headline(error), message=say(error.detail)), status
 
 
 def page_blueprint(name: str, import_name: str, url_prefix: str | None = None) -> Blueprint:

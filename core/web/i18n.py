@@ -10,7 +10,10 @@ from babel.numbers import (
     format_currency, format_decimal, format_percent, get_currency_name, get_currency_precision,
 )
 from flask import request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
+from flask_babel import lazy_gettext as _l
+
+from core.errors import Message
 
 LANGUAGES = {"en": "English", "zh_Hans": "中文"}
 DEFAULT_LANGUAGE = "en"
@@ -32,6 +35,35 @@ def select_locale() -> str:
 
 def current_language() -> str:
     return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def say(message) -> str:
+    """A message in the reader's language: a :class:`Message` by its template, any other text as the catalogue
+    has it (marshmallow's fixed sentences), else as it is."""
+    translate = get_translations().ugettext
+    return message.translated(translate) if isinstance(message, Message) else translate(str(message))
+
+
+def said(errors):
+    """A structure of field messages (dicts and lists, as marshmallow nests them) with every message said."""
+    if isinstance(errors, dict):
+        return {str(key): said(value) for key, value in errors.items()}
+    if isinstance(errors, (list, tuple)):
+        return [said(value) for value in errors]
+    return say(errors)
+
+
+HEADLINES = {
+    400: _l("That did not work."), 401: _l("Please log in first."), 403: _l("You are not allowed to do this."),
+    404: _l("We could not find that."), 405: _l("That did not work."), 409: _l("That cannot be done now."),
+    413: _l("That is too much at once."), 422: _l("Please check what you entered."),
+    429: _l("Too many attempts"),
+}
+
+
+def status_headline(status: int) -> str:
+    """A plain sentence for the kind of error a status is; the error's own sentence follows it."""
+    return str(HEADLINES.get(status, _l("That did not work.")))
 
 
 def money(amount: int | None, currency: str) -> str:

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from core import booking as bookings
 from core import catalog, listings, policy, ratings, settlement
 from core.db import utcnow
-from core.errors import NotFound
 from core.ledger import FIRST_DAY, LAST_DAY
 from core.models import Booking, Community, Listing, Operator, Slot, User
 from core.request_session import session as db_session
@@ -149,9 +148,7 @@ def _form_values(asked, listing, currency: str) -> dict:
 
 def _listing_page(operator, community, listing=None):
     """Add a service or change one: its words, the plugin's own details, the prices, whether it is offered."""
-    operator_type = linli().plugins.operator_types.get(operator.type)
-    if operator_type is None:
-        raise NotFound(_("This kind of service is not installed."))
+    operator_type = linli().plugins.type_of(operator.type)
     asked = questions(operator_type.listing_schema)
     rules = listing.price_rules if listing else operator_type.default_price_rules
     form = ListingForm(obj=None if request.method == "POST" else listing)
@@ -195,7 +192,7 @@ def edit_listing(operator_id: int, listing_id: int):
 def _own_listing(operator: Operator, listing_id: int) -> Listing:
     listing = listings.listing_or_404(db_session(), listing_id)
     if listing.operator_id != operator.id:
-        raise NotFound(_("We could not find that service."))
+        raise listings.LISTING_NOT_FOUND(listing_id=listing_id)
     return listing
 
 

@@ -13,9 +13,9 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from marshmallow import ValidationError
 
-from core.errors import DomainError, Invalid
+from core.errors import VALIDATION_FAILED, DomainError
 from core.web.common import attempt, field_errors, linli, web_user
-from core.web.i18n import to_minor_units
+from core.web.i18n import say, to_minor_units
 
 PAGES = ("service", "book", "booking")
 
@@ -39,9 +39,9 @@ def register_globals(app) -> None:
     app.jinja_env.globals.update(plugin_fragments=fragments, plugin_links=operator_links)
 
 
-def refuse_field(field, message) -> Invalid:
+def refuse_field(field, message) -> DomainError:
     """A form error on one field, raised inside a ``submit_form`` action so that the form shows it there."""
-    return Invalid(_("Some answers need a change: see the messages beside them."), {field.name: [str(message)]})
+    return VALIDATION_FAILED(errors={field.name: [str(message)]})
 
 
 def amount_of(field, currency: str) -> int:
@@ -57,7 +57,7 @@ def load_input(schema, data: dict) -> dict:
     try:
         return schema().load(data)
     except ValidationError as error:
-        raise Invalid(_("Some answers need a change: see the messages beside them."), error.messages) from None
+        raise VALIDATION_FAILED(errors=error.messages) from None
 
 
 def submit_form(form, action) -> tuple[object, DomainError | None, int]:
@@ -82,5 +82,5 @@ def submit_form(form, action) -> tuple[object, DomainError | None, int]:
         else:
             elsewhere += messages
     if elsewhere:  # a message for no field of the form is said with the error itself
-        error = type(error)(" ".join([error.message, *elsewhere]), error.errors, error.status)
+        error = type(error)(error.kind, " ".join([say(error.detail), *elsewhere]), error.errors)
     return None, error, error.status

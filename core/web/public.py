@@ -4,14 +4,13 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from core import booking as bookings
 from core import listings, ratings, transparency
 from core.api.common import DAY
-from core.errors import DomainError, NotFound
+from core.errors import N_, DomainError, not_found
 from core.models import Community, Operator, Slot
 from core.pricing import parse_rules
 from core.request_session import session as db_session
@@ -21,6 +20,7 @@ from core.web.i18n import LANGUAGES, local
 
 bp = page_blueprint("web_public", __name__)
 SLOTS_SHOWN = 60
+NOT_OFFERED = not_found("service_not_offered", N_("This service is not offered at the moment."))
 
 
 class ServiceQuery(Schema):
@@ -68,7 +68,7 @@ def service(listing_id: int):
     listing = listings.listing_or_404(db, listing_id)
     operator = db.get(Operator, listing.operator_id)
     if not listing.is_active or operator.status != "active":
-        raise NotFound(_("This service is not offered at the moment."))
+        raise NOT_OFFERED()
     community = db.get(Community, listing.community_id)
     slots = db.scalars(listings.slots_of(listing, upcoming=True).limit(SLOTS_SHOWN)).all()
     remaining = listings.remaining_places(db, slots)

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from core import booking as bookings
 from core import listings, ratings
 from core.db import utcnow
-from core.errors import NotFound
 from core.models import Booking, Community, Listing, Slot
 from core.payments import PaymentStart
 from core.request_session import session as db_session
@@ -93,7 +92,7 @@ def _own_booking(booking_id: int):
     user = require("resident")
     booking, ctx = bookings.visible_booking(db_session(), user, booking_id)
     if booking.resident_id != user.id:
-        raise NotFound(_("We could not find that booking."))
+        raise bookings.BOOKING_NOT_FOUND(booking_id=booking_id)
     return user, booking, ctx
 
 

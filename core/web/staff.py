@@ -5,8 +5,8 @@ from flask import flash, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from core import catalog, eligibility, proposals
-from core.errors import Invalid, NotFound
+from core import catalog, eligibility, fund, proposals
+from core.accounts import NO_ACCOUNT
 from core.models import Agreement, Operator, Proposal, ResidentProfile, Space, User
 from core.pricing import ATTRIBUTES
 from core.request_session import session as db_session
@@ -14,9 +14,8 @@ from core.web.common import (
     attempt, back_to, community_or_404, flash_error, headline, page_blueprint, require, show_field_errors, today_in,
 )
 from core.web.forms import ActionForm, AttributeForm, MemberForm, ProposalForm, options
-from core.web.i18n import to_minor_units
+from core.web.i18n import say, to_minor_units
 from core.web.labels import ATTRIBUTES as ATTRIBUTE_LABELS
-from core.web.messages import explain
 
 bp = page_blueprint("web_staff", __name__, url_prefix="/communities/<slug>/staff")
 
@@ -45,8 +44,8 @@ def office(slug: str):
 @bp.route("/operators/<int:operator_id>/approve", methods=["POST"])
 def approve_operator(slug: str, operator_id: int):
     user, community = _staff(slug)
-    operator, error = attempt(lambda db: catalog.approve_operator(db, user, _community_operator(db, community,
-                                                                                               operator_id)))
+    operator, error = attempt(lambda db: catalog.approve_operator(
+        db, user, fund.community_operator(db, community, operator_id)))
     if error is not None:
         flash_error(error)
     else:
@@ -59,11 +58,8 @@ def approve_agreement(slug: str, operator_id: int, agreement_id: int):
     user, community = _staff(slug)
 
     def approve(db):
-        operator = _community_operator(db, community, operator_id)
-        agreement = db.get(Agreement, agreement_id)
-        if agreement is None or agreement.operator_id != operator.id:
-            raise NotFound(_("We could not find that agreement."))
-        return catalog.approve_agreement(db, user, operator, agreement)
+        operator = fund.community_operator(db, community, operator_id)
+        return catalog.approve_agreement(db, user, operator, catalog.agreement_of(db, operator, agreement_id))
 
     _agreement, error = attempt(approve)
     if error is not None:
@@ -71,13 +67,6 @@ def approve_agreement(slug: str, operator_id: int, agreement_id: int):
     else:
         flash(_("The agreement is in force."), "success")
     return back_to("web_staff.office", slug=slug)
-
-
-def _community_operator(db, community, operator_id: int) -> Operator:
-    operator = catalog.operator_or_404(db, operator_id)
-    if operator.community_id != community.id:
-        raise Invalid(_("That operator is not in this community."))
-    return operator
 
 
 @bp.route("/residents")
@@ -128,7 +117,7 @@ def committee(slug: str):
         if error is None:
             flash(_("%(email)s is now on the committee.", email=email), "success")
             return back_to("web_staff.committee", slug=slug)
-        form.email.errors = list(form.email.errors) + [explain(error.message)]
+        form.email.errors = list(form.email.errors) + [say(error.detail)]
         status = error.status
     elif form.is_submitted():
         status = 422
@@ -140,7 +129,7 @@ def committee(slug: str):
 def _user_id(db, email: str) -> int:
     user_id = db.scalar(select(User.id).where(User.email == email))
     if user_id is None:
-        raise Invalid(_("Nobody has an account with this email."), {"email": ["unknown"]})
+        raise NO_ACCOUNT(field="email")
     return user_id
 
 

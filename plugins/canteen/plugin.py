@@ -1,7 +1,7 @@
 """Hook implementations of the community canteen."""
 from pathlib import Path
 
-from core import BookingRejected, OperatorType, hookimpl
+from core import N_, OperatorType, hookimpl, invalid
 from core.demo import (
     demo_listing, demo_user, ensure_listing, ensure_operator, ensure_user, listing_slots, local_time, next_days,
 )
@@ -9,6 +9,9 @@ from plugins.canteen import KEY, pages, service
 from plugins.canteen.schemas import CanteenBookingDetails, CanteenListingDetails
 
 DELIVERY_MIN_AGE = 90
+DELIVERY_FOR_90_PLUS = invalid("home_delivery_for_90_plus", N_("Home delivery is for residents aged 90 and over."))
+NO_HOME_ADDRESS = invalid("no_home_address", N_(
+    "We have no home address for you: please ask the community office to add it."))
 LUNCH = "Community lunch"
 DEFAULT_RULES = [
     {"name": "age_90_plus", "when": {"min_age": 90}, "tier": "free", "amount": 0},
@@ -40,11 +43,9 @@ class Canteen(OperatorType):
             return
         age = person.age_on(ctx.day) if person.resident else None
         if age is None or age < DELIVERY_MIN_AGE:
-            raise BookingRejected("home delivery is for residents aged 90 and over",
-                                  {"details": {"home_delivery": ["only residents aged 90+ may choose home delivery"]}})
+            raise DELIVERY_FOR_90_PLUS(field="details.home_delivery")
         if not resident.profile.address:
-            raise BookingRejected("we have no home address for you: ask the community staff to add it",
-                                  {"details": {"home_delivery": ["no home address on file"]}})
+            raise NO_HOME_ADDRESS(field="details.home_delivery")
 
     def booking_placed(self, session, booking, ctx):
         if booking.details.get("home_delivery"):

@@ -3,9 +3,8 @@ import datetime as dt
 
 from marshmallow import Schema, fields, validate
 
-from core.plugin_api import PageArgs
-
-TEXT = validate.Regexp(r"\s*\S", error="must not be blank")
+from core import N_
+from core.plugin_api import NOT_BLANK, PageArgs
 
 
 class CanteenListingDetails(Schema):
@@ -23,9 +22,9 @@ class CanteenMenuSchema(Schema):
     listing_id = fields.Integer(dump_only=True)
     starts_at = fields.AwareDateTime(dump_only=True, format="iso")
     ends_at = fields.AwareDateTime(dump_only=True, format="iso")
-    dishes = fields.List(fields.String(validate=[validate.Length(1, 100), TEXT]), required=True,
-                         validate=validate.Length(1, 20, error="a menu has 1 to 20 dishes"))
-    soup = fields.String(load_default=None, allow_none=True, validate=[validate.Length(1, 100), TEXT])
+    dishes = fields.List(fields.String(validate=[validate.Length(1, 100), NOT_BLANK]), required=True,
+                         validate=validate.Length(1, 20, error=N_("A menu has 1 to 20 dishes.")))
+    soup = fields.String(load_default=None, allow_none=True, validate=[validate.Length(1, 100), NOT_BLANK])
     notes = fields.String(load_default="", validate=validate.Length(max=500))
     published_at = fields.AwareDateTime(dump_only=True, format="iso")
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from core import NotFound
+from core import N_, not_found
 from core.plugin_api import (
     Booking, Community, Listing, Operator, Slot, User, operator_of_type, paginate, require, require_user, slot_context,
     utcnow,
@@ -15,6 +15,10 @@ from plugins.canteen import KEY
 from plugins.canteen.models import CanteenDelivery, CanteenMenu
 
 SERVED = ("confirmed", "fulfilled")
+
+NOT_A_MEAL = not_found("not_a_canteen_meal", N_("Time %(slot_id)s is not a canteen meal."))
+NO_MENU_YET = not_found("no_menu_yet", N_("No menu has been published for this meal yet."))
+NOT_A_CANTEEN_LISTING = not_found("not_a_canteen_listing", N_("Service %(listing_id)s is not a canteen's."))
 
 
 def local_day(zone: ZoneInfo, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -37,7 +41,7 @@ def menu_json(menu: CanteenMenu, zone: ZoneInfo) -> dict:
 def canteen_slot(session, slot_id: int):
     ctx = slot_context(session, slot_id)
     if ctx.listing.type != KEY:
-        raise NotFound(f"slot {slot_id} is not a canteen meal")
+        raise NOT_A_MEAL(slot_id=slot_id)
     return ctx
 
 
@@ -45,7 +49,7 @@ def menu_of(session, slot_id: int) -> dict:
     ctx = canteen_slot(session, slot_id)
     menu = session.scalar(select(CanteenMenu).where(CanteenMenu.slot_id == ctx.slot.id))
     if menu is None:
-        raise NotFound(f"no menu published yet for slot {slot_id}")
+        raise NO_MENU_YET(slot_id=slot_id)
     return menu_json(menu, ZoneInfo(ctx.community.timezone))
 
 
@@ -82,7 +86,7 @@ def menus(session, listing_id: int, args: dict) -> dict:
     """A canteen listing's menus: of one day, or of every meal still to come."""
     listing = session.get(Listing, listing_id)
     if listing is None or listing.type != KEY:
-        raise NotFound(f"no canteen listing {listing_id}")
+        raise NOT_A_CANTEEN_LISTING(listing_id=listing_id)
     zone = zone_of(session, listing.community_id)
     query = (select(CanteenMenu).join(Slot, Slot.id == CanteenMenu.slot_id)
              .where(Slot.listing_id == listing.id).order_by(Slot.starts_at))

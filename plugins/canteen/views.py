@@ -1,6 +1,6 @@
 """The canteen's API under /api/v1/canteen: menus for everyone, the delivery list for staff."""
 
-from core.plugin_api import ApiBlueprint, commit, current_user, page_schema, session
+from core.plugin_api import ApiBlueprint, commit, current_user, page_schema, session, public
 from plugins.canteen import service
 from plugins.canteen.schemas import CanteenDayQuery, CanteenDeliveryListSchema, CanteenMenuSchema
 
@@ -11,6 +11,7 @@ blp = ApiBlueprint("canteen", __name__, url_prefix="/canteen", description="Comm
 @blp.route("/listings/<int:listing_id>/menus")
 @blp.arguments(CanteenDayQuery, location="query")
 @blp.response(200, page_schema(CanteenMenuSchema))
+@public
 def list_menus(args, listing_id):
     """The menus of a canteen listing's meals on one day, or of every meal still to come (public)."""
     return service.menus(session(), listing_id, args)
@@ -18,6 +19,7 @@ def list_menus(args, listing_id):
 
 @blp.route("/slots/<int:slot_id>/menu")
 @blp.response(200, CanteenMenuSchema)
+@public
 def get_menu(slot_id):
     """What one meal serves (public)."""
     return service.menu_of(session(), slot_id)

@@ -14,13 +14,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from core import Conflict, NotFound, share_bps
+from core import N_, conflict, not_found, share_bps
 from core.plugin_api import Booking, Operator, declare_cost, operator_of_type, require, utcnow
 from plugins.housekeeping import KEY
 from plugins.housekeeping.models import Assignment, Worker
 from plugins.housekeeping.schemas import WORKER_SERVICES
 
 LIVE = ("pending_payment", "confirmed", "fulfilled")
+
+WORKER_NOT_FOUND = not_found("worker_not_found", N_("We could not find worker %(worker_id)s."))
+NO_WORKER_FREE = conflict("no_worker_free", N_(
+    "No trained worker is free at this time: every one is booked. Please choose another time."))
 
 
 def roster(operator: Operator):
@@ -39,7 +43,7 @@ def worker_to_manage(session, user, worker_id: int) -> Worker:
     require(user, "operator_staff")
     worker = session.get(Worker, worker_id)
     if worker is None:
-        raise NotFound(f"no worker {worker_id}")
+        raise WORKER_NOT_FOUND(worker_id=worker_id)
     operator_of_type(session, user, worker.operator_id, KEY, manage=True)
     return worker
 
@@ -95,8 +99,7 @@ def assign_worker(session, booking: Booking, ctx) -> None:
     worker = _free_worker(session, ctx.operator.id, service, slot.starts_at, slot.ends_at, booking.id,
                           assignment.worker_id if assignment else None)
     if worker is None:
-        raise Conflict(f"no {service.replace('_', ' ')} worker is free at this time: every one is booked",
-                       {"slot_id": ["no worker is free for this slot; choose another time"]})
+        raise NO_WORKER_FREE(field="slot_id")
     if assignment is None:
         session.add(Assignment(booking_id=booking.id, worker_id=worker.id, starts_at=slot.starts_at,
                                ends_at=slot.ends_at))

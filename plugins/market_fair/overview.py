@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
-from core import Invalid
-from core.plugin_api import Booking, InKindDonation, Listing, Slot, User, operator_of_type, utcnow
+from core.plugin_api import NO_ACCOUNT, Booking, InKindDonation, Listing, Slot, User, operator_of_type, utcnow
 from plugins.market_fair import KEY, service
 from plugins.market_fair.models import SalesReport, Stall, Vendor
 
@@ -83,6 +81,5 @@ def user_id_by_email(session, email: str) -> int:
     """The account a vendor is registered under, found by its email (a 422 naming the field when there is none)."""
     found = session.scalar(select(User.id).where(User.email == email.strip().lower()))
     if found is None:
-        raise Invalid(_("Nobody has an account with this email."),
-                      {"email": [_("Nobody has an account with this email.")]})
+        raise NO_ACCOUNT(field="email")
     return found

@@ -1,13 +1,12 @@
 """Details of market-fair listings and stall bookings, and the fair's own records."""
 from marshmallow import Schema, fields, validate
 
-from core.plugin_api import DAY, ID
+from core.plugin_api import DAY, ID, NOT_BLANK
 
 DEFAULT_STALLS = 40
 LOCAL_MERCHANT_AMOUNT = 2000
 VENDOR_TIERS = ["local", "outside"]
 AMOUNT = validate.Range(0, 1_000_000_000)
-TEXT = validate.Regexp(r"\s*\S", error="must not be blank")
 
 
 class FairListingDetails(Schema):
@@ -35,14 +34,14 @@ class VendorSchema(Schema):
     operator_id = fields.Integer(dump_only=True)
     user_id = fields.Integer(required=True, strict=True, validate=ID,
                              metadata={"description": "the merchant's account"})
-    business_name = fields.String(required=True, validate=[validate.Length(1, 200), TEXT])
+    business_name = fields.String(required=True, validate=[validate.Length(1, 200), NOT_BLANK])
     tier = fields.String(load_default="local", validate=validate.OneOf(VENDOR_TIERS),
                          metadata={"description": "local merchants pay the low-cost price, outside merchants the paid"})
     created_at = fields.DateTime(dump_only=True)
 
 
 class VendorPatchSchema(Schema):
-    business_name = fields.String(validate=[validate.Length(1, 200), TEXT])
+    business_name = fields.String(validate=[validate.Length(1, 200), NOT_BLANK])
     tier = fields.String(validate=validate.OneOf(VENDOR_TIERS))
 
 
@@ -72,8 +71,8 @@ class SalesReportSchema(Schema):
 class GiftSchema(Schema):
     id = fields.Integer(dump_only=True)
     operator_id = fields.Integer(dump_only=True)
-    donor = fields.String(required=True, validate=[validate.Length(1, 200), TEXT])
-    item = fields.String(required=True, validate=[validate.Length(1, 200), TEXT])
+    donor = fields.String(required=True, validate=[validate.Length(1, 200), NOT_BLANK])
+    item = fields.String(required=True, validate=[validate.Length(1, 200), NOT_BLANK])
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 1_000_000))
     declared_value_amount = fields.Integer(required=True, strict=True, validate=AMOUNT)
     currency = fields.String(dump_only=True)

@@ -13,16 +13,30 @@ import datetime as dt
 from sqlalchemy import and_, delete, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from core import BookingRejected, Conflict, Forbidden, Invalid, NotFound, Quote, share_bps
+from core import N_, Quote, conflict, forbidden, invalid, not_found, share_bps
 from core.plugin_api import (
-    Booking, InKindDonation, Operator, User, has_role, may_record_in_kind, operator_of_type, pledge_donation,
-    record_in_kind, require, require_user, slot_context, utcnow,
+    BOOKING_NOT_FOUND, UNKNOWN_USER, Booking, InKindDonation, Operator, User, has_role, operator_of_type,
+    pledge_donation, record_in_kind, require, require_in_kind_recorder, require_user, slot_context, utcnow,
 )
 from plugins.market_fair import KEY
 from plugins.market_fair.models import SalesReport, Stall, Vendor, Visit
 from plugins.market_fair.schemas import DEFAULT_STALLS, LOCAL_MERCHANT_AMOUNT
 
 LIVE = ("pending_payment", "confirmed", "fulfilled")
+
+NO_SUCH_STALL = invalid("no_such_stall", N_("This fair has stalls 1 to %(stalls)s."))
+STALL_TAKEN = conflict("stall_taken", N_("Stall %(stall)s is taken for this fair: leave the number out for a free one."))
+NO_STALL_LEFT = conflict("no_stall_left", N_("Every stall of this fair is taken."))
+NOT_A_FAIR = not_found("not_a_fair", N_("Time %(slot_id)s is not a market fair."))
+ON_THE_REGISTER = conflict("vendor_registered_already", N_(
+    "This person is on the register already: change their entry instead."))
+VENDOR_NOT_FOUND = not_found("vendor_not_found", N_("We could not find vendor %(vendor_id)s."))
+VISITORS = forbidden("visitors_are_residents", N_("Visits are registered by residents of the fair's community."))
+FAIR_OVER = conflict("fair_over", N_("This fair is over."))
+SALES_REPORTERS = forbidden("sales_reporters", N_("Sales are reported by the vendor or the fair's staff."))
+NO_SALES_TO_REPORT = conflict("no_sales_to_report", N_("This stall was not taken: it has no sales to report."))
+FAIR_NOT_OVER = conflict("fair_not_over", N_("Sales are reported after the fair."))
+SALES_REPORTED = conflict("sales_reported_already", N_("The sales of this stall were reported already."))
 
 
 def stall_count(listing) -> int:
@@ -33,8 +47,7 @@ def check_stall_number(listing, details: dict) -> None:
     """A chosen stall must exist on the fair's map (422)."""
     wanted, stalls = details.get("stall_number"), stall_count(listing)
     if wanted is not None and wanted > stalls:
-        raise BookingRejected(f"this fair has stalls 1 to {stalls}",
-                              {"details": {"stall_number": [f"between 1 and {stalls}"]}})
+        raise NO_SUCH_STALL(stalls=stalls, field="details.stall_number")
 
 
 def _holds_stall(now: dt.datetime):
@@ -77,8 +90,7 @@ def place_stall(session, booking: Booking, ctx) -> None:
     taken, wanted = _taken(session, ctx.slot.id), booking.details.get("stall_number")
     if wanted is not None:
         if wanted in taken or not _hold(session, booking, wanted):
-            raise Conflict(f"stall {wanted} is taken for this fair",
-                           {"details": {"stall_number": [f"stall {wanted} is taken; leave it out for a free one"]}})
+            raise STALL_TAKEN(stall=wanted, field="details.stall_number")
         return
     _hold_a_free_stall(session, booking, ctx, taken)
 
@@ -96,15 +108,14 @@ def place_stall_again(session, booking: Booking, ctx) -> None:
 def _hold_a_free_stall(session, booking: Booking, ctx, taken: set[int]) -> None:
     free = (n for n in range(1, stall_count(ctx.listing) + 1) if n not in taken)
     if not any(_hold(session, booking, n) for n in free):
-        raise Conflict("every stall of this fair is taken",
-                       {"details": {"stall_number": ["every stall of this fair is taken"]}})
+        raise NO_STALL_LEFT(field="details.stall_number")
 
 
 def fair(session, slot_id: int):
     """The slot's context, if the slot is a market fair (404 otherwise)."""
     ctx = slot_context(session, slot_id)
     if ctx.listing.type != KEY:
-        raise NotFound(f"slot {slot_id} is not a market fair")
+        raise NOT_A_FAIR(slot_id=slot_id)
     return ctx
 
 
@@ -120,14 +131,14 @@ def vendors(operator: Operator):
 
 def register_vendor(session, user, operator: Operator, user_id: int, business_name: str, tier: str) -> Vendor:
     if session.get(User, user_id) is None:
-        raise Invalid("unknown user", {"user_id": ["no such user"]})
+        raise UNKNOWN_USER(field="user_id")
     vendor = Vendor(operator_id=operator.id, user_id=user_id, business_name=business_name, tier=tier,
                     registered_by_id=user.id)
     try:
         with session.begin_nested():
             session.add(vendor)
     except IntegrityError:
-        raise Conflict(f"user {user_id} is on the register already: change their entry instead") from None
+        raise ON_THE_REGISTER(field="user_id") from None
     return vendor
 
 
@@ -144,7 +155,7 @@ def vendor_to_manage(session, user, vendor_id: int) -> Vendor:
     require(user, "operator_staff")
     vendor = session.get(Vendor, vendor_id)
     if vendor is None:
-        raise NotFound(f"no vendor {vendor_id}")
+        raise VENDOR_NOT_FOUND(vendor_id=vendor_id)
     operator_of_type(session, user, vendor.operator_id, KEY, manage=True)
     return vendor
 
@@ -175,9 +186,9 @@ def register_visit(session, user, slot_id: int) -> tuple[Visit, bool]:
     require(user, "resident")
     ctx = fair(session, slot_id)
     if not has_role(user, "resident", community_id=ctx.community.id):
-        raise Forbidden("visits are registered by residents of the fair's community")
+        raise VISITORS()
     if ctx.slot.ends_at <= utcnow():
-        raise Conflict("this fair is over")
+        raise FAIR_OVER()
     query = select(Visit).where(Visit.slot_id == slot_id, Visit.user_id == user.id)
     try:
         with session.begin_nested():
@@ -199,9 +210,9 @@ def stall_for_report(session, user, booking_id: int):
     require_user(user)
     booking = session.get(Booking, booking_id)
     if booking is None:
-        raise NotFound(f"no booking {booking_id}")
+        raise BOOKING_NOT_FOUND(booking_id=booking_id)
     if not (booking.resident_id == user.id or has_role(user, "operator_staff", operator_id=booking.operator_id)):
-        raise Forbidden("sales are reported by the vendor or the fair's staff")
+        raise SALES_REPORTERS()
     return booking, fair(session, booking.slot_id)
 
 
@@ -209,9 +220,9 @@ def report_sales(session, user, booking_id: int, sales_amount: int, pledged_bps:
     """After the fair a vendor (or the fair's staff for them) reports sales; the pledged share becomes due, once."""
     booking, ctx = stall_for_report(session, user, booking_id)
     if booking.status not in ("confirmed", "fulfilled"):
-        raise Conflict(f"a booking that is {booking.status.replace('_', ' ')} has no sales to report")
+        raise NO_SALES_TO_REPORT()
     if ctx.slot.ends_at > utcnow():
-        raise Conflict("sales are reported after the fair")
+        raise FAIR_NOT_OVER()
     report = SalesReport(booking_id=booking.id, operator_id=booking.operator_id, sales_amount=sales_amount,
                          pledged_bps=pledged_bps, pledged_amount=share_bps(sales_amount, pledged_bps),
                          currency=ctx.community.currency, reported_by_id=user.id)
@@ -219,7 +230,7 @@ def report_sales(session, user, booking_id: int, sales_amount: int, pledged_bps:
         with session.begin_nested():
             session.add(report)
     except IntegrityError:
-        raise Conflict("the sales of this stall were reported already") from None
+        raise SALES_REPORTED() from None
     if report.pledged_amount:
         pledge_donation(session, ctx.operator, report.pledged_amount, f"market_fair:sales:{report.id}",
                         f"stall {booking.details.get('stall_number')} at the fair of {ctx.day}: "
@@ -235,8 +246,7 @@ def gift_fair(session, user, slot_id: int):
     """The fair a user may record gifts at: the committee and staff of its community, the fair's own staff."""
     require(user, "operator_staff", "community_staff", "committee_member")
     ctx = fair(session, slot_id)
-    if not may_record_in_kind(user, ctx.community.id, ctx.operator.id):
-        raise Forbidden("in-kind gifts are recorded by the committee, community staff or the operator")
+    require_in_kind_recorder(user, ctx.community.id, ctx.operator.id)
     return ctx
 
 

@@ -1,7 +1,7 @@
 """The market fair's API: stall maps, the vendor register, visits, sales reports and gifts in kind."""
 
 from core.plugin_api import (
-    ApiBlueprint, PageArgs, commit, current_user, operator_of_type, page_schema, paginate, session,
+    ApiBlueprint, PageArgs, commit, current_user, operator_of_type, page_schema, paginate, session, public,
 )
 from plugins.market_fair import KEY, service
 from plugins.market_fair.schemas import (
@@ -14,6 +14,7 @@ blp = ApiBlueprint("market_fair", __name__, url_prefix="/market-fair",
 
 @blp.route("/slots/<int:slot_id>/stalls")
 @blp.response(200, StallMapSchema)
+@public
 def get_stall_map(slot_id):
     """Which stalls of this fair are taken (public)."""
     return service.stall_map(session(), slot_id)
@@ -53,6 +54,7 @@ def update_vendor(data, vendor_id):
 
 @blp.route("/slots/<int:slot_id>/visits")
 @blp.response(200, VisitCountSchema)
+@public
 def count_visits(slot_id):
     """How many residents registered to visit this fair (public)."""
     return service.visit_count(session(), slot_id)

@@ -1,12 +1,11 @@
 """Details of workshop listings (shifts; bookings take no details), and the shapes of the workshop's own API."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core.plugin_api import DAY, ID, PageArgs
+from core import N_, text
+from core.plugin_api import DAY, ID, MONTH, NOT_BLANK, PageArgs
 from plugins.workshop.models import JOB_STATUSES
 
-TEXT = validate.Regexp(r"\s*\S", error="must not be blank")
 MAX_CONTRACT_AMOUNT = 10_000_000_000  # ¥100 million: more is a typing mistake, not a piece-work order
-PERIOD = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="write YYYY-MM, e.g. 2026-11")
 
 
 class WorkshopListingDetails(Schema):
@@ -17,8 +16,8 @@ class WorkshopListingDetails(Schema):
 class WorkshopJobSchema(Schema):
     id = fields.Integer(dump_only=True)
     operator_id = fields.Integer(dump_only=True)
-    merchant = fields.String(required=True, validate=[validate.Length(1, 200), TEXT])
-    product = fields.String(required=True, validate=[validate.Length(1, 200), TEXT])
+    merchant = fields.String(required=True, validate=[validate.Length(1, 200), NOT_BLANK])
+    product = fields.String(required=True, validate=[validate.Length(1, 200), NOT_BLANK])
     unit_rate_amount = fields.Integer(required=True, strict=True, validate=validate.Range(1, 1_000_000),
                                       metadata={"description": "the worker's wage per piece, in minor units"})
     merchant_price_amount = fields.Integer(required=True, strict=True, validate=validate.Range(1, 1_000_000),
@@ -38,7 +37,8 @@ class WorkshopJobSchema(Schema):
     @validates_schema
     def _contract_size(self, data, **_):
         if data.get("quantity", 0) * data.get("merchant_price_amount", 0) > MAX_CONTRACT_AMOUNT:
-            raise ValidationError(f"quantity × price may be at most {MAX_CONTRACT_AMOUNT}", "merchant_price_amount")
+            raise ValidationError(text(N_("Pieces × price may come to at most %(most)s."), most=MAX_CONTRACT_AMOUNT),
+                                  "merchant_price_amount")
 
 
 class WorkshopJobQuery(PageArgs):
@@ -59,7 +59,7 @@ class WorkshopPiecesSchema(Schema):
 
 
 class WorkshopWageQuery(Schema):
-    period = fields.String(required=True, validate=PERIOD, metadata={"description": "YYYY-MM, community time"})
+    period = fields.String(required=True, validate=MONTH, metadata={"description": "YYYY-MM, community time"})
 
 
 class WorkshopWageLineSchema(Schema):

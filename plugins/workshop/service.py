@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from core import Conflict, Invalid, NotFound
+from core import N_, conflict, invalid, not_found
 from core.plugin_api import (
     Booking, Community, Listing, Operator, Slot, User, operator_of_type, paginate, record_revenue, require,
     require_user, utcnow,
@@ -16,12 +16,21 @@ from plugins.workshop.models import WorkshopJob, WorkshopPieces
 
 WORKERS = ("confirmed", "fulfilled")  # the bookings that make a resident a worker of a shift
 
+JOB_NOT_FOUND = not_found("job_not_found", N_("We could not find job %(job_id)s."))
+NOT_A_SHIFT = invalid("not_a_shift_here", N_("This is not a shift of this workshop."))
+SHIFT_NOT_STARTED = conflict("shift_not_started", N_("Pieces are recorded once the shift has started."))
+NOT_A_WORKER = invalid("not_a_worker_of_shift", N_("This person has no confirmed booking of this shift."))
+JOB_DELIVERED = conflict("job_delivered", N_("This job was delivered: it takes no more pieces."))
+TOO_MANY_PIECES = conflict("too_many_pieces", N_(
+    "The job ordered %(ordered)s pieces and %(recorded)s are recorded: at most %(left)s more."))
+NOTHING_TO_DELIVER = conflict("nothing_to_deliver", N_("No pieces are recorded yet: there is nothing to deliver."))
+
 
 def job_or_404(session, user, job_id: int) -> tuple[WorkshopJob, Operator]:
     require_user(user)
     job = session.get(WorkshopJob, job_id)
     if job is None:
-        raise NotFound(f"no job {job_id}")
+        raise JOB_NOT_FOUND(job_id=job_id)
     return job, session.get(Operator, job.operator_id)
 
 
@@ -73,14 +82,13 @@ def _worker_booking(session, job: WorkshopJob, slot_id: int, worker_id: int) -> 
     slot = session.get(Slot, slot_id)
     listing = slot and session.get(Listing, slot.listing_id)
     if listing is None or listing.operator_id != job.operator_id:
-        raise Invalid(f"slot {slot_id} is not a shift of this workshop", {"slot_id": ["not a shift of this workshop"]})
+        raise NOT_A_SHIFT(field="slot_id")
     if slot.starts_at > utcnow():
-        raise Conflict("pieces are recorded once the shift has started", {"slot_id": ["this shift has not started"]})
+        raise SHIFT_NOT_STARTED(field="slot_id")
     booking = session.scalar(select(Booking).where(Booking.slot_id == slot.id, Booking.resident_id == worker_id,
                                                    Booking.status.in_(WORKERS)).limit(1))
     if booking is None:
-        raise Invalid(f"resident {worker_id} has no confirmed booking of this shift",
-                      {"worker_id": ["not a worker of this shift"]})
+        raise NOT_A_WORKER(field="worker_id")
     return booking
 
 
@@ -89,7 +97,7 @@ def record_pieces(session, user, job_id: int, data: dict) -> WorkshopPieces:
     job, operator = job_or_404(session, user, job_id)
     require(user, "operator_staff", operator_id=operator.id)
     if job.status != "open":
-        raise Conflict(f"job {job.id} was delivered: it takes no more pieces")
+        raise JOB_DELIVERED()
     booking = _worker_booking(session, job, data["slot_id"], data["worker_id"])
     count = data["pieces"]
     taken = session.execute(
@@ -99,9 +107,8 @@ def record_pieces(session, user, job_id: int, data: dict) -> WorkshopPieces:
     session.refresh(job)
     if taken.rowcount != 1:
         if job.status != "open":
-            raise Conflict(f"job {job.id} was delivered: it takes no more pieces")
-        raise Conflict(f"the job ordered {job.quantity} pieces and {job.completed} are recorded: "
-                       f"at most {job.remaining} more", {"pieces": [f"at most {job.remaining}"]})
+            raise JOB_DELIVERED()
+        raise TOO_MANY_PIECES(ordered=job.quantity, recorded=job.completed, left=job.remaining, field="pieces")
     record = WorkshopPieces(job_id=job.id, booking_id=booking.id, slot_id=booking.slot_id,
                             worker_id=booking.resident_id, pieces=count, recorded_by_id=user.id)
     session.add(record)
@@ -119,8 +126,7 @@ def deliver(session, user, job_id: int) -> WorkshopJob:
         .values(status="delivered", delivered_on=today).execution_options(synchronize_session=False))
     session.refresh(job)
     if closed.rowcount != 1:
-        raise Conflict(f"job {job.id} was delivered already" if job.status != "open"
-                       else "no pieces are recorded yet: there is nothing to deliver")
+        raise JOB_DELIVERED() if job.status != "open" else NOTHING_TO_DELIVER()
     record_revenue(session, operator, job.revenue_amount, f"workshop:job:{job.id}",
                    f"{job.merchant}: {job.completed} × {job.product}", effective_on=today)
     return job

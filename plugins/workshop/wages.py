@@ -7,13 +7,15 @@ from zoneinfo import ZoneInfo
 from flask import Response
 from sqlalchemy import func, select
 
-from core import Forbidden
+from core import N_, forbidden
 from core.plugin_api import (
     Community, Slot, User, csv_download, has_role, may_read_operator, operator_or_404, parse_period, require_user,
 )
 from plugins.workshop import KEY
 from plugins.workshop.models import WorkshopJob, WorkshopPieces
 
+WAGES_READERS = forbidden("wages_readers", N_(
+    "Only the workshop's staff, the community's staff and its workers see wages."))
 CSV_COLUMNS = ["worker_id", "worker", "date", "slot_id", "job_id", "merchant", "product", "pieces",
                "unit_rate_amount", "amount", "currency"]
 
@@ -25,7 +27,7 @@ def wage_sheet(session, user, operator_id: int, period: str) -> dict:
     only = None
     if not may_read_operator(user, operator):
         if not has_role(user, "resident", community_id=operator.community_id):
-            raise Forbidden("only this workshop's staff, the community's staff and its workers see wages")
+            raise WAGES_READERS()
         only = user.id
     first, last = parse_period(period)
     community = session.get(Community, operator.community_id)

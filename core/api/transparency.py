@@ -1,18 +1,17 @@
 """The public transparency report (no login)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from core import transparency
-from core.api.common import ApiBlueprint, community_by_ref
+from core.api.common import MONTH, ApiBlueprint, community_by_ref, public
 from core.request_session import session
-from core.settlement import PERIOD
 
 blp = ApiBlueprint("public", __name__, url_prefix="/public", description="Public transparency reports")
 
 
 class ReportQuery(Schema):
-    period = fields.String(validate=validate.Regexp(PERIOD.pattern, error="write YYYY-MM"))
+    period = fields.String(validate=MONTH)
 
 
 class ReportSchema(Schema):
@@ -40,6 +39,7 @@ class DonorSchema(Schema):
 @blp.route("/communities/<ref>/fund-report")
 @blp.arguments(ReportQuery, location="query")
 @blp.response(200, ReportSchema)
+@public
 def fund_report(args, ref):
     """The fund's balance, inflows by operator and month, in-kind gifts, disbursements and the chain head."""
     db = session()
@@ -48,6 +48,7 @@ def fund_report(args, ref):
 
 @blp.route("/communities/<ref>/donors/<int:operator_id>")
 @blp.response(200, DonorSchema)
+@public
 def donor_statement(ref, operator_id):
     """One operator's statement as a donor."""
     db = session()
