@@ -139,7 +139,7 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "fund.submit_proposal": only(STAFF, ADMIN),
     "fund.vote": only(COMMITTEE, body=lambda w: {"decision": "approve"}),  # members only: admin is not one
     "fund.charity_decision": only(CHARITY, ADMIN, body=lambda w: {"approved": True}),
-    "fund.disburse": only(COMMITTEE, CHARITY, ADMIN, body=lambda w: {"reference": "BANK-2"}),
+    "fund.disburse": only(CHARITY, ADMIN, body=lambda w: {"reference": "BANK-2"}),
     "public.fund_report": public(),
     "public.donor_statement": public(),
     # --- the plugins' API ------------------------------------------------------------------------

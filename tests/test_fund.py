@@ -127,7 +127,7 @@ def test_two_racing_disbursements_cannot_both_be_paid(demo, db, app):
     give_fund(db, 100_000)
     first = approved_proposal(demo, 60_000, "Summer camp")
     second = approved_proposal(demo, 60_000, "Library books")
-    tokens = [demo.api(who).token for who in ("charity", "committee1")]
+    tokens = [demo.api("charity").token for _ in range(2)]
 
     def disburse(args):
         token, pid = args
@@ -143,6 +143,25 @@ def test_two_racing_disbursements_cannot_both_be_paid(demo, db, app):
 
     db.expire_all()
     assert violations(db) == []
+
+
+def test_only_the_charity_officer_disburses_and_a_member_is_refused_before_the_state_is_looked_at(demo, db, web):
+    give_fund(db, 100_000)
+    approved = approved_proposal(demo, 10_000, "Garden benches")
+    submitted = propose(demo, 10_000, "New curtains")
+    member = demo.api("committee1")
+    for pid in (approved, submitted):  # payable, and not yet payable (a 409 for the charity): a 403 either way
+        refused = member.post(f"/communities/heping/fund/proposals/{pid}/disburse", {"reference": "R1"})
+        assert refused.status_code == 403, refused.get_json()
+    assert demo.api("charity").post(f"/communities/heping/fund/proposals/{submitted}/disburse",
+                                    {"reference": "R1"}).status_code == 409
+    page = f"/communities/heping/fund/proposals/{approved}"
+    as_member = web("committee1")
+    assert "Pay out" not in as_member.get(page).get_data(as_text=True)
+    as_member.post(f"{page}/disburse", {"reference": "R1"})
+    assert member.get(f"/communities/heping/fund/proposals/{approved}").get_json()["status"] == "charity_approved"
+    assert member.get("/communities/heping/fund").get_json()["balance_amount"] == 100_000
+    assert "Pay out" in web("charity").get(page).get_data(as_text=True)
 
 
 def check_in_cash_cleaning(demo):
