@@ -27,6 +27,7 @@ from flask import Flask
 from flask_wtf.csrf import generate_csrf
 
 from core import create_app
+from core.web.common import LOGIN_KEY
 from tests.world import (
     ADMIN, ANON, CANARIES, CHARITY, COMMITTEE, OPERATOR, RESIDENT, RIVAL, STAFF, STRANGER, SUBJECTS, TYPES, restore,
     snapshot,
@@ -315,8 +316,8 @@ def client_as(app: Flask, world, subject: str):
     client = app.test_client()
     with client.session_transaction() as session:
         session.update({"lang": "en", "csrf_token": raw})
-        if world.users[subject]:
-            session["user_id"] = world.users[subject]
+        if world.tokens[subject]:
+            session[LOGIN_KEY] = world.tokens[subject]  # the subject's login record (its API token serves)
     return client, csrf_token
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.world import ADMIN, COMMITTEE, OPERATOR, RESIDENT, STAFF, snapshot
+from tests.web_support import signed_in
 
 API = "/api/v1"
 MIB = 1024 * 1024
@@ -218,9 +219,7 @@ EDGES_OF_THE_CALENDAR = [(OPERATOR, "/operators/{operator:canteen}/today?date=99
 def test_pages_asked_for_a_day_or_page_out_of_range_show_a_sensible_one(world, who, path):
     """A day near the end of Python's calendar overflowed into a 500, and a huge page the database's offset."""
     app, built = world
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["user_id"] = built.users[who]
+    client = signed_in(app, built.users[who])
     assert client.get(_format(path, built.ids)).status_code == 200
 
 
@@ -242,9 +241,7 @@ def test_a_nul_character_on_a_page_is_refused_as_input(world, method, path, form
 
 def test_a_new_time_in_year_one_is_refused_on_the_form(world):
     app, built = world
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session.update(user_id=built.users[OPERATOR], lang="en")
+    client = signed_in(app, built.users[OPERATOR], lang="en")
     path = _format("/operators/{operator:canteen}/listings/{listing:canteen}/slots/new", built.ids)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get(path).get_data(as_text=True))
     response = client.post(path, data={"day": "0001-01-01", "starts": "09:00", "ends": "10:00", "capacity": "5",
@@ -271,9 +268,7 @@ def test_no_page_answers_a_hostile_query_with_a_500(world, endpoint, rule):
     from tests.test_authorization_matrix import POLICY, records, url_for
 
     app, built = world
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["user_id"] = built.users[ADMIN]
+    client = signed_in(app, built.users[ADMIN])
     kind = POLICY[endpoint].kind if endpoint in POLICY else None
     response = client.get(url_for(rule, records(built.ids, endpoint, kind), endpoint), query_string=HOSTILE_QUERY)
     assert response.status_code < 500

@@ -120,6 +120,7 @@ def test_only_the_fair_keeps_its_register_and_its_community_reads_it(demo, brows
                                   form_at=path).status_code == 403
     for who in ("adult", "canteen", "committee1"):
         assert browser(who).get(path).status_code == 403, who
+    db.commit()  # end the read begun above: logging in writes a login record since
     other = stranger(db, "community_staff")
     assert browser(email=other.email, password="test-password").get(path).status_code == 403
     assert browser("fair").get(f"/market-fair/operators/{demo.listing('Community lunch')['operator_id']}/vendors") \

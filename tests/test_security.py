@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from argon2 import extract_parameters
 
+from core.models import Booking
 from core.security import CSP, STRIPE_CSP
 from tests.factories import PASSWORD, make_user
+from tests.web_support import signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -126,9 +128,7 @@ def test_only_the_payment_page_may_load_stripe_js(platform, make_app):
     app, world = platform(STRIPE_PUBLISHABLE_KEY="pk_test_recording")
     booking = world.api("adult").post("/bookings", {"slot_id": world.slots("Home cleaning, 2 hours")[0]["id"],
                                                     "payment_method": "stripe", "details": {"address": "Road 1"}})
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session.update(user_id=booking.get_json()["resident_id"],
+    client = signed_in(app, booking.get_json()["resident_id"],
                        pay={str(booking.get_json()["id"]): booking.get_json()["client_secret"]})
     pay = client.get(f"/my/bookings/{booking.get_json()['id']}/pay")
     assert pay.status_code == 200 and 'src="https://js.stripe.com/v3/"' in pay.get_data(as_text=True)
@@ -155,6 +155,26 @@ def test_the_session_cookie_is_http_only_same_site_and_secure_in_production(make
     assert ("Secure" in cookie) is secure
 
 
+def test_a_web_logout_ends_the_session_for_good_even_for_a_copy_of_its_cookie(demo, app, db, web):
+    """The cookie once held the user's id, signed: a copy taken before logging out still acted for 31 days."""
+    slot = demo.slots("Community lunch")[0]
+    booking = demo.api("senior68").post("/bookings", {"slot_id": slot["id"], "payment_method": "cash"}).get_json()
+    browser = web("senior68")
+    cancel = f"/my/bookings/{booking['id']}/cancel"
+    browser.get(cancel)
+    copied = browser.client.get_cookie("session").value
+    assert browser.post("/logout").status_code == 303
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    shown = thief.get("/my/bookings")
+    assert shown.status_code == 302 and shown.headers["Location"].startswith("/login")
+    refused = thief.post(cancel, data={"csrf_token": browser.token})
+    assert refused.status_code in (302, 303) and refused.headers["Location"].startswith("/login")
+    assert db.get(Booking, booking["id"]).status == "confirmed"
+    again = web("senior68")  # logging in again works, and that new session is live
+    assert again.get("/my/bookings").status_code == 200
+
+
 def test_production_refuses_to_start_without_a_secret_key(make_app, monkeypatch):
     monkeypatch.delenv("LINLI_SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="LINLI_SECRET_KEY"):
@@ -177,9 +197,7 @@ def test_every_page_form_refuses_a_post_without_its_csrf_token(world, endpoint, 
 
     app, built = world
     values = records(built.ids, endpoint, POLICY[endpoint].kind)
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session.update(user_id=built.users[ADMIN], lang="en")
+    client = signed_in(app, built.users[ADMIN], lang="en")
     before = snapshot(app.extensions["linli"].db.engine)
     body = POLICY[endpoint].body(values) if POLICY[endpoint].body else {}
     response = client.post(url_for(rule, values, endpoint), data=body)

@@ -7,15 +7,19 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import policy
+from core.auth import issue_token, revoke_token, user_for_token
 from core.db import commit, rollback
 from core.errors import DomainError, Forbidden, NotFound, Unauthorized
 from core.models import Community, User
 from core.request_session import session as db_session
 from core.web.messages import explain
 
-USER_KEY = "user_id"
+LOGIN_KEY = "login"
+"""The session cookie's key for the random id of the login's server-side record (an ``api_tokens`` row): logging
+out revokes the record, so a copy of the cookie taken before is worth nothing."""
 
 
 def linli():
@@ -23,31 +27,43 @@ def linli():
 
 
 def web_user() -> User | None:
-    """The user whose id the signed session cookie holds (and who is still active)."""
+    """The user of the live login the session cookie names (one query); None once it is revoked or expired."""
     if "web_user" not in g:
-        user_id = session.get(USER_KEY)
-        user = db_session().get(User, user_id) if isinstance(user_id, int) else None
-        if user is not None and not user.is_active:
-            session.pop(USER_KEY, None)
-            user = None
+        token = session.get(LOGIN_KEY)
+        user = None
+        if isinstance(token, str) and token:
+            try:
+                user = user_for_token(db_session(), token)
+            except Unauthorized:
+                session.pop(LOGIN_KEY, None)
         g.web_user = user
     return g.web_user
 
 
-def log_in(user: User) -> None:
-    """A fresh session for the user, keeping only the language they chose."""
+def log_in(db: Session, user: User) -> None:
+    """A fresh session for the user, keeping only the language they chose; the caller commits its record."""
     lang = session.get("lang")
+    _end_login(db)
     session.clear()
-    session[USER_KEY] = user.id
+    token, _row = issue_token(db, user, current_app.config["TOKEN_HOURS"])
+    session[LOGIN_KEY] = token
     if lang:
         session["lang"] = lang
 
 
-def log_out() -> None:
+def log_out(db: Session) -> None:
+    """Revoke the login's record (the caller commits) and forget everything but the language."""
     lang = session.get("lang")
+    _end_login(db)
     session.clear()
     if lang:
         session["lang"] = lang
+
+
+def _end_login(db: Session) -> None:
+    token = session.get(LOGIN_KEY)
+    if isinstance(token, str) and token:
+        revoke_token(db, token)
 
 
 def logged_in() -> User:
