@@ -2,6 +2,7 @@
 passwords, and a real limiter on logins (in memory or in Redis) shared by the API and the login page."""
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,62 @@ def test_the_limit_can_live_in_redis_shared_by_workers(make_app, db):
     second = make_app(RATELIMIT_STORAGE=url, LOGIN_RATE_LIMIT="3 per minute").test_client()
     assert hammer(first, email, 2) == [401, 401]
     assert hammer(second, email, 2) == [401, 429]  # the second "worker" sees the first one's attempts
+
+
+@pytest.fixture
+def redis_url():
+    """Redis database 9 of the local server, empty before and after the test."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/9"
+    store = redis.Redis.from_url(url)
+    try:
+        store.ping()
+    except redis.ConnectionError:
+        pytest.fail("Redis is expected at 127.0.0.1:6379 on this machine")
+    store.flushdb()
+    yield url
+    store.flushdb()
+    store.close()
+
+
+def test_one_address_trying_many_accounts_is_limited_too(make_app, db):
+    """One account at a time stays under the per-account limit; the address's own limit stops the sweep."""
+    client = make_app(LOGIN_RATE_LIMIT="10 per minute", LOGIN_ADDRESS_RATE_LIMIT="5 per minute").test_client()
+    statuses = [hammer(client, f"guess-{n}@example.org", 1)[0] for n in range(6)]
+    assert statuses == [401] * 5 + [429]
+    assert web_login(client, "another-guess@example.org", "wrong-password").status_code == 429  # the page too
+    elsewhere = client.post("/api/v1/auth/token", json={"email": "guess-0@example.org", "password": "wrong"},
+                            environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert elsewhere.status_code == 401  # another address has its own count
+
+
+@pytest.mark.parametrize("store", [{}, {"RATELIMIT_STORAGE": "memory://"}])
+def test_production_refuses_to_count_logins_in_one_process_memory(make_app, store):
+    with pytest.raises(RuntimeError, match="LINLI_REDIS_URL"):
+        make_app(ENV="production", REDIS_URL=None, **{"RATELIMIT_STORAGE": None, **store})
+
+
+def test_production_counts_logins_in_redis(make_app, redis_url):
+    assert make_app(ENV="production", REDIS_URL=redis_url, RATELIMIT_STORAGE=None)
+    assert make_app(ENV="production", REDIS_URL=None, RATELIMIT_STORAGE=redis_url)
+
+
+def test_gunicorn_workers_share_the_login_limits_through_redis(database_url, tmp_path, redis_url):
+    """Four workers, each counting alone, let some 40 wrong passwords through in a minute against a limit of 10."""
+    from tests.server import gunicorn
+
+    settings = {"LINLI_REDIS_URL": redis_url, "LINLI_LOGIN_RATE_LIMIT": "10 per minute",
+                "LINLI_LOGIN_ADDRESS_RATE_LIMIT": "30 per minute"}
+    with gunicorn(database_url, tmp_path, workers=4, env=settings) as server, ThreadPoolExecutor(8) as pool:
+        def attempt(email):
+            return server.request("POST", "/auth/token", body={"email": email, "password": "wrong-password"})[0]
+
+        one_account = list(pool.map(attempt, ["target@example.org"] * 40))
+        many_accounts = list(pool.map(attempt, [f"sweep-{n}@example.org" for n in range(40)]))
+    assert sorted(set(one_account + many_accounts)) == [401, 429]
+    assert one_account.count(401) == 10  # the account's limit, whichever worker answered
+    assert many_accounts.count(401) == 20  # the address's limit of 30 counts the 10 above too
 
 
 def csrf_token(client, base_url="http://localhost") -> str:
@@ -144,8 +201,9 @@ def session_cookie(response) -> str:
 
 
 @pytest.mark.parametrize("environment, secure", [("production", True), ("development", False)])
-def test_the_session_cookie_is_http_only_same_site_and_secure_in_production(make_app, db, environment, secure):
-    client = make_app(ENV=environment).test_client()
+def test_the_session_cookie_is_http_only_same_site_and_secure_in_production(make_app, db, environment, secure,
+                                                                          redis_url):
+    client = make_app(ENV=environment, REDIS_URL=redis_url).test_client()
     user = make_user(db, "admin")
     db.commit()
     response = web_login(client, user.email, PASSWORD, base_url="https://linli.example")
