@@ -39,8 +39,13 @@ def community_operator(session: Session, community: Community, operator_id: int)
 
 def record_transfer(session: Session, actor: User | None, community: Community, operator_id: int, amount: int,
                     reference: str, received_on: dt.date) -> FundTransfer:
-    """A committee member records an operator's bank transfer of donations it owed."""
+    """A committee member records an operator's bank transfer of donations it owed (never dated after today, whose
+    period could never close)."""
     policy.require(actor, *COMMITTEE, community_id=community.id)
+    today = ledger.local_today(community)
+    if received_on > today:
+        raise Invalid("a transfer cannot have arrived after today",
+                      {"received_on": [f"after today ({today.isoformat()}, community time)"]})
     operator = community_operator(session, community, operator_id)
     ledger.lock(session, community.id)
     owed = ledger.balances(session, community.id, ["donations_receivable"], by_operator=True).get(

@@ -4,11 +4,11 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core import ledger
 from core.donations import received_lines
-from core.models import AuditEvent, Community, JournalEntry, Operator
+from core.models import AuditEvent, Community, FundTransfer, JournalEntry, Operator
 from tests.clock import serving_booking
 
 
@@ -202,6 +202,24 @@ def test_reconciliation_shows_the_exact_variance_until_the_transfer_arrives(demo
     assert (fair["in_kind_amount"], fair["variance_amount"]) == (5000, 0)  # in kind is never cash
     fund = committee.get("/communities/heping/fund").get_json()
     assert (fund["balance_amount"], fund["receivable_amount"], fund["in_kind_amount"]) == (1900, 0, 5000)
+
+
+def test_a_transfer_dated_after_today_is_refused_through_the_api_and_the_page(demo, db, web):
+    """A transfer dated 2099 landed in a period that could never close."""
+    check_in_cash_cleaning(demo)  # ¥12 due from the housekeeping centre
+    operator_id = reconciliation_row(demo, "housekeeping")["operator_id"]
+    committee = demo.api("committee1")
+    for day in (today() + dt.timedelta(days=1), dt.date(2099, 1, 1)):
+        refused = committee.post("/communities/heping/fund/transfers", {
+            "operator_id": operator_id, "amount": 1200, "reference": "BANK-9", "received_on": day.isoformat()})
+        assert refused.status_code == 422 and "received_on" in refused.get_json()["errors"], refused.get_json()
+    page = web("committee1").post("/communities/heping/fund/transfers/new", {
+        "operator_id": str(operator_id), "amount": "12", "reference": "BANK-9", "received_on": "2099-01-01"})
+    assert page.status_code == 422 and "after today" in page.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(FundTransfer)) == 0
+    assert committee.post("/communities/heping/fund/transfers", {
+        "operator_id": operator_id, "amount": 1200, "reference": "BANK-9",
+        "received_on": today().isoformat()}).status_code == 201
 
 
 def test_a_variance_can_be_explained_drilled_into_and_exported(demo, runner, tmp_path):

@@ -133,6 +133,9 @@ def new_transfer(slug: str):
         if amount is None:
             form.amount.errors = [_("Use at most two decimals.")]
             status = 422
+        elif form.received_on.data > ledger.local_today(community):
+            form.received_on.errors = [_("The money cannot have arrived after today.")]
+            status = 422
         else:
             _row, error = attempt(lambda db: fund.record_transfer(
                 db, user, community, form.operator_id.data, amount, form.reference.data.strip(),
