@@ -12,7 +12,7 @@ from core.api.common import MAX_ID
 from core.db import rollback
 from core.errors import DomainError
 from core.request_session import session
-from core.security import unstorable_text
+from core.security import refused_text, unstorable_text
 
 API_PREFIX = "/api/v1"
 
@@ -93,7 +93,7 @@ def error_body(status: int, message: str, errors: dict | None = None) -> dict:
 
 def _require_json_bodies(app: Flask) -> None:
     """What the API takes in, checked before any view runs: a JSON body (else 415), nested within reason (else
-    400), and text a database can store in the body and the query (else 422)."""
+    400), and text a database can store, without control characters, in the body and the query (else 422)."""
 
     @app.before_request
     def _json_only():
@@ -107,10 +107,12 @@ def _require_json_bodies(app: Flask) -> None:
             body = request.get_json(silent=True) if request.content_length and request.is_json else None
         except RecursionError:  # the parser recursed past Python's limit: a body no client means to send
             return _refusal(400, "the JSON is nested too deeply")
-        place = unstorable_text(body) or unstorable_text(request.args.to_dict(flat=False))
+        place = refused_text(body) or refused_text(request.args.to_dict(flat=False))
         if place is not None:
-            return _refusal(422, "text may not contain NUL characters or unpaired surrogates",
-                            {place: ["contains a NUL character or an unpaired surrogate"]})
+            return _refusal(422, "text may not contain control characters (but tab and line breaks), bidi controls, "
+                                 "NUL characters or unpaired surrogates",
+                            {place: ["contains a control character, a bidi control, a NUL character or an unpaired "
+                                     "surrogate"]})
         return None
 
 

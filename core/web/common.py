@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 from core import policy
 from core.auth import issue_token, revoke_token, user_for_token
 from core.db import commit, rollback
-from core.errors import DomainError, Forbidden, NotFound, Unauthorized
+from core.errors import DomainError, Forbidden, Invalid, NotFound, Unauthorized
 from core.models import Community, User
 from core.request_session import session as db_session
+from core.security import refused_text
 from core.web.messages import explain
+from core.web.schema_form import PREFIX as DETAILS
 
 LOGIN_KEY = "login"
 """The session cookie's key for the random id of the login's server-side record (an ``api_tokens`` row): logging
@@ -111,7 +113,14 @@ def today_in(community: Community) -> dt.date:
 
 
 def attempt(action):
-    """Run a service call and commit; a domain error is rolled back and returned for the form to show."""
+    """Run a service call and commit; a domain error is rolled back and returned for the form to show.
+
+    Every page's change comes through here, so this is where a form carrying text Linli never stores (control
+    or bidi characters) is refused, each such field named, before the service runs.
+    """
+    refused = _refused_fields()
+    if refused is not None:
+        return None, refused
     db = db_session()
     try:
         result = action(db)
@@ -120,6 +129,21 @@ def attempt(action):
     except DomainError as error:
         rollback(db)
         return None, error
+
+
+def _refused_fields() -> Invalid | None:
+    """The posted form's fields holding text Linli never stores (a plugin's detail ``details-x`` as ``details.x``)."""
+    message = _("This contains invisible control characters: please remove them.")
+    errors: dict = {}
+    for name, values in request.form.lists():
+        if refused_text(values) is not None:
+            if name.startswith(DETAILS):
+                errors.setdefault("details", {})[name.removeprefix(DETAILS)] = [message]
+            else:
+                errors[name] = [message]
+    if not errors:
+        return None
+    return Invalid(_("Please remove the invisible characters from what you entered, then try again."), errors)
 
 
 def field_errors(error: DomainError | None) -> dict[str, list[str]]:
