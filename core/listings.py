@@ -58,7 +58,10 @@ def update_listing(session: Session, actor: User, listing: Listing, operator_typ
 
 def add_slot(session: Session, actor: User, listing: Listing, starts_at: dt.datetime, ends_at: dt.datetime,
              capacity: int) -> Slot:
+    """A new time window; it starts in the future (a slot in the past could be booked for a day gone by)."""
     require_operator_staff(actor, session.get(Operator, listing.operator_id))
+    if starts_at <= utcnow():
+        raise Invalid("a new slot cannot start in the past", {"starts_at": ["must be in the future"]})
     if ends_at <= starts_at:
         raise Invalid("the slot ends before it starts", {"ends_at": ["must be after starts_at"]})
     slot = Slot(listing_id=listing.id, starts_at=starts_at, ends_at=ends_at, capacity=capacity, taken=0)

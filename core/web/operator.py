@@ -210,13 +210,17 @@ def new_slot(operator_id: int, listing_id: int):
         zone = ZoneInfo(community.timezone)
         starts = dt.datetime.combine(form.day.data, form.starts.data, zone)
         ends = dt.datetime.combine(form.day.data, form.ends.data, zone)
-        _slot, error = attempt(lambda db: listings.add_slot(db, user, db.get(Listing, listing_id), starts, ends,
-                                                            form.capacity.data))
-        if error is None:
-            flash(_("The new time is open for booking."), "success")
-            return back_to("web_operator.operator_listings", operator_id=operator_id)
-        status = error.status
-        show_field_errors(form, error, {"ends_at": "ends", "starts_at": "starts"})
+        if starts <= utcnow():
+            form.starts.errors = [_("A new time has to start in the future.")]
+            status = 422
+        else:
+            _slot, error = attempt(lambda db: listings.add_slot(db, user, db.get(Listing, listing_id), starts, ends,
+                                                                form.capacity.data))
+            if error is None:
+                flash(_("The new time is open for booking."), "success")
+                return back_to("web_operator.operator_listings", operator_id=operator_id)
+            status = error.status
+            show_field_errors(form, error, {"ends_at": "ends", "starts_at": "starts"})
     elif form.is_submitted():
         status = 422
     return render_template("operator/new_slot.html", operator=operator, listing=listing, form=form, error=error,
