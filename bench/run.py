@@ -202,8 +202,10 @@ def main() -> int:
 
         if not args.skip_load:
             instance = tempfile.mkdtemp(prefix="bench-instance-")
+            # Production counts logins in Redis; the load sends seeded tokens, so no request reaches it.
             linli = Server("linli", "core:create_app()", {
                 "LINLI_ENV": "production", "LINLI_SECRET_KEY": secrets.token_urlsafe(32),
+                "LINLI_REDIS_URL": os.environ.get("LINLI_REDIS_URL") or "redis://127.0.0.1:6379/0",
                 "LINLI_DATABASE_URL": url, "LINLI_INSTANCE_PATH": instance}, ROOT, args)
             servers.append(linli)
             baseline = Server("baseline", "baseline_app:create_app()", {"BASELINE_DATABASE_URL": url}, BENCH, args)

@@ -1,12 +1,12 @@
 """``linli check``: the invariants that must hold whatever happened, each violation named."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from core import ledger
 from core.ledger import signed
-from core.models import Booking, Community, JournalLine, Slot
+from core.models import Booking, Community, JournalEntry, JournalLine, Payment, Refund, Slot
 
 PLACE_HOLDING = ("pending_payment", "confirmed", "fulfilled", "no_show")
 
@@ -34,6 +34,91 @@ def slots_over_capacity(session: Session) -> list[str]:
             for slot, capacity, taken, booked in session.execute(query)]
 
 
+def _posted(account: str, normal: str, *where):
+    """SQL: the sum of a group's lines on ``account`` (and meeting ``where``), positive on its ``normal`` side."""
+    return func.coalesce(func.sum(case((and_(JournalLine.account == account, *where), signed(normal)), else_=0)), 0)
+
+
+def payment_mismatches(session: Session) -> list[str]:
+    """Each payment's stored figures against what the ledger posted for it, its refunds and its booking's total.
+
+    A payment counts in the ledger once it succeeded: its revenue, its donation share (less nothing: refunds post
+    their reversals apart) and its refunds; until then nothing is posted for it.
+    """
+    posted = (select(JournalEntry.payment_id,
+                     _posted("operator_revenue", "C").label("paid"),
+                     _posted("donation_income", "C", JournalEntry.kind != "refund").label("donated"),
+                     _posted("refunds", "D").label("refunded"))
+              .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
+              .where(JournalEntry.payment_id.is_not(None),
+                     JournalLine.account.in_(["operator_revenue", "donation_income", "refunds"]))
+              .group_by(JournalEntry.payment_id).subquery())
+    given_back = (select(Refund.payment_id, func.sum(Refund.amount).label("amount"))
+                  .group_by(Refund.payment_id).subquery())
+    succeeded = Payment.status == "succeeded"
+    paid, donated = (func.coalesce(column, 0) for column in (posted.c.paid, posted.c.donated))
+    refunded, refunds = func.coalesce(posted.c.refunded, 0), func.coalesce(given_back.c.amount, 0)
+    expected_paid = case((succeeded, Payment.amount), else_=0)
+    expected_donated = case((succeeded, Payment.donation_amount), else_=0)
+    query = (select(Payment.id, Payment.status, Payment.amount, Payment.donation_amount, Payment.refunded_amount,
+                    Payment.booking_id, Booking.total_amount, paid, donated, refunded, refunds)
+             .join(Booking, Booking.id == Payment.booking_id)
+             .outerjoin(posted, posted.c.payment_id == Payment.id)
+             .outerjoin(given_back, given_back.c.payment_id == Payment.id)
+             .where(or_(paid != expected_paid, donated != expected_donated, refunded != Payment.refunded_amount,
+                        refunds != Payment.refunded_amount, succeeded & (Payment.amount != Booking.total_amount)))
+             .order_by(Payment.id))
+    return [message for row in session.execute(query) for message in _payment_messages(*row)]
+
+
+def _payment_messages(pid, status, amount, donation, refunded_amount, booking, total, paid, donated, refunded,
+                      refunds) -> list[str]:
+    checks = [
+        (status != "succeeded" and bool(paid or donated),
+         f"payment {pid}: {status}, yet the ledger posted {paid} of revenue and {donated} of donation for it"),
+        (status == "succeeded" and amount != paid, f"payment {pid}: amount {amount} != {paid} posted in the ledger"),
+        (status == "succeeded" and donation != donated,
+         f"payment {pid}: donation_amount {donation} != {donated} posted in the ledger"),
+        (status == "succeeded" and amount != total,
+         f"payment {pid}: amount {amount} != total_amount {total} of booking {booking}"),
+        (refunded_amount != refunded,
+         f"payment {pid}: refunded_amount {refunded_amount} != {refunded} of refunds posted in the ledger"),
+        (refunded_amount != refunds, f"payment {pid}: refunded_amount {refunded_amount} != {refunds}, the sum of its "
+                                     f"refunds"),
+    ]
+    return [message for wrong, message in checks if wrong]
+
+
+def refund_mismatches(session: Session) -> list[str]:
+    """Each refund's amount and donation reversed against its ledger entry (``refund:<id>``)."""
+    posted = (select(JournalEntry.source, _posted("refunds", "D").label("amount"),
+                     _posted("donation_income", "D").label("reversed"))
+              .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
+              .where(JournalEntry.kind == "refund", JournalLine.account.in_(["refunds", "donation_income"]))
+              .group_by(JournalEntry.source).subquery())
+    amount, reversed_ = func.coalesce(posted.c.amount, 0), func.coalesce(posted.c.reversed, 0)
+    query = (select(Refund.id, Refund.payment_id, Refund.amount, Refund.donation_reversed, amount, reversed_)
+             .outerjoin(posted, posted.c.source == literal("refund:") + cast(Refund.id, String))
+             .where((Refund.amount != amount) | (Refund.donation_reversed != reversed_))
+             .order_by(Refund.id))
+    found = []
+    for refund, payment, stored, stored_reversal, posted_amount, posted_reversal in session.execute(query):
+        if stored != posted_amount:
+            found.append(f"refund {refund} of payment {payment}: amount {stored} != {posted_amount} posted in the "
+                         f"ledger")
+        if stored_reversal != posted_reversal:
+            found.append(f"refund {refund} of payment {payment}: donation_reversed {stored_reversal} != "
+                         f"{posted_reversal} reversed in the ledger")
+    return found
+
+
+def booking_amounts(session: Session) -> list[str]:
+    query = (select(Booking.id, Booking.total_amount, Booking.unit_amount, Booking.quantity)
+             .where(Booking.total_amount != Booking.unit_amount * Booking.quantity).order_by(Booking.id))
+    return [f"booking {booking}: total_amount {total} != unit_amount {unit} × quantity {quantity}"
+            for booking, total, unit, quantity in session.execute(query)]
+
+
 def fund_mismatches(session: Session, community: Community) -> list[str]:
     """Fund cash = donations received (income not still receivable) − disbursements."""
     b = ledger.balances(session, community.id, ["fund_cash", "donation_income", "donations_receivable",
@@ -46,6 +131,7 @@ def fund_mismatches(session: Session, community: Community) -> list[str]:
 
 def violations(session: Session) -> list[str]:
     found = unbalanced_entries(session) + bad_lines(session) + slots_over_capacity(session)
+    found += booking_amounts(session) + payment_mismatches(session) + refund_mismatches(session)
     for community in session.scalars(select(Community).order_by(Community.id)):
         found += fund_mismatches(session, community)
         found += [f"community {community.slug}: {p}" for p in ledger.verify(session, community.id)]

@@ -15,8 +15,10 @@ DEFAULTS = {
     "STRIPE_API_BASE": None,  # a local Stripe-compatible server in tests
     "STRIPE_PAYMENT_METHODS": "card",
     "DISABLED_PLUGINS": "",
-    "RATELIMIT_STORAGE": None,  # memory:// by default; redis://127.0.0.1:6379/0 to share between workers
+    "REDIS_URL": None,  # what the workers share, e.g. redis://127.0.0.1:6379/0: the login limiter counts there
+    "RATELIMIT_STORAGE": None,  # the login limiter's store when not REDIS_URL; memory:// (one process) without either
     "LOGIN_RATE_LIMIT": "10 per minute",
+    "LOGIN_ADDRESS_RATE_LIMIT": "30 per minute",
     "ENV": "development",
 }
 INT_KEYS = {"HOLD_MINUTES", "TOKEN_HOURS"}

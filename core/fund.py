@@ -34,6 +34,7 @@ TRANSFER_EXCEEDS_DEBT = conflict("transfer_exceeds_debt", N_(
     "This is more than the operator owes the fund. Please check the amount."))
 IN_KIND_RECORDERS = forbidden("in_kind_recorders", N_(
     "Gifts in kind are recorded by the committee, the community's staff or the operator."))
+DATED_IN_THE_FUTURE = invalid("dated_in_the_future", N_("The money cannot have arrived after today."))
 PERIOD_NOT_BEGUN = conflict("period_not_begun", N_("%(period)s has not begun yet, so it cannot be closed."))
 PERIOD_CLOSED_ALREADY = conflict("period_closed_already", N_("%(period)s is closed already."))
 
@@ -47,8 +48,11 @@ def community_operator(session: Session, community: Community, operator_id: int)
 
 def record_transfer(session: Session, actor: User | None, community: Community, operator_id: int, amount: int,
                     reference: str, received_on: dt.date) -> FundTransfer:
-    """A committee member records an operator's bank transfer of donations it owed."""
+    """A committee member records an operator's bank transfer of donations it owed (never dated after today, whose
+    period could never close)."""
     policy.require(actor, *COMMITTEE, community_id=community.id)
+    if received_on > ledger.local_today(community):
+        raise DATED_IN_THE_FUTURE(field="received_on")
     operator = community_operator(session, community, operator_id)
     ledger.lock(session, community.id)
     owed = ledger.balances(session, community.id, ["donations_receivable"], by_operator=True).get(
@@ -84,8 +88,11 @@ def require_in_kind_recorder(actor: User | None, community_id: int, operator_id:
 
 def record_in_kind(session: Session, actor: User | None, community: Community, operator_id: int | None, donor: str,
                    item: str, quantity: int, declared_value_amount: int, received_on: dt.date) -> InKindDonation:
-    """Goods given to the fund, at declared value; recorded by the committee, community staff or the operator."""
+    """Goods given to the fund, at declared value; recorded by the committee, community staff or the operator (never
+    dated after today, like a transfer)."""
     require_in_kind_recorder(actor, community.id, operator_id)
+    if received_on > ledger.local_today(community):
+        raise DATED_IN_THE_FUTURE(field="received_on")
     if operator_id is not None:
         community_operator(session, community, operator_id)
     gift = InKindDonation(community_id=community.id, operator_id=operator_id, donor=donor, item=item,

@@ -21,6 +21,7 @@ EDITABLE = ("title", "description", "details", "price_rules", "cancel_cutoff_min
 
 OPERATOR_NOT_ACTIVE = conflict("operator_not_active", N_(
     "You can offer services once the community office has approved your organisation."))
+SLOT_IN_THE_PAST = invalid("slot_in_the_past", N_("A new time has to start in the future."))
 SLOT_ENDS_BEFORE_START = invalid("slot_ends_before_start", N_("The time must end after it starts."))
 LISTING_NOT_FOUND = not_found("listing_not_found", N_("We could not find service %(listing_id)s."))
 
@@ -64,7 +65,10 @@ def update_listing(session: Session, actor: User, listing: Listing, operator_typ
 
 def add_slot(session: Session, actor: User, listing: Listing, starts_at: dt.datetime, ends_at: dt.datetime,
              capacity: int) -> Slot:
+    """A new time window; it starts in the future (a slot in the past could be booked for a day gone by)."""
     require_operator_staff(actor, session.get(Operator, listing.operator_id))
+    if starts_at <= utcnow():
+        raise SLOT_IN_THE_PAST(field="starts_at")
     if ends_at <= starts_at:
         raise SLOT_ENDS_BEFORE_START(field="ends_at")
     slot = Slot(listing_id=listing.id, starts_at=starts_at, ends_at=ends_at, capacity=capacity, taken=0)

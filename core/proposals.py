@@ -4,8 +4,8 @@ draft → submitted → committee_approved | rejected → charity_approved | cha
 Community staff draft and submit; each committee member votes once, and votes
 count only while the committee has an odd number of at least three members; a
 majority of all members decides; the city charity officer approves or rejects
-with a reason; the charity officer (who holds the fund) or a committee member
-disburses, which can never overdraw the fund. Every step is audit-logged.
+with a reason; the charity officer, who holds the fund, and only they, disburses,
+which can never overdraw the fund. Every step is audit-logged.
 """
 from __future__ import annotations
 
@@ -139,8 +139,9 @@ def charity_decision(session: Session, actor: User | None, community: Community,
 
 def disburse(session: Session, actor: User | None, community: Community, proposal_id: int,
              reference: str) -> Proposal:
-    """Pay out an approved proposal: refused (409) if the fund holds less, however many try at once."""
-    policy.require(actor, "charity_officer", "committee_member", community_id=community.id)
+    """Pay out an approved proposal: the charity officer only (a committee member is refused before the state is
+    looked at), and refused (409) if the fund holds less, however many try at once."""
+    policy.require(actor, "charity_officer", community_id=community.id)
     ledger.lock(session, community.id)
     proposal = proposal_or_404(session, community, proposal_id, lock=True)
     if proposal.status != "charity_approved":

@@ -22,7 +22,8 @@ ON_POSTGRES = DATABASE_URL.startswith("postgresql")
 
 def _migrated_app(url, tmp_path, **config):
     settings = {"DATABASE_URL": url, "SECRET_KEY": "test-secret", "TESTING": True,
-                "LOGIN_RATE_LIMIT": "1000 per minute"}  # tests log in often; tests/test_security.py sets its own
+                "LOGIN_RATE_LIMIT": "1000 per minute",  # tests log in often; tests/test_security.py sets its own
+                "LOGIN_ADDRESS_RATE_LIMIT": "1000 per minute"}
     app = create_app({**settings, **config})
     app.instance_path = str(tmp_path)
     return app

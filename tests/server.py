@@ -77,11 +77,12 @@ class Server:
 
 
 @contextmanager
-def gunicorn(database_url: str, folder: Path, workers: int = 3):
-    """Serve ``core:create_app()`` on the given database until the block ends."""
+def gunicorn(database_url: str, folder: Path, workers: int = 3, env: dict | None = None):
+    """Serve ``core:create_app()`` on the given database until the block ends (``env``: more LINLI_* settings)."""
     port = free_port()
     env = {**os.environ, "LINLI_DATABASE_URL": database_url, "LINLI_SECRET_KEY": "test-secret",
-           "LINLI_INSTANCE_PATH": str(folder), "LINLI_LOGIN_RATE_LIMIT": "10000 per minute"}
+           "LINLI_INSTANCE_PATH": str(folder), "LINLI_LOGIN_RATE_LIMIT": "10000 per minute",
+           "LINLI_LOGIN_ADDRESS_RATE_LIMIT": "10000 per minute", **(env or {})}
     command = [str(Path(sys.executable).parent / "gunicorn"), "--no-control-socket", "--workers", str(workers),
                "--bind", f"127.0.0.1:{port}", "--timeout", "30", "--graceful-timeout", "5",
                "--log-level", "warning", "core:create_app()"]

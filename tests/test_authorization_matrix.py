@@ -27,6 +27,7 @@ from flask import Flask
 from flask_wtf.csrf import generate_csrf
 
 from core import create_app
+from core.web.common import LOGIN_KEY
 from tests.world import (
     ADMIN, ANON, CANARIES, CHARITY, COMMITTEE, OPERATOR, RESIDENT, RIVAL, STAFF, STRANGER, SUBJECTS, TYPES, restore,
     snapshot,
@@ -139,7 +140,7 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "fund.submit_proposal": only(STAFF, ADMIN),
     "fund.vote": only(COMMITTEE, body=lambda w: {"decision": "approve"}),  # members only: admin is not one
     "fund.charity_decision": only(CHARITY, ADMIN, body=lambda w: {"approved": True}),
-    "fund.disburse": only(COMMITTEE, CHARITY, ADMIN, body=lambda w: {"reference": "BANK-2"}),
+    "fund.disburse": only(CHARITY, ADMIN, body=lambda w: {"reference": "BANK-2"}),
     "public.fund_report": public(),
     "public.donor_statement": public(),
     "problems.problem_type": public(path={"code": "slot_full"}),
@@ -316,8 +317,8 @@ def client_as(app: Flask, world, subject: str):
     client = app.test_client()
     with client.session_transaction() as session:
         session.update({"lang": "en", "csrf_token": raw})
-        if world.users[subject]:
-            session["user_id"] = world.users[subject]
+        if world.tokens[subject]:
+            session[LOGIN_KEY] = world.tokens[subject]  # the subject's login record (its API token serves)
     return client, csrf_token
 
 

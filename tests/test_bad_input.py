@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.world import ADMIN, COMMITTEE, OPERATOR, RESIDENT, STAFF, snapshot
+from tests.web_support import signed_in
 
 API = "/api/v1"
 MIB = 1024 * 1024
@@ -148,6 +149,13 @@ CASES = [
         slot_id="{slot:housekeeping}")).replace('"cash"', '"cash", "details": {"address": "Road \\udfff 1"}')),
     Case("right-to-left override in an email", RESIDENT, "POST", "/operators", json={
         "community": "heping", "name": "Shop", "type": "canteen", "contact_email": "a\u202e@example.org"}),
+    Case("a bell in a title", OPERATOR, "PATCH", LISTING, json={"title": "Lunch\u0007"}),
+    Case("a clear-screen escape in an address", RESIDENT, "POST", BOOKINGS, json=booking(
+        slot_id="{slot:housekeeping}", details={"address": "Road 1\u001b[2J"})),
+    Case("a right-to-left override in a title", OPERATOR, "PATCH", LISTING, json={"title": "\u202eLunch"}),
+    Case("a bidi isolate in a proposal", STAFF, "POST", PROPOSALS, json=proposal(title="\u2066Benches\u2069")),
+    Case("a C1 control in a name", STAFF, "POST", SPACES, json={"name": "Hall\u0085"}),
+    Case("DEL in a search", RESIDENT, "GET", "/listings", query={"q": "lunch\u007f"}),
     Case("an emoji as an id", RESIDENT, "POST", BOOKINGS, json=booking(slot_id="\U0001F600")),
     Case("201 emoji in a title of 200", OPERATOR, "PATCH", LISTING, json={"title": "\U0001F35C" * 201}),
     Case("a 10,000-character title", OPERATOR, "PATCH", LISTING, json={"title": "x" * 10_000}),
@@ -221,9 +229,7 @@ EDGES_OF_THE_CALENDAR = [(OPERATOR, "/operators/{operator:canteen}/today?date=99
 def test_pages_asked_for_a_day_or_page_out_of_range_show_a_sensible_one(world, who, path):
     """A day near the end of Python's calendar overflowed into a 500, and a huge page the database's offset."""
     app, built = world
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["user_id"] = built.users[who]
+    client = signed_in(app, built.users[who])
     assert client.get(_format(path, built.ids)).status_code == 200
 
 
@@ -243,11 +249,30 @@ def test_a_nul_character_on_a_page_is_refused_as_input(world, method, path, form
     assert response.status_code == 422 and "invisible characters" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("text", ["Lunch\u0007", "\u001b[2JLunch", "\u202eLunch", "Lunch\u0085", "\u2067Lunch"])
+def test_control_and_bidi_characters_are_refused_by_field_and_tabs_and_line_breaks_kept(world, text):
+    app, built = world
+    engine = app.extensions["linli"].db.engine
+    before = snapshot(engine)
+    operator, resident = (send_json(app, built, who) for who in (OPERATOR, RESIDENT))
+    title = operator("PATCH", LISTING, {"title": text})
+    assert title.status_code == 422 and "title" in title.get_json()["errors"], title.get_json()
+    address = resident("POST", BOOKINGS, booking(slot_id="{slot:housekeeping}", details={"address": text}))
+    assert address.status_code == 422 and "address" in address.get_json()["errors"]["details"], address.get_json()
+    assert address.get_json()["code"] == "invisible_characters"
+    assert snapshot(engine) == before
+    kept = operator("PATCH", LISTING, {"description": "Rice\tsoup\r\nand tea\n"})
+    assert kept.status_code == 200 and kept.get_json()["description"] == "Rice\tsoup\r\nand tea\n"
+
+
+def send_json(app, built, who):
+    client = app.test_client()
+    return lambda method, path, body: send(client, Case("", who, method, path, json=body), built.tokens[who], built.ids)
+
+
 def test_a_new_time_in_year_one_is_refused_on_the_form(world):
     app, built = world
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session.update(user_id=built.users[OPERATOR], lang="en")
+    client = signed_in(app, built.users[OPERATOR], lang="en")
     path = _format("/operators/{operator:canteen}/listings/{listing:canteen}/slots/new", built.ids)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', client.get(path).get_data(as_text=True))
     response = client.post(path, data={"day": "0001-01-01", "starts": "09:00", "ends": "10:00", "capacity": "5",
@@ -274,9 +299,7 @@ def test_no_page_answers_a_hostile_query_with_a_500(world, endpoint, rule):
     from tests.test_authorization_matrix import POLICY, records, url_for
 
     app, built = world
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session["user_id"] = built.users[ADMIN]
+    client = signed_in(app, built.users[ADMIN])
     kind = POLICY[endpoint].kind if endpoint in POLICY else None
     response = client.get(url_for(rule, records(built.ids, endpoint, kind), endpoint), query_string=HOSTILE_QUERY)
     assert response.status_code < 500

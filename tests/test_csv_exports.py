@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from core.exports import safe_cell
 from core.models import Operator
+from tests.web_support import signed_in
 
 ATTACKS = ["=HYPERLINK(\"http://evil\")", "+SUM(1,2)", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1", "-5\n", "\t-5"]
 HARMLESS = ["Heping Canteen", "500", "-500", "0", "", "a=b", " =1+1"]
@@ -56,9 +57,7 @@ def hostile_names(demo, db):
 def test_the_reconciliation_csv_is_safe_from_the_api_the_page_and_the_cli(demo, hostile_names, app, tmp_path):
     period = hostile_names
     api = demo.api("committee1").get(f"/communities/heping/fund/reconciliation?period={period}&format=csv")
-    page_client = app.test_client()
-    with page_client.session_transaction() as session:
-        session["user_id"] = demo.api("committee1").get("/me").get_json()["id"]
+    page_client = signed_in(app, demo.api("committee1").get("/me").get_json()["id"])
     page = page_client.get(f"/communities/heping/fund/reconciliation/{period}/export.csv")
     out = tmp_path / "reconciliation.csv"
     cli = app.test_cli_runner().invoke(args=["reconcile", "--community", "heping", "--period", period,

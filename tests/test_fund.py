@@ -4,11 +4,11 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core import ledger
 from core.donations import received_lines
-from core.models import AuditEvent, Community, JournalEntry, Operator
+from core.models import AuditEvent, Community, FundTransfer, JournalEntry, Operator
 from tests.clock import serving_booking
 
 
@@ -127,7 +127,7 @@ def test_two_racing_disbursements_cannot_both_be_paid(demo, db, app):
     give_fund(db, 100_000)
     first = approved_proposal(demo, 60_000, "Summer camp")
     second = approved_proposal(demo, 60_000, "Library books")
-    tokens = [demo.api(who).token for who in ("charity", "committee1")]
+    tokens = [demo.api("charity").token for _ in range(2)]
 
     def disburse(args):
         token, pid = args
@@ -143,6 +143,25 @@ def test_two_racing_disbursements_cannot_both_be_paid(demo, db, app):
 
     db.expire_all()
     assert violations(db) == []
+
+
+def test_only_the_charity_officer_disburses_and_a_member_is_refused_before_the_state_is_looked_at(demo, db, web):
+    give_fund(db, 100_000)
+    approved = approved_proposal(demo, 10_000, "Garden benches")
+    submitted = propose(demo, 10_000, "New curtains")
+    member = demo.api("committee1")
+    for pid in (approved, submitted):  # payable, and not yet payable (a 409 for the charity): a 403 either way
+        refused = member.post(f"/communities/heping/fund/proposals/{pid}/disburse", {"reference": "R1"})
+        assert refused.status_code == 403, refused.get_json()
+    assert demo.api("charity").post(f"/communities/heping/fund/proposals/{submitted}/disburse",
+                                    {"reference": "R1"}).status_code == 409
+    page = f"/communities/heping/fund/proposals/{approved}"
+    as_member = web("committee1")
+    assert "Pay out" not in as_member.get(page).get_data(as_text=True)
+    as_member.post(f"{page}/disburse", {"reference": "R1"})
+    assert member.get(f"/communities/heping/fund/proposals/{approved}").get_json()["status"] == "charity_approved"
+    assert member.get("/communities/heping/fund").get_json()["balance_amount"] == 100_000
+    assert "Pay out" in web("charity").get(page).get_data(as_text=True)
 
 
 def check_in_cash_cleaning(demo):
@@ -183,6 +202,28 @@ def test_reconciliation_shows_the_exact_variance_until_the_transfer_arrives(demo
     assert (fair["in_kind_amount"], fair["variance_amount"]) == (5000, 0)  # in kind is never cash
     fund = committee.get("/communities/heping/fund").get_json()
     assert (fund["balance_amount"], fund["receivable_amount"], fund["in_kind_amount"]) == (1900, 0, 5000)
+
+
+def test_a_transfer_dated_after_today_is_refused_through_the_api_and_the_page(demo, db, web):
+    """A transfer dated 2099 landed in a period that could never close; a gift in kind likewise."""
+    check_in_cash_cleaning(demo)  # ¥12 due from the housekeeping centre
+    operator_id = reconciliation_row(demo, "housekeeping")["operator_id"]
+    committee = demo.api("committee1")
+    for day in (today() + dt.timedelta(days=1), dt.date(2099, 1, 1)):
+        refused = committee.post("/communities/heping/fund/transfers", {
+            "operator_id": operator_id, "amount": 1200, "reference": "BANK-9", "received_on": day.isoformat()})
+        assert refused.status_code == 422 and "received_on" in refused.get_json()["errors"], refused.get_json()
+    page = web("committee1").post("/communities/heping/fund/transfers/new", {
+        "operator_id": str(operator_id), "amount": "12", "reference": "BANK-9", "received_on": "2099-01-01"})
+    assert page.status_code == 422 and "after today" in page.get_data(as_text=True)
+    assert db.scalar(select(func.count()).select_from(FundTransfer)) == 0
+    gift = committee.post("/communities/heping/fund/in-kind", {
+        "donor": "a neighbour", "item": "rice", "quantity": 1, "declared_value_amount": 100,
+        "received_on": (today() + dt.timedelta(days=1)).isoformat()})
+    assert gift.status_code == 422 and gift.get_json()["code"] == "dated_in_the_future"
+    assert committee.post("/communities/heping/fund/transfers", {
+        "operator_id": operator_id, "amount": 1200, "reference": "BANK-9",
+        "received_on": today().isoformat()}).status_code == 201
 
 
 def test_a_variance_can_be_explained_drilled_into_and_exported(demo, runner, tmp_path):

@@ -1,4 +1,8 @@
 """Listings and slots through the API: plugin-validated details, validated rules, remaining places."""
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from tests.factories import make_community, make_operator, make_user
@@ -97,3 +101,23 @@ def test_search_text_follows_edits_and_keeps_title_and_description_apart(canteen
     assert found("barhand") == found("bar hand") == []  # no match across the title's end
     assert as_staff.patch(f"/listings/{listing['id']}", {"title": "Rice Shop"}).status_code == 200
     assert found("noodle") == [] and found("rice") == [listing["id"]]
+
+
+def test_a_slot_must_start_in_the_future_through_the_api_and_the_page(demo, web, db):
+    lunch = demo.listing("Community lunch")
+    slots = f"/listings/{lunch['id']}/slots"
+    before = len(demo.slots("Community lunch"))
+    canteen = demo.api("canteen")
+    now = dt.datetime.now(ZoneInfo("Asia/Shanghai"))
+    for starts in (now - dt.timedelta(days=1), now - dt.timedelta(minutes=1)):
+        refused = canteen.post(slots, {"starts_at": starts.isoformat(), "ends_at": (now + dt.timedelta(hours=2))
+                                       .isoformat(), "capacity": 10})
+        assert refused.status_code == 422 and "starts_at" in refused.get_json()["errors"], refused.get_json()
+    page = web("canteen").post(f"/operators/{lunch['operator_id']}/listings/{lunch['id']}/slots/new", {
+        "day": (now - dt.timedelta(days=1)).date().isoformat(), "starts": "11:30", "ends": "13:00", "capacity": "10"})
+    assert page.status_code == 422
+    assert re.search(r'<p class="error" id="starts-error">[^<]*future', page.get_data(as_text=True))
+    assert len(demo.slots("Community lunch")) == before
+    soon = now + dt.timedelta(minutes=5)
+    assert canteen.post(slots, {"starts_at": soon.isoformat(), "ends_at": (soon + dt.timedelta(hours=1)).isoformat(),
+                                "capacity": 10}).status_code == 201

@@ -5,9 +5,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, text
 
-from core import ledger
-from core.models import Community, JournalEntry, OperatorCost
+from core import checks, hookimpl, ledger
+from core.db import commit
+from core.models import Community, JournalEntry, OperatorCost, Payment, Refund
 from tests.clock import serving
+from tests.factories import DemoWorld
+from tests.test_bookings import OnlineProvider
 
 
 def this_period():
@@ -111,3 +114,89 @@ def test_check_fails_on_a_damaged_database(demo, db, runner, damage, message):
     db.commit()
     result = runner.invoke(args=["check"])
     assert result.exit_code == 1 and message in result.output
+
+
+class Collected(OnlineProvider):
+    """An online provider that keeps the fund's share at payment, as Stripe does with an application fee."""
+
+    key, collects_for_fund = "collected", True
+
+
+class CollectedPayments:
+    @hookimpl
+    def register_payment_providers(self):
+        return [Collected()]
+
+
+@pytest.fixture
+def paid_and_refunded(make_app):
+    """Cleanings paid in cash at check-in, online, and online then cancelled (refunded); their ids."""
+    from core import demo as demo_data
+
+    app = make_app(PLUGINS=[CollectedPayments()])
+    demo_data.seed(app)
+    world = DemoWorld(app.test_client())
+    slots = [slot["id"] for slot in world.slots("Home cleaning, 2 hours")]
+    ids = {"cash_booking": book_and_check_in(world, "adult", "Home cleaning, 2 hours", "housekeeping",
+                                            details={"address": "Heping Road 9"})["id"]}
+    for name, who, slot in (("booking", "student", slots[1]), ("refunded_booking", "lowincome", slots[2])):
+        ids[name] = world.api(who).post("/bookings", {"slot_id": slot, "payment_method": "collected",
+                                                      "details": {"address": "Heping Road 9"}}).get_json()["id"]
+    linli = app.extensions["linli"]
+    with linli.db.sessionmaker() as session:
+        for payment in session.scalars(select(Payment).where(Payment.provider == "collected")):
+            linli.payments.succeeded(session, payment, Collected())
+        commit(session)
+    assert world.api("lowincome").post(f"/bookings/{ids['refunded_booking']}/cancel").status_code == 200
+    with linli.db.sessionmaker() as session:
+        ids["cash"], ids["payment"], ids["refunded"] = (session.scalar(select(Payment.id).where(
+            Payment.booking_id == ids[name])) for name in ("cash_booking", "booking", "refunded_booking"))
+        ids["refund"] = session.scalar(select(Refund.id))
+    return app, ids
+
+
+def test_check_passes_with_payments_refunds_and_cash(paid_and_refunded, db):
+    app, ids = paid_and_refunded
+    refund = db.get(Refund, ids["refund"])
+    assert refund.amount == 6000 and refund.donation_reversed == 600  # the low-income price, and its 10 % share
+    assert app.test_cli_runner().invoke(args=["check"]).output.strip() == "all invariants hold"
+
+
+@pytest.mark.parametrize("tampering, named", [
+    ("UPDATE payments SET amount = 1 WHERE id = :payment", "payment {payment}: amount 1 != 12000 posted"),
+    ("UPDATE payments SET amount = amount + 5 WHERE id = :cash", "payment {cash}: amount 12005 != 12000 posted"),
+    ("UPDATE payments SET donation_amount = donation_amount + 1 WHERE id = :payment",
+     "payment {payment}: donation_amount 1201 != 1200 posted"),
+    ("UPDATE payments SET refunded_amount = refunded_amount - 1 WHERE id = :refunded",
+     "payment {refunded}: refunded_amount 5999 != 6000 of refunds posted"),
+    ("UPDATE refunds SET amount = amount - 1 WHERE id = :refund", "refund {refund} of payment {refunded}: amount 5999"),
+    ("UPDATE refunds SET donation_reversed = donation_reversed + 1 WHERE id = :refund",
+     "refund {refund} of payment {refunded}: donation_reversed 601 != 600"),
+    ("UPDATE bookings SET unit_amount = unit_amount + 1, total_amount = total_amount + quantity WHERE id = :booking",
+     "payment {payment}: amount 12000 != total_amount 12001 of booking {booking}"),
+])
+def test_check_names_each_stored_figure_that_differs_from_the_ledger(paid_and_refunded, db, tampering, named):
+    """``verify-ledger`` sees an intact chain: only ``check`` compares the payments' rows with what was posted."""
+    app, ids = paid_and_refunded
+    db.execute(text(tampering), ids)
+    db.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["check"])
+    assert result.exit_code == 1 and named.format(**ids) in result.output, result.output
+    assert runner.invoke(args=["verify-ledger"]).exit_code == 0
+
+
+def test_check_names_a_booking_whose_total_is_not_its_unit_price_times_its_places(paid_and_refunded, db):
+    """The database's CHECK constraint refuses such a row; with it out of the way, ``check`` still names it."""
+    _app, ids = paid_and_refunded
+    postgres = db.bind.dialect.name == "postgresql"
+    db.execute(text("ALTER TABLE bookings DROP CONSTRAINT ck_bookings_amounts" if postgres
+                    else "PRAGMA ignore_check_constraints = ON"))
+    try:
+        db.execute(text("UPDATE bookings SET total_amount = total_amount + 1 WHERE id = :cash_booking"), ids)
+        found = checks.violations(db)
+    finally:
+        db.rollback()  # the constraint comes back with the transaction on PostgreSQL
+        if not postgres:
+            db.execute(text("PRAGMA ignore_check_constraints = OFF"))
+    assert f"booking {ids['cash_booking']}: total_amount 12001 != unit_amount 12000 × quantity 1" in found

@@ -5,15 +5,14 @@ from sqlalchemy import select
 
 from core.models import Booking, Operator, OperatorCost, User
 from tests.clock import serving_booking
+from tests.web_support import signed_in
 
 TRAINING = "Maternity-nanny training course"
 
 
 def check_in_on_the_page(app, db, booking_id):
     operator_id = db.scalar(select(Operator.id).where(Operator.type == "housekeeping"))
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session.update(lang="en", user_id=db.scalar(select(User.id).where(User.email == "housekeeping@example.org")))
+    client = signed_in(app, db.scalar(select(User.id).where(User.email == "housekeeping@example.org")), lang="en")
     page = client.get(f"/operators/{operator_id}/today").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     client.post(f"/operators/{operator_id}/bookings/{booking_id}/check-in", data={"csrf_token": token})

@@ -86,6 +86,7 @@ def test_only_the_centre_keeps_its_roster_and_its_community_reads_it(demo, brows
         visitor = browser(who)
         assert visitor.get(roster_path(demo)).status_code == 403, who
         assert visitor.get(f"/housekeeping/workers/{worker_id}").status_code == 403, who
+    db.commit()  # end the read begun above: logging in writes a login record since
     elsewhere = make_user(db, "community_staff", make_community(db))
     db.commit()
     assert browser(email=elsewhere.email, password="test-password").get(roster_path(demo)).status_code == 403

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from core.db import utcnow
 from core.models import Booking, Community, InKindDonation, JournalEntry, Slot
 from plugins.market_fair.models import Stall
+from tests.clock import serving
 from tests.factories import PASSWORD, DemoWorld, make_community, make_user
 
 FAIR = "Neighbourhood fair"
@@ -347,25 +348,26 @@ GIFT = {"donor": "Heping Fruit Shop", "item": "Boxes of oranges", "quantity": 12
 def test_gifts_in_kind_go_into_the_fund_apart_from_its_cash(demo, db):
     slot = fair_slot(demo)
     before = fund(demo)
-    gift = demo.api("fair").post(f"/market-fair/slots/{slot['id']}/in-kind", GIFT)
-    assert gift.status_code == 201, gift.get_json()
-    fair_day = dt.datetime.fromisoformat(slot["starts_at"]).date().isoformat()
-    assert {k: gift.get_json()[k] for k in (*GIFT, "operator_id", "currency", "received_on")} == {
-        **GIFT, "operator_id": fair_id(demo), "currency": "CNY", "received_on": fair_day}
-    after = fund(demo)
-    assert after["in_kind_amount"] - before["in_kind_amount"] == 36_000
-    assert (after["balance_amount"], after["receivable_amount"]) == (before["balance_amount"],
-                                                                     before["receivable_amount"])
-    items = demo.api("committee1").get("/communities/heping/fund/in-kind").get_json()["items"]
-    assert [(i["item"], i["quantity"], i["declared_value_amount"], i["donor"]) for i in items] == [
-        ("Boxes of oranges", 12, 36_000, "Heping Fruit Shop")]
-    db.expire_all()
-    entry = db.scalar(select(JournalEntry).where(JournalEntry.kind == "in_kind"))
-    assert entry.operator_id == fair_id(demo) and entry.effective_on.isoformat() == fair_day
-    later = demo.api("staff").post(f"/market-fair/slots/{slot['id']}/in-kind",
-                                   {**GIFT, "item": "Rice, 10 kg bags", "received_on": "2026-03-02"})
-    assert later.status_code == 201 and later.get_json()["received_on"] == "2026-03-02"
-    assert demo.api("committee2").post(f"/market-fair/slots/{slot['id']}/in-kind", GIFT).status_code == 201
+    with serving(slot):  # given at the fair, recorded that day
+        gift = demo.api("fair").post(f"/market-fair/slots/{slot['id']}/in-kind", GIFT)
+        assert gift.status_code == 201, gift.get_json()
+        fair_day = dt.datetime.fromisoformat(slot["starts_at"]).date().isoformat()
+        assert {k: gift.get_json()[k] for k in (*GIFT, "operator_id", "currency", "received_on")} == {
+            **GIFT, "operator_id": fair_id(demo), "currency": "CNY", "received_on": fair_day}
+        after = fund(demo)
+        assert after["in_kind_amount"] - before["in_kind_amount"] == 36_000
+        assert (after["balance_amount"], after["receivable_amount"]) == (before["balance_amount"],
+                                                                         before["receivable_amount"])
+        items = demo.api("committee1").get("/communities/heping/fund/in-kind").get_json()["items"]
+        assert [(i["item"], i["quantity"], i["declared_value_amount"], i["donor"]) for i in items] == [
+            ("Boxes of oranges", 12, 36_000, "Heping Fruit Shop")]
+        db.expire_all()
+        entry = db.scalar(select(JournalEntry).where(JournalEntry.kind == "in_kind"))
+        assert entry.operator_id == fair_id(demo) and entry.effective_on.isoformat() == fair_day
+        later = demo.api("staff").post(f"/market-fair/slots/{slot['id']}/in-kind",
+                                       {**GIFT, "item": "Rice, 10 kg bags", "received_on": "2026-03-02"})
+        assert later.status_code == 201 and later.get_json()["received_on"] == "2026-03-02"
+        assert demo.api("committee2").post(f"/market-fair/slots/{slot['id']}/in-kind", GIFT).status_code == 201
 
 
 def test_gifts_in_kind_are_recorded_only_by_the_fair_the_community_and_the_committee(demo, db, api):

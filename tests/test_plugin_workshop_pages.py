@@ -95,6 +95,7 @@ def test_only_the_workshops_staff_record_and_its_community_reads(demo, browser, 
         visitor = browser(who)
         assert visitor.get(job_page).status_code == 403, who
         assert visitor.get(jobs_path(demo)).status_code == 403, who
+    db.commit()  # end the read begun above: logging in writes a login record since
     other = make_user(db, "community_staff", make_community(db))
     db.commit()
     assert browser(email=other.email, password="test-password").get(jobs_path(demo)).status_code == 403

@@ -2,13 +2,16 @@
 passwords, and a real limiter on logins (in memory or in Redis) shared by the API and the login page."""
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from argon2 import extract_parameters
 
+from core.models import Booking
 from core.security import CSP, STRIPE_CSP
 from tests.factories import PASSWORD, make_user
+from tests.web_support import signed_in
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,6 +57,62 @@ def test_the_limit_can_live_in_redis_shared_by_workers(make_app, db):
     second = make_app(RATELIMIT_STORAGE=url, LOGIN_RATE_LIMIT="3 per minute").test_client()
     assert hammer(first, email, 2) == [401, 401]
     assert hammer(second, email, 2) == [401, 429]  # the second "worker" sees the first one's attempts
+
+
+@pytest.fixture
+def redis_url():
+    """Redis database 9 of the local server, empty before and after the test."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/9"
+    store = redis.Redis.from_url(url)
+    try:
+        store.ping()
+    except redis.ConnectionError:
+        pytest.fail("Redis is expected at 127.0.0.1:6379 on this machine")
+    store.flushdb()
+    yield url
+    store.flushdb()
+    store.close()
+
+
+def test_one_address_trying_many_accounts_is_limited_too(make_app, db):
+    """One account at a time stays under the per-account limit; the address's own limit stops the sweep."""
+    client = make_app(LOGIN_RATE_LIMIT="10 per minute", LOGIN_ADDRESS_RATE_LIMIT="5 per minute").test_client()
+    statuses = [hammer(client, f"guess-{n}@example.org", 1)[0] for n in range(6)]
+    assert statuses == [401] * 5 + [429]
+    assert web_login(client, "another-guess@example.org", "wrong-password").status_code == 429  # the page too
+    elsewhere = client.post("/api/v1/auth/token", json={"email": "guess-0@example.org", "password": "wrong"},
+                            environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert elsewhere.status_code == 401  # another address has its own count
+
+
+@pytest.mark.parametrize("store", [{}, {"RATELIMIT_STORAGE": "memory://"}])
+def test_production_refuses_to_count_logins_in_one_process_memory(make_app, store):
+    with pytest.raises(RuntimeError, match="LINLI_REDIS_URL"):
+        make_app(ENV="production", REDIS_URL=None, **{"RATELIMIT_STORAGE": None, **store})
+
+
+def test_production_counts_logins_in_redis(make_app, redis_url):
+    assert make_app(ENV="production", REDIS_URL=redis_url, RATELIMIT_STORAGE=None)
+    assert make_app(ENV="production", REDIS_URL=None, RATELIMIT_STORAGE=redis_url)
+
+
+def test_gunicorn_workers_share_the_login_limits_through_redis(database_url, tmp_path, redis_url):
+    """Four workers, each counting alone, let some 40 wrong passwords through in a minute against a limit of 10."""
+    from tests.server import gunicorn
+
+    settings = {"LINLI_REDIS_URL": redis_url, "LINLI_LOGIN_RATE_LIMIT": "10 per minute",
+                "LINLI_LOGIN_ADDRESS_RATE_LIMIT": "30 per minute"}
+    with gunicorn(database_url, tmp_path, workers=4, env=settings) as server, ThreadPoolExecutor(8) as pool:
+        def attempt(email):
+            return server.request("POST", "/auth/token", body={"email": email, "password": "wrong-password"})[0]
+
+        one_account = list(pool.map(attempt, ["target@example.org"] * 40))
+        many_accounts = list(pool.map(attempt, [f"sweep-{n}@example.org" for n in range(40)]))
+    assert sorted(set(one_account + many_accounts)) == [401, 429]
+    assert one_account.count(401) == 10  # the account's limit, whichever worker answered
+    assert many_accounts.count(401) == 20  # the address's limit of 30 counts the 10 above too
 
 
 def csrf_token(client, base_url="http://localhost") -> str:
@@ -126,9 +185,7 @@ def test_only_the_payment_page_may_load_stripe_js(platform, make_app):
     app, world = platform(STRIPE_PUBLISHABLE_KEY="pk_test_recording")
     booking = world.api("adult").post("/bookings", {"slot_id": world.slots("Home cleaning, 2 hours")[0]["id"],
                                                     "payment_method": "stripe", "details": {"address": "Road 1"}})
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session.update(user_id=booking.get_json()["resident_id"],
+    client = signed_in(app, booking.get_json()["resident_id"],
                        pay={str(booking.get_json()["id"]): booking.get_json()["client_secret"]})
     pay = client.get(f"/my/bookings/{booking.get_json()['id']}/pay")
     assert pay.status_code == 200 and 'src="https://js.stripe.com/v3/"' in pay.get_data(as_text=True)
@@ -144,8 +201,9 @@ def session_cookie(response) -> str:
 
 
 @pytest.mark.parametrize("environment, secure", [("production", True), ("development", False)])
-def test_the_session_cookie_is_http_only_same_site_and_secure_in_production(make_app, db, environment, secure):
-    client = make_app(ENV=environment).test_client()
+def test_the_session_cookie_is_http_only_same_site_and_secure_in_production(make_app, db, environment, secure,
+                                                                          redis_url):
+    client = make_app(ENV=environment, REDIS_URL=redis_url).test_client()
     user = make_user(db, "admin")
     db.commit()
     response = web_login(client, user.email, PASSWORD, base_url="https://linli.example")
@@ -153,6 +211,26 @@ def test_the_session_cookie_is_http_only_same_site_and_secure_in_production(make
     cookie = session_cookie(response)
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
     assert ("Secure" in cookie) is secure
+
+
+def test_a_web_logout_ends_the_session_for_good_even_for_a_copy_of_its_cookie(demo, app, db, web):
+    """The cookie once held the user's id, signed: a copy taken before logging out still acted for 31 days."""
+    slot = demo.slots("Community lunch")[0]
+    booking = demo.api("senior68").post("/bookings", {"slot_id": slot["id"], "payment_method": "cash"}).get_json()
+    browser = web("senior68")
+    cancel = f"/my/bookings/{booking['id']}/cancel"
+    browser.get(cancel)
+    copied = browser.client.get_cookie("session").value
+    assert browser.post("/logout").status_code == 303
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    shown = thief.get("/my/bookings")
+    assert shown.status_code == 302 and shown.headers["Location"].startswith("/login")
+    refused = thief.post(cancel, data={"csrf_token": browser.token})
+    assert refused.status_code in (302, 303) and refused.headers["Location"].startswith("/login")
+    assert db.get(Booking, booking["id"]).status == "confirmed"
+    again = web("senior68")  # logging in again works, and that new session is live
+    assert again.get("/my/bookings").status_code == 200
 
 
 def test_production_refuses_to_start_without_a_secret_key(make_app, monkeypatch):
@@ -177,9 +255,7 @@ def test_every_page_form_refuses_a_post_without_its_csrf_token(world, endpoint, 
 
     app, built = world
     values = records(built.ids, endpoint, POLICY[endpoint].kind)
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session.update(user_id=built.users[ADMIN], lang="en")
+    client = signed_in(app, built.users[ADMIN], lang="en")
     before = snapshot(app.extensions["linli"].db.engine)
     body = POLICY[endpoint].body(values) if POLICY[endpoint].body else {}
     response = client.post(url_for(rule, values, endpoint), data=body)

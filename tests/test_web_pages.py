@@ -1,4 +1,6 @@
 """The web pages through the test client: who may open what, CSRF, forms refusing bad input, the journeys' steps."""
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -236,6 +238,22 @@ def test_operators_add_a_service_and_a_time(demo, web, db):
                       {"day": "2030-05-01", "starts": "08:00", "ends": "12:00", "capacity": "30"})
     assert good.status_code == 303
     assert len(demo.client.get(f"/api/v1/listings/{listing.id}/slots").get_json()["items"]) == 1
+
+
+def test_control_and_bidi_characters_on_a_page_are_refused_beside_their_field(demo, web, db, browser):
+    fair = operator_id(demo, "Heping Neighbourhood Fair")
+    created = web("fair").post(f"/operators/{fair}/listings/new", {
+        "title": "Autumn fair\u0007", "description": "Stalls", "details-stalls": "30", "price-0": "0", "price-1": "40"})
+    assert created.status_code == 422
+    assert re.search(r'<p class="error" id="title-error">[^<]*invisible control characters',
+                     created.get_data(as_text=True))
+    slot = demo.slots("Home cleaning, 2 hours")[0]
+    booked = browser("adult").submit(f"/book/{slot['id']}", {"quantity": "1", "payment_method": "cash",
+                                                             "details-address": "Heping Road 9\u202e"})
+    assert booked.status_code == 422
+    assert re.search(r'<p class="error">[^<]*invisible control characters', booked.get_data(as_text=True))
+    assert db.scalar(select(Listing).where(Listing.title.like("Autumn fair%"))) is None
+    assert db.scalar(select(func.count()).select_from(Booking)) == 0
 
 
 def test_a_new_organisation_applies_proposes_an_agreement_and_staff_approve_both(demo, web, db):

@@ -192,6 +192,17 @@ def test_one_clean_delivery(platform):
     assert status(world, booking) == "confirmed" and remaining(world, booking) == 2
 
 
+def test_a_signed_event_holding_what_a_customer_typed_is_processed(platform):
+    """Text Linli never stores (a control character in a description) is no reason to refuse Stripe's signed event:
+    refused, it would be retried for days and the payment never counted."""
+    app, world = platform()
+    booking = book_cleaning(world)
+    event = intent_event("evt_typed", "payment_intent.succeeded", booking)
+    event["data"]["object"]["description"] = "Bell \u0007 and bidi \u202e text"
+    assert delivered(app.test_client(), event) == "processed"
+    assert status(world, booking) == "confirmed"
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 def test_events_delivered_twice_in_any_order_give_the_same_books(platform, seed):
     app, world = platform()

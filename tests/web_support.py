@@ -53,6 +53,21 @@ class WebSession:
         return self
 
 
+def signed_in(app, user_id: int, **values):
+    """A test client logged in as the user without the form: a live login record, named by its session cookie."""
+    from core.auth import issue_token
+    from core.models import User
+    from core.web.common import LOGIN_KEY
+
+    with app.extensions["linli"].db.sessionmaker() as session:
+        token, _row = issue_token(session, session.get(User, user_id), 1)
+        session.commit()
+    client = app.test_client()
+    with client.session_transaction() as cookie:
+        cookie.update({LOGIN_KEY: token, **values})
+    return client
+
+
 @pytest.fixture
 def web(app):
     """``web()`` is a visitor; ``web("senior68")`` a demo account logged in (each with its own cookies)."""

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from core.api.common import ApiBlueprint, public
 from core.errors import (
-    CODES, N_, VALIDATION_FAILED, DomainError, ErrorCode, Message, bad_request, invalid, not_found,
+    CODES, N_, VALIDATION_FAILED, DomainError, ErrorCode, Message, bad_request, not_found,
 )
 from core.policy import LOGIN_REQUIRED, ROLE_REQUIRED
 from core.web.i18n import say, said, status_headline
@@ -30,7 +30,6 @@ TOO_MANY_ATTEMPTS = ErrorCode("too_many_attempts", 429, N_(
     "For your safety, logging in is paused for a minute. Please wait, then try again."))
 SERVER_ERROR = ErrorCode("server_error", 500, N_("Something went wrong on our side. Please try again later."))
 JSON_TOO_DEEP = bad_request("json_too_deep", N_("The JSON is nested too deeply."))
-UNSTORABLE_TEXT = invalid("unstorable_text", N_("Text may not contain NUL characters or unpaired surrogates."))
 UNKNOWN_PROBLEM = not_found("unknown_problem", N_("There is no problem with the code %(code)s."))
 
 FOR_STATUS = {kind.status: kind for kind in (BAD_REQUEST, LOGIN_REQUIRED, ROLE_REQUIRED, NOT_FOUND,

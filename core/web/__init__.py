@@ -19,15 +19,13 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from core.errors import N_, invalid
-from core.security import unstorable_text
+from core.security import INVISIBLE_CHARACTERS, unstorable_text
 from core.web import charts, labels, plugin_pages
 from core.web.i18n import LANGUAGES, current_language, register_filters, say, select_locale
 
 API_PREFIX = "/api/v1"
 csrf = CSRFProtect()
-INVISIBLE_CHARACTERS = invalid("invisible_characters", N_(
-    "Please remove the invisible characters from what you entered, then try again."))
+
 
 
 def init_web(app: Flask) -> None:

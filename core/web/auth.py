@@ -1,4 +1,5 @@
-"""Logging in and out with the session cookie (the API uses bearer tokens instead)."""
+"""Logging in and out: the session cookie names a login record that logging out revokes (the API sends it as a
+bearer token instead)."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -6,6 +7,7 @@ from flask_babel import gettext as _
 
 from core import policy
 from core.auth import authenticate
+from core.db import commit
 from core.errors import Unauthorized
 from core.request_session import session as db_session
 from core.web.common import home_community, log_in, log_out, page_blueprint, safe_next, web_user
@@ -35,13 +37,15 @@ def login():
     target = safe_next(request.args.get("next"))
     status = 200
     if form.validate_on_submit():
+        db = db_session()
         try:
-            user = authenticate(db_session(), form.email.data, form.password.data)
+            user = authenticate(db, form.email.data, form.password.data)
         except Unauthorized:
             form.password.errors.append(_("Wrong email or password. Please try again."))
             status = 401
         else:
-            log_in(user)
+            log_in(db, user)
+            commit(db)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(target or landing(user), code=303)
     elif form.is_submitted():
@@ -52,7 +56,9 @@ def login():
 @bp.route("/logout", methods=["POST"])
 def logout():
     was_in = web_user() is not None
-    log_out()
+    db = db_session()
+    log_out(db)
+    commit(db)
     if was_in:
         flash(_("You have logged out."), "success")
     return redirect(url_for("web_public.home"), code=303)

@@ -168,8 +168,8 @@ def proposal(slug: str, proposal_id: int):
         "vote": member and item.status == "submitted" and all(v.member_id != user.id for v in item.votes),
         "charity": item.status == "committee_approved" and policy.has_role(user, "charity_officer",
                                                                            community_id=community.id),
-        "disburse": item.status == "charity_approved" and any(
-            policy.has_role(user, r, community_id=community.id) for r in AUDITORS),
+        "disburse": item.status == "charity_approved" and policy.has_role(user, "charity_officer",
+                                                                          community_id=community.id),
     }
     balance = fund.fund_view(db, community)["balance_amount"]
     return render_template("committee/proposal.html", community=community, proposal=item, voters=voters,

@@ -6,16 +6,22 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core import policy
+from core.auth import issue_token, revoke_token, user_for_token
 from core.db import commit, rollback
 from core.accounts import COMMUNITY_NOT_FOUND
-from core.errors import DomainError, Forbidden
+from core.errors import DomainError, Forbidden, Unauthorized, text
 from core.models import Community, User
 from core.request_session import session as db_session
+from core.security import INVISIBLE_CHARACTERS, INVISIBLE_CHARACTERS_HERE, refused_text
 from core.web.i18n import say, status_headline
+from core.web.schema_form import PREFIX as DETAILS
 
-USER_KEY = "user_id"
+LOGIN_KEY = "login"
+"""The session cookie's key for the random id of the login's server-side record (an ``api_tokens`` row): logging
+out revokes the record, so a copy of the cookie taken before is worth nothing."""
 
 
 def linli():
@@ -23,31 +29,43 @@ def linli():
 
 
 def web_user() -> User | None:
-    """The user whose id the signed session cookie holds (and who is still active)."""
+    """The user of the live login the session cookie names (one query); None once it is revoked or expired."""
     if "web_user" not in g:
-        user_id = session.get(USER_KEY)
-        user = db_session().get(User, user_id) if isinstance(user_id, int) else None
-        if user is not None and not user.is_active:
-            session.pop(USER_KEY, None)
-            user = None
+        token = session.get(LOGIN_KEY)
+        user = None
+        if isinstance(token, str) and token:
+            try:
+                user = user_for_token(db_session(), token)
+            except Unauthorized:
+                session.pop(LOGIN_KEY, None)
         g.web_user = user
     return g.web_user
 
 
-def log_in(user: User) -> None:
-    """A fresh session for the user, keeping only the language they chose."""
+def log_in(db: Session, user: User) -> None:
+    """A fresh session for the user, keeping only the language they chose; the caller commits its record."""
     lang = session.get("lang")
+    _end_login(db)
     session.clear()
-    session[USER_KEY] = user.id
+    token, _row = issue_token(db, user, current_app.config["TOKEN_HOURS"])
+    session[LOGIN_KEY] = token
     if lang:
         session["lang"] = lang
 
 
-def log_out() -> None:
+def log_out(db: Session) -> None:
+    """Revoke the login's record (the caller commits) and forget everything but the language."""
     lang = session.get("lang")
+    _end_login(db)
     session.clear()
     if lang:
         session["lang"] = lang
+
+
+def _end_login(db: Session) -> None:
+    token = session.get(LOGIN_KEY)
+    if isinstance(token, str) and token:
+        revoke_token(db, token)
 
 
 def logged_in() -> User:
@@ -92,7 +110,14 @@ def today_in(community: Community) -> dt.date:
 
 
 def attempt(action):
-    """Run a service call and commit; a domain error is rolled back and returned for the form to show."""
+    """Run a service call and commit; a domain error is rolled back and returned for the form to show.
+
+    Every page's change comes through here, so this is where a form carrying text Linli never stores (control
+    or bidi characters) is refused, each such field named, before the service runs.
+    """
+    refused = _refused_fields()
+    if refused is not None:
+        return None, refused
     db = db_session()
     try:
         result = action(db)
@@ -101,6 +126,21 @@ def attempt(action):
     except DomainError as error:
         rollback(db)
         return None, error
+
+
+def _refused_fields() -> DomainError | None:
+    """The posted form's fields holding text Linli never stores (a plugin's detail ``details-x`` as ``details.x``)."""
+    message = text(INVISIBLE_CHARACTERS_HERE)
+    errors: dict = {}
+    for name, values in request.form.lists():
+        if refused_text(values) is not None:
+            if name.startswith(DETAILS):
+                errors.setdefault("details", {})[name.removeprefix(DETAILS)] = [message]
+            else:
+                errors[name] = [message]
+    if not errors:
+        return None
+    return INVISIBLE_CHARACTERS(errors=errors)
 
 
 def field_errors(error: DomainError | None) -> dict[str, list[str]]:

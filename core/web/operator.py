@@ -169,6 +169,7 @@ def _listing_page(operator, community, listing=None):
                 flash(_("The service is saved."), "success")
                 return back_to("web_operator.operator_listings", operator_id=operator.id)
             status = error.status
+            show_field_errors(form, error)
     elif form.is_submitted():
         status = 422
     return render_template("operator/listing_form.html", operator=operator, community=community, listing=listing,
