@@ -15,7 +15,8 @@ NOT_AN_EMAIL = invalid("not_an_email", N_("Please write an email address, e.g. n
 PASSWORD_TOO_SHORT = invalid("password_too_short", N_("Please choose a password of at least %(least)s characters."))
 EMAIL_TAKEN = conflict("email_taken", N_("Someone already has an account with %(email)s."))
 UNKNOWN_ROLE = invalid("unknown_role", N_("There is no such role: choose one of %(roles)s."))
-ROLE_NEEDS_COMMUNITY = invalid("role_needs_community", N_("A role is held in a community: write %(role)s@COMMUNITY_SLUG."))
+ROLE_NEEDS_COMMUNITY = invalid("role_needs_community", N_(
+    "A role is held in a community: write %(role)s@COMMUNITY_SLUG."))
 ROLE_NEEDS_OPERATOR = invalid("role_needs_operator", N_(
     "Operator staff work for an operator: write operator_staff@COMMUNITY_SLUG/OPERATOR_ID."))
 COMMUNITY_NOT_FOUND = not_found("community_not_found", N_("There is no community called %(community)s."))

@@ -319,10 +319,7 @@ def _move(session: Session, plugins: Plugins, booking: Booking, ctx: SlotContext
         _release_places(session, booking.slot_id, booking.quantity)
     operator_type = plugins.operator_types.get(ctx.operator.type)
     if operator_type is not None:
-        if move is REVIVE:
-            operator_type.booking_revived(session, booking, ctx)
-        else:
-            getattr(operator_type, move.reaction)(session, booking, ctx, actor)
+        getattr(operator_type, move.reaction)(session, booking, ctx, actor)
     _announce(session, plugins, move.event, booking)
 
 

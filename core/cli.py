@@ -157,7 +157,8 @@ def settle(slug, period):
     from core.request_session import session
 
     db = session()
-    statements = settlement.settle(db, current_app.extensions["linli"].plugins.operator_types, _community(db, slug), period)
+    types = current_app.extensions["linli"].plugins.operator_types
+    statements = settlement.settle(db, types, _community(db, slug), period)
     commit(db)
     click.echo(f"{'operator':32} {'gross':>10} {'refunds':>9} {'costs':>10} {'due':>9} {'received':>9} "
                f"{'outstanding':>11}")

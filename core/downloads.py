@@ -7,6 +7,6 @@ from core.exports import to_csv
 
 
 def csv_download(header: list[str], rows: list[list], filename: str) -> Response:
-    """``rows`` under ``header`` as an attachment named ``filename`` (UTF-8 with a byte-order mark, formulas guarded)."""
+    """``rows`` under ``header`` as an attachment named ``filename`` (UTF-8 with a byte-order mark, no formulas)."""
     return Response(to_csv(header, rows), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

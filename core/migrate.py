@@ -16,7 +16,8 @@ def alembic_config(app: Flask) -> Config:
     linli = app.extensions["linli"]
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    locations = [str(MIGRATIONS / "versions")] + [str(p) for p in collect(linli.plugins.hook.register_migration_paths())]
+    plugged = collect(linli.plugins.hook.register_migration_paths())
+    locations = [str(MIGRATIONS / "versions")] + [str(p) for p in plugged]
     config.set_main_option("version_locations", " ".join(locations))
     config.set_main_option("path_separator", "space")
     config.attributes["engine"] = linli.db.engine

@@ -78,7 +78,7 @@ class OperatorType:
         Change ``booking.details`` by assigning a new dict; raise a domain error to refuse the booking.
         """
 
-    def booking_revived(self, session: Session, booking: Booking, ctx: SlotContext) -> None:
+    def booking_revived(self, session: Session, booking: Booking, ctx: SlotContext, actor: User | None) -> None:
         """A booking paid after its hold ran out has its places again: place it again, or raise to refuse it (the
         payment is then refunded). Whatever the type gave it before may have gone to someone else meanwhile."""
         self.booking_placed(session, booking, ctx)

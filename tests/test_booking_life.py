@@ -37,7 +37,7 @@ class Sauna(OperatorType):
     def booking_placed(self, session, booking, ctx):
         self.asked.append(("placed", booking.id))
 
-    def booking_revived(self, session, booking, ctx):
+    def booking_revived(self, session, booking, ctx, actor):
         self.asked.append(("revived", booking.id))
 
     def booking_expired(self, session, booking, ctx, actor):

@@ -64,7 +64,8 @@ def init_api(app: Flask) -> Api:
         OPENAPI_URL_PREFIX=API_PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
     )
-    api = LinliApi(app, spec_kwargs={"components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    bearer = {"type": "http", "scheme": "bearer"}
+    api = LinliApi(app, spec_kwargs={"components": {"securitySchemes": {"bearer": bearer}},
                                      "extra_plugins": [OperationsDocumented(app)]})
     api.ma_plugin.converter.add_attribute_function(date_ranges)
     app.extensions["linli_api"] = api

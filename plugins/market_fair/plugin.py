@@ -39,7 +39,7 @@ class MarketFair(OperatorType):
     def booking_placed(self, session, booking, ctx):
         service.place_stall(session, booking, ctx)
 
-    def booking_revived(self, session, booking, ctx):
+    def booking_revived(self, session, booking, ctx, actor):
         service.place_stall_again(session, booking, ctx)
 
     def page_fragment(self, page, listing, slot, booking, user):
