@@ -9,15 +9,19 @@ import os
 import shutil
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from core import create_app
+from core import auth, create_app
 
 pytest_plugins = ["tests.factories", "tests.pages", "tests.stripe_support", "tests.web_support", "tests.world"]
 
 DATABASE_URL = os.environ.get("LINLI_DATABASE_URL", "")
 ON_POSTGRES = DATABASE_URL.startswith("postgresql")
+
+# Passwords hashed in microseconds rather than 19 MiB each; tests/test_security.py checks production's parameters.
+auth.use_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 def _migrated_app(url, tmp_path, **config):

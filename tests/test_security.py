@@ -1,13 +1,16 @@
 """Security at the edge: headers on every response, a CSP no page needs to break, secure cookies, memory-hard
 passwords, and a real limiter on logins (in memory or in Redis) shared by the API and the login page."""
 import re
+import subprocess
+import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from argon2 import extract_parameters
+from argon2 import Type, extract_parameters
 
+from core import auth
 from core.models import Booking
 from core.security import CSP, STRIPE_CSP
 from tests.factories import PASSWORD, make_user
@@ -143,13 +146,34 @@ def test_the_login_page_shares_the_limit_with_the_api(make_app, db):
 
 # --- passwords -------------------------------------------------------------------------------------
 
-def test_passwords_are_stored_with_argon2id_at_owasp_strength(db):
+@pytest.fixture
+def production_passwords():
+    """Passwords hashed as in production for one test (the others hash cheaply: tests/conftest.py)."""
+    cheap = auth._hasher
+    auth.use_hasher(auth.OWASP)
+    yield
+    auth.use_hasher(cheap)
+
+
+def test_passwords_are_stored_with_argon2id_at_owasp_strength(production_passwords, db, api):
     user = make_user(db, "admin")
+    db.commit()
     stored = user.password_hash
     parameters = extract_parameters(stored)
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
-    assert (parameters.memory_cost, parameters.time_cost) >= (19 * 1024, 2)  # 19 MiB, 2 passes: memory-hard
+    # OWASP's baseline for argon2id: 19 MiB, 2 passes, 1 lane (memory-hard)
+    assert (parameters.type, parameters.memory_cost, parameters.time_cost, parameters.parallelism) == (
+        Type.ID, 19 * 1024, 2, 1)
+    assert extract_parameters(auth._DUMMY_HASH) == parameters  # an unknown email costs what a known one does
+    assert api(user).token  # and the user logs in with it
     assert make_user(db, "admin").password_hash != stored  # salted: the same password hashes differently
+
+
+def test_production_hashes_passwords_at_owasp_strength_unless_told_otherwise():
+    """What a fresh interpreter hashes with, before any test changes it: OWASP's parameters."""
+    code = "from core.auth import hash_password; print(hash_password('x'))"
+    stored = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert extract_parameters(stored.strip()) == extract_parameters(auth.OWASP.hash("x"))
 
 
 # --- content security policy -------------------------------------------------------------------------
