@@ -121,11 +121,11 @@ def api(client):
 
 
 @pytest.fixture
-def demo(app, client):
+def demo(app, client, demo_rows):
     """The demo data loaded; ``demo.api("adult")`` logs in a demo account, ``demo.listing(title)`` finds one."""
-    from core import demo as demo_data
+    from tests.snapshots import restore
 
-    demo_data.seed(app)
+    restore(app.extensions["linli"].db.engine, demo_rows)
     return DemoWorld(client)
 
 

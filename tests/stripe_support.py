@@ -174,16 +174,16 @@ def answer_like_stripe(http):
 
 
 @pytest.fixture
-def platform(make_app, recording_http):
+def platform(make_app, recording_http, demo_rows):
     """Build (once per test) the demo platform with Stripe configured against the recording client."""
-    from core import demo as demo_data
     from tests.factories import DemoWorld
+    from tests.snapshots import restore
 
     def build(**config):
         answer_like_stripe(recording_http)
         app = make_app(STRIPE_SECRET_KEY=SECRET_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
                        STRIPE_HTTP_CLIENT=recording_http, **config)
-        demo_data.seed(app)
+        restore(app.extensions["linli"].db.engine, demo_rows)
         return app, DemoWorld(app.test_client())
 
     return build

@@ -10,19 +10,18 @@ from the same rows (and the same ids) in milliseconds, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import select
 
-from core import accounts, demo
+from core import accounts
 from core.auth import issue_token
-from core.db import Base
 from core.models import Agreement, Community, Listing, Operator, Slot, Space, User, VerifiedAttribute
 from tests.clock import serving
 from tests.factories import make_community, make_operator, make_user
+from tests.snapshots import restore, snapshot
 
 ANON, RESIDENT, OPERATOR, STAFF, COMMITTEE, CHARITY, ADMIN, STRANGER, RIVAL = SUBJECTS = (
     "anonymous", "resident", "operator_staff", "community_staff", "committee_member", "charity_officer", "admin",
@@ -44,8 +43,7 @@ class World:
 
 
 def build(app) -> World:
-    """Seed the demo and everything around it; return the ids, the tokens and a snapshot of every row."""
-    demo.seed(app)
+    """Around the demo (loaded already), everything else; return the ids, the tokens and a snapshot of every row."""
     session = app.extensions["linli"].db.sessionmaker()
     try:
         ids, users = _people_and_places(session)
@@ -140,58 +138,12 @@ def _plugin_ids(app, users: dict) -> dict:
                 "job": session.scalar(select(WorkshopJob.id).order_by(WorkshopJob.id))}
 
 
-# --- snapshot and restore -----------------------------------------------------------------------------
-
-def snapshot(engine: Engine) -> dict[str, list[dict]]:
-    """Every row of every table, in primary-key order (without the columns the database computes)."""
-    with engine.connect() as conn:
-        return {table.name: [dict(row._mapping) for row in conn.execute(
-            select(*(c for c in table.c if c.computed is None)).order_by(*table.primary_key.columns))]
-            for table in Base.metadata.sorted_tables}
-
-
-def empty(conn) -> None:
-    """Delete every row of every table, children first (DELETE, not TRUNCATE: on a few rows it is far faster)."""
-    for table in reversed(Base.metadata.sorted_tables):
-        conn.execute(table.delete())
-
-
-def restore(engine: Engine, rows: dict[str, list[dict]]) -> None:
-    """Make the database hold exactly ``rows`` again, with sequences past the highest ids."""
-    tables = Base.metadata.sorted_tables
-    postgres = engine.dialect.name == "postgresql"
-    with engine.begin() as conn:
-        empty(conn)
-        for table in tables:
-            if rows.get(table.name):
-                conn.execute(table.insert(), rows[table.name])
-        if postgres:
-            for table in tables:
-                if "id" in table.c and rows.get(table.name) and isinstance(rows[table.name][-1]["id"], int):
-                    conn.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :n)"),
-                                 {"t": table.name, "n": max(r["id"] for r in rows[table.name])})
-
-
 # --- fixtures ------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def world_snapshot(schema_template, tmp_path_factory) -> World:
-    """The world, built once per run on the database under test (a copy of the template on SQLite)."""
-    from tests.conftest import DATABASE_URL, ON_POSTGRES, _migrated_app
-
-    folder = tmp_path_factory.mktemp("world")
-    if ON_POSTGRES:
-        url = DATABASE_URL
-    else:
-        shutil.copy(schema_template, folder / "world.db")
-        url = f"sqlite:///{folder / 'world.db'}"
-    app = _migrated_app(url, folder)
-    engine = app.extensions["linli"].db.engine
-    restore(engine, {})
-    try:
-        return build(app)
-    finally:
-        engine.dispose()
+@pytest.fixture
+def world_snapshot(snapshots, demo_rows) -> World:
+    """The world, built from the demo once per worker (and demo day) on the database under test."""
+    return snapshots.take("world", build, start=demo_rows)
 
 
 @pytest.fixture
