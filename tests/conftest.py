@@ -1,7 +1,10 @@
 """Fixtures: an app on a fresh database per test, on SQLite or on LINLI_DATABASE_URL (PostgreSQL).
 
 The schema is built once per run by the Alembic migrations; each test then gets
-a copy (SQLite) or emptied tables (PostgreSQL), so every test starts clean.
+a copy (SQLite) or emptied tables (PostgreSQL), so every test starts clean. Under
+pytest-xdist each worker has a database of its own: a SQLite template in its own
+temporary folder, or on PostgreSQL a database named after the configured one and
+the worker (``linli_test_gw0``), created on the same server and dropped at the end.
 """
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ import shutil
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from core import auth, create_app
@@ -18,8 +21,13 @@ from core import auth, create_app
 pytest_plugins = ["tests.factories", "tests.pages", "tests.snapshots", "tests.stripe_support", "tests.web_support",
                   "tests.world"]
 
-DATABASE_URL = os.environ.get("LINLI_DATABASE_URL", "")
-ON_POSTGRES = DATABASE_URL.startswith("postgresql")
+CONFIGURED_URL = os.environ.get("LINLI_DATABASE_URL", "")
+ON_POSTGRES = CONFIGURED_URL.startswith("postgresql")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+DATABASE_URL = CONFIGURED_URL
+if ON_POSTGRES and WORKER:
+    _configured = make_url(CONFIGURED_URL)
+    DATABASE_URL = _configured.set(database=f"{_configured.database}_{WORKER}").render_as_string(hide_password=False)
 
 # Passwords hashed in microseconds rather than 19 MiB each; tests/test_security.py checks production's parameters.
 auth.use_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
@@ -40,6 +48,8 @@ def schema_template(tmp_path_factory):
     from core import migrate
 
     if ON_POSTGRES:
+        if DATABASE_URL != CONFIGURED_URL:
+            _worker_database("DROP DATABASE IF EXISTS {} WITH (FORCE)", "CREATE DATABASE {}")
         engine = create_engine(DATABASE_URL)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -52,7 +62,19 @@ def schema_template(tmp_path_factory):
     app = _migrated_app(url, tmp_path_factory.mktemp("instance"))
     migrate.upgrade(app)
     app.extensions["linli"].db.engine.dispose()  # closing the last connection checkpoints SQLite's WAL
-    return url if ON_POSTGRES else path
+    yield url if ON_POSTGRES else path
+    if DATABASE_URL != CONFIGURED_URL:
+        _worker_database("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+
+
+def _worker_database(*statements) -> None:
+    """Run CREATE or DROP DATABASE statements about this worker's database, from the configured one."""
+    engine = create_engine(CONFIGURED_URL, isolation_level="AUTOCOMMIT")
+    name = engine.dialect.identifier_preparer.quote(make_url(DATABASE_URL).database)
+    with engine.connect() as conn:
+        for statement in statements:
+            conn.execute(text(statement.format(name)))
+    engine.dispose()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -22,7 +23,8 @@ PORTS = range(5300, 5400)
 
 
 def free_port() -> int:
-    for port in PORTS:
+    """A free port of PORTS, tried in random order: suites running side by side rarely reach for the same one."""
+    for port in random.sample(PORTS, len(PORTS)):
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
