@@ -1,17 +1,20 @@
 """Capacity under real concurrency: many threads, each its own connection, one slot.
 
-On PostgreSQL (CI's second run) the threads genuinely race in the database; on
-SQLite they queue on its write lock. Either way the database must agree that no
-place was sold twice.
+On PostgreSQL the threads genuinely race in the database (on SQLite they would
+queue on its write lock, so these run on PostgreSQL only). The database must
+agree that no place was sold twice.
 """
 import random
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
 
 from core.models import Booking, Slot
 from tests.factories import PASSWORD, make_community, make_listing, make_operator, make_slot, make_user
+from tests.races import posting
+from tests.races import race as race_all
+
+pytestmark = pytest.mark.postgres
 
 THREADS = 16
 
@@ -31,14 +34,8 @@ def hot_slot(app, db):
 
 def race(app, calls):
     """Run ``calls`` of (token, body, headers) from THREADS threads at once; return (status, body) pairs."""
-    def attempt(call):
-        token, body, headers = call
-        response = app.test_client().post("/api/v1/bookings", json=body,
-                                          headers={"Authorization": f"Bearer {token}", **headers})
-        return response.status_code, response.get_json()
-
-    with ThreadPoolExecutor(THREADS) as pool:
-        return list(pool.map(attempt, calls))
+    return race_all([posting(app, "/bookings", body, token, headers=headers) for token, body, headers in calls],
+                    THREADS)
 
 
 def taken_and_booked(db, slot_id):

@@ -1,6 +1,6 @@
 """The ledger: balanced, append-only, posted once per source, hash-chained, and linear under concurrency."""
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
+import functools
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +13,7 @@ from core.ledger import UnbalancedEntry, credit, debit
 from core.models import ClosedPeriod, JournalEntry, JournalLine
 from tests.conftest import ON_POSTGRES
 from tests.factories import make_community, make_operator
+from tests.races import race
 
 ACCOUNTS = sorted(ledger.ACCOUNTS)
 
@@ -207,6 +208,7 @@ def test_a_late_entry_lands_in_the_next_open_period(db, books):
     assert (on_time.period, on_time.late_from) == ("2026-09", None)
 
 
+@pytest.mark.postgres
 def test_concurrent_postings_keep_one_linear_chain(app, db, books):
     community, operator = books
     db.commit()
@@ -219,8 +221,7 @@ def test_concurrent_postings_keep_one_linear_chain(app, db, books):
                                                               credit("donation_income", n + 1, operator.id)], "CNY")
             session.commit()
 
-    with ThreadPoolExecutor(8) as pool:
-        list(pool.map(post, range(80)))
+    race([functools.partial(post, n) for n in range(80)], threads=8)
     seqs = db.scalars(select(JournalEntry.seq).where(JournalEntry.community_id == community.id)
                       .order_by(JournalEntry.seq)).all()
     assert seqs == list(range(1, 81))

@@ -1,7 +1,7 @@
 """The housekeeping centre through the API: its roster, a worker sent to each visit, trainees and agency fees."""
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import select
 
 from core import hookimpl
@@ -10,6 +10,7 @@ from core.payments import PaymentProvider, PaymentStart
 from plugins.housekeeping.models import Assignment
 from tests.clock import serving_booking
 from tests.factories import DemoWorld
+from tests.races import posting, race
 
 CLEANING = "Home cleaning, 2 hours"
 TRAINING = "Maternity-nanny training course"
@@ -98,17 +99,7 @@ def test_a_refused_booking_keeps_nothing(demo, db):
     assert len(db.scalars(select(Booking).where(Booking.slot_id == care[0])).all()) == 2
 
 
-def race(app, calls, threads=16):
-    """POST every (token, body) to /bookings from ``threads`` threads at once; return (status, body) pairs."""
-    def attempt(call):
-        token, body = call
-        response = app.test_client().post("/api/v1/bookings", json=body, headers={"Authorization": f"Bearer {token}"})
-        return response.status_code, response.get_json()
-
-    with ThreadPoolExecutor(threads) as pool:
-        return list(pool.map(attempt, calls))
-
-
+@pytest.mark.postgres
 def test_racing_bookings_never_double_book_a_worker(app, demo, db):
     """Two overlapping slots of 10 places each, but only three care workers: exactly three visits are booked."""
     _, nine = first_cleaning(demo)
@@ -121,7 +112,7 @@ def test_racing_bookings_never_double_book_a_worker(app, demo, db):
     tokens = [demo.api(who).token for who in RESIDENTS]
     calls = [(tokens[i % len(tokens)], {"slot_id": slots[i % 2], "payment_method": "cash", "details": ADDRESS})
              for i in range(16)]
-    results = race(app, calls)
+    results = race([posting(app, "/bookings", body, token) for token, body in calls])
     booked = [body for status, body in results if status == 201]
     assert len(booked) == 3 and [s for s, _ in results].count(409) == 13
     assert all(body["code"] == "no_worker_free" for status, body in results if status == 409)

@@ -1,7 +1,7 @@
 """The market fair through the API: the stall map, vendor tiers, visits, sales pledges and gifts in kind."""
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import func, select
 
 from core.db import utcnow
@@ -9,6 +9,8 @@ from core.models import Booking, Community, InKindDonation, JournalEntry, Slot
 from plugins.market_fair.models import Stall
 from tests.clock import serving
 from tests.factories import PASSWORD, DemoWorld, make_community, make_user
+from tests.races import posting
+from tests.races import race as race_all
 
 FAIR = "Neighbourhood fair"
 
@@ -148,15 +150,10 @@ def racers(app, db, count):
 
 
 def race(app, tokens, bodies):
-    def attempt(call):
-        token, body = call
-        response = app.test_client().post("/api/v1/bookings", json=body, headers={"Authorization": f"Bearer {token}"})
-        return response.status_code, response.get_json()
-
-    with ThreadPoolExecutor(len(tokens)) as pool:
-        return list(pool.map(attempt, zip(tokens, bodies)))
+    return race_all([posting(app, "/bookings", body, token) for token, body in zip(tokens, bodies)])
 
 
+@pytest.mark.postgres
 def test_racing_vendors_never_share_a_stall(app, demo, db):
     """Sixteen vendors ask for stall 7 at once (real threads; on PostgreSQL a real race): one gets it."""
     slot = fair_slot(demo)
@@ -170,6 +167,7 @@ def test_racing_vendors_never_share_a_stall(app, demo, db):
     assert db.get(Slot, slot["id"]).taken == 1
 
 
+@pytest.mark.postgres
 def test_racing_vendors_without_a_number_get_distinct_stalls(app, demo, db):
     slot = fair_slot(demo)
     tokens = racers(app, db, 12)

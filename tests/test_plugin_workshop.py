@@ -2,9 +2,9 @@
 import csv
 import datetime as dt
 import io
-from concurrent.futures import ThreadPoolExecutor
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from core import allocate
@@ -12,6 +12,7 @@ from core.db import utcnow
 from core.models import Community, Slot, User
 from plugins.workshop.models import WorkshopJob, WorkshopPieces
 from tests.factories import DemoWorld, make_community, make_user
+from tests.races import posting, race
 
 ZONE = ZoneInfo("Asia/Shanghai")
 JOB = {"merchant": "Yiwu Toys Ltd.", "product": "Knitted dolls", "unit_rate_amount": 350,
@@ -142,19 +143,14 @@ def test_pieces_never_exceed_what_the_job_ordered(demo, db):
     assert (done["completed"], done["remaining"]) == (50, 0)
 
 
+@pytest.mark.postgres
 def test_racing_records_never_exceed_the_order(app, demo, db):
     job = create_job(demo, quantity=55)
     shift, _ = started_shift(demo, db, 0, "adult")
     token = demo.api("workshop").token
     body = {"slot_id": shift["id"], "worker_id": user_id(db, "adult"), "pieces": 10}
-
-    def attempt(_):
-        return app.test_client().post(f"/api/v1/workshop/jobs/{job['id']}/pieces", json=body,
-                                      headers={"Authorization": f"Bearer {token}"}).status_code
-
-    with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(attempt, range(12)))
-    assert sorted(statuses) == [201] * 5 + [409] * 7
+    results = race([posting(app, f"/workshop/jobs/{job['id']}/pieces", body, token)] * 12, threads=8)
+    assert sorted(status for status, _ in results) == [201] * 5 + [409] * 7
     db.commit()
     assert db.get(WorkshopJob, job["id"]).completed == 50
     assert db.scalar(select(func.sum(WorkshopPieces.pieces)).where(WorkshopPieces.job_id == job["id"])) == 50
