@@ -197,10 +197,6 @@ def send(client, case: Case, token: str, ids: dict):
                        headers=headers, query_string=case.query)
 
 
-def test_the_table_is_at_least_forty_cases_wide():
-    assert len(CASES) >= 40 and len({c.name for c in CASES}) == len(CASES)
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_bad_input_gets_a_clear_4xx_and_changes_nothing(world, case):
     app, built = world

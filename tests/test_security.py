@@ -19,13 +19,17 @@ from tests.web_support import signed_in
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_every_response_carries_the_security_headers(client):
-    response = client.get("/api/v1/communities")
-    csp = response.headers["Content-Security-Policy"]
-    assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
-    assert response.headers["X-Frame-Options"] == "DENY"
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert "Strict-Transport-Security" not in response.headers
+def test_every_response_carries_the_security_headers(demo, client):
+    """The API and the pages alike: the policy, never framed, no sniffing; HSTS over HTTPS only."""
+    for path in ("/api/v1/communities", "/", "/login", "/communities/heping/transparency"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Content-Security-Policy"] == CSP, path
+        assert response.headers["X-Frame-Options"] == "DENY", path
+        assert response.headers["X-Content-Type-Options"] == "nosniff", path
+        assert "Strict-Transport-Security" not in response.headers, path
+    assert "frame-ancestors 'none'" in CSP and "script-src 'self'" in CSP
+    assert "unsafe-inline" not in CSP + STRIPE_CSP and "unsafe-eval" not in CSP + STRIPE_CSP
     secure = client.get("/api/v1/communities", base_url="https://linli.example")
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")
 
@@ -194,15 +198,6 @@ def test_templates_need_nothing_the_policy_forbids(template):
     source = template.read_text(encoding="utf-8")
     found = [what for what, pattern in INLINE.items() if pattern.search(source)]
     assert not found, f"{template.relative_to(ROOT)} has {', '.join(found)}: move it into core/static"
-
-
-def test_pages_get_the_policy_and_are_never_framed(demo, client):
-    for path in ("/", "/login", "/communities/heping/transparency"):
-        response = client.get(path)
-        assert response.status_code == 200
-        assert response.headers["Content-Security-Policy"] == CSP
-        assert response.headers["X-Frame-Options"] == "DENY"
-    assert "'unsafe-inline'" not in CSP + STRIPE_CSP and "'unsafe-eval'" not in CSP + STRIPE_CSP
 
 
 def test_only_the_payment_page_may_load_stripe_js(platform, make_app):

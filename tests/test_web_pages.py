@@ -119,14 +119,19 @@ def test_the_booking_page_shows_the_price_and_why_before_confirming(demo, web, d
     assert "Please bring CN¥5.00 in cash" in shown
 
 
-@pytest.mark.parametrize("form", [{"quantity": "0"}, {"quantity": "many"}, {"quantity": "100000"},
-                                  {"quantity": "1", "payment_method": "bitcoin"},
-                                  {"quantity": "1", "payment_method": "stripe"}])
-def test_bad_booking_forms_are_explained_and_book_nothing(demo, web, db, form):
+@pytest.mark.parametrize("form, explained", [
+    ({"quantity": "0"}, "Choose between 1 and 1000 places."),
+    ({"quantity": "many"}, "Not a valid integer value."),
+    ({"quantity": "100000"}, "Choose between 1 and 1000 places."),
+    ({"quantity": "1", "payment_method": "bitcoin"}, "This way of paying is not available here."),
+    ({"quantity": "1", "payment_method": "stripe"}, "(Stripe) is not available on this platform."),
+], ids=["none", "not a number", "too many", "unknown payment", "stripe not set up"])
+def test_bad_booking_forms_are_explained_and_book_nothing(demo, web, db, form, explained):
     resident = web("adult")
     response = resident.post(f"/book/{lunch_slot(demo)['id']}", form)
     assert response.status_code == 422
-    assert 'class="notice error"' in response.get_data(as_text=True) or "error" in response.get_data(as_text=True)
+    notices = re.findall(r'class="notice error"[^>]*>(.*?)</(?:p|div)>', response.get_data(as_text=True), re.S)
+    assert any(explained in notice for notice in notices), notices
     assert count(db, Booking) == 0
 
 
