@@ -22,18 +22,32 @@ ROLE_NEEDS_OPERATOR = invalid("role_needs_operator", N_(
 COMMUNITY_NOT_FOUND = not_found("community_not_found", N_("There is no community called %(community)s."))
 UNKNOWN_USER = invalid("unknown_user", N_("There is no such person."))
 NO_ACCOUNT = invalid("no_account_with_email", N_("Nobody has an account with this email."))
+PASSWORD_LEAST = 8
+
+def check_new_email(session: Session, email: str, user_id: int | None = None) -> str:
+    """A well-formed email nobody else has, lowercased."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise NOT_AN_EMAIL(field="email")
+    query = select(User.id).where(User.email == email)
+    if user_id is not None:
+        query = query.where(User.id != user_id)
+    if session.scalar(query):
+        raise EMAIL_TAKEN(email=email, field="email")
+    return email
+
+
+def check_password(password: str) -> str:
+    if len(password) < PASSWORD_LEAST:
+        raise PASSWORD_TOO_SHORT(least=PASSWORD_LEAST, field="password")
+    return password
+
 
 def create_user(session: Session, email: str, name: str, password: str,
                 grants: list[tuple[str, int | None, int | None]] = ()) -> User:
     """A user with ``grants`` of (role, community_id, operator_id)."""
-    email = email.strip().lower()
-    if "@" not in email:
-        raise NOT_AN_EMAIL(field="email")
-    if len(password) < 8:
-        raise PASSWORD_TOO_SHORT(least=8, field="password")
-    if session.scalar(select(User.id).where(User.email == email)):
-        raise EMAIL_TAKEN(email=email, field="email")
-    user = User(email=email, name=name, password_hash=hash_password(password))
+    email = check_new_email(session, email)
+    user = User(email=email, name=name, password_hash=hash_password(check_password(password)))
     session.add(user)
     session.flush()
     for role, community_id, operator_id in grants:
@@ -69,7 +83,3 @@ def parse_role(session: Session, spec: str) -> tuple[str, int | None, int | None
     if role == "operator_staff" and not operator.isdigit():
         raise ROLE_NEEDS_OPERATOR(field="role")
     return role, community_id, int(operator) if operator.isdigit() else None
-
-
-def set_date_of_birth(session: Session, user: User, born: dt.date) -> None:
-    user.profile.date_of_birth = born

@@ -11,10 +11,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from core.db import utcnow
-from core.errors import N_, unauthorized
+from core.errors import N_, DomainError, unauthorized
 from core.models import ApiToken, ResidentProfile, User
+from core.phones import normalize_phone
 
-WRONG_CREDENTIALS = unauthorized("wrong_credentials", N_("Wrong email or password. Please try again."))
+WRONG_CREDENTIALS = unauthorized("wrong_credentials", N_("Wrong phone number, email or password. Please try again."))
 TOKEN_INVALID = unauthorized("token_invalid", N_("Your login has ended or was revoked: please log in again."))
 
 # OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane.
@@ -34,9 +35,11 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def authenticate(session: Session, email: str, password: str) -> User:
-    """The active user with these credentials; one generic error for every failure."""
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+def authenticate(session: Session, password: str, email: str | None = None, community_id: int | None = None,
+                 phone: str | None = None) -> User:
+    """The active user with these credentials — an email, or a resident's community and phone — and one generic
+    error for every failure."""
+    user = session.scalar(_login_query(email, community_id, phone))
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
@@ -44,6 +47,17 @@ def authenticate(session: Session, email: str, password: str) -> User:
     if user is None or not user.is_active:
         raise WRONG_CREDENTIALS()
     return user
+
+
+def _login_query(email: str | None, community_id: int | None, phone: str | None):
+    if email:
+        return select(User).where(User.email == email.strip().lower())
+    try:
+        digits = normalize_phone(phone)
+    except DomainError:
+        digits = ""
+    return (select(User).join(ResidentProfile, ResidentProfile.user_id == User.id)
+            .where(ResidentProfile.community_id == community_id, ResidentProfile.phone == digits))
 
 
 def _digest(token: str) -> str:

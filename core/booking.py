@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, func, insert, inspect, or_, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from core import policy
+from core import audit, policy, residents
 from core.catalog import OPERATOR_STAFF_ONLY
 from core.db import after_commit, utcnow
 from core.errors import N_, DomainError, conflict, forbidden, invalid, not_found
@@ -51,7 +51,8 @@ LIMIT_PER_RESIDENT = conflict("limit_per_resident", N_("You can book at most %(l
 SLOT_FULL = conflict("slot_full", N_("Not enough places are left: only %(left)s."))
 BOOKING_NOT_CHANGEABLE = conflict("booking_not_changeable", N_("This booking cannot be changed any more."))
 PLACES_GONE = conflict("places_gone", N_("The places of this booking have gone to others since its hold ran out."))
-NOT_YOUR_BOOKING = forbidden("not_your_booking", N_("Only the person who booked can do this."))
+NOT_YOUR_BOOKING = forbidden("not_your_booking", N_(
+    "Only the resident, or someone who may act for them, can do this."))
 CANCELLATION_CLOSED = conflict("cancellation_closed", N_(
     "It is too late to cancel: cancelling closed at %(when)s. Please call the operator."))
 CHECK_IN_NOT_OPEN = conflict("check_in_not_open", N_("Check-in opens 3 hours before the time starts."))
@@ -111,29 +112,51 @@ def take_with_context(session: Session, slot_id: int, quantity: int) -> SlotCont
 # --- prices ------------------------------------------------------------------------------------------------------
 
 
-def person_for(user: User, community_id: int) -> Person:
-    """What the price rules may know: residency here, date of birth, verified attributes."""
+def person_for(user: User, community_id: int, day: dt.date) -> Person:
+    """What the price rules may know on ``day``: residency here (once the office has verified it), a date of birth
+    the office has seen on the ID card, and the attributes it has verified that still hold that day."""
     profile = user.profile
-    if profile is None or profile.community_id != community_id:
+    if profile is None or profile.community_id != community_id or profile.status != "active":
         return Person(resident=False)
-    return Person(resident=True, date_of_birth=profile.date_of_birth,
-                  attributes=frozenset(a.attribute for a in profile.attributes))
+    return Person(resident=True, date_of_birth=profile.date_of_birth if profile.born_verified else None,
+                  attributes=frozenset(a.attribute for a in profile.attributes if a.holds_on(day)))
 
 
-def price(session: Session, operator_type: OperatorType, ctx: SlotContext, user: User,
+def price(session: Session, operator_type: OperatorType, ctx: SlotContext, user: User | None,
           quantity: int) -> tuple[Quote, Person]:
-    """The listing's rules decide; its operator type may name another price."""
-    person = person_for(user, ctx.listing.community_id)
+    """The listing's rules decide; its operator type may name another price for a known person (``user`` is None
+    for a visitor at the counter, who pays what everyone pays)."""
+    person = person_for(user, ctx.listing.community_id, ctx.day) if user is not None else Person(resident=False)
     decided = quote(parse_rules(ctx.listing.price_rules), person, ctx.day, quantity, ctx.community.currency)
+    if user is None:
+        return decided, person
     return operator_type.quote(session, ctx, user, person, quantity, decided) or decided, person
 
 
-def quote_for(session: Session, plugins: Plugins, user: User | None, slot_id: int, quantity: int) -> Quote:
-    policy.require(user, "resident")
+def quote_for(session: Session, plugins: Plugins, actor: User | None, slot_id: int, quantity: int,
+              resident_id: int | None = None) -> tuple[Quote, User]:
+    """The price the resident (the actor, or the one they act for) would pay, and that resident."""
+    check_customer(session, actor, resident_id)
     _check_quantity(quantity)
     ctx = slot_context(session, slot_id)
+    customer = customer_of(session, actor, resident_id, ctx)
     _check_bookable(ctx, utcnow())
-    return price(session, plugins.type_of(ctx.operator.type), ctx, user, quantity)[0]
+    return price(session, plugins.type_of(ctx.operator.type), ctx, customer, quantity)[0], customer
+
+
+def check_customer(session: Session, actor: User | None, resident_id: int | None) -> None:
+    """Authorization before anything else: a resident for themselves, or someone who may act for another."""
+    if resident_id is None:
+        policy.require(actor, "resident")
+    else:
+        residents.acting_for(session, actor, resident_id)
+
+
+def customer_of(session: Session, actor: User, resident_id: int | None, ctx: SlotContext) -> User:
+    """Whose booking it is: the actor's own, or the resident they act for at this operator."""
+    if resident_id is None:
+        return actor
+    return residents.acting_for(session, actor, resident_id, ctx.operator)
 
 
 def _check_quantity(quantity: int) -> None:
@@ -185,6 +208,8 @@ class BookingRequest:
     quantity: int
     payment_method: str | None
     details: dict | None
+    resident_id: int | None = None
+    """Booking for another resident (staff, operator staff, a linked family member): theirs, at their tier."""
 
 
 def book(session: Session, plugins: Plugins, payments: Payments, user: User | None,
@@ -195,31 +220,35 @@ def book(session: Session, plugins: Plugins, payments: Payments, user: User | No
     The places may be taken first, so a refusal leaves them taken in the transaction: the caller rolls it back,
     as it does for any refusal.
     """
-    policy.require(user, "resident")
+    check_customer(session, user, request.resident_id)
     now = utcnow()
     _check_quantity(request.quantity)
     ctx = take_with_context(session, request.slot_id, request.quantity)
     places_taken = ctx is not None
     ctx = ctx or slot_context(session, request.slot_id)
+    customer = customer_of(session, user, request.resident_id, ctx)
     _check_bookable(ctx, now)
     operator_type = plugins.type_of(ctx.operator.type)
     details = load_details(operator_type.booking_schema, request.details, "details")
-    offer, person = price(session, operator_type, ctx, user, request.quantity)
+    offer, person = price(session, operator_type, ctx, customer, request.quantity)
     method = payments.method_for(offer, request.payment_method)
-    operator_type.validate_booking(session, ctx, user, person, request.quantity, details)
-    _check_limit(session, operator_type, ctx.slot, user, request.quantity)
+    operator_type.validate_booking(session, ctx, customer, person, request.quantity, details)
+    _check_limit(session, operator_type, ctx.slot, customer, request.quantity)
     if not places_taken:
         take_places(session, plugins, ctx.slot, request.quantity, now)
     online = method is not None and method.online
     booking = Booking(
-        slot_id=ctx.slot.id, resident_id=user.id, operator_id=ctx.operator.id, operator=ctx.operator,
-        quantity=request.quantity,
+        slot_id=ctx.slot.id, resident_id=customer.id, booked_by_id=None if customer is user else user.id,
+        operator_id=ctx.operator.id, operator=ctx.operator, quantity=request.quantity,
         tier=offer.tier, unit_amount=offer.unit_amount, total_amount=offer.total_amount, currency=offer.currency,
         rule=offer.rule, status="pending_payment" if online else "confirmed",
         payment_method=method.key if method else None, details=details,
         hold_expires_at=now + method.hold if online else None, created_at=now, updated_at=now,
     )
     _insert(session, booking)
+    if booking.booked_by_id is not None:
+        audit.record(session, user, "booked_on_behalf", "booking", booking.id, ctx.community.id,
+                     resident_id=customer.id)
     operator_type.booking_placed(session, booking, ctx)
     _announce(session, plugins, "booking_created", booking)
     if booking.status == "confirmed":
@@ -347,7 +376,7 @@ def _revive(session: Session, plugins: Plugins, booking: Booking) -> bool:
         with session.begin_nested():
             resident = session.get(User, booking.resident_id)
             plugins.type_of(ctx.operator.type).validate_booking(
-                session, ctx, resident, person_for(resident, ctx.listing.community_id), booking.quantity,
+                session, ctx, resident, person_for(resident, ctx.listing.community_id, ctx.day), booking.quantity,
                 booking.details)
             _move(session, plugins, booking, ctx, REVIVE)
     except DomainError:
@@ -385,10 +414,11 @@ def booking_or_404(session: Session, booking_id: int) -> Booking:
     return booking
 
 
-def can_see(user: User, booking: Booking, community_id: int) -> bool:
-    return (booking.resident_id == user.id
+def can_see(session: Session, user: User, booking: Booking, community_id: int) -> bool:
+    return (booking.resident_id == user.id or booking.booked_by_id == user.id
             or policy.has_role(user, "operator_staff", operator_id=booking.operator_id)
-            or policy.has_role(user, "community_staff", community_id=community_id))
+            or policy.has_role(user, "community_staff", community_id=community_id)
+            or booking.resident_id is not None and residents.is_helper(session, user, booking.resident_id))
 
 
 def visible_booking(session: Session, user: User | None, booking_id: int) -> tuple[Booking, SlotContext]:
@@ -396,21 +426,27 @@ def visible_booking(session: Session, user: User | None, booking_id: int) -> tup
     policy.require_user(user)
     booking = booking_or_404(session, booking_id)
     ctx = slot_context(session, booking.slot_id)
-    if not can_see(user, booking, ctx.community.id):
+    if not can_see(session, user, booking, ctx.community.id):
         raise BOOKING_NOT_FOUND(booking_id=booking_id)
     return booking, ctx
 
 
 def cancel(session: Session, plugins: Plugins, payments: Payments, user: User | None, booking_id: int) -> Booking:
-    """The resident cancels up to the listing's cutoff; the places are freed at once and the money given back."""
+    """The resident (or someone who may act for them) cancels up to the listing's cutoff; the places are freed at
+    once and the money given back."""
     booking, ctx = visible_booking(session, user, booking_id)
-    if booking.resident_id != user.id:
+    on_behalf = booking.resident_id != user.id
+    if on_behalf and (booking.resident_id is None or not residents.may_act_for(
+            session, user, residents.profile_or_404(session, booking.resident_id), ctx.operator)):
         raise NOT_YOUR_BOOKING()
     cutoff = ctx.slot.starts_at - dt.timedelta(minutes=ctx.listing.cancel_cutoff_minutes)
     if booking.status in LIVE and utcnow() >= cutoff:
         raise CANCELLATION_CLOSED(when=f"{cutoff.astimezone(ZoneInfo(ctx.community.timezone)):%Y-%m-%d %H:%M}")
     _move(session, plugins, booking, ctx, CANCEL, user)
     payments.cancelled(session, booking, ctx)
+    if on_behalf:
+        audit.record(session, user, "cancelled_on_behalf", "booking", booking.id, ctx.community.id,
+                     resident_id=booking.resident_id)
     return booking
 
 
@@ -424,14 +460,63 @@ def check_in(session: Session, plugins: Plugins, payments: Payments, user: User 
     """Operator staff mark the resident as served, from 3 hours before the slot until a day after it ends."""
     booking, ctx = visible_booking(session, user, booking_id)
     _require_operator_staff(user, booking)
+    _check_check_in_window(ctx, utcnow())
+    _move(session, plugins, booking, ctx, CHECK_IN, user)
+    payments.fulfilled(session, booking, ctx)
+    return booking
+
+
+def sell_at_counter(session: Session, plugins: Plugins, payments: Payments, actor: User | None,
+                    slot_id: int, quantity: int, resident_id: int | None = None) -> Booking:
+    """A place sold at the window: booked and checked in at once, the cash recorded as at a cash check-in.
+
+    Sold while check-in is open for the slot (from 3 hours before it starts until a day after it ends); to a
+    resident found in the register (their tier), or to a visitor (the price for everyone). The places are taken
+    like any booking's, so the window and the online bookings never sell more than the slot holds.
+    """
+    policy.require_user(actor)
+    if not policy.operator_ids(actor) and not policy.is_admin(actor):
+        raise OPERATOR_STAFF_ONLY()
+    _check_quantity(quantity)
+    ctx = slot_context(session, slot_id)
+    if not policy.has_role(actor, "operator_staff", operator_id=ctx.operator.id):
+        raise OPERATOR_STAFF_ONLY()
+    customer = residents.acting_for(session, actor, resident_id, ctx.operator) if resident_id else None
     now = utcnow()
+    if ctx.operator.status != "active" or not ctx.listing.is_active:
+        raise NOT_TAKING_BOOKINGS()
+    _check_check_in_window(ctx, now)
+    operator_type = plugins.type_of(ctx.operator.type)
+    details = load_details(operator_type.booking_schema, {}, "details")
+    offer, person = price(session, operator_type, ctx, customer, quantity)
+    method = payments.method_for(offer, "cash")
+    operator_type.validate_booking(session, ctx, customer, person, quantity, details)
+    if customer is not None:
+        _check_limit(session, operator_type, ctx.slot, customer, quantity)
+    take_places(session, plugins, ctx.slot, quantity, now)
+    booking = Booking(
+        slot_id=ctx.slot.id, resident_id=customer.id if customer else None, booked_by_id=actor.id,
+        operator_id=ctx.operator.id, operator=ctx.operator, quantity=quantity, tier=offer.tier,
+        unit_amount=offer.unit_amount, total_amount=offer.total_amount, currency=offer.currency, rule=offer.rule,
+        status="confirmed", payment_method=method.key if method else None, details=details,
+        hold_expires_at=None, created_at=now, updated_at=now,
+    )
+    _insert(session, booking)
+    audit.record(session, actor, "sold_at_counter", "booking", booking.id, ctx.community.id,
+                 resident_id=booking.resident_id)
+    operator_type.booking_placed(session, booking, ctx)
+    _announce(session, plugins, "booking_created", booking)
+    _announce(session, plugins, "booking_confirmed", booking)
+    _move(session, plugins, booking, ctx, CHECK_IN, actor)
+    payments.fulfilled(session, booking, ctx)
+    return booking
+
+
+def _check_check_in_window(ctx: SlotContext, now: dt.datetime) -> None:
     if now < ctx.slot.starts_at - CHECK_IN_OPENS:
         raise CHECK_IN_NOT_OPEN()
     if now > ctx.slot.ends_at + CHECK_IN_GRACE:
         raise CHECK_IN_CLOSED()
-    _move(session, plugins, booking, ctx, CHECK_IN, user)
-    payments.fulfilled(session, booking, ctx)
-    return booking
 
 
 def mark_no_show(session: Session, plugins: Plugins, user: User | None, booking_id: int) -> Booking:
@@ -450,7 +535,8 @@ def bookings_visible_to(user: User | None, status: str | None = None, slot_id: i
     query = select(Booking).order_by(Booking.id.desc())
     if not policy.is_admin(user):
         communities = policy.community_ids(user, "community_staff")
-        scope = [Booking.resident_id == user.id]
+        scope = [Booking.resident_id == user.id, Booking.booked_by_id == user.id,
+                 Booking.resident_id.in_(residents.helped_ids(user))]
         if policy.operator_ids(user):
             scope.append(Booking.operator_id.in_(policy.operator_ids(user)))
         if communities:

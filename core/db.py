@@ -90,6 +90,9 @@ def _serialise_sqlite_writers(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # PostgreSQL's reverse(), which the resident register's search by the end of a phone number uses.
+        dbapi_connection.create_function("reverse", 1, lambda value: None if value is None else value[::-1],
+                                         deterministic=True)
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()

@@ -110,6 +110,7 @@ def ensure_resident(session: Session, community: Community, local: str, name: st
     user = ensure_user(session, local, name, "resident", community.id)
     if user.profile.date_of_birth is None:
         user.profile.date_of_birth = born
+        user.profile.born_verified_at = utcnow()
         user.profile.address = f"Heping Road {user.id}, Building {user.id % 7 + 1}"
         for attribute in attributes:
             session.add(VerifiedAttribute(user_id=user.id, attribute=attribute))
@@ -210,7 +211,7 @@ def ensure_past_booking(session: Session, resident: User, slot: Slot) -> Booking
     listing = session.get(Listing, slot.listing_id)
     community = session.get(Community, listing.community_id)
     day = slot.starts_at.astimezone(ZoneInfo(community.timezone)).date()
-    price = quote(parse_rules(listing.price_rules), person_for(resident, community.id), day, 1, community.currency)
+    price = quote(parse_rules(listing.price_rules), person_for(resident, community.id, day), day, 1, community.currency)
     if price.total_amount != 0 or slot.ends_at > utcnow() or not try_take_places(session, slot.id, 1):
         raise ValueError("a past demo booking is a free place in a slot that is over and has one")
     booking = Booking(slot_id=slot.id, resident_id=resident.id, operator_id=listing.operator_id, quantity=1,

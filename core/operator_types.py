@@ -64,13 +64,15 @@ class OperatorType:
 
     def quote(self, session: Session, ctx: SlotContext, resident: User, person: Person, quantity: int,
               quote: Quote) -> Quote | None:
-        """A price other than the one the listing's rules decided (``quote``), or None to keep it."""
+        """A price other than the one the listing's rules decided (``quote``), or None to keep it. Not asked for a
+        visitor served at the counter: nobody is known to give another price to."""
         return None
 
-    def validate_booking(self, session: Session, ctx: SlotContext, resident: User, person: Person, quantity: int,
-                         details: dict) -> None:
+    def validate_booking(self, session: Session, ctx: SlotContext, resident: User | None, person: Person,
+                         quantity: int, details: dict) -> None:
         """Refuse a booking by raising a domain error; ``details`` passed ``booking_schema``, ``person`` is who the
-        price rules saw. Called before a new booking is placed and before a late-paid one is revived."""
+        price rules saw (``resident`` is None for a visitor served at the counter). Called before a new booking is
+        placed and before a late-paid one is revived."""
 
     def booking_placed(self, session: Session, booking: Booking, ctx: SlotContext) -> None:
         """A new booking has its places and its row: the type's own bookkeeping (send a worker, give a stall).

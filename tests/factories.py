@@ -41,6 +41,7 @@ def make_user(db, role, community=None, operator=None, born=None, attributes=(),
     accounts.grant(db, user, role, community.id if community else None, operator.id if operator else None)
     if role == "resident":
         user.profile.date_of_birth = born
+        user.profile.born_verified_at = utcnow() if born else None
         for attribute in attributes:
             db.add(VerifiedAttribute(user_id=user.id, attribute=attribute))
     db.flush()

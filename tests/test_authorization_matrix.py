@@ -103,12 +103,23 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "bookings.create_booking": residents(body=lambda w: {"slot_id": w["slot"], "payment_method": "cash"}),
     "bookings.list_bookings": users(),
     "bookings.get_booking": only(RESIDENT, OPERATOR, STAFF, ADMIN),
-    "bookings.cancel_booking": only(RESIDENT),
+    "bookings.cancel_booking": only(RESIDENT, OPERATOR, STAFF, ADMIN),  # the resident, or those who act for them
+    "bookings.sell_at_counter": only(OPERATOR, ADMIN, body=lambda w: {"slot_id": w["slot"], "quantity": 1}),
     "bookings.check_in_booking": only(OPERATOR, ADMIN),
     "bookings.no_show_booking": only(OPERATOR, ADMIN),
     "bookings.rate_booking": only(RESIDENT, body=lambda w: {"stars": 5}, kind="rated"),  # rated already: a 409
     "bookings.get_rating": only(RESIDENT, OPERATOR, STAFF, ADMIN, kind="rated"),
+    "auth.register": public(body=lambda w: {"community": w["community"], "name": "New Neighbour",
+                                            "phone": "13812345678", "password": "long-enough-1"}),
+    "residents.register_resident": only(STAFF, ADMIN, body=lambda w: {"name": "Wang Fang", "phone": "13812345679",
+                                                                     "date_of_birth": "1933-05-01"}),
     "residents.list_residents": only(STAFF, ADMIN),
+    "residents.due_for_recheck": only(STAFF, ADMIN),
+    "residents.get_resident": only(STAFF, ADMIN),
+    "residents.correct_resident": only(STAFF, ADMIN, body=lambda w: {"building": "3"}),
+    "residents.verify_resident": only(STAFF, ADMIN),
+    "residents.deactivate_resident": only(STAFF, ADMIN),
+    "residents.link_helper": only(STAFF, ADMIN, body=lambda w: {"helper_id": w["resident"]}),
     "residents.verify_attribute": only(STAFF, ADMIN, body=lambda w: {"attribute": "student"}),
     "residents.clear_attribute": only(STAFF, ADMIN),
     "payments.stripe_webhook": public(body=lambda w: {}),  # the signature is its authentication (tests/test_webhooks.py)
@@ -261,7 +272,7 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
 # type), or a literal. A route with a parameter not named here fails and says to add it.
 PATH_VALUES = {
     "ref": "community", "slug": "community", "operator_id": "operator", "listing_id": "listing", "slot_id": "slot",
-    "booking_id": "booking", "agreement_id": "agreement", "proposal_id": "proposal", "user_id": "member",
+    "booking_id": "booking", "resident_id": "member", "agreement_id": "agreement", "proposal_id": "proposal", "user_id": "member",
     "period": "period", "attribute": "attribute", "job_id": "job", "worker_id": "worker", "vendor_id": "vendor",
     "code": "=en", "step": "=votes", "action": "=check-in", "filename": "=linli.css",
 }

@@ -24,8 +24,11 @@ def test_each_demo_resident_gets_the_price_the_rules_give(demo, resident):
         slot = demo.slots(title)[0]
         response = session.post("/quotes", {"slot_id": slot["id"], "quantity": 2})
         assert response.status_code == 200, (title, response.get_json())
-        assert response.get_json() == {"tier": tier, "unit_amount": amount, "total_amount": 2 * amount,
-                                       "quantity": 2, "currency": "CNY", "rule": rule}, title
+        quote = response.get_json()
+        assert quote == {"tier": tier, "unit_amount": amount, "total_amount": 2 * amount, "quantity": 2,
+                         "currency": "CNY", "rule": rule, "resident_id": quote["resident_id"],
+                         "awaiting_verification": False, "note": None}, title
+        assert quote["resident_id"] == session.get("/me").get_json()["id"]
 
 
 def test_a_resident_of_another_community_pays_the_paid_price(demo, db):
@@ -57,17 +60,18 @@ def test_a_verified_attribute_changes_the_price_and_is_recorded(demo, db):
     slot = demo.slots("Community lunch")[0]
     assert adult.post("/quotes", {"slot_id": slot["id"]}).get_json()["rule"] == "anyone"
     # a resident cannot verify themself
-    assert adult.post(f"/communities/heping/residents/{adult_id}/attributes", {"attribute": "student"}).status_code == 403
-    verified = staff.post(f"/communities/heping/residents/{adult_id}/attributes", {"attribute": "student"})
+    assert adult.post(f"/residents/{adult_id}/attributes", {"attribute": "student"}).status_code == 403
+    verified = staff.post(f"/residents/{adult_id}/attributes", {"attribute": "student"})
     assert verified.status_code == 201
     record = verified.get_json()["attributes"][0]
     assert record["attribute"] == "student" and record["verified_by_id"] == staff.get("/me").get_json()["id"]
     assert adult.post("/quotes", {"slot_id": slot["id"]}).get_json()["rule"] == "student"
-    assert staff.post(f"/communities/heping/residents/{adult_id}/attributes", {"attribute": "student"}).status_code == 409
-    assert staff.call("DELETE", f"/communities/heping/residents/{adult_id}/attributes/student").status_code == 200
+    # checked again (e.g. a new term's student card): renewed, with who and when
+    assert staff.post(f"/residents/{adult_id}/attributes", {"attribute": "student"}).status_code == 201
+    assert staff.call("DELETE", f"/residents/{adult_id}/attributes/student").status_code == 200
     assert adult.post("/quotes", {"slot_id": slot["id"]}).get_json()["rule"] == "anyone"
     actions = [e.action for e in db.query(AuditEvent).order_by(AuditEvent.id)]
-    assert actions == ["attribute_verified", "attribute_cleared"]
+    assert actions == ["attribute_verified", "attribute_verified", "attribute_cleared"]
 
 
 def test_verify_resident_command(demo, runner, db):

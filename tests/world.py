@@ -29,8 +29,9 @@ ANON, RESIDENT, OPERATOR, STAFF, COMMITTEE, CHARITY, ADMIN, STRANGER, RIVAL = SU
 """Who calls: nobody, each role of ``heping``, a user holding every role in another community, another operator."""
 
 TYPES = ("canteen", "housekeeping", "market_fair", "workshop")
-CANARIES = ("Canary Lane 7", "adult@example.org")
-"""The resident's address and email: no response to anonymous, another community or another operator may hold them."""
+CANARIES = ("Canary Lane 7", "adult@example.org", "13900001234")
+"""The resident's address, email and phone: no response to anonymous, another community or another operator may hold
+them."""
 DEMO_LOGINS = {RESIDENT: "adult", STAFF: "staff", COMMITTEE: "committee1", CHARITY: "charity", ADMIN: "admin"}
 
 
@@ -74,7 +75,7 @@ def _people_and_places(session) -> tuple[dict, dict]:
     accounts.grant(session, member, "resident", home.id)  # a resident on the committee: one id for both kinds of path
     session.add(VerifiedAttribute(user_id=member.id, attribute="student"))
     resident = session.get(User, users[RESIDENT])
-    resident.profile.address = CANARIES[0]
+    resident.profile.address, resident.profile.phone = CANARIES[0], CANARIES[2]
     zone = ZoneInfo(home.timezone)
     ids = {"community": home.slug, "member": member.id, "resident": resident.id,
            "period": dt.datetime.now(zone).strftime("%Y-%m"), "attribute": "student",

@@ -2,20 +2,43 @@
 from __future__ import annotations
 
 from flask import current_app, request
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core import policy
-from core.api.common import ApiBlueprint, current_user, public
+from core import policy, residents
+from core.api.common import NOT_BLANK, ApiBlueprint, community_by_ref, current_user, public
+from core.ledger import local_today
 from core.auth import authenticate, issue_token, revoke_token
 from core.db import commit
+from core.errors import N_, DomainError, text
 from core.request_session import session
 
 blp = ApiBlueprint("auth", __name__, url_prefix="", description="Authentication")
 
 
 class Credentials(Schema):
-    email = fields.String(required=True, validate=validate.Length(1, 254))
+    """An email, or a resident's community (id or slug) and phone, with the password."""
+
+    email = fields.String(validate=validate.Length(1, 254))
+    community = fields.String(validate=validate.Length(1, 64))
+    phone = fields.String(validate=validate.Length(1, 32))
     password = fields.String(required=True, validate=validate.Length(1, 1024), load_only=True)
+
+    @validates_schema
+    def _who(self, data, **_):
+        if not data.get("email") and not (data.get("community") and data.get("phone")):
+            raise ValidationError(text(N_("Give your email, or your community and phone number.")), "email")
+
+
+class RegistrationSchema(Schema):
+    community = fields.String(required=True, validate=validate.Length(1, 64))
+    name = fields.String(required=True, validate=[validate.Length(1, residents.NAME_LENGTH), NOT_BLANK])
+    phone = fields.String(required=True, validate=validate.Length(1, 32))
+    password = fields.String(required=True, validate=validate.Length(1, 1024), load_only=True)
+    date_of_birth = fields.Date(load_default=None, allow_none=True)  # checked by the register
+    address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=residents.ADDRESS_LENGTH))
+    building = fields.String(load_default=None, allow_none=True,
+                             validate=validate.Length(max=residents.BUILDING_LENGTH))
+    email = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=254))
 
 
 class GrantSchema(Schema):
@@ -25,8 +48,10 @@ class GrantSchema(Schema):
 
 
 class UserSchema(Schema):
+    """The logged-in user as they see themselves: their own phone, date of birth and address included."""
+
     id = fields.Integer()
-    email = fields.String()
+    email = fields.String(allow_none=True)
     name = fields.String()
     roles = fields.Method("_roles", metadata={"type": "array"})
     community_id = fields.Method("_community", allow_none=True)
@@ -40,6 +65,16 @@ class UserSchema(Schema):
         if user.profile:
             return user.profile.community_id
         return next((g.community_id for g in user.grants if g.community_id), None)
+
+    phone = fields.Function(lambda user: user.profile and user.profile.phone, allow_none=True)
+    address = fields.Function(lambda user: user.profile and user.profile.address, allow_none=True)
+    building = fields.Function(lambda user: user.profile and user.profile.building, allow_none=True)
+    status = fields.Function(lambda user: user.profile and user.profile.status, allow_none=True,
+                             metadata={"description": "a resident's: pending until the office verifies them"})
+    helps = fields.Method("_helps", metadata={"description": "residents the office lets this user book for"})
+
+    def _helps(self, user):
+        return [{"id": p.user_id, "name": p.user.name} for p in residents.helped_by(session(), user)]
 
     def _date_of_birth(self, user):
         return user.profile.date_of_birth.isoformat() if user.profile and user.profile.date_of_birth else None
@@ -59,12 +94,33 @@ class TokenSchema(Schema):
 @blp.response(200, TokenSchema)
 @public
 def login(credentials):
-    """Exchange email and password for a bearer token."""
+    """Exchange an email (or a resident's community and phone) and password for a bearer token."""
     db = session()
-    user = authenticate(db, credentials["email"], credentials["password"])
+    community_id = None
+    if not credentials.get("email"):
+        try:
+            community_id = community_by_ref(db, credentials["community"]).id
+        except DomainError:
+            community_id = None  # the same answer as a wrong password: nothing learnt from trying
+    user = authenticate(db, credentials["password"], credentials.get("email"), community_id,
+                        credentials.get("phone"))
     token, row = issue_token(db, user, current_app.config["TOKEN_HOURS"])
     commit(db)
     return {"token": token, "expires_at": row.expires_at, "user": user}
+
+
+@blp.route("/auth/register", methods=["POST"])
+@blp.arguments(RegistrationSchema)
+@blp.response(201, UserSchema)
+@public
+def register(data):
+    """A resident signs up with phone and password: pending until the office verifies them (their date of birth
+    gives no age-based price until then)."""
+    db = session()
+    community = community_by_ref(db, data.pop("community"))
+    profile = residents.sign_up(db, community, residents.Particulars(**data), local_today(community))
+    commit(db)
+    return profile.user
 
 
 @blp.route("/auth/token", methods=["DELETE"])

@@ -9,6 +9,8 @@ from core import policy, ratings
 from core.api import idempotency
 from core.api.common import ID, ApiBlueprint, PageArgs, current_user, linli, page_schema, paginate
 from core.db import commit
+from core.errors import N_, text
+from core.web.i18n import say
 from core.models import BOOKING_STATUSES, Booking
 from core.pricing import TIERS
 from core.request_session import session
@@ -18,9 +20,14 @@ blp = ApiBlueprint("bookings", __name__, url_prefix="", description="Quotes and 
 QUANTITY = fields.Integer(required=True, strict=True, validate=validate.Range(1, bookings.MAX_QUANTITY))
 
 
+RESIDENT_ID = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ID, metadata={
+    "description": "book for this resident (community staff, the operator's staff, a linked family member)"})
+
+
 class QuoteRequest(Schema):
     slot_id = fields.Integer(required=True, strict=True, validate=ID)
     quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, bookings.MAX_QUANTITY))
+    resident_id = RESIDENT_ID
 
 
 class QuoteSchema(Schema):
@@ -30,6 +37,10 @@ class QuoteSchema(Schema):
     quantity = fields.Integer()
     currency = fields.String()
     rule = fields.String(metadata={"description": "the name of the price rule that matched"})
+    resident_id = fields.Integer()
+    awaiting_verification = fields.Boolean(metadata={
+        "description": "the resident signed up and the office has not verified them yet: no age or resident price"})
+    note = fields.String(allow_none=True, metadata={"description": "why, in the reader's language"})
 
 
 class BookingRequestSchema(Schema):
@@ -37,13 +48,22 @@ class BookingRequestSchema(Schema):
     quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, bookings.MAX_QUANTITY))
     payment_method = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 32))
     details = fields.Dict(load_default=dict)
+    resident_id = RESIDENT_ID
+
+
+class WalkInRequest(Schema):
+    slot_id = fields.Integer(required=True, strict=True, validate=ID)
+    quantity = fields.Integer(load_default=1, strict=True, validate=validate.Range(1, bookings.MAX_QUANTITY))
+    resident_id = fields.Integer(load_default=None, allow_none=True, strict=True, validate=ID, metadata={
+        "description": "the resident served (their tier); leave out for a visitor (the price for everyone)"})
 
 
 class BookingSchema(Schema):
     id = fields.Integer()
     slot_id = fields.Integer()
     operator_id = fields.Integer()
-    resident_id = fields.Integer()
+    resident_id = fields.Integer(allow_none=True, metadata={"description": "null for a visitor served at the counter"})
+    booked_by_id = fields.Integer(allow_none=True, metadata={"description": "who booked it for the resident"})
     status = fields.String(validate=validate.OneOf(BOOKING_STATUSES))
     quantity = fields.Integer()
     tier = fields.String()
@@ -58,6 +78,8 @@ class BookingSchema(Schema):
     client_secret = fields.String(allow_none=True, dump_only=True,
                                   metadata={"description": "for an online payment, on creation: confirm it in the page"})
 
+
+AWAITING_VERIFICATION = N_("Awaiting the community office's check: until then you pay the price for everyone.")
 
 BOOKING = BookingSchema()
 """One instance for every response: a schema keeps no state between dumps."""
@@ -87,9 +109,12 @@ class BookingQuery(PageArgs):
 @blp.arguments(QuoteRequest)
 @blp.response(200, QuoteSchema)
 def create_quote(data):
-    """The price the logged-in resident would pay, and the rule that decided it."""
-    quote = bookings.quote_for(session(), linli().plugins, current_user(), data["slot_id"], data["quantity"])
-    return {**quote.__dict__, "total_amount": quote.total_amount}
+    """The price the logged-in resident (or the resident you act for) would pay, and the rule that decided it."""
+    quote, customer = bookings.quote_for(session(), linli().plugins, current_user(), data["slot_id"],
+                                         data["quantity"], data["resident_id"])
+    waiting = customer.profile is not None and customer.profile.status == "pending"
+    return {**quote.__dict__, "total_amount": quote.total_amount, "resident_id": customer.id,
+            "awaiting_verification": waiting, "note": say(text(AWAITING_VERIFICATION)) if waiting else None}
 
 
 @blp.route("/bookings", methods=["POST"])
@@ -99,10 +124,29 @@ def create_quote(data):
 def create_booking(data):
     """Book places; free and cash bookings are confirmed, online payments hold the places. 409 when full."""
     db, user, app = session(), current_user(), linli()
-    policy.require(user, "resident")
+    bookings.check_customer(db, user, data["resident_id"])
     idempotency.begin(db, user, claim_first=app.payments.is_online(data["payment_method"]))
     booking, started = bookings.book(db, app.plugins, app.payments, user, bookings.BookingRequest(**data))
     response = jsonify(BOOKING.dump(booking) | {"client_secret": started and started.client_secret})
+    response.status_code = 201
+    idempotency.finish(db, response)
+    commit(db)
+    return response
+
+
+@blp.route("/bookings/walk-in", methods=["POST"])
+@blp.arguments(WalkInRequest)
+@blp.response(201, BookingSchema)
+@blp.doc(parameters=[idempotency.HEADER_DOC])
+def sell_at_counter(data):
+    """Operator staff sell places at the window: the booking is fulfilled at once and the cash recorded, as at a
+    cash check-in; capacity holds as for every booking. 409 outside the slot's check-in window."""
+    db, user, app = session(), current_user(), linli()
+    policy.require_user(user)
+    idempotency.begin(db, user, claim_first=False)
+    booking = bookings.sell_at_counter(db, app.plugins, app.payments, user, data["slot_id"], data["quantity"],
+                                       data["resident_id"])
+    response = jsonify(BOOKING.dump(booking))
     response.status_code = 201
     idempotency.finish(db, response)
     commit(db)

@@ -1,72 +1,195 @@
-"""Residents of a community and their verified attributes (community staff)."""
+"""The resident register of a community (community staff of that community only)."""
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from core import eligibility, policy
-from core.api.common import ApiBlueprint, PageArgs, community_by_ref, current_user, page_schema, paginate
+from core import eligibility, policy, residents
+from core.api.common import (
+    DAY, ID, NOT_BLANK, ApiBlueprint, PageArgs, community_by_ref, current_user, page_schema, paginate,
+)
 from core.db import commit
-from core.models import ResidentProfile
+from core.ledger import local_today
+from core.models import RESIDENT_STATUSES, Community, ResidentProfile, User
 from core.pricing import ATTRIBUTES
 from core.request_session import session
 
-blp = ApiBlueprint("residents", __name__, url_prefix="/communities", description="Residents' eligibility")
+blp = ApiBlueprint("residents", __name__, url_prefix="", description="The resident register")
 
 
 class VerificationSchema(Schema):
     attribute = fields.String(validate=validate.OneOf(ATTRIBUTES))
     verified_by_id = fields.Integer(allow_none=True)
     verified_at = fields.DateTime()
+    expires_on = fields.Date(allow_none=True, metadata={"description": "the last day it holds; null: until withdrawn"})
 
 
 class ResidentSchema(Schema):
-    user_id = fields.Integer()
+    """A resident as their community's staff see them: personal data, shown to nobody else."""
+
+    id = fields.Integer(attribute="user_id")
     name = fields.Function(lambda p: p.user.name)
-    email = fields.Function(lambda p: p.user.email)
+    phone = fields.String(allow_none=True)
+    email = fields.Function(lambda p: p.user.email, allow_none=True)
     date_of_birth = fields.Date(allow_none=True)
+    date_of_birth_verified_by_id = fields.Integer(attribute="born_verified_by_id", allow_none=True)
+    date_of_birth_verified_at = fields.DateTime(attribute="born_verified_at", allow_none=True)
+    address = fields.String(allow_none=True)
+    building = fields.String(allow_none=True)
+    status = fields.String(validate=validate.OneOf(RESIDENT_STATUSES))
+    community_id = fields.Integer()
+    registered_at = fields.DateTime(allow_none=True)
     attributes = fields.List(fields.Nested(VerificationSchema))
+
+
+class ParticularsSchema(Schema):
+    name = fields.String(validate=[validate.Length(1, residents.NAME_LENGTH), NOT_BLANK])
+    phone = fields.String(validate=validate.Length(1, 32))
+    date_of_birth = fields.Date(allow_none=True)  # the register refuses one in the future or before 1900
+    address = fields.String(allow_none=True, validate=validate.Length(max=residents.ADDRESS_LENGTH))
+    building = fields.String(allow_none=True, validate=validate.Length(max=residents.BUILDING_LENGTH))
+    email = fields.String(allow_none=True, validate=validate.Length(max=254))
+    password = fields.String(allow_none=True, validate=validate.Length(max=1024), load_only=True)
+
+
+class NewResidentSchema(ParticularsSchema):
+    name = fields.String(required=True, validate=[validate.Length(1, residents.NAME_LENGTH), NOT_BLANK])
+    phone = fields.String(required=True, validate=validate.Length(1, 32))
+
+
+class RegisterQuery(PageArgs):
+    q = fields.String(validate=validate.Length(max=100),
+                      metadata={"description": "the start of a name, or the start or the end of a phone number"})
+    status = fields.String(validate=validate.OneOf(RESIDENT_STATUSES))
 
 
 class AttributeRequest(Schema):
     attribute = fields.String(required=True, validate=validate.OneOf(ATTRIBUTES))
+    expires_on = fields.Date(load_default=None, allow_none=True, validate=DAY)
 
 
-@blp.route("/<ref>/residents")
-@blp.arguments(PageArgs, location="query")
+class HelperRequest(Schema):
+    helper_id = fields.Integer(required=True, strict=True, validate=ID,
+                               metadata={"description": "the user (e.g. a son or daughter) who may book for them"})
+
+
+class RecheckSchema(Schema):
+    resident_id = fields.Integer()
+    name = fields.String()
+    attribute = fields.String()
+    expires_on = fields.Date()
+    expired = fields.Boolean()
+
+
+def _staff_community(db: Session, ref: str) -> Community:
+    community = community_by_ref(db, ref)
+    policy.require(current_user(), "community_staff", community_id=community.id)
+    return community
+
+
+def _particulars(data: dict) -> residents.Particulars:
+    return residents.Particulars(**{key: value if value is not None else "" if key in ("address", "building", "email")
+                                    else None for key, value in data.items()})
+
+
+@blp.route("/communities/<ref>/residents", methods=["POST"])
+@blp.arguments(NewResidentSchema)
+@blp.response(201, ResidentSchema)
+def register_resident(data, ref):
+    """Register a resident; a date of birth entered here counts as verified by you (you saw the ID card)."""
+    db = session()
+    community = _staff_community(db, ref)
+    profile = residents.register(db, current_user(), community, residents.Particulars(**data),
+                                 local_today(community))
+    commit(db)
+    return profile
+
+
+@blp.route("/communities/<ref>/residents")
+@blp.arguments(RegisterQuery, location="query")
 @blp.response(200, page_schema(ResidentSchema))
 def list_residents(args, ref):
-    """The community's residents with what has been verified about them (community staff)."""
+    """The register, searched by the start of a name or the start or end of a phone number."""
     db = session()
-    community = community_by_ref(db, ref)
-    policy.require(current_user(), "community_staff", community_id=community.id)
-    query = select(ResidentProfile).where(ResidentProfile.community_id == community.id).order_by(
-        ResidentProfile.user_id)
-    return paginate(db, query, args)
+    community = _staff_community(db, ref)
+    return paginate(db, residents.search(community.id, args.get("q"), args.get("status")), args)
 
 
-@blp.route("/<ref>/residents/<int:user_id>/attributes", methods=["POST"])
+@blp.route("/communities/<ref>/residents/due-for-recheck")
+@blp.response(200, RecheckSchema(many=True))
+def due_for_recheck(ref):
+    """Verified attributes ending within 30 days, or already ended: to check again."""
+    db = session()
+    community = _staff_community(db, ref)
+    today = local_today(community)
+    return [{"resident_id": profile.user_id, "name": profile.user.name, "attribute": row.attribute,
+             "expires_on": row.expires_on, "expired": row.expires_on < today}
+            for row, profile in residents.due_for_recheck(db, community.id, today)]
+
+
+@blp.route("/residents/<int:resident_id>")
+@blp.response(200, ResidentSchema)
+def get_resident(resident_id):
+    return residents.staff_profile(session(), current_user(), resident_id)
+
+
+def _change(resident_id: int, change) -> ResidentProfile:
+    """Find a resident of the caller's community, ``change(db, actor, profile, today)`` them, commit."""
+    db, actor = session(), current_user()
+    profile = residents.staff_profile(db, actor, resident_id)
+    change(db, actor, profile, local_today(db.get(Community, profile.community_id)))
+    commit(db)
+    return profile
+
+
+@blp.route("/residents/<int:resident_id>", methods=["PATCH"])
+@blp.arguments(ParticularsSchema)
+@blp.response(200, ResidentSchema)
+def correct_resident(data, resident_id):
+    """Correct a resident's particulars; a date of birth entered here counts as verified by you."""
+    return _change(resident_id, lambda db, actor, profile, today: residents.correct(
+        db, actor, profile, _particulars(data), today))
+
+
+@blp.route("/residents/<int:resident_id>/verify", methods=["POST"])
+@blp.response(200, ResidentSchema)
+def verify_resident(resident_id):
+    """You have seen a pending resident's ID card: they become active and their date of birth counts."""
+    return _change(resident_id, lambda db, actor, profile, _today: residents.verify(db, actor, profile))
+
+
+@blp.route("/residents/<int:resident_id>/deactivate", methods=["POST"])
+@blp.response(200, ResidentSchema)
+def deactivate_resident(resident_id):
+    """The resident moved away: history kept, no login, nothing new booked for them."""
+    return _change(resident_id, lambda db, actor, profile, _today: residents.deactivate(db, actor, profile))
+
+
+@blp.route("/residents/<int:resident_id>/attributes", methods=["POST"])
 @blp.arguments(AttributeRequest)
 @blp.response(201, ResidentSchema)
-def verify_attribute(data, ref, user_id):
-    """Record a verified attribute (e.g. after seeing a student card); who and when are kept."""
-    db = session()
-    community = community_by_ref(db, ref)
-    policy.require(current_user(), "community_staff", community_id=community.id)
-    profile = eligibility.resident_profile(db, community.id, user_id)
-    eligibility.verify(db, current_user(), profile, data["attribute"])
-    commit(db)
-    return profile
+def verify_attribute(data, resident_id):
+    """Record a verified attribute (e.g. after seeing a student card), until ``expires_on`` if given; again renews."""
+    return _change(resident_id, lambda db, actor, profile, today: eligibility.verify(
+        db, actor, profile, data["attribute"], data["expires_on"], today))
 
 
-@blp.route("/<ref>/residents/<int:user_id>/attributes/<attribute>", methods=["DELETE"])
+@blp.route("/residents/<int:resident_id>/attributes/<attribute>", methods=["DELETE"])
 @blp.response(200, ResidentSchema)
-def clear_attribute(ref, user_id, attribute):
+def clear_attribute(resident_id, attribute):
     """Withdraw a verified attribute."""
-    db = session()
-    community = community_by_ref(db, ref)
-    policy.require(current_user(), "community_staff", community_id=community.id)
-    profile = eligibility.resident_profile(db, community.id, user_id)
-    eligibility.clear(db, current_user(), profile, attribute)
-    commit(db)
-    return profile
+    return _change(resident_id, lambda db, actor, profile, _today: eligibility.clear(db, actor, profile, attribute))
+
+
+@blp.route("/residents/<int:resident_id>/helpers", methods=["POST"])
+@blp.arguments(HelperRequest)
+@blp.response(201, ResidentSchema)
+def link_helper(data, resident_id):
+    """Let a family member (any user) book and cancel for this resident."""
+    def link(db, actor, profile, _today):
+        helper = db.get(User, data["helper_id"])
+        if helper is None:
+            raise residents.UNKNOWN_HELPER(user_id=data["helper_id"], field="helper_id")
+        residents.link_helper(db, actor, profile, helper)
+
+    return _change(resident_id, link)

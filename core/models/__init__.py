@@ -9,11 +9,11 @@ from core.models.ledger import ClosedPeriod, JournalEntry, JournalLine, LedgerHe
 from core.models.listing import Listing, Slot
 from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, Agreement, Operator
 from core.models.payment import OperatorCost, Payment, Refund, StripeEvent
-from core.models.user import ROLES, ApiToken, ResidentProfile, RoleGrant, User, VerifiedAttribute
+from core.models.user import RESIDENT_STATUSES, ROLES, ApiToken, Helper, ResidentProfile, RoleGrant, User, VerifiedAttribute
 
 __all__ = [
-    "BOOKING_STATUSES", "DONATION_KINDS", "OPERATOR_STATUSES", "PROPOSAL_STATUSES", "ROLES",
-    "FundTransfer", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",
+    "BOOKING_STATUSES", "DONATION_KINDS", "OPERATOR_STATUSES", "PROPOSAL_STATUSES", "RESIDENT_STATUSES", "ROLES",
+    "FundTransfer", "Helper", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",
     "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Community", "IdempotentRequest", "JournalEntry",
     "JournalLine", "LedgerHead", "Listing", "Operator", "OperatorCost", "Payment", "Rating", "Refund", "ResidentProfile",
     "RoleGrant", "Slot", "Space", "StripeEvent", "User", "VerifiedAttribute",

@@ -26,7 +26,10 @@ class Booking(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
-    resident_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    """None for a visitor served at the counter (paid tier, nobody's list)."""
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    """Who placed it for the resident (staff, operator staff at the counter, family); None: the resident."""
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
     quantity: Mapped[int]
     tier: Mapped[str] = mapped_column(String(16))

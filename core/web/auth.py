@@ -5,10 +5,13 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from sqlalchemy import select
+
 from core import policy
 from core.auth import authenticate
 from core.db import commit
 from core.errors import Unauthorized
+from core.models import Community
 from core.request_session import session as db_session
 from core.web.common import home_community, log_in, log_out, page_blueprint, safe_next, web_user
 from core.web.forms import LoginForm
@@ -33,15 +36,22 @@ def landing(user) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
+    db = db_session()
     form = LoginForm()
+    form.community.choices = [(c.slug, c.name) for c in db.scalars(select(Community).order_by(Community.name))]
     target = safe_next(request.args.get("next"))
     status = 200
     if form.validate_on_submit():
-        db = db_session()
+        account = form.email.data.strip()
+        community = db.scalar(select(Community.id).where(Community.slug == form.community.data)) \
+            or db.scalar(select(Community.id).order_by(Community.id).limit(1))
         try:
-            user = authenticate(db, form.email.data, form.password.data)
+            if "@" in account:
+                user = authenticate(db, form.password.data, email=account)
+            else:
+                user = authenticate(db, form.password.data, community_id=community, phone=account)
         except Unauthorized:
-            form.password.errors.append(_("Wrong email or password. Please try again."))
+            form.password.errors.append(_("Wrong phone number, email or password. Please try again."))
             status = 401
         else:
             log_in(db, user)

@@ -52,7 +52,10 @@ TIME_MESSAGE = _l("Write the time as HH:MM, e.g. 09:30.")
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[REQUIRED, Length(max=254)])
+    """A resident logs in with their phone number (in their community), anyone with their email."""
+
+    email = StringField(_l("Phone number or email"), validators=[REQUIRED, Length(max=254)])
+    community = SelectField(_l("Community"), validate_choice=False)
     password = PasswordField(_l("Password"), validators=[REQUIRED, Length(max=1024)])
 
 

@@ -89,7 +89,7 @@ def _my_quote(db, slots: list[Slot], remaining: dict[int, int]):
     if user is None or user.profile is None or not open_slots:
         return None
     try:
-        return bookings.quote_for(db, linli().plugins, user, open_slots[0].id, 1)
+        return bookings.quote_for(db, linli().plugins, user, open_slots[0].id, 1)[0]
     except DomainError:
         return None
 

@@ -51,7 +51,7 @@ def book(slot_id: int):
     spec = questions(operator_type.booking_schema if operator_type else None)
     valid = request.method == "POST" and form.validate()
     quantity = form.quantity.data if request.method == "GET" or not form.quantity.errors else 1
-    quote = bookings.quote_for(db, app.plugins, user, slot_id, quantity)
+    quote = bookings.quote_for(db, app.plugins, user, slot_id, quantity)[0]
     choices = payment_choices(quote.total_amount)
     errors, error, status = {}, None, 200
     if valid:

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import catalog, eligibility, fund, proposals
+from core import residents as register
 from core.accounts import NO_ACCOUNT
 from core.models import Agreement, Operator, Proposal, ResidentProfile, Space, User
 from core.pricing import ATTRIBUTES
@@ -86,7 +87,7 @@ def verify(slug: str, user_id: int):
     user, community = _staff(slug)
     attribute = request.form.get("attribute", "")
     _row, error = attempt(lambda db: eligibility.verify(
-        db, user, eligibility.resident_profile(db, community.id, user_id), attribute))
+        db, user, register.profile_or_404(db, user_id, community.id), attribute))
     if error is not None:
         flash_error(error)
     else:
@@ -98,7 +99,7 @@ def verify(slug: str, user_id: int):
 def clear(slug: str, user_id: int, attribute: str):
     user, community = _staff(slug)
     _row, error = attempt(lambda db: eligibility.clear(
-        db, user, eligibility.resident_profile(db, community.id, user_id), attribute))
+        db, user, register.profile_or_404(db, user_id, community.id), attribute))
     if error is not None:
         flash_error(error)
     else:
