@@ -22,3 +22,8 @@ def normalize_phone(raw: str | None, field: str = "phone") -> str:
     if not _MOBILE.fullmatch(digits):
         raise INVALID_PHONE(field=field)
     return digits
+
+
+def masked(phone: str | None) -> str:
+    """A phone number as those who may not know it see it: 138****8000."""
+    return f"{phone[:3]}****{phone[-4:]}" if phone and len(phone) == 11 else ""

@@ -252,11 +252,11 @@ def due_for_recheck(session: Session, community_id: int, today: dt.date, days: i
 
 def may_act_for(session: Session, actor: User, profile: ResidentProfile, operator: Operator | None = None) -> bool:
     """Community staff for their community's residents; a helper the office linked; operator staff for their own
-    operator's services to the residents of its community (without ``operator``: staff of any operator, a first
-    check made before the service is known)."""
+    operator's services to the residents of its community (without ``operator``: the staff of any operator there, a
+    first check made before the service is known)."""
     if policy.has_role(actor, "community_staff", community_id=profile.community_id):
         return True
-    if operator is None and policy.operator_ids(actor):
+    if operator is None and policy.has_role(actor, "operator_staff", community_id=profile.community_id):
         return True
     if operator is not None and operator.community_id == profile.community_id \
             and policy.has_role(actor, "operator_staff", operator_id=operator.id):

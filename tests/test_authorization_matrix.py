@@ -222,6 +222,9 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_public.switch_language": public(),
     "web_auth.login": public(body=lambda w: LOGIN),
     "web_auth.logout": public(),
+    "web_acting.choose": only(STAFF, OPERATOR, RIVAL, STRANGER, ADMIN),  # each finds their own community's residents
+    "web_acting.start": only(STAFF, OPERATOR, RIVAL, ADMIN),  # the operators of the resident's community
+    "web_acting.stop": public(),
     "web_resident.book": residents(body=lambda w: {"quantity": "1", "payment_method": "cash", "nonce": "n-1"}),
     "web_resident.my_bookings": residents(),
     "web_resident.booking": only(RESIDENT),

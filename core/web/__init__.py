@@ -51,9 +51,9 @@ def init_web(app: Flask) -> None:
     app.context_processor(_page_context)
     _register_error_pages(app)
 
-    from core.web import agreements, auth, committee, operator, public, resident, staff
+    from core.web import acting, agreements, auth, committee, operator, public, resident, staff
 
-    for module in (public, auth, resident, operator, agreements, staff, committee):
+    for module in (public, auth, resident, acting, operator, agreements, staff, committee):
         app.register_blueprint(module.bp)
 
 
@@ -86,8 +86,11 @@ def _page_context() -> dict:
     from core.web.common import web_user
     from core.web.nav import menu
 
+    from core.web.acting import acting_for
+
     user = web_user() if has_request_context() else None
-    return {"current_user": user, "menu": menu(user), "lang": current_language(), "languages": LANGUAGES}
+    return {"current_user": user, "menu": menu(user), "lang": current_language(), "languages": LANGUAGES,
+            "acting_for": acting_for() if user else None}
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -14,6 +14,7 @@ from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 
 from core.errors import Message
+from core.phones import masked
 
 LANGUAGES = {"en": "English", "zh_Hans": "中文"}
 DEFAULT_LANGUAGE = "en"
@@ -142,4 +143,4 @@ def stars_number(value: float) -> str:
 def register_filters(app) -> None:
     app.jinja_env.filters.update(money=money, long_date=long_date, day_of=day_of, day_heading=day_heading,
                                  short_time=short_time, month_name=month_name, stars_number=stars_number,
-                                 plain_amount=plain_amount, currency_name=currency_name)
+                                 plain_amount=plain_amount, currency_name=currency_name, masked_phone=masked)

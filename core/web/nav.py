@@ -8,6 +8,7 @@ from sqlalchemy import select
 from core import policy
 from core.models import Community, User
 from core.request_session import session as db_session
+from core.web.acting import may_act
 
 
 def _communities(user: User, *roles: str) -> list[Community]:
@@ -27,6 +28,8 @@ def menu(user: User | None) -> list[tuple[str, str]]:
         items.append((_("My bookings"), url_for("web_resident.my_bookings")))
     if policy.operator_ids(user) or policy.is_admin(user):
         items.append((_("Operator desk"), url_for("web_operator.desk")))
+    if may_act(user):
+        items.append((_("Book for a resident"), url_for("web_acting.choose")))
     for community in _communities(user, "community_staff"):
         items.append((_("Community office"), url_for("web_staff.office", slug=community.slug)))
     for community in _communities(user, "committee_member", "charity_officer"):

@@ -15,6 +15,7 @@ from core.models import Community, Operator, Slot
 from core.pricing import parse_rules
 from core.request_session import session as db_session
 from core.settlement import PERIOD
+from core.web.acting import acting_for
 from core.web.common import community_or_404, home_community, linli, page_blueprint, safe_next, today_in, web_user
 from core.web.i18n import LANGUAGES, local
 
@@ -83,13 +84,14 @@ def service(listing_id: int):
 
 
 def _my_quote(db, slots: list[Slot], remaining: dict[int, int]):
-    """The logged-in resident's own price, on the first slot that still has places."""
-    user = web_user()
+    """The logged-in resident's own price (or that of the resident they act for), on the first slot that still has
+    places."""
+    user, resident = web_user(), acting_for()
     open_slots = [s for s in slots if remaining.get(s.id, 0) > 0]
-    if user is None or user.profile is None or not open_slots:
+    if user is None or (user.profile is None and resident is None) or not open_slots:
         return None
     try:
-        return bookings.quote_for(db, linli().plugins, user, open_slots[0].id, 1)[0]
+        return bookings.quote_for(db, linli().plugins, user, open_slots[0].id, 1, resident and resident.id)[0]
     except DomainError:
         return None
 

@@ -10,10 +10,11 @@ from sqlalchemy import select
 from core import booking as bookings
 from core import listings, ratings
 from core.db import utcnow
-from core.models import Booking, Community, Listing, Slot
+from core.models import Booking, Community, Listing, Slot, User
 from core.payments import PaymentStart
 from core.request_session import session as db_session
 from core.security import allow_stripe_js
+from core.web.acting import acting_for, customer
 from core.web.common import attempt, back_to, field_errors, flash_error, headline, linli, page_blueprint, require
 from core.web.forms import ActionForm, BookForm, RateForm
 from core.web.labels import PAYMENT_METHODS
@@ -39,8 +40,9 @@ def payment_choices(total: int) -> list[tuple[str, str]]:
 
 @bp.route("/book/<int:slot_id>", methods=["GET", "POST"])
 def book(slot_id: int):
-    """One page, one task: the service, the time, the price and why, how to pay — then confirm."""
-    user = require("resident")
+    """One page, one task: the service, the time, the price and why, how to pay — then confirm (for oneself, or
+    for the resident one acts for)."""
+    user, resident_id = customer()
     db, app = db_session(), linli()
     ctx = bookings.slot_context(db, slot_id)
     operator_type = app.plugins.operator_types.get(ctx.operator.type)
@@ -51,7 +53,7 @@ def book(slot_id: int):
     spec = questions(operator_type.booking_schema if operator_type else None)
     valid = request.method == "POST" and form.validate()
     quantity = form.quantity.data if request.method == "GET" or not form.quantity.errors else 1
-    quote = bookings.quote_for(db, app.plugins, user, slot_id, quantity)[0]
+    quote, booker = bookings.quote_for(db, app.plugins, user, slot_id, quantity, resident_id)
     choices = payment_choices(quote.total_amount)
     errors, error, status = {}, None, 200
     if valid:
@@ -60,7 +62,8 @@ def book(slot_id: int):
             return back_to("web_resident.booking", booking_id=done)
         method = form.payment_method.data or (choices[0][0] if choices else None)
         request_ = bookings.BookingRequest(slot_id=slot_id, quantity=quantity, payment_method=method,
-                                           details=answers(spec, request.form, ctx.community.currency))
+                                           details=answers(spec, request.form, ctx.community.currency),
+                                           resident_id=resident_id)
         result, error = attempt(lambda db: bookings.book(db, app.plugins, app.payments, user, request_))
         if error is None:
             return _booked(*result, nonce=form.nonce.data)
@@ -69,6 +72,7 @@ def book(slot_id: int):
         status = 422
     left = listings.remaining_places(db, [ctx.slot])[ctx.slot.id]
     return render_template("resident/book.html", ctx=ctx, form=form, quote=quote, choices=choices, spec=spec,
+                           booker=booker,
                            values=request.form, errors=errors, error=error, left=left,
                            headline=headline(error) if error else None,
                            stripe_ready="stripe" in dict(choices),
@@ -89,16 +93,18 @@ def _booked(booking: Booking, started: PaymentStart | None, nonce: str | None):
 
 
 def _own_booking(booking_id: int):
-    user = require("resident")
+    """A booking of the resident (the user, or the one they act for), as the user who asks."""
+    user, resident_id = customer()
     booking, ctx = bookings.visible_booking(db_session(), user, booking_id)
-    if booking.resident_id != user.id:
+    if booking.resident_id != (resident_id or user.id):
         raise bookings.BOOKING_NOT_FOUND(booking_id=booking_id)
     return user, booking, ctx
 
 
 @bp.route("/my/bookings")
 def my_bookings():
-    user = require("resident")
+    """The resident's bookings: their own, or those of the resident the user acts for."""
+    user = acting_for() or require("resident")
     query = (select(Booking, Slot, Listing, Community).join(Slot, Slot.id == Booking.slot_id)
              .join(Listing, Listing.id == Slot.listing_id).join(Community, Community.id == Listing.community_id)
              .where(Booking.resident_id == user.id).order_by(Slot.starts_at.desc(), Booking.id.desc()).limit(200))
@@ -114,7 +120,10 @@ def my_bookings():
 def booking(booking_id: int):
     _user, booking, ctx = _own_booking(booking_id)
     can_cancel = booking.status in bookings.LIVE and ctx.slot.starts_at > utcnow()
+    db = db_session()
+    booked_by = db.get(User, booking.booked_by_id) if booking.booked_by_id else None
     return render_template("resident/booking.html", booking=booking, ctx=ctx, can_cancel=can_cancel,
+                           booked_by=booked_by, resident_name=db.get(User, booking.resident_id).name,
                            rating=ratings.rating_of(db_session(), booking.id))
 
 
