@@ -25,6 +25,7 @@ from core import booking as bookings
 from core.booking import LIVE, BookingRequest, person_for, try_take_places
 from core.catalog import validate_donation
 from core.db import commit, utcnow
+from core.demo_register import give_phones, seed_register
 from core.models import (
     Agreement, Booking, Community, Listing, Operator, RoleGrant, Slot, Space, User, VerifiedAttribute,
 )
@@ -64,6 +65,7 @@ def seed(app: Flask) -> bool:
         session.flush()
         _seed_people(session, community)
         today = dt.datetime.now(ZoneInfo(community.timezone)).date()
+        seed_register(session, community, demo_user(session, "staff"), today)
         app.extensions["linli"].plugins.hook.seed_demo(session=session, community=community, today=today)
         commit(session)
         return True
@@ -84,6 +86,7 @@ def seed_activity(app: Flask) -> bool:
             return False
         for local, name, born, attributes in NEIGHBOURS:
             ensure_resident(session, community, local, name, born, attributes)
+        give_phones(session, community)
         session.flush()
         today = dt.datetime.now(ZoneInfo(community.timezone)).date()
         app.extensions["linli"].plugins.hook.seed_demo_activity(session=session, community=community, today=today,

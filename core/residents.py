@@ -120,7 +120,7 @@ def sign_up(session: Session, community: Community, particulars: Particulars, to
     """A resident registers themselves: pending until the office verifies them, and their age unverified."""
     check_password(particulars.password or "")
     profile = _new_resident(session, community, particulars, "pending", today)
-    audit.record(session, None, "resident_signed_up", "resident", profile.user_id, community.id)
+    audit.record(session, profile.user, "resident_signed_up", "resident", profile.user_id, community.id)
     return profile
 
 
