@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from core.models import Agreement, Booking, Listing, Operator, Rating, Slot, User
 from core.web.i18n import day_of
-from tests.clock import serving_booking
+from tests.clock import serving, serving_booking
 from tests.factories import make_community, make_user
 
 
@@ -200,6 +200,17 @@ def test_operator_staff_check_in_and_record_cash_from_the_day_page(demo, web, db
         again = staff.post(f"/operators/{canteen}/bookings/{booking['id']}/check-in", {"date": date})
         page = staff.get(again.headers["Location"]).get_data(as_text=True)
         assert "This booking cannot be changed any more." in page
+
+
+def test_a_lunch_sold_to_a_visitor_at_the_counter_is_on_the_day_page(demo, web, db):
+    slot = lunch_slot(demo)
+    canteen = operator_id(demo, "Heping Canteen")
+    with serving(slot):
+        sold = demo.api("canteen").post("/bookings/walk-in", {"slot_id": slot["id"], "quantity": 2})
+        assert sold.status_code == 201, sold.get_json()
+    date = day_of(db.get(Slot, slot["id"]).starts_at, "Asia/Shanghai").isoformat()
+    page = web("canteen").get(f"/operators/{canteen}/today?date={date}").get_data(as_text=True)
+    assert "Visitor at the counter × 2" in page and "CN¥20.00" in page
 
 
 def test_operators_change_a_service_with_their_plugins_own_fields(demo, web, db):
