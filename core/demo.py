@@ -114,7 +114,7 @@ def ensure_resident(session: Session, community: Community, local: str, name: st
     if user.profile.date_of_birth is None:
         user.profile.date_of_birth = born
         user.profile.born_verified_at = utcnow()
-        user.profile.address = f"Heping Road {user.id}, Building {user.id % 7 + 1}"
+        user.profile.address = f"Heping Road {user.id}, Building {user.id % 3 + 1}"  # its building: demo_register
         for attribute in attributes:
             session.add(VerifiedAttribute(user_id=user.id, attribute=attribute))
     return user

@@ -8,6 +8,7 @@ spreadsheet again, and finding them at the counter — and is stored as the 11 d
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select, update
@@ -17,7 +18,7 @@ from core import audit, policy
 from core.accounts import check_new_email, check_password
 from core.auth import hash_password
 from core.db import utcnow
-from core.errors import N_, conflict, forbidden, invalid, not_found
+from core.errors import N_, VALIDATION_FAILED, DomainError, conflict, forbidden, invalid, not_found
 from core.phones import SEPARATORS, normalize_phone
 from core.models import ApiToken, Community, Helper, Operator, ResidentProfile, RoleGrant, User, VerifiedAttribute
 
@@ -75,18 +76,43 @@ def _phone_free(session: Session, community_id: int, phone: str, user_id: int | 
         raise PHONE_TAKEN(phone=phone, field="phone")
 
 
-def _new_resident(session: Session, community: Community, particulars: Particulars, status: str,
-                  today: dt.date) -> ResidentProfile:
-    name = (particulars.name or "").strip()
+def _name(raw: str | None) -> str:
+    name = (raw or "").strip()
     if not name:
         raise NAME_REQUIRED(field="name")
-    phone = normalize_phone(particulars.phone)
-    born = check_birth(particulars.date_of_birth, today)
-    email = check_new_email(session, particulars.email) if particulars.email else None
-    password = check_password(particulars.password) if particulars.password else None
+    return name[:NAME_LENGTH]
+
+
+def every_field(checks: dict[str, Callable[[], object]]) -> dict[str, object]:
+    """Each field's checked value; one error that names every field that failed, not just the first."""
+    values, failed = {}, []
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except DomainError as error:
+            failed.append(error)
+    if len(failed) == 1:
+        raise failed[0]
+    if failed:
+        raise VALIDATION_FAILED(errors={k: v for error in failed for k, v in (error.errors or {}).items()})
+    return values
+
+
+def _new_resident(session: Session, community: Community, particulars: Particulars, status: str,
+                  today: dt.date) -> ResidentProfile:
+    """A resident of the community, every field checked at once; one who signs up (pending) needs a password."""
+    checked = every_field({
+        "name": lambda: _name(particulars.name),
+        "phone": lambda: normalize_phone(particulars.phone),
+        "date_of_birth": lambda: check_birth(particulars.date_of_birth, today),
+        "email": lambda: check_new_email(session, particulars.email) if particulars.email else None,
+        "password": lambda: check_password(particulars.password or "")
+        if particulars.password or status == "pending" else None,
+    })
+    name, phone, born, email, password = (checked[k] for k in ("name", "phone", "date_of_birth", "email", "password"))
     _phone_free(session, community.id, phone)
     # Without a password nobody can log in as them until one is set: "!" is no hash of anything.
-    user = User(email=email, name=name[:NAME_LENGTH], password_hash=hash_password(password) if password else "!")
+    user = User(email=email, name=name, password_hash=hash_password(password) if password else "!")
     session.add(user)
     session.flush()
     session.add(RoleGrant(user_id=user.id, role="resident", community_id=community.id))
@@ -118,7 +144,6 @@ def register(session: Session, actor: User | None, community: Community, particu
 
 def sign_up(session: Session, community: Community, particulars: Particulars, today: dt.date) -> ResidentProfile:
     """A resident registers themselves: pending until the office verifies them, and their age unverified."""
-    check_password(particulars.password or "")
     profile = _new_resident(session, community, particulars, "pending", today)
     audit.record(session, profile.user, "resident_signed_up", "resident", profile.user_id, community.id)
     return profile
@@ -136,9 +161,7 @@ def correct(session: Session, actor: User | None, profile: ResidentProfile, chan
     user = profile.user
     changed = []
     if changes.name is not None:
-        if not changes.name.strip():
-            raise NAME_REQUIRED(field="name")
-        user.name = changes.name.strip()[:NAME_LENGTH]
+        user.name = _name(changes.name)
         changed.append("name")
     if changes.phone is not None:
         phone = normalize_phone(changes.phone)

@@ -233,3 +233,16 @@ def test_the_demo_register_has_three_buildings_two_sign_ups_to_verify_and_a_cert
     elder = client.post("/api/v1/auth/token", json={"community": "heping", "phone": "139 0000 0092",
                                                     "password": "demo-password"})
     assert elder.status_code == 200 and elder.get_json()["user"]["email"] == "elder92@example.org"
+
+
+def test_every_wrong_field_is_named_at_once(demo):
+    response = register(demo.api("staff"), phone="123", date_of_birth="2999-01-01", name=" x ", email="nope")
+    body = response.get_json()
+    assert response.status_code == 422 and body["code"] == "validation_failed"
+    assert set(body["errors"]) == {"phone", "date_of_birth", "email"}
+
+
+def test_signing_up_needs_a_password_long_enough(client, demo):
+    response = client.post("/api/v1/auth/register", json={"community": "heping", "name": "钱奶奶",
+                                                          "phone": "13600136001", "password": "short"})
+    assert response.status_code == 422 and response.get_json()["code"] == "password_too_short"
