@@ -171,6 +171,17 @@ def ensure_listing(session: Session, operator: Operator, title: str, description
     return listing
 
 
+def ensure_slot(session: Session, listing: Listing, starts_at: dt.datetime, ends_at: dt.datetime,
+                capacity: int) -> Slot:
+    """A slot of the listing at that time, made if missing."""
+    slot = session.scalar(select(Slot).where(Slot.listing_id == listing.id, Slot.starts_at == starts_at))
+    if slot is None:
+        slot = Slot(listing_id=listing.id, starts_at=starts_at, ends_at=ends_at, capacity=capacity, taken=0)
+        session.add(slot)
+        session.flush()
+    return slot
+
+
 def demo_listing(session: Session, community: Community, title: str) -> Listing | None:
     """A demo listing of the community by its title."""
     return session.scalar(select(Listing).where(Listing.community_id == community.id, Listing.title == title)
@@ -241,5 +252,5 @@ def next_weekday(today: dt.date, weekday: int) -> dt.date:
 
 
 __all__ = ["NEIGHBOURS", "booker", "demo_listing", "demo_user", "ensure_listing", "ensure_operator", "ensure_past_booking",
-           "ensure_resident", "ensure_user", "listing_slots", "local_time", "next_days", "next_weekday", "seed",
+           "ensure_resident", "ensure_slot", "ensure_user", "listing_slots", "local_time", "next_days", "next_weekday", "seed",
            "seed_activity"]

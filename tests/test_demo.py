@@ -73,9 +73,10 @@ def test_plain_seeding_books_nothing_and_the_activity_is_added_once(app, db, run
     result = runner.invoke(args=["seed-demo", "--activity"])
     assert result.exit_code == 0 and "demo activity in place" in result.output
     once = everything()
-    # 4 neighbours; the past shifts; a delivery, a cleaning, a stall, a shift and 4 past shifts worked; one gift
+    # 4 neighbours; the past shifts and today's lunch (for the counter); a delivery, a cleaning, a stall, a shift and
+    # 4 past shifts worked; one gift
     assert once == {"User": 15 + REGISTERED + 4, "Operator": 4, "Agreement": 4, "Listing": 5 + 2 + 1,
-                    "Slot": 7 + 14 + 1 + 1 + 7 + 7 + 1 + 2, "Booking": 4 + 4, "InKindDonation": 1}
+                    "Slot": 7 + 14 + 1 + 1 + 7 + 7 + 1 + 2 + 1, "Booking": 4 + 4, "InKindDonation": 1}
     assert demo.seed_activity(app) is False and everything() == once  # once per database
     session = app.extensions["linli"].db.sessionmaker()  # and each plugin's part is idempotent by itself
     community = session.scalar(select(Community))

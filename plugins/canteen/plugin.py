@@ -3,7 +3,8 @@ from pathlib import Path
 
 from core import N_, OperatorType, hookimpl, invalid
 from core.demo import (
-    demo_listing, demo_user, ensure_listing, ensure_operator, ensure_user, listing_slots, local_time, next_days,
+    demo_listing, demo_user, ensure_listing, ensure_operator, ensure_slot, ensure_user, listing_slots, local_time,
+    next_days,
 )
 from plugins.canteen import KEY, pages, service
 from plugins.canteen.schemas import CanteenBookingDetails, CanteenListingDetails
@@ -89,8 +90,11 @@ def seed_demo(session, community, today):
 
 
 @hookimpl
-def seed_demo_activity(session, community, book):
-    """Sun Yeye, 95, has the last lunch of the week brought home: he is on that day's delivery list."""
+def seed_demo_activity(session, community, today, book):
+    """Sun Yeye, 95, has the last lunch of the week brought home: he is on that day's delivery list. Today's lunch
+    is on too, so the counter has a meal to sell (from 08:30, three hours before it starts)."""
     lunch, elder = demo_listing(session, community, LUNCH), demo_user(session, "elder95")
     if lunch is not None and elder is not None:
         book(elder, listing_slots(session, lunch)[-1], {"home_delivery": True})
+    if lunch is not None:
+        ensure_slot(session, lunch, local_time(community, today, 11, 30), local_time(community, today, 13), 100)
