@@ -19,7 +19,9 @@ from core.auth import hash_password
 from core.db import utcnow
 from core.errors import N_, conflict, forbidden, invalid, not_found
 from core.phones import SEPARATORS, normalize_phone
-from core.models import ApiToken, Community, Helper, Operator, ResidentProfile, RoleGrant, User, VerifiedAttribute
+from core.models import (
+    RESIDENT_STATUSES, ApiToken, Community, Helper, Operator, ResidentProfile, RoleGrant, User, VerifiedAttribute,
+)
 
 NAME_LENGTH = 200
 ADDRESS_LENGTH = 300
@@ -41,6 +43,8 @@ NOT_ON_BEHALF = forbidden("not_on_behalf", N_(
     "You may act only for residents of your community, or for those the office has linked to you."))
 UNKNOWN_HELPER = not_found("unknown_helper", N_("There is no user %(user_id)s."))
 HELPER_IS_RESIDENT = invalid("helper_is_resident", N_("A resident cannot be linked to themselves."))
+NO_SUCH_PERSON = not_found("no_such_person", N_(
+    "Nobody has an account with this email, and no resident of this community has this mobile number."))
 
 
 def check_birth(born: dt.date | None, today: dt.date, field: str = "date_of_birth") -> dt.date | None:
@@ -207,6 +211,13 @@ def staff_profile(session: Session, actor: User | None, user_id: int) -> Residen
     return profile
 
 
+def status_counts(session: Session, community_id: int) -> dict[str, int]:
+    """How many residents of the community are pending, active and inactive (one grouped count)."""
+    counted = dict(session.execute(select(ResidentProfile.status, func.count()).where(
+        ResidentProfile.community_id == community_id).group_by(ResidentProfile.status)).all())
+    return {status: counted.get(status, 0) for status in RESIDENT_STATUSES}
+
+
 def search(community_id: int, q: str | None = None, status: str | None = None):
     """The register's query: by the start of a name, or by the start or the end of a phone number.
 
@@ -290,9 +301,30 @@ def link_helper(session: Session, actor: User | None, profile: ResidentProfile, 
     return link
 
 
+def find_person(session: Session, community_id: int, contact: str, field: str = "contact") -> User:
+    """Someone to link as a helper, by their email (any account) or mobile number (a resident of this community)."""
+    contact = (contact or "").strip()
+    if "@" in contact:
+        user = session.scalar(select(User).where(User.email == contact.lower()))
+    else:
+        phone = normalize_phone(contact, field=field)
+        user = session.scalar(select(User).join(ResidentProfile, ResidentProfile.user_id == User.id).where(
+            ResidentProfile.community_id == community_id, ResidentProfile.phone == phone))
+    if user is None:
+        raise NO_SUCH_PERSON(field=field)
+    return user
+
+
 def is_helper(session: Session, helper: User, resident_id: int) -> bool:
     return session.scalar(select(Helper.id).where(Helper.resident_id == resident_id,
                                                   Helper.helper_id == helper.id)) is not None
+
+
+def helpers_of(session: Session, resident_id: int) -> list[tuple[Helper, User]]:
+    """Who the office lets book for this resident, and when it linked them."""
+    return [tuple(row) for row in session.execute(
+        select(Helper, User).join(User, User.id == Helper.helper_id).where(Helper.resident_id == resident_id)
+        .order_by(Helper.linked_at, Helper.id))]
 
 
 def helped_ids(helper: User):

@@ -28,7 +28,9 @@ def menu(user: User | None) -> list[tuple[str, str]]:
     if policy.operator_ids(user) or policy.is_admin(user):
         items.append((_("Operator desk"), url_for("web_operator.desk")))
     for community in _communities(user, "community_staff"):
+        items.append((_("Residents"), url_for("web_register.residents", slug=community.slug)))
         items.append((_("Community office"), url_for("web_staff.office", slug=community.slug)))
     for community in _communities(user, "committee_member", "charity_officer"):
         items.append((_("Fund"), url_for("web_committee.overview", slug=community.slug)))
+    items.append((_("My details"), url_for("web_resident.my_details")))
     return items
