@@ -104,9 +104,7 @@ def sign_up():
 
         _profile, error = attempt(sign_up_and_log_in)
         if error is None:
-            flash(_("Welcome, %(name)s. Please bring your ID card to the community office: once they have seen it, "
-                    "you get the prices for your age. Until then you pay the price for everyone.",
-                    name=form.name.data.strip()), "success")
+            flash(_("Welcome, %(name)s.", name=form.name.data.strip()), "success")
             return redirect(url_for("web_resident.my_details"), code=303)
         status, error = error.status, show_field_errors(form, error)
     elif form.is_submitted():
