@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import audit, policy
 from core.accounts import check_new_email, check_password
 from core.auth import hash_password
-from core.db import utcnow
+from core.db import PatternOrder, utcnow
 from core.errors import N_, conflict, forbidden, invalid, not_found
 from core.phones import SEPARATORS, normalize_phone
 from core.models import (
@@ -222,7 +222,8 @@ def search(community_id: int, q: str | None = None, status: str | None = None):
     """The register's query: by the start of a name, or by the start or the end of a phone number.
 
     Only beginnings and endings, so that PostgreSQL's B-tree indexes (migration 0007) serve every query, however
-    short: a Chinese name is often two characters, and the counter types the last four digits of a phone.
+    short: a Chinese name is often two characters, and the counter types the last four digits of a phone. Residents
+    come in the order of their lower-cased names.
     """
     query = (select(ResidentProfile).join(User, User.id == ResidentProfile.user_id)
              .where(ResidentProfile.community_id == community_id))
@@ -235,7 +236,8 @@ def search(community_id: int, q: str | None = None, status: str | None = None):
     elif (q or "").strip():
         prefix = _escape_like(q.strip().lower())
         query = query.where(func.lower(User.name).like(f"{prefix}%", escape="\\"))
-    return query.order_by(User.name, ResidentProfile.user_id)
+    # In the order of the name index: a page of 100,000 residents is read from the index, not sorted.
+    return query.order_by(PatternOrder(func.lower(User.name)), ResidentProfile.user_id)
 
 
 def _phone_ends_with(digits: str):
@@ -247,15 +249,19 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def recheck_query(community_id: int, today: dt.date, days: int = RECHECK_DAYS) -> Select:
+    """Verified attributes that end within ``days`` (or have ended), with their residents, the soonest first."""
+    return (select(VerifiedAttribute, ResidentProfile)
+            .join(ResidentProfile, ResidentProfile.user_id == VerifiedAttribute.user_id)
+            .where(ResidentProfile.community_id == community_id, ResidentProfile.status != "inactive",
+                   VerifiedAttribute.expires_on.is_not(None),
+                   VerifiedAttribute.expires_on <= today + dt.timedelta(days=days))
+            .order_by(VerifiedAttribute.expires_on, VerifiedAttribute.id))
+
+
 def due_for_recheck(session: Session, community_id: int, today: dt.date, days: int = RECHECK_DAYS):
-    """Verified attributes that end within ``days`` (or have ended): the office re-checks them (低保 yearly)."""
-    return session.execute(
-        select(VerifiedAttribute, ResidentProfile)
-        .join(ResidentProfile, ResidentProfile.user_id == VerifiedAttribute.user_id)
-        .where(ResidentProfile.community_id == community_id, ResidentProfile.status != "inactive",
-               VerifiedAttribute.expires_on.is_not(None),
-               VerifiedAttribute.expires_on <= today + dt.timedelta(days=days))
-        .order_by(VerifiedAttribute.expires_on, VerifiedAttribute.id)).all()
+    """What the office re-checks (低保 yearly): :func:`recheck_query`'s rows."""
+    return session.execute(recheck_query(community_id, today, days)).all()
 
 
 # --- acting for a resident ---------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from wtforms.validators import Optional
 
 from core import audit, eligibility
 from core import residents as register
+from core.db import count_rows
 from core.models import RESIDENT_STATUSES, Community, ResidentProfile, User
 from core.pricing import ATTRIBUTES, Person
 from core.request_session import session as db_session
@@ -43,21 +44,31 @@ def age_of(profile: ResidentProfile, today: dt.date) -> int | None:
     return Person(True, profile.date_of_birth).age_on(today) if profile.born_verified else None
 
 
+def _page_number() -> int:
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), LAST_PAGE)
+
+
+def _one_page(db, query, page: int, scalars: bool = False) -> tuple[list, bool]:
+    """The rows of one page, and whether there is a next one: never the whole register, and no count of it."""
+    query = query.limit(PER_PAGE + 1).offset((page - 1) * PER_PAGE)
+    rows = db.scalars(query).all() if scalars else db.execute(query).all()
+    return rows[:PER_PAGE], len(rows) > PER_PAGE
+
+
 @bp.route("")
 def residents(slug: str):
-    """One page of the register at a time (never all of it), searched and filtered by status."""
+    """One page of the register at a time, searched and filtered by status."""
     _user, community = _staff(slug)
     db = db_session()
     q = request.args.get("q", "").strip()[:100]
     status = request.args.get("status") if request.args.get("status") in RESIDENT_STATUSES else None
-    page = min(max(request.args.get("page", 1, type=int) or 1, 1), LAST_PAGE)
-    found = db.scalars(register.search(community.id, q, status).limit(PER_PAGE + 1)
-                       .offset((page - 1) * PER_PAGE)).all()
+    page = _page_number()
+    people, more = _one_page(db, register.search(community.id, q, status), page, scalars=True)
     today = today_in(community)
-    return render_template("staff/residents.html", community=community, people=found[:PER_PAGE], q=q,
-                           status=status, page=page, more=len(found) > PER_PAGE, today=today, age_of=age_of,
+    return render_template("staff/residents.html", community=community, people=people, q=q, status=status,
+                           page=page, more=more, today=today, age_of=age_of,
                            counts=register.status_counts(db, community.id),
-                           due=len(register.due_for_recheck(db, community.id, today)))
+                           due=count_rows(db, register.recheck_query(community.id, today)))
 
 
 @bp.route("/recheck")
@@ -66,9 +77,12 @@ def recheck(slug: str):
     _user, community = _staff(slug)
     db = db_session()
     today = today_in(community)
-    rows = register.due_for_recheck(db, community.id, today)
-    return render_template("staff/recheck.html", community=community, today=today, rows=rows, due=len(rows),
-                           counts=register.status_counts(db, community.id), status="recheck")
+    query = register.recheck_query(community.id, today)
+    page = _page_number()
+    rows, more = _one_page(db, query, page)
+    return render_template("staff/recheck.html", community=community, today=today, rows=rows, page=page,
+                           more=more, due=count_rows(db, query), counts=register.status_counts(db, community.id),
+                           status="recheck")
 
 
 def _particulars(form: ResidentForm, **fields) -> register.Particulars:
