@@ -189,6 +189,7 @@ def test_a_sign_up_is_verified_when_the_office_sees_the_id_card(demo, web, db):
     assert "Awaiting the community office's check" in text(resident.get(f"/book/{slot['id']}"))
     profile = profile_of(db, "13900001111")
     staff = web("staff")
+    assert "1 resident is waiting for verification." in text(staff.get("/communities/heping/staff"))
     path = f"{REGISTER}/{profile.user_id}"
     page = text(staff.get(path))
     assert "I have seen the ID card: verify 刘新" in page and "not yet seen on the ID card" in page
@@ -198,6 +199,7 @@ def test_a_sign_up_is_verified_when_the_office_sees_the_id_card(demo, web, db):
     assert "刘新 is verified" in page and 'data-testid="status">Verified<' in page
     assert "Signed up on the website" in page and "Verified: the ID card was seen" in page
     assert "I have seen the ID card" not in page
+    assert "waiting for verification." not in text(staff.get("/communities/heping/staff"))
     assert profile_of(db, "13900001111").born_verified
     booking = text(resident.get(f"/book/{slot['id']}"))
     assert "Awaiting the community office's check" not in booking and "60+ low-cost price" in booking

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import catalog, fund, proposals
+from core import residents as register
 from core.accounts import NO_ACCOUNT
 from core.models import Agreement, Operator, Proposal, Space, User
 from core.request_session import session as db_session
@@ -25,7 +26,7 @@ def _staff(slug: str):
 
 @bp.route("")
 def office(slug: str):
-    """Operators waiting for approval, and the way to the other tasks."""
+    """Operators waiting for approval, residents waiting for verification, and the way to the other tasks."""
     _user, community = _staff(slug)
     db = db_session()
     operators = db.scalars(select(Operator).where(Operator.community_id == community.id)
@@ -36,7 +37,8 @@ def office(slug: str):
         agreements.setdefault(agreement.operator_id, []).append(agreement)
     spaces = {space.id: space.name for space in db.scalars(select(Space).where(Space.community_id == community.id))}
     return render_template("staff/office.html", community=community, operators=operators, agreements=agreements,
-                           spaces=spaces, form=ActionForm())
+                           spaces=spaces, form=ActionForm(),
+                           waiting=register.status_counts(db, community.id)["pending"])
 
 
 @bp.route("/operators/<int:operator_id>/approve", methods=["POST"])
