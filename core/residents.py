@@ -11,16 +11,18 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import audit, policy
 from core.accounts import check_new_email, check_password
 from core.auth import hash_password
-from core.db import utcnow
+from core.db import PatternOrder, utcnow
 from core.errors import N_, VALIDATION_FAILED, DomainError, conflict, forbidden, invalid, not_found
 from core.phones import SEPARATORS, normalize_phone
-from core.models import ApiToken, Community, Helper, Operator, ResidentProfile, RoleGrant, User, VerifiedAttribute
+from core.models import (
+    RESIDENT_STATUSES, ApiToken, Community, Helper, Operator, ResidentProfile, RoleGrant, User, VerifiedAttribute,
+)
 
 NAME_LENGTH = 200
 ADDRESS_LENGTH = 300
@@ -42,6 +44,8 @@ NOT_ON_BEHALF = forbidden("not_on_behalf", N_(
     "You may act only for residents of your community, or for those the office has linked to you."))
 UNKNOWN_HELPER = not_found("unknown_helper", N_("There is no user %(user_id)s."))
 HELPER_IS_RESIDENT = invalid("helper_is_resident", N_("A resident cannot be linked to themselves."))
+NO_SUCH_PERSON = not_found("no_such_person", N_(
+    "Nobody has an account with this email, and no resident of this community has this mobile number."))
 
 
 def check_birth(born: dt.date | None, today: dt.date, field: str = "date_of_birth") -> dt.date | None:
@@ -230,11 +234,19 @@ def staff_profile(session: Session, actor: User | None, user_id: int) -> Residen
     return profile
 
 
+def status_counts(session: Session, community_id: int) -> dict[str, int]:
+    """How many residents of the community are pending, active and inactive (one grouped count)."""
+    counted = dict(session.execute(select(ResidentProfile.status, func.count()).where(
+        ResidentProfile.community_id == community_id).group_by(ResidentProfile.status)).all())
+    return {status: counted.get(status, 0) for status in RESIDENT_STATUSES}
+
+
 def search(community_id: int, q: str | None = None, status: str | None = None):
     """The register's query: by the start of a name, or by the start or the end of a phone number.
 
     Only beginnings and endings, so that PostgreSQL's B-tree indexes (migration 0007) serve every query, however
-    short: a Chinese name is often two characters, and the counter types the last four digits of a phone.
+    short: a Chinese name is often two characters, and the counter types the last four digits of a phone. Residents
+    come in the order of their lower-cased names.
     """
     query = (select(ResidentProfile).join(User, User.id == ResidentProfile.user_id)
              .where(ResidentProfile.community_id == community_id))
@@ -247,7 +259,8 @@ def search(community_id: int, q: str | None = None, status: str | None = None):
     elif (q or "").strip():
         prefix = _escape_like(q.strip().lower())
         query = query.where(func.lower(User.name).like(f"{prefix}%", escape="\\"))
-    return query.order_by(User.name, ResidentProfile.user_id)
+    # In the order of the name index: a page of 100,000 residents is read from the index, not sorted.
+    return query.order_by(PatternOrder(func.lower(User.name)), ResidentProfile.user_id)
 
 
 def _phone_ends_with(digits: str):
@@ -259,15 +272,19 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def recheck_query(community_id: int, today: dt.date, days: int = RECHECK_DAYS) -> Select:
+    """Verified attributes that end within ``days`` (or have ended), with their residents, the soonest first."""
+    return (select(VerifiedAttribute, ResidentProfile)
+            .join(ResidentProfile, ResidentProfile.user_id == VerifiedAttribute.user_id)
+            .where(ResidentProfile.community_id == community_id, ResidentProfile.status != "inactive",
+                   VerifiedAttribute.expires_on.is_not(None),
+                   VerifiedAttribute.expires_on <= today + dt.timedelta(days=days))
+            .order_by(VerifiedAttribute.expires_on, VerifiedAttribute.id))
+
+
 def due_for_recheck(session: Session, community_id: int, today: dt.date, days: int = RECHECK_DAYS):
-    """Verified attributes that end within ``days`` (or have ended): the office re-checks them (低保 yearly)."""
-    return session.execute(
-        select(VerifiedAttribute, ResidentProfile)
-        .join(ResidentProfile, ResidentProfile.user_id == VerifiedAttribute.user_id)
-        .where(ResidentProfile.community_id == community_id, ResidentProfile.status != "inactive",
-               VerifiedAttribute.expires_on.is_not(None),
-               VerifiedAttribute.expires_on <= today + dt.timedelta(days=days))
-        .order_by(VerifiedAttribute.expires_on, VerifiedAttribute.id)).all()
+    """What the office re-checks (低保 yearly): :func:`recheck_query`'s rows."""
+    return session.execute(recheck_query(community_id, today, days)).all()
 
 
 # --- acting for a resident ---------------------------------------------------------------------------------------
@@ -313,9 +330,30 @@ def link_helper(session: Session, actor: User | None, profile: ResidentProfile, 
     return link
 
 
+def find_person(session: Session, community_id: int, contact: str, field: str = "contact") -> User:
+    """Someone to link as a helper, by their email (any account) or mobile number (a resident of this community)."""
+    contact = (contact or "").strip()
+    if "@" in contact:
+        user = session.scalar(select(User).where(User.email == contact.lower()))
+    else:
+        phone = normalize_phone(contact, field=field)
+        user = session.scalar(select(User).join(ResidentProfile, ResidentProfile.user_id == User.id).where(
+            ResidentProfile.community_id == community_id, ResidentProfile.phone == phone))
+    if user is None:
+        raise NO_SUCH_PERSON(field=field)
+    return user
+
+
 def is_helper(session: Session, helper: User, resident_id: int) -> bool:
     return session.scalar(select(Helper.id).where(Helper.resident_id == resident_id,
                                                   Helper.helper_id == helper.id)) is not None
+
+
+def helpers_of(session: Session, resident_id: int) -> list[tuple[Helper, User]]:
+    """Who the office lets book for this resident, and when it linked them."""
+    return [tuple(row) for row in session.execute(
+        select(Helper, User).join(User, User.id == Helper.helper_id).where(Helper.resident_id == resident_id)
+        .order_by(Helper.linked_at, Helper.id))]
 
 
 def helped_ids(helper: User):

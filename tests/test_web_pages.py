@@ -306,8 +306,8 @@ def test_a_new_organisation_applies_proposes_an_agreement_and_staff_approve_both
 def test_staff_verify_residents_and_manage_the_committee(demo, web, db):
     staff = web("staff")
     adult = db.scalar(select(User.id).where(User.email == "adult@example.org"))
-    verify = f"/communities/heping/staff/residents/{adult}/verify"
-    assert staff.post(verify, {"attribute": "wizard"}).status_code == 303
+    verify = f"/communities/heping/staff/residents/{adult}/attributes"
+    assert staff.post(verify, {"attribute": "wizard"}).status_code == 422
     assert "student" not in demo.api("adult").get("/me").get_data(as_text=True)
     assert staff.post(verify, {"attribute": "student"}).status_code == 303
     assert "student" in demo.api("adult").get("/me").get_data(as_text=True)

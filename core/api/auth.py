@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import current_app, request
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core import policy, residents
+from core import personal_data, policy, residents
 from core.api.common import NOT_BLANK, ApiBlueprint, community_by_ref, current_user, public
 from core.ledger import local_today
 from core.auth import authenticate, issue_token, revoke_token
@@ -137,3 +137,11 @@ def logout():
 def me():
     """The logged-in user with roles, community and verified attributes."""
     return policy.require_user(current_user())
+
+
+@blp.route("/me/data")
+@blp.response(200, personal_data.PersonalDataSchema)
+def my_data():
+    """Everything Linli keeps about you, as one document (your right under PIPL): account, register entry, checked
+    attributes, bookings, ratings, and who may book for you."""
+    return personal_data.export(session(), policy.require_user(current_user()))

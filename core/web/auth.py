@@ -8,13 +8,17 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import policy
+from core import residents as register
 from core.auth import authenticate
 from core.db import commit
 from core.errors import Unauthorized
 from core.models import Community
 from core.request_session import session as db_session
-from core.web.common import home_community, log_in, log_out, page_blueprint, safe_next, web_user
-from core.web.forms import LoginForm
+from core.web.common import (
+    attempt, community_or_404, headline, home_community, log_in, log_out, page_blueprint, safe_next,
+    show_field_errors, today_in, web_user,
+)
+from core.web.forms import LoginForm, SignUpForm
 
 bp = page_blueprint("web_auth", __name__)
 
@@ -34,11 +38,16 @@ def landing(user) -> str:
     return url_for("web_public.home")
 
 
+def _communities(form) -> None:
+    form.community.choices = [(c.slug, c.name)
+                              for c in db_session().scalars(select(Community).order_by(Community.name))]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     db = db_session()
     form = LoginForm()
-    form.community.choices = [(c.slug, c.name) for c in db.scalars(select(Community).order_by(Community.name))]
+    _communities(form)
     target = safe_next(request.args.get("next"))
     status = 200
     if form.validate_on_submit():
@@ -72,3 +81,33 @@ def logout():
     if was_in:
         flash(_("You have logged out."), "success")
     return redirect(url_for("web_public.home"), code=303)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def sign_up():
+    """A resident signs up with their mobile number, and is logged in; the office verifies them later."""
+    if web_user() is not None:
+        flash(_("You are logged in already."), "success")
+        return redirect(url_for("web_resident.my_details"), code=303)
+    form, error, status = SignUpForm(), None, 200
+    _communities(form)
+    if form.validate_on_submit():
+        community = community_or_404(form.community.data)
+        particulars = register.Particulars(
+            name=form.name.data, phone=form.phone.data, password=form.password.data,
+            date_of_birth=form.date_of_birth.data, address=form.address.data, building=form.building.data)
+
+        def sign_up_and_log_in(db):
+            profile = register.sign_up(db, community, particulars, today_in(community))
+            log_in(db, profile.user)
+            return profile
+
+        _profile, error = attempt(sign_up_and_log_in)
+        if error is None:
+            flash(_("Welcome, %(name)s.", name=form.name.data.strip()), "success")
+            return redirect(url_for("web_resident.my_details"), code=303)
+        status, error = error.status, show_field_errors(form, error)
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/sign_up.html", form=form, error=error,
+                           headline=headline(error) if error else None), status

@@ -164,12 +164,16 @@ def field_errors(error: DomainError | None) -> dict[str, list[str]]:
     return flat
 
 
-def show_field_errors(form, error: DomainError, names: dict[str, str] | None = None) -> None:
-    """Put a service's field messages under the form's fields (``names`` maps a service field to a form field)."""
+def show_field_errors(form, error: DomainError, names: dict[str, str] | None = None) -> DomainError | None:
+    """Put a service's field messages under the form's fields (``names`` maps a service field to a form field);
+    return the error if none of them found a field, for the page to show above the form."""
+    placed = False
     for name, messages in field_errors(error).items():
         target = (names or {}).get(name, name)
         if target in form:
             form[target].errors = list(form[target].errors) + messages
+            placed = True
+    return None if placed else error
 
 
 def headline(error: DomainError) -> str:

@@ -15,6 +15,7 @@ from wtforms.validators import (
 from core.booking import MAX_QUANTITY
 from core.ledger import FIRST_DAY, LAST_DAY
 from core.pricing import ATTRIBUTES
+from core.residents import ADDRESS_LENGTH, BUILDING_LENGTH, NAME_LENGTH
 
 def options(pairs) -> list[SelectChoice]:
     """(value, label) pairs as the choices of a select or radio field."""
@@ -153,6 +154,31 @@ class MemberForm(FlaskForm):
 class AttributeForm(FlaskForm):
     attribute = SelectField(_l("What you checked"), choices=options((a, a) for a in ATTRIBUTES), validators=[CHOSEN],
                             invalid_choice_message=NOT_AN_OPTION)
+    expires_on = DateField(_l("Last day it holds (optional)"), validators=[Optional(), in_the_books])
+
+
+class Particulars(FlaskForm):
+    """What the register holds about a resident, as the office or the resident writes it."""
+
+    name = StringField(_l("Full name"), validators=[REQUIRED, Length(max=NAME_LENGTH)])
+    phone = StringField(_l("Mobile phone number"), validators=[REQUIRED, Length(max=32)])
+    date_of_birth = DateField(_l("Date of birth"), validators=[InputRequired(message=DATE_MESSAGE)])
+    address = StringField(_l("Home address"), validators=[REQUIRED, Length(max=ADDRESS_LENGTH)])
+    building = StringField(_l("Building (optional)"), validators=[Optional(), Length(max=BUILDING_LENGTH)])
+
+
+class ResidentForm(Particulars):
+    email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=254)])
+    password = PasswordField(_l("Password to log in with (optional)"), validators=[Optional(), Length(max=1024)])
+
+
+class SignUpForm(Particulars):
+    community = SelectField(_l("Your community"), validators=[CHOSEN], invalid_choice_message=NOT_AN_OPTION)
+    password = PasswordField(_l("Choose a password"), validators=[REQUIRED, Length(max=1024)])
+
+
+class HelperForm(FlaskForm):
+    contact = StringField(_l("Their email or mobile phone number"), validators=[REQUIRED, Length(max=254)])
 
 
 class ActionForm(FlaskForm):

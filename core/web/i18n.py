@@ -140,7 +140,15 @@ def stars_number(value: float) -> str:
     return format_decimal(value, format="0.0", locale=get_locale())
 
 
+def phone_number(phone: str | None) -> str:
+    """A mainland mobile number in the groups people read it in: 138 1234 5678."""
+    if not phone or len(phone) != 11:
+        return phone or ""
+    return f"{phone[:3]} {phone[3:7]} {phone[7:]}"
+
+
 def register_filters(app) -> None:
     app.jinja_env.filters.update(money=money, long_date=long_date, day_of=day_of, day_heading=day_heading,
                                  short_time=short_time, month_name=month_name, stars_number=stars_number,
-                                 plain_amount=plain_amount, currency_name=currency_name, masked_phone=masked)
+                                 plain_amount=plain_amount, currency_name=currency_name, phone=phone_number,
+                                 masked_phone=masked)

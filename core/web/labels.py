@@ -36,6 +36,13 @@ ROLES = {
     "committee_member": _l("Fund committee"), "charity_officer": _l("Charity officer"), "admin": _l("Administrator"),
 }
 
+RESIDENT_STATUSES = {"pending": _l("Waiting for verification"), "active": _l("Verified"), "inactive": _l("Moved away")}
+
+# A resident's particulars, as the register's history names what changed.
+PARTICULARS = {"name": _l("Full name"), "phone": _l("Mobile phone number"), "date_of_birth": _l("Date of birth"),
+               "address": _l("Home address"), "building": _l("Building"), "email": _l("Email"),
+               "password": _l("Password")}
+
 ATTRIBUTES = {"student": _l("Student"), "low_income": _l("Low income (dibao)"), "disability": _l("Disability")}
 
 PAYMENT_METHODS = {"cash": _l("Cash at the counter"), "stripe": _l("Online (card, Alipay, WeChat Pay)")}
@@ -145,6 +152,7 @@ def register_globals(app) -> None:
         role_label=lambda code: label(ROLES, code), attribute_label=lambda code: label(ATTRIBUTES, code),
         payment_label=lambda code: label(PAYMENT_METHODS, code) if code else gettext("Nothing to pay"),
         entry_kind_label=lambda code: label(ENTRY_KINDS, code), detail_label=detail_label,
-        agreement_status_label=lambda code: label(AGREEMENT_STATUSES, code), donation_rule=donation_rule,
+        agreement_status_label=lambda code: label(AGREEMENT_STATUSES, code),
+        resident_status_label=lambda code: label(RESIDENT_STATUSES, code), donation_rule=donation_rule,
         account_label=lambda code: label(ACCOUNTS, code), side_label=lambda code: label(SIDES, code),
     )

@@ -31,7 +31,9 @@ def menu(user: User | None) -> list[tuple[str, str]]:
     if may_act(user):
         items.append((_("Book for a resident"), url_for("web_acting.choose")))
     for community in _communities(user, "community_staff"):
+        items.append((_("Residents"), url_for("web_register.residents", slug=community.slug)))
         items.append((_("Community office"), url_for("web_staff.office", slug=community.slug)))
     for community in _communities(user, "committee_member", "charity_officer"):
         items.append((_("Fund"), url_for("web_committee.overview", slug=community.slug)))
+    items.append((_("My details"), url_for("web_resident.my_details")))
     return items

@@ -8,14 +8,18 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import booking as bookings
-from core import listings, ratings
+from core import listings, personal_data, ratings
+from core import residents as register
 from core.db import utcnow
 from core.models import Booking, Community, Listing, Slot, User
 from core.payments import PaymentStart
 from core.request_session import session as db_session
 from core.security import allow_stripe_js
+from core.downloads import json_download
 from core.web.acting import acting_for, customer
-from core.web.common import attempt, back_to, field_errors, flash_error, headline, linli, page_blueprint, require
+from core.web.common import (
+    attempt, back_to, field_errors, flash_error, headline, linli, logged_in, page_blueprint, require, today_in,
+)
 from core.web.forms import ActionForm, BookForm, RateForm
 from core.web.labels import PAYMENT_METHODS
 from core.web.schema_form import answers, questions
@@ -53,7 +57,7 @@ def book(slot_id: int):
     spec = questions(operator_type.booking_schema if operator_type else None)
     valid = request.method == "POST" and form.validate()
     quantity = form.quantity.data if request.method == "GET" or not form.quantity.errors else 1
-    quote, booker = bookings.quote_for(db, app.plugins, user, slot_id, quantity, resident_id)
+    quote = bookings.quote_for(db, app.plugins, user, slot_id, quantity, resident_id)[0]
     choices = payment_choices(quote.total_amount)
     errors, error, status = {}, None, 200
     if valid:
@@ -72,7 +76,6 @@ def book(slot_id: int):
         status = 422
     left = listings.remaining_places(db, [ctx.slot])[ctx.slot.id]
     return render_template("resident/book.html", ctx=ctx, form=form, quote=quote, choices=choices, spec=spec,
-                           booker=booker,
                            values=request.form, errors=errors, error=error, left=left,
                            headline=headline(error) if error else None,
                            stripe_ready="stripe" in dict(choices),
@@ -114,6 +117,27 @@ def my_bookings():
     past = [r for r in rows if r not in coming]
     rated = ratings.rated_bookings(db_session(), [r.Booking.id for r in past if r.Booking.status == "fulfilled"])
     return render_template("resident/my_bookings.html", coming=coming, past=past, rated=rated)
+
+
+@bp.route("/my/details")
+def my_details():
+    """What Linli keeps about you, and the file to take it all with you."""
+    user = logged_in()
+    db = db_session()
+    profile = user.profile
+    community = db.get(Community, profile.community_id) if profile else None
+    return render_template("resident/my_details.html", user=user, profile=profile, community=community,
+                           today=today_in(community) if community else None,
+                           helpers=register.helpers_of(db, user.id) if profile else [],
+                           helping=register.helped_by(db, user))
+
+
+@bp.route("/my/data.json")
+def my_data():
+    """Everything Linli keeps about you as one JSON file (the same document as GET /api/v1/me/data)."""
+    user = logged_in()
+    document = personal_data.PersonalDataSchema().dump(personal_data.export(db_session(), user))
+    return json_download(document, "linli-my-data.json")
 
 
 @bp.route("/my/bookings/<int:booking_id>")

@@ -1,22 +1,20 @@
-"""Community staff's pages: approve operators, verify residents' eligibility, the committee, and proposals."""
+"""Community staff's pages: approve operators, the committee, and proposals (the resident register: register.py)."""
 from __future__ import annotations
 
-from flask import flash, render_template, request
+from flask import flash, render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from core import catalog, eligibility, fund, proposals
+from core import catalog, fund, proposals
 from core import residents as register
 from core.accounts import NO_ACCOUNT
-from core.models import Agreement, Operator, Proposal, ResidentProfile, Space, User
-from core.pricing import ATTRIBUTES
+from core.models import Agreement, Operator, Proposal, Space, User
 from core.request_session import session as db_session
 from core.web.common import (
-    attempt, back_to, community_or_404, flash_error, headline, page_blueprint, require, show_field_errors, today_in,
+    attempt, back_to, community_or_404, flash_error, headline, page_blueprint, require, show_field_errors,
 )
-from core.web.forms import ActionForm, AttributeForm, MemberForm, ProposalForm, options
+from core.web.forms import ActionForm, MemberForm, ProposalForm
 from core.web.i18n import say, to_minor_units
-from core.web.labels import ATTRIBUTES as ATTRIBUTE_LABELS
 
 bp = page_blueprint("web_staff", __name__, url_prefix="/communities/<slug>/staff")
 
@@ -28,7 +26,7 @@ def _staff(slug: str):
 
 @bp.route("")
 def office(slug: str):
-    """Operators waiting for approval, and the way to the other tasks."""
+    """Operators waiting for approval, residents waiting for verification, and the way to the other tasks."""
     _user, community = _staff(slug)
     db = db_session()
     operators = db.scalars(select(Operator).where(Operator.community_id == community.id)
@@ -39,7 +37,8 @@ def office(slug: str):
         agreements.setdefault(agreement.operator_id, []).append(agreement)
     spaces = {space.id: space.name for space in db.scalars(select(Space).where(Space.community_id == community.id))}
     return render_template("staff/office.html", community=community, operators=operators, agreements=agreements,
-                           spaces=spaces, form=ActionForm())
+                           spaces=spaces, form=ActionForm(),
+                           waiting=register.status_counts(db, community.id)["pending"])
 
 
 @bp.route("/operators/<int:operator_id>/approve", methods=["POST"])
@@ -68,43 +67,6 @@ def approve_agreement(slug: str, operator_id: int, agreement_id: int):
     else:
         flash(_("The agreement is in force."), "success")
     return back_to("web_staff.office", slug=slug)
-
-
-@bp.route("/residents")
-def residents(slug: str):
-    """Residents and what has been checked about them (a student card, a dibao certificate)."""
-    _user, community = _staff(slug)
-    people = db_session().scalars(select(ResidentProfile).where(ResidentProfile.community_id == community.id)
-                                  .order_by(ResidentProfile.user_id).limit(500)).all()
-    form = AttributeForm()
-    form.attribute.choices = options((a, str(ATTRIBUTE_LABELS[a])) for a in ATTRIBUTES)
-    return render_template("staff/residents.html", community=community, people=people, form=form,
-                           today=today_in(community), action=ActionForm())
-
-
-@bp.route("/residents/<int:user_id>/verify", methods=["POST"])
-def verify(slug: str, user_id: int):
-    user, community = _staff(slug)
-    attribute = request.form.get("attribute", "")
-    _row, error = attempt(lambda db: eligibility.verify(
-        db, user, register.profile_or_404(db, user_id, community.id), attribute))
-    if error is not None:
-        flash_error(error)
-    else:
-        flash(_("Recorded as checked: %(what)s.", what=str(ATTRIBUTE_LABELS.get(attribute, attribute))), "success")
-    return back_to("web_staff.residents", slug=slug)
-
-
-@bp.route("/residents/<int:user_id>/attributes/<attribute>/clear", methods=["POST"])
-def clear(slug: str, user_id: int, attribute: str):
-    user, community = _staff(slug)
-    _row, error = attempt(lambda db: eligibility.clear(
-        db, user, register.profile_or_404(db, user_id, community.id), attribute))
-    if error is not None:
-        flash_error(error)
-    else:
-        flash(_("Withdrawn: %(what)s.", what=str(ATTRIBUTE_LABELS.get(attribute, attribute))), "success")
-    return back_to("web_staff.residents", slug=slug)
 
 
 @bp.route("/committee", methods=["GET", "POST"])
