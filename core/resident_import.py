@@ -218,9 +218,11 @@ def import_sheet(session: Session, actor: User | None, community: Community, she
     The caller checks the role and commits. ``actor`` None is the system (the command line).
     """
     report = Report(errors=list(sheet.errors))
-    for start in range(0, len(sheet.entries), BATCH):
-        batch = sheet.entries[start:start + BATCH]
-        new, corrections = _sort_out(session, community.id, batch, report)
+    batches = [sheet.entries[start:start + BATCH] for start in range(0, len(sheet.entries), BATCH)]
+    # Every question before the first write: the planner's statistics then still describe the table the lookups
+    # read. Asked between writes, a first import of 100,000 rows made PostgreSQL scan its own new rows per batch.
+    plans = [_sort_out(session, community.id, batch, report) for batch in batches]
+    for batch, (new, corrections) in zip(batches, plans):
         if not dry_run:
             try:
                 residents.enter(session, actor, community.id, new, corrections)

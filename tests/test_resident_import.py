@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core import resident_import
 from core.models import AuditEvent, ResidentProfile, User
 from tests.factories import Api, logged_in, make_community, make_user
+from tests.races import race
 from tests.snapshots import snapshot
 
 IMPORT = "/communities/heping/residents/import"
@@ -305,3 +306,22 @@ def test_the_command_line_refuses_a_file_that_is_no_register(demo, runner, tmp_p
     path.write_bytes("姓名,手机\r\n王,13800138000\r\n".encode("gbk"))
     result = runner.invoke(args=["import-residents", str(path), "--community", "heping"])
     assert result.exit_code == 1 and result.exception.code == "not_utf8"  # `linli` says it in a sentence
+
+
+@pytest.mark.postgres
+def test_two_offices_importing_the_same_file_at_once_register_everyone_once(demo, db):
+    """Both look the phones up before either writes; the second to write meets the first's rows (the unique phone
+    per community) and is a 409 that writes nothing, or comes after and finds them all unchanged."""
+    content = sheet(*(f"居民{i},139{i:08d},1950-01-01,," for i in range(3000)))
+    tokens = [demo.api("staff").token for _ in range(2)]
+
+    def importing(token):
+        def attempt():
+            response = upload(Api(demo.client.application.test_client(), token), content)
+            return response.status_code, response.get_json()
+        return attempt
+
+    results = race([importing(token) for token in tokens])
+    assert sorted(status for status, _ in results) in ([200, 200], [200, 409]), results
+    assert all(body["code"] == "register_changed" for status, body in results if status == 409)
+    assert db.query(ResidentProfile).filter(ResidentProfile.phone.like("139%")).count() == 3000
