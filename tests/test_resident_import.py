@@ -165,10 +165,12 @@ def test_a_register_larger_than_the_apis_1_mib_is_taken_in_batches(demo, db):
     assert resident(db, "13900024999").user.name == "居民24999"
 
 
-def test_json_or_no_file_is_a_422_past_authorization(demo):
+def test_json_or_no_file_is_a_422_past_authorization_and_json_keeps_its_1_mib(demo):
     staff = demo.api("staff")
     for response in (staff.post(IMPORT, {"file": "姓名,手机"}), staff.call("POST", IMPORT)):
         assert response.status_code == 422 and response.get_json()["code"] == "register_file_missing"
+    assert staff.post(IMPORT, {"file": "x" * 2 * 1024 * 1024}).status_code == 413
+    assert staff.call("POST", IMPORT, data="姓名,手机", content_type="text/csv").status_code == 415
 
 
 @pytest.mark.parametrize("row, field", [
