@@ -26,14 +26,20 @@ PASSWORD_LEAST = 8
 
 def check_new_email(session: Session, email: str, user_id: int | None = None) -> str:
     """A well-formed email nobody else has, lowercased."""
-    email = email.strip().lower()
-    if "@" not in email or len(email) > 254:
-        raise NOT_AN_EMAIL(field="email")
+    email = well_formed_email(email)
     query = select(User.id).where(User.email == email)
     if user_id is not None:
         query = query.where(User.id != user_id)
     if session.scalar(query):
         raise EMAIL_TAKEN(email=email, field="email")
+    return email
+
+
+def well_formed_email(email: str) -> str:
+    """The email lowercased, if it looks like one (whether someone has it is for the caller to ask)."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise NOT_AN_EMAIL(field="email")
     return email
 
 

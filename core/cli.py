@@ -1,6 +1,8 @@
 """The ``linli`` command: a Flask CLI group over the app factory."""
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -146,6 +148,34 @@ def _community(db, slug):
     return community_by_ref(db, slug)
 
 
+@click.command("import-residents")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--community", "slug", required=True)
+@click.option("--dry-run", is_flag=True, help="check and count every row, write nothing")
+@with_appcontext
+def import_residents(path, slug, dry_run):
+    """Import the resident register from a spreadsheet saved as CSV (UTF-8); exit 1 if any row was refused."""
+    from core import resident_import
+    from core.db import commit
+    from core.ledger import local_today
+    from core.request_session import session
+
+    db = session()
+    community = _community(db, slug)
+    with open(path, "rb") as file:
+        sheet = resident_import.read(file.read(), local_today(community))
+    with click.progressbar(length=len(sheet.entries), label="importing", file=sys.stderr) as bar:
+        report = resident_import.import_sheet(db, None, community, sheet, dry_run=dry_run, progress=bar.update)
+    if not dry_run:
+        commit(db)
+    click.echo(f"{'dry run, nothing written: ' if dry_run else ''}{report.created} created, {report.updated} updated, "
+               f"{report.unchanged} unchanged, {report.refused} rows refused")
+    for error in report.errors:
+        click.echo(f"row {error.row}{f' {error.field}' if error.field else ''}: {error.message}")
+    if report.errors:
+        raise SystemExit(1)
+
+
 @click.command("settle")
 @click.option("--community", "slug", required=True)
 @click.option("--period", required=True, help="YYYY-MM")
@@ -236,8 +266,8 @@ def check():
     click.echo("all invariants hold")
 
 
-CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user, expire_holds, verify_resident, settle, reconcile,
-                 verify_ledger, check)
+CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user, expire_holds, verify_resident, import_residents, settle,
+                 reconcile, verify_ledger, check)
 
 
 def register_commands(app, plugin_commands) -> None:

@@ -17,6 +17,7 @@ flashed "not allowed" or "not found" counts as refused there.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -46,6 +47,7 @@ class Rule:
     query: Callable[[dict], dict] | None = None
     kind: str | None = None  # which operator type's records fill the path (default: the endpoint's plugin, or canteen)
     path: dict[str, str] | None = None  # literal values for this route's path parameters, beside PATH_VALUES
+    multipart: bool = False  # the API body is sent as multipart/form-data (a file upload), not JSON
 
 
 def only(*subjects: str, **request) -> Rule:
@@ -123,6 +125,8 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "residents.link_helper": only(STAFF, ADMIN, body=lambda w: {"helper_id": w["resident"]}),
     "residents.verify_attribute": only(STAFF, ADMIN, body=lambda w: {"attribute": "student"}),
     "residents.clear_attribute": only(STAFF, ADMIN),
+    "residents.import_residents": only(STAFF, ADMIN, multipart=True, body=lambda w: {
+        "file": (io.BytesIO("姓名,手机\r\n王芳,13812345670\r\n".encode()), "register.csv")}),
     "payments.stripe_webhook": public(body=lambda w: {}),  # the signature is its authentication (tests/test_webhooks.py)
     "payments.list_costs": only(*OPERATOR_OR_STAFF),
     "payments.declare_cost": only(OPERATOR, ADMIN, body=lambda w: {"period": w["period"], "amount": 100,
@@ -360,8 +364,9 @@ def call(app: Flask, world, subject: str, method: str, url: str, rule: Rule, val
     if url.startswith(API + "/") or url == API:
         token = world.tokens[subject]
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body = rule.body(values) if sending else None
         response = client.open(url, method=method, headers=headers, query_string=query,
-                               json=rule.body(values) if sending else None)
+                               **({"data": body} if rule.multipart else {"json": body}))
     else:
         form = (rule.body(values) if sending else {}) | {"csrf_token": csrf_token}
         response = client.open(url, method=method, query_string=query, data=form if method not in SAFE else None)

@@ -90,8 +90,9 @@ def register_plugin_blueprint(app: Flask, blueprint) -> None:
 
 def _check_what_comes_in(app: Flask) -> None:
     """What the API takes in, checked before any view runs: a token for every operation not marked ``public``
-    (else 401, before the input is looked at), a JSON body (else 415), nested within reason (else 400), and text a
-    database can store, without control characters, in the body and the query (else 422)."""
+    (else 401, before the input is looked at), a JSON body (else 415; a file to an operation marked ``uploads``),
+    nested within reason (else 400), and text a database can store, without control characters, in the body and
+    the query (else 422)."""
 
     @app.before_request
     def _json_only():
@@ -103,7 +104,11 @@ def _check_what_comes_in(app: Flask) -> None:
             policy.require_user(current_user())
         if unstorable_text(request.view_args) is not None:
             return problem(NOT_FOUND())
-        if request.method in ("POST", "PUT", "PATCH") and request.content_length and not request.is_json:
+        upload = getattr(view, "linli_upload", None) if request.mimetype == "multipart/form-data" else None
+        if upload is not None:
+            request.max_content_length = upload  # a larger file is a 413 the moment the view reads the form
+        elif view is not None and request.method in ("POST", "PUT", "PATCH") and request.content_length \
+                and not request.is_json:  # no view: a 404 or a 405 says more than a 415
             return problem(UNSUPPORTED_MEDIA_TYPE())
         try:
             body = request.get_json(silent=True) if request.content_length and request.is_json else None

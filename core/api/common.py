@@ -55,6 +55,14 @@ def public(view):
     return view
 
 
+def uploads(most_bytes: int):
+    """Mark an operation that takes a file as multipart/form-data, of up to ``most_bytes`` (JSON stays at 1 MiB)."""
+    def mark(view):
+        view.linli_upload = most_bytes
+        return view
+    return mark
+
+
 def current_user() -> User | None:
     """The user of the bearer token, or None for an anonymous request."""
     if "api_user" not in g:

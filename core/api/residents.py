@@ -1,20 +1,27 @@
 """The resident register of a community (community staff of that community only)."""
 from __future__ import annotations
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import Session
 
-from core import eligibility, policy, residents
+from core import eligibility, policy, resident_import, residents
 from core.api.common import (
-    DAY, ID, NOT_BLANK, ApiBlueprint, PageArgs, community_by_ref, current_user, page_schema, paginate,
+    DAY, ID, NOT_BLANK, ApiBlueprint, PageArgs, community_by_ref, current_user, page_schema, paginate, uploads,
 )
 from core.db import commit
+from core.errors import N_, invalid
 from core.ledger import local_today
 from core.models import RESIDENT_STATUSES, Community, ResidentProfile, User
 from core.pricing import ATTRIBUTES
 from core.request_session import session
+from core.web.i18n import say
 
 blp = ApiBlueprint("residents", __name__, url_prefix="", description="The resident register")
+
+IMPORT_MOST_BYTES = 20 * 1024 * 1024  # 100,000 rows of a register take about 10 MiB
+FILE_MISSING = invalid("register_file_missing", N_(
+    "Send the register as a CSV file in the form field “file” (multipart/form-data)."))
 
 
 class VerificationSchema(Schema):
@@ -81,6 +88,30 @@ class RecheckSchema(Schema):
     expired = fields.Boolean()
 
 
+class ImportArgs(Schema):
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "check and count every row, write nothing"})
+
+
+class RegisterFile(Schema):
+    file = Upload(metadata={"description": "the register as CSV, UTF-8 (with or without a BOM), at most 20 MiB; "
+                                          "columns 姓名/name, 手机/phone, 出生日期/date_of_birth, 住址/address, "
+                                          "楼栋/building, 邮箱/email"})
+
+
+class RowErrorSchema(Schema):
+    row = fields.Integer(metadata={"description": "as the spreadsheet numbers it: the column names are row 1"})
+    field = fields.String(allow_none=True, metadata={"description": "null: the row as a whole"})
+    code = fields.String()
+    message = fields.Function(lambda error: say(error.message))
+
+
+class ImportReportSchema(Schema):
+    created = fields.Integer(metadata={"description": "new residents (on a dry run: who would be)"})
+    updated = fields.Integer(metadata={"description": "residents whose particulars the file changed"})
+    unchanged = fields.Integer(metadata={"description": "rows the register already held as they are"})
+    errors = fields.List(fields.Nested(RowErrorSchema), metadata={"description": "the rows not imported, and why"})
+
+
 def _staff_community(db: Session, ref: str) -> Community:
     community = community_by_ref(db, ref)
     policy.require(current_user(), "community_staff", community_id=community.id)
@@ -113,6 +144,25 @@ def list_residents(args, ref):
     db = session()
     community = _staff_community(db, ref)
     return paginate(db, residents.search(community.id, args.get("q"), args.get("status")), args)
+
+
+@blp.route("/communities/<ref>/residents/import", methods=["POST"])
+@blp.arguments(ImportArgs, location="query")
+@blp.arguments(RegisterFile, location="files")
+@blp.response(200, ImportReportSchema)
+@uploads(IMPORT_MOST_BYTES)
+def import_residents(args, files, ref):
+    """Import the register from a spreadsheet saved as CSV: a row with a problem is reported and left out, the
+    others are written; a phone the register knows updates that resident, so importing again duplicates nobody."""
+    db = session()
+    community = _staff_community(db, ref)
+    if files.get("file") is None:
+        raise FILE_MISSING(field="file")
+    sheet = resident_import.read(files["file"].read(), local_today(community))
+    report = resident_import.import_sheet(db, current_user(), community, sheet, dry_run=args["dry_run"])
+    if not args["dry_run"]:
+        commit(db)
+    return report
 
 
 @blp.route("/communities/<ref>/residents/due-for-recheck")
