@@ -41,6 +41,8 @@ FORMULA_STARTS = ("=", "+", "-", "@")
 DATES = (re.compile(r"(?P<y>[0-9]{4})(?P<sep>[-/])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})"),
          re.compile(r"(?P<y>[0-9]{4})年(?P<m>[0-9]{1,2})月(?P<d>[0-9]{1,2})日"))
 """YYYY-MM-DD, and what spreadsheets make of it: YYYY/M/D and YYYY年M月D日."""
+MOST_BYTES = 20 * 1024 * 1024
+"""The largest file taken: 100,000 rows of a register take about 10 MiB."""
 BATCH = 1000
 
 NOT_UTF8 = invalid("not_utf8", N_(

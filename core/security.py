@@ -36,6 +36,24 @@ def allow_stripe_js() -> None:
     g.csp = STRIPE_CSP
 
 
+def uploads(most_bytes: int):
+    """Mark a view (an API operation or a page) that takes a file as multipart/form-data, of up to ``most_bytes``;
+    everything else stays within the app's MAX_CONTENT_LENGTH."""
+    def mark(view):
+        view.linli_upload = most_bytes
+        return view
+    return mark
+
+
+def allow_upload(view) -> bool:
+    """Let this request's file be as large as its view allows (a larger one is a 413 when the form is read)."""
+    most = getattr(view, "linli_upload", None)
+    if most is None or request.mimetype != "multipart/form-data":
+        return False
+    request.max_content_length = most
+    return True
+
+
 def _login_keys() -> tuple[str, str]:
     """The client address and account of a login attempt, and the address alone."""
     email = ""

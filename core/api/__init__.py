@@ -16,7 +16,7 @@ from core.api.problems import (
 from core.db import rollback
 from core.errors import DomainError
 from core.request_session import session
-from core.security import INVISIBLE_CHARACTERS, refused_text, unstorable_text
+from core.security import INVISIBLE_CHARACTERS, allow_upload, refused_text, unstorable_text
 
 API_PREFIX = "/api/v1"
 PROVIDER_NOTIFICATIONS = API_PREFIX + "/payments/"
@@ -104,10 +104,8 @@ def _check_what_comes_in(app: Flask) -> None:
             policy.require_user(current_user())
         if unstorable_text(request.view_args) is not None:
             return problem(NOT_FOUND())
-        upload = getattr(view, "linli_upload", None) if request.mimetype == "multipart/form-data" else None
-        if upload is not None:
-            request.max_content_length = upload  # a larger file is a 413 the moment the view reads the form
-        elif view is not None and request.method in ("POST", "PUT", "PATCH") and request.content_length \
+        sends_a_body = request.method in ("POST", "PUT", "PATCH") and request.content_length
+        if not allow_upload(view) and view is not None and sends_a_body \
                 and not request.is_json:  # no view: a 404 or a 405 says more than a 415
             return problem(UNSUPPORTED_MEDIA_TYPE())
         try:

@@ -19,6 +19,7 @@ from core.ledger import FIRST_DAY, LAST_DAY
 from core.settlement import PERIOD
 from core.models import Community, User
 from core.request_session import session
+from core.security import uploads  # noqa: F401  (the API's operations that take a file use it from here)
 
 
 class _OneSchemaPerClass(FlaskParser):
@@ -53,14 +54,6 @@ def public(view):
     """Mark an operation anyone may call without logging in (its OpenAPI document then asks for no token)."""
     view.linli_public = True
     return view
-
-
-def uploads(most_bytes: int):
-    """Mark an operation that takes a file as multipart/form-data, of up to ``most_bytes`` (JSON stays at 1 MiB)."""
-    def mark(view):
-        view.linli_upload = most_bytes
-        return view
-    return mark
 
 
 def current_user() -> User | None:

@@ -19,7 +19,6 @@ from core.web.i18n import say
 
 blp = ApiBlueprint("residents", __name__, url_prefix="", description="The resident register")
 
-IMPORT_MOST_BYTES = 20 * 1024 * 1024  # 100,000 rows of a register take about 10 MiB
 FILE_MISSING = invalid("register_file_missing", N_(
     "Send the register as a CSV file in the form field “file” (multipart/form-data)."))
 
@@ -150,7 +149,7 @@ def list_residents(args, ref):
 @blp.arguments(ImportArgs, location="query")
 @blp.arguments(RegisterFile, location="files")
 @blp.response(200, ImportReportSchema)
-@uploads(IMPORT_MOST_BYTES)
+@uploads(resident_import.MOST_BYTES)
 def import_residents(args, files, ref):
     """Import the register from a spreadsheet saved as CSV: a row with a problem is reported and left out, the
     others are written; a phone the register knows updates that resident, so importing again duplicates nobody."""

@@ -13,13 +13,13 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from flask import Flask, has_request_context, make_response, render_template, request
+from flask import Flask, current_app, has_request_context, make_response, render_template, request
 from flask_babel import Babel
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
-from core.security import INVISIBLE_CHARACTERS, unstorable_text
+from core.security import INVISIBLE_CHARACTERS, allow_upload, unstorable_text
 from core.web import charts, labels, plugin_pages
 from core.web.i18n import LANGUAGES, current_language, register_filters, say, select_locale
 
@@ -60,6 +60,7 @@ def init_web(app: Flask) -> None:
 def _protect_forms():
     if request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/"):
         return
+    allow_upload(current_app.view_functions.get(request.endpoint))  # before the token is read from the form
     csrf.protect(apply_exemptions=True)
 
 
@@ -113,6 +114,11 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(404)
     def _not_found(error):
         return _page_or_api(error, _("Page not found"), _("There is no page at this address."))
+
+    @app.errorhandler(413)
+    def _too_large(error):
+        return _page_or_api(error, _("This file is too large"),
+                            _("Please send a smaller file: a register of 100,000 residents takes about 10 MB."))
 
     @app.errorhandler(429)
     def _too_many(error):

@@ -9,12 +9,14 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms.validators import Optional
 
-from core import audit, eligibility
+from core import audit, eligibility, resident_import
 from core import residents as register
 from core.db import count_rows
+from core.errors import N_, invalid
 from core.models import RESIDENT_STATUSES, Community, ResidentProfile, User
 from core.pricing import ATTRIBUTES, Person
 from core.request_session import session as db_session
+from core.security import uploads
 from core.web.common import (
     attempt, back_to, community_or_404, flash_error, headline, page_blueprint, require,
     show_field_errors, today_in,
@@ -25,6 +27,7 @@ from core.web.labels import ATTRIBUTES as ATTRIBUTE_LABELS
 from core.web.labels import PARTICULARS, label
 
 bp = page_blueprint("web_register", __name__, url_prefix="/communities/<slug>/staff/residents")
+NO_FILE_CHOSEN = invalid("no_file_chosen", N_("Please choose the register's file (CSV) on your computer."))
 PER_PAGE = 50
 LAST_PAGE = 10_000
 
@@ -256,3 +259,28 @@ def link_helper(slug: str, user_id: int):
     helper = db_session().scalar(select(User.name).where(User.id == link.helper_id))
     flash(_("%(helper)s may now book for %(name)s.", helper=helper, name=profile.user.name), "success")
     return back_to("web_register.resident", slug=slug, user_id=user_id)
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@uploads(resident_import.MOST_BYTES)
+def import_sheet(slug: str):
+    """The office's spreadsheet, saved as CSV: checked first (nothing written), then imported; every bad row named."""
+    user, community = _staff(slug)
+    report, error, dry_run, status = None, None, True, 200
+    if request.method == "POST":
+        upload, dry_run = request.files.get("file"), request.form.get("write") != "yes"
+
+        def run(db):
+            if upload is None or not upload.filename:
+                raise NO_FILE_CHOSEN(field="file")
+            sheet = resident_import.read(upload.read(), today_in(community))
+            found = resident_import.import_sheet(db, user, community, sheet, dry_run=dry_run)
+            if dry_run:
+                db.rollback()
+            return found
+
+        report, error = attempt(run)
+        status = error.status if error else 200
+    return render_template("staff/import.html", community=community, report=report, error=error,
+                           headline=headline(error) if error else None, dry_run=dry_run,
+                           most=resident_import.MOST_BYTES // (1024 * 1024)), status
