@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import flash, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms.validators import Optional
 
@@ -27,6 +28,12 @@ from core.web.labels import ATTRIBUTES as ATTRIBUTE_LABELS
 from core.web.labels import PARTICULARS, label
 
 bp = page_blueprint("web_register", __name__, url_prefix="/communities/<slug>/staff/residents")
+COLUMN_MEANINGS = {
+    "name": _l("the name (needed)"),
+    "phone": _l("the mobile number (needed): it tells who is who, so importing again corrects and never duplicates"),
+    "date_of_birth": _l("e.g. 1950-03-21 or 1950年3月21日; it counts as seen by you"),
+    "address": _l("the home address"), "building": _l("the building"), "email": _l("an email, if they have one"),
+}
 NO_FILE_CHOSEN = invalid("no_file_chosen", N_("Please choose the register's file (CSV) on your computer."))
 PER_PAGE = 50
 LAST_PAGE = 10_000
@@ -283,4 +290,5 @@ def import_sheet(slug: str):
         status = error.status if error else 200
     return render_template("staff/import.html", community=community, report=report, error=error,
                            headline=headline(error) if error else None, dry_run=dry_run,
+                           headers=resident_import.HEADERS, meanings=COLUMN_MEANINGS,
                            most=resident_import.MOST_BYTES // (1024 * 1024)), status
