@@ -466,13 +466,25 @@ def check_in(session: Session, plugins: Plugins, payments: Payments, user: User 
     return booking
 
 
-def sell_at_counter(session: Session, plugins: Plugins, payments: Payments, actor: User | None,
-                    slot_id: int, quantity: int, resident_id: int | None = None) -> Booking:
-    """A place sold at the window: booked and checked in at once, the cash recorded as at a cash check-in.
+@dataclass(frozen=True)
+class CounterSale:
+    """A sale at the window as decided before anything is written: the slot, whom it serves (None for a visitor),
+    the operator type and the price."""
+
+    ctx: SlotContext
+    customer: User | None
+    operator_type: OperatorType
+    offer: Quote
+    person: Person
+
+
+def counter_sale(session: Session, plugins: Plugins, actor: User | None, slot_id: int, quantity: int,
+                 resident_id: int | None = None) -> CounterSale:
+    """Who may sell what to whom at the window, and at what price: the price the counter shows before the cash is
+    taken comes from the same checks as the sale itself.
 
     Sold while check-in is open for the slot (from 3 hours before it starts until a day after it ends); to a
-    resident found in the register (their tier), or to a visitor (the price for everyone). The places are taken
-    like any booking's, so the window and the online bookings never sell more than the slot holds.
+    resident found in the register (their tier), or to a visitor (the price for everyone).
     """
     policy.require_user(actor)
     if not policy.operator_ids(actor) and not policy.is_admin(actor):
@@ -482,17 +494,29 @@ def sell_at_counter(session: Session, plugins: Plugins, payments: Payments, acto
     if not policy.has_role(actor, "operator_staff", operator_id=ctx.operator.id):
         raise OPERATOR_STAFF_ONLY()
     customer = residents.acting_for(session, actor, resident_id, ctx.operator) if resident_id else None
-    now = utcnow()
     if ctx.operator.status != "active" or not ctx.listing.is_active:
         raise NOT_TAKING_BOOKINGS()
-    _check_check_in_window(ctx, now)
+    _check_check_in_window(ctx, utcnow())
     operator_type = plugins.type_of(ctx.operator.type)
-    details = load_details(operator_type.booking_schema, {}, "details")
     offer, person = price(session, operator_type, ctx, customer, quantity)
+    return CounterSale(ctx, customer, operator_type, offer, person)
+
+
+def sell_at_counter(session: Session, plugins: Plugins, payments: Payments, actor: User | None,
+                    slot_id: int, quantity: int, resident_id: int | None = None) -> Booking:
+    """A place sold at the window: booked and checked in at once, the cash recorded as at a cash check-in.
+
+    The places are taken like any booking's, so the window and the online bookings never sell more than the slot
+    holds.
+    """
+    sale = counter_sale(session, plugins, actor, slot_id, quantity, resident_id)
+    ctx, customer, offer = sale.ctx, sale.customer, sale.offer
+    details = load_details(sale.operator_type.booking_schema, {}, "details")
     method = payments.method_for(offer, "cash")
-    operator_type.validate_booking(session, ctx, customer, person, quantity, details)
+    sale.operator_type.validate_booking(session, ctx, customer, sale.person, quantity, details)
     if customer is not None:
-        _check_limit(session, operator_type, ctx.slot, customer, quantity)
+        _check_limit(session, sale.operator_type, ctx.slot, customer, quantity)
+    now = utcnow()
     take_places(session, plugins, ctx.slot, quantity, now)
     booking = Booking(
         slot_id=ctx.slot.id, resident_id=customer.id if customer else None, booked_by_id=actor.id,
@@ -504,7 +528,7 @@ def sell_at_counter(session: Session, plugins: Plugins, payments: Payments, acto
     _insert(session, booking)
     audit.record(session, actor, "sold_at_counter", "booking", booking.id, ctx.community.id,
                  resident_id=booking.resident_id)
-    operator_type.booking_placed(session, booking, ctx)
+    sale.operator_type.booking_placed(session, booking, ctx)
     _announce(session, plugins, "booking_created", booking)
     _announce(session, plugins, "booking_confirmed", booking)
     _move(session, plugins, booking, ctx, CHECK_IN, actor)

@@ -51,9 +51,9 @@ def init_web(app: Flask) -> None:
     app.context_processor(_page_context)
     _register_error_pages(app)
 
-    from core.web import agreements, auth, committee, operator, public, resident, staff
+    from core.web import agreements, auth, committee, counter, operator, public, resident, staff
 
-    for module in (public, auth, resident, operator, agreements, staff, committee):
+    for module in (public, auth, resident, operator, counter, agreements, staff, committee):
         app.register_blueprint(module.bp)
 
 

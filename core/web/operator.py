@@ -65,7 +65,7 @@ def today(operator_id: int):
     start = dt.datetime.combine(day, dt.time(), zone)
     rows = db_session().execute(
         select(Booking, Slot, Listing, User).join(Slot, Slot.id == Booking.slot_id)
-        .join(Listing, Listing.id == Slot.listing_id).join(User, User.id == Booking.resident_id)
+        .join(Listing, Listing.id == Slot.listing_id).outerjoin(User, User.id == Booking.resident_id)
         .where(Booking.operator_id == operator.id, Booking.status.in_(SHOWN), Slot.starts_at >= start,
                Slot.starts_at < start + dt.timedelta(days=1))
         .order_by(Slot.starts_at, Listing.id, Booking.id)).all()
