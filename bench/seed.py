@@ -71,16 +71,17 @@ class Sizes:
     residents: int
     hot_capacity: int
     spread_slots: int
+    register: int  # residents in the register the counter searches (bench/counter.py), with phones and names
 
     @classmethod
     def full(cls):
         return cls(operators=500, listings=10_000, hist_days=30, future_days=14, bookings=1_000_000,
-                   residents=2_000, hot_capacity=500, spread_slots=2_000)
+                   residents=2_000, hot_capacity=500, spread_slots=2_000, register=100_000)
 
     @classmethod
     def smoke(cls):
         return cls(operators=20, listings=200, hist_days=5, future_days=7, bookings=4_000,
-                   residents=100, hot_capacity=40, spread_slots=100)
+                   residents=100, hot_capacity=40, spread_slots=100, register=1_000)
 
 
 @dataclass
