@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import time
 from dataclasses import dataclass, field
 
+from seed import timed
 from sqlalchemy import create_engine, text
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
@@ -46,15 +46,8 @@ def seed(url: str, community_id: int, residents: int, capacity: int, log=print) 
     load needs."""
     engine = create_engine(url)
     timings: dict = {}
+    run = timed(engine, timings)
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-
-    def run(label, sql, **params):
-        started = time.perf_counter()
-        with engine.begin() as conn:
-            result = conn.execute(text(sql), params)
-            rows = result.all() if result.returns_rows else None
-        timings[label] = round(time.perf_counter() - started, 2)
-        return rows
 
     log(f"seeding the register: {residents} residents with phones and Chinese names")
     u0 = run("register users", """

@@ -108,6 +108,20 @@ def previous_period(today: dt.date) -> tuple[str, dt.date, int]:
     return f"{first.year:04d}-{first.month:02d}", first, calendar.monthrange(first.year, first.month)[1]
 
 
+def timed(engine, timings: dict):
+    """``run(label, sql, **params)``: one statement in a transaction of its own, its seconds kept under ``label``."""
+
+    def run(label, sql, **params):
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            result = conn.execute(text(sql), params)
+            rows = result.all() if result.returns_rows else None
+        timings[label] = round(time.perf_counter() - started, 2)
+        return rows
+
+    return run
+
+
 def seed(url: str, sizes: Sizes, log=print) -> Seeded:
     zone = ZoneInfo("Asia/Shanghai")
     today = dt.datetime.now(zone).date()
@@ -118,14 +132,7 @@ def seed(url: str, sizes: Sizes, log=print) -> Seeded:
     assert L % O == 0 and O % 4 == 0 and sizes.bookings % 20 == 0, "sizes keep the arithmetic exact"
     engine = create_engine(url)
     timings = {}
-
-    def run(label, sql, **params):
-        started = time.perf_counter()
-        with engine.begin() as conn:
-            result = conn.execute(text(sql), params)
-            rows = result.all() if result.returns_rows else None
-        timings[label] = round(time.perf_counter() - started, 2)
-        return rows
+    run = timed(engine, timings)
 
     def utc(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
         local = dt.datetime.combine(day, dt.time(hour, minute), zone)
