@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections import Counter
 from dataclasses import dataclass, field
 
 from seed import timed
@@ -24,7 +25,9 @@ one more), and a surname alone (the worst case: the commonest matches one reside
 
 
 @dataclass
-class Counter:
+class Window:
+    """What the counter's load needs: the register's community and its terms, the tokens, the lunch being served."""
+
     community_id: int
     operator_id: int
     staff_token: str
@@ -41,7 +44,7 @@ CONCURRENCIES = (1, 4, 8)
 WALK_IN_CONCURRENCY = 8
 
 
-def seed(url: str, community_id: int, residents: int, capacity: int, log=print) -> Counter:
+def seed(url: str, community_id: int, residents: int, capacity: int, log=print) -> Window:
     """The register, two staff with tokens, and a lunch in its sale window at the first canteen's; returns what the
     load needs."""
     engine = create_engine(url)
@@ -82,13 +85,13 @@ def seed(url: str, community_id: int, residents: int, capacity: int, log=print) 
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE users; ANALYZE resident_profiles; ANALYZE role_grants"))
     terms = _terms(run, community_id)
-    counter = Counter(community_id, operator_id, staff, cashier, slot_id, capacity,
-                      [row[0] for row in run("customers", """
-                          SELECT user_id FROM resident_profiles WHERE community_id = :c AND status = 'active'
-                          AND phone IS NOT NULL ORDER BY user_id LIMIT 2000""", c=community_id)], terms, timings)
-    counter.plans = explain(engine, community_id, terms)
+    customers = [row[0] for row in run("customers", """
+        SELECT user_id FROM resident_profiles WHERE community_id = :c AND status = 'active' AND phone IS NOT NULL
+        ORDER BY user_id LIMIT 2000""", c=community_id)]
+    window = Window(community_id, operator_id, staff, cashier, slot_id, capacity, customers, terms, timings)
+    window.plans = explain(engine, community_id, terms)
     engine.dispose()
-    return counter
+    return window
 
 
 def _staff(run, secret: str, email: str, role: str, community_id: int, operator_id: int | None, now) -> str:
@@ -107,33 +110,36 @@ def _staff(run, secret: str, email: str, role: str, community_id: int, operator_
 
 
 def _terms(run, community_id: int) -> dict[str, list[str]]:
-    """What the window types: the last four digits and the first characters of names of the register."""
+    """What the window types, sampled from 200 residents of the register (so a common surname is typed as often as
+    it is borne): the last four digits and the first characters of names, the commonest first (the one ``EXPLAIN``
+    shows: the most rows to count and sort)."""
     sample = run("terms", """
         SELECT right(p.phone, 4), left(u.name, 2), left(u.name, 1) FROM resident_profiles p
         JOIN users u ON u.id = p.user_id WHERE p.community_id = :c AND p.phone IS NOT NULL
         ORDER BY md5(p.user_id::text) LIMIT 200""", c=community_id)
-    return {kind: sorted({row[n] for row in sample}) for n, kind in enumerate(SEARCHES)}
+    return {kind: [term for term, times in Counter(row[n] for row in sample).most_common() for _ in range(times)]
+            for n, kind in enumerate(SEARCHES)}
 
 
-def measure(load, counter: Counter, port: int, duration: float, warm_up: float, log=print) -> dict:
+def measure(load, window: Window, port: int, duration: float, warm_up: float, log=print) -> dict:
     """The register searched at each concurrency, then walk-ins selling out the lunch being served."""
     common = {"host": "127.0.0.1", "port": port}
-    path = f"/api/v1/communities/{counter.community_id}/residents"
-    every_term = [term for kind in SEARCHES for term in counter.terms[kind]]
-    load(common | {"scenario": "register", "concurrency": 8, "duration_s": warm_up, "token": counter.staff_token,
+    path = f"/api/v1/communities/{window.community_id}/residents"
+    every_term = [term for kind in SEARCHES for term in window.terms[kind]]
+    load(common | {"scenario": "register", "concurrency": 8, "duration_s": warm_up, "token": window.staff_token,
                    "path": path, "terms": every_term})
     scenarios: dict = {}
     for kind in SEARCHES:
         for c in CONCURRENCIES:
             log(f"linli: register search by {kind}, concurrency {c}")
             scenarios.setdefault(f"register_{kind}", {})[f"c{c}"] = load(common | {
-                "scenario": "register", "concurrency": c, "duration_s": duration, "token": counter.staff_token,
-                "path": path, "terms": counter.terms[kind]})
+                "scenario": "register", "concurrency": c, "duration_s": duration, "token": window.staff_token,
+                "path": path, "terms": window.terms[kind]})
     log(f"linli: walk-in sales, concurrency {WALK_IN_CONCURRENCY}, until the lunch is sold out")
     scenarios["walk_in"] = {f"c{WALK_IN_CONCURRENCY}": load(common | {
         "scenario": "walk_in", "concurrency": WALK_IN_CONCURRENCY, "duration_s": 60, "stop_on": 409,
-        "max_requests": counter.capacity * 3, "token": counter.cashier_token, "slot_ids": [counter.slot_id],
-        "customer_ids": counter.customer_ids})}
+        "max_requests": window.capacity * 3, "token": window.cashier_token, "slot_ids": [window.slot_id],
+        "customer_ids": window.customer_ids})}
     return scenarios
 
 
@@ -145,21 +151,21 @@ def summary(scenarios: dict) -> dict:
             "walk_in_rps_c8": walk_in["rps"], "walk_in_p99_ms_c8": walk_in["p99_ms"]}
 
 
-def sold_out(url: str, counter: Counter) -> dict:
+def sold_out(url: str, window: Window) -> dict:
     """The lunch sold at the window: its capacity, places taken, and places its bookings hold."""
     engine = create_engine(url)
     with engine.connect() as conn:
         row = conn.execute(text("""
             SELECT s.capacity, s.taken, coalesce(sum(b.quantity), 0), count(b.id) FILTER (WHERE b.resident_id IS NULL)
             FROM slots s LEFT JOIN bookings b ON b.slot_id = s.id AND b.status = 'fulfilled'
-            WHERE s.id = :s GROUP BY s.id"""), {"s": counter.slot_id}).one()
+            WHERE s.id = :s GROUP BY s.id"""), {"s": window.slot_id}).one()
     engine.dispose()
     return {"capacity": row[0], "taken": row[1], "sold": int(row[2]), "to_visitors": row[3]}
 
 
 def explain(engine, community_id: int, terms: dict[str, list[str]]) -> dict[str, list[str]]:
     """The plans of the register's own queries (``core.residents.search``, its page and the count ``paginate``
-    adds), for the first term of each kind: which indexes serve them."""
+    adds), for the commonest term of each kind: which indexes serve them, and what the worst term costs."""
     from sqlalchemy import func, select
     from sqlalchemy.dialects import postgresql
 

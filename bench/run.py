@@ -1,4 +1,4 @@
-"""Linli's benchmark: bookings and search under gunicorn against a baseline, and month-end at scale.
+"""Linli's benchmark: bookings and search under gunicorn against a baseline, the counter, and month-end at scale.
 
     python bench/run.py            # full: 10,000 listings, 1,000,000 bookings and ledger entries (minutes)
     python bench/run.py --smoke    # the same steps on tiny data, in seconds (CI)
