@@ -104,8 +104,10 @@ def test_a_new_quantity_shows_its_price_before_any_cash_is_taken(demo, web, db):
     with serving(slot):
         repriced = take_cash(cashier, path, "1000", quantity="3", action="price")
         stale = take_cash(cashier, path, "1000", quantity="3")  # the button said CN¥10.00, 3 cost CN¥30.00
+        unsure = cashier.post(path, {"quantity": "1", "shown_total": "1000", "action": "sell"})  # no nonce
     assert repriced.status_code == 200 and "Take CN¥30.00 cash" in text(repriced)
     assert stale.status_code == 200 and "The price has changed" in text(stale) and "Take CN¥30.00 cash" in text(stale)
+    assert unsure.status_code == 422 and "Please start the sale again." in text(unsure)
     assert sales(db) == []
 
 
