@@ -154,3 +154,14 @@ def test_the_days_bookings_show_a_visitor_served_at_the_counter(demo, web, db):
     [sale] = sales(db)
     assert f'data-testid="booking-{sale.id}"' in today and "A visitor" in today and "Served" in today
     assert db.scalar(select(func.count()).select_from(Booking)) >= 1
+
+
+def test_a_service_that_needs_more_than_a_sale_says_what_is_missing(demo, web, db):
+    """A home cleaning needs the home's address: the window cannot sell it, and says why."""
+    slot = demo.slots("Home cleaning, 2 hours")[0]
+    operator = demo.listing("Home cleaning, 2 hours")["operator_id"]
+    path = f"/operators/{operator}/counter?slot={slot['id']}&customer=visitor"
+    with serving(slot):
+        refused = take_cash(web("housekeeping"), path, "12000")
+    assert refused.status_code == 422 and "Your address:" in text(refused)
+    assert sales(db) == []

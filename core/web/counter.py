@@ -24,7 +24,7 @@ from core.errors import DomainError
 from core.models import Booking, Community, Listing, Operator, Slot, User
 from core.pricing import Quote
 from core.request_session import session as db_session
-from core.web.common import attempt, back_to, headline, linli, page_blueprint, require
+from core.web.common import attempt, back_to, field_errors, headline, linli, page_blueprint, require
 from core.web.forms import SaleForm
 
 bp = page_blueprint("web_counter", __name__)
@@ -83,6 +83,7 @@ def counter_page(operator_id: int):
         open_slots=open_slots, chosen=chosen, left=listings.remaining_places(db, [row[0] for row in open_slots]),
         next_sale=None if open_slots else counter.next_opening(db, operator, now), buyer=buyer, form=form,
         quote=quote, repriced=repriced, error=error, headline=headline(error) if error else None,
+        problems={name: said for name, said in field_errors(error).items() if name != "quantity"},
         q=_search_text(), found=_found(user, operator, buyer), sold=_sold(operator), limit=counter.SHOWN_CUSTOMERS,
         sale_opens=counter.sale_opens), status
 
