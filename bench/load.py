@@ -9,8 +9,9 @@ them (gunicorn's sync workers close after each response). It prints one JSON
 object: counts per status, requests/s, and latency percentiles in milliseconds.
 
 SPEC: {"host", "port", "concurrency", "duration_s", "max_requests", "stop_on",
-"scenario": "book" | "baseline" | "baseline_orm" | "search", plus the scenario's data:
-tokens, resident_ids, slot_ids, community, terms, dates}.
+"scenario": "book" | "baseline" | "baseline_orm" | "search" | "register" | "walk_in", plus the scenario's data:
+tokens, resident_ids, slot_ids, community, terms, dates; for the counter's scenarios (bench/counter.py) ``token``,
+``path`` and ``terms`` (register), ``token`` and ``customer_ids`` (walk_in: one sale in two to a visitor)}.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import random
 import secrets
 import sys
 import time
+from urllib.parse import quote
 
 HARD_LIMIT_S = 120  # whatever the spec says, no run lasts longer
 
@@ -44,8 +46,18 @@ def make_request(spec: dict, rng: random.Random, client: int) -> tuple[bytes, st
         path = (f"/api/v1/listings?community={spec['community']}&q={rng.choice(spec['terms'])}"
                 f"&date={rng.choice(spec['dates'])}")
         return (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n\r\n").encode(), "search"
+    if scenario == "register":
+        path = f"{spec['path']}?q={quote(rng.choice(spec['terms']))}"
+        return (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {spec['token']}\r\n"
+                f"Accept: application/json\r\n\r\n").encode(), scenario
     slot = rng.choice(spec["slot_ids"])
-    if scenario == "book":
+    if scenario == "walk_in":
+        sale = {"slot_id": slot, "quantity": 1}
+        if rng.random() < 0.5:
+            sale["resident_id"] = rng.choice(spec["customer_ids"])
+        body, path = json.dumps(sale).encode(), "/api/v1/bookings/walk-in"
+        auth = f"Authorization: Bearer {spec['token']}\r\nIdempotency-Key: {secrets.token_urlsafe(16)}\r\n"
+    elif scenario == "book":
         token = spec["tokens"][rng.randrange(len(spec["tokens"]))]
         body = json.dumps({"slot_id": slot, "quantity": 1, "payment_method": "cash"}).encode()
         path = "/api/v1/bookings"

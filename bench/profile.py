@@ -2,6 +2,8 @@
 
     python bench/profile.py book      [--n 300] [--html out.html]
     python bench/profile.py search    [--n 300]
+    python bench/profile.py walk_in   [--n 300]     # a sale at the counter (one in two to a visitor)
+    python bench/profile.py register  [--n 300]     # the register searched by the last four digits
 
 Seeds the smoke dataset into a scratch schema (dropped afterwards) and drives
 the app through Flask's test client, counting the SQL statements each request
@@ -21,13 +23,14 @@ import time
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.path.dirname(BENCH), BENCH]
 
+import counter  # noqa: E402
 from scratch import Scratch  # noqa: E402
 from seed import Sizes, seed  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=("book", "search"))
+    parser.add_argument("kind", choices=("book", "search", "walk_in", "register"))
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--html", default=None)
     parser.add_argument("--sql", action="store_true", help="print the statements of one request")
@@ -43,6 +46,7 @@ def main() -> None:
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
         migrate.upgrade(app)
         seeded = seed(url, Sizes.smoke(), log=lambda *a: None)
+        window = counter.seed(url, seeded.community_id, Sizes.smoke().register, 100_000, log=lambda *a: None)
         statements: list[str] = []
         event.listen(app.extensions["linli"].db.engine, "before_cursor_execute",
                      lambda conn, cursor, statement, *rest: statements.append(statement))
@@ -57,6 +61,18 @@ def main() -> None:
                                        json={"slot_id": rng.choice(seeded.spread_slots["linli"]), "quantity": 1,
                                              "payment_method": "cash"})
                 assert response.status_code == 201, response.get_json()
+            elif args.kind == "walk_in":
+                sale = {"slot_id": window.slot_id, "quantity": 1}
+                if rng.random() < 0.5:
+                    sale["resident_id"] = rng.choice(window.customer_ids)
+                response = client.post("/api/v1/bookings/walk-in", json=sale, headers={
+                    "Authorization": f"Bearer {window.cashier_token}", "Idempotency-Key": secrets.token_urlsafe(16)})
+                assert response.status_code == 201, response.get_json()
+            elif args.kind == "register":
+                response = client.get(f"/api/v1/communities/{window.community_id}/residents"
+                                      f"?q={rng.choice(window.terms['last4'])}",
+                                      headers={"Authorization": f"Bearer {window.staff_token}"})
+                assert response.status_code == 200, response.get_json()
             else:
                 response = client.get(f"/api/v1/listings?community=bench&q={rng.choice(seeded.search_terms)}"
                                       f"&date={rng.choice(seeded.search_dates)}")

@@ -1,4 +1,4 @@
-"""Linli's benchmark: bookings and search under gunicorn against a baseline, and month-end at scale.
+"""Linli's benchmark: bookings and search under gunicorn against a baseline, the counter, and month-end at scale.
 
     python bench/run.py            # full: 10,000 listings, 1,000,000 bookings and ledger entries (minutes)
     python bench/run.py --smoke    # the same steps on tiny data, in seconds (CI)
@@ -30,6 +30,7 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH)
 sys.path[:0] = [ROOT, BENCH]
 
+import counter  # noqa: E402
 from scratch import Scratch  # noqa: E402
 from seed import APPS, CONCURRENCIES, Sizes, seed  # noqa: E402
 
@@ -199,6 +200,10 @@ def main() -> int:
         result["seed_s"] = round(time.perf_counter() - t0, 1)
         result["seed_steps_s"] = seeded.timings
         log(f"seeded in {result['seed_s']} s: {seeded.counts}")
+        window = counter.seed(url, seeded.community_id, sizes.register, sizes.hot_capacity, log=log)
+        result["dataset"]["register"] = sizes.register
+        result["seed_steps_s"] |= window.timings
+        result["register_plans"] = window.plans
 
         if not args.skip_load:
             instance = tempfile.mkdtemp(prefix="bench-instance-")
@@ -238,6 +243,7 @@ def main() -> int:
                 log(f"linli: search, concurrency {c}")
                 scenarios["linli"]["search"][f"c{c}"] = load(common | {
                     "port": linli.port, "scenario": "search", "concurrency": c, "duration_s": duration})
+            scenarios["linli"] |= counter.measure(load, window, linli.port, duration, 0.5 if args.smoke else 2.0, log)
             for server in servers:
                 server.stop()
             servers.clear()
@@ -248,7 +254,7 @@ def main() -> int:
                         bad = {s: n for s, n in run["statuses"].items() if s.startswith("5")}
                         if bad or run["errors"]:
                             failures.append(f"{app_name} {name} {c}: server errors {bad} {run['errors']}")
-                        expected = {"201", "409"} if name != "search" else {"200"}
+                        expected = {"200"} if name == "search" or name.startswith("register") else {"201", "409"}
                         if set(run["statuses"]) - expected:
                             failures.append(f"{app_name} {name} {c}: unexpected statuses {run['statuses']}")
             spread = scenarios["linli"]["spread"]["c32"]["rps"]
@@ -260,6 +266,7 @@ def main() -> int:
             result["search_p99_ms"] = scenarios["linli"]["search"]["c8"]["p99_ms"]
             result["search_p99_ms_by_concurrency"] = {c: r["p99_ms"] for c, r in
                                                       scenarios["linli"]["search"].items()}
+            result |= counter.summary(scenarios["linli"])
 
         check = oversell_check(url, seeded)
         result["oversell"] = check["places_beyond_capacity"] + check["taken_beyond_capacity"]
@@ -271,6 +278,9 @@ def main() -> int:
                 for c, slot in by_c.items():
                     if slot["taken"] != slot["capacity"]:
                         failures.append(f"{app_name} hot slot c{c}: {slot['taken']} of {slot['capacity']} sold")
+            check["counter_slot"] = sold = counter.sold_out(url, window)
+            if not sold["taken"] == sold["sold"] == sold["capacity"]:
+                failures.append(f"the counter's lunch: {sold['sold']} sold, {sold['taken']} taken of {sold['capacity']}")
 
         if not args.skip_monthend:
             env = {"LINLI_DATABASE_URL": url, "LINLI_SECRET_KEY": "bench", "LINLI_INSTANCE_PATH": tempfile.gettempdir()}

@@ -71,16 +71,17 @@ class Sizes:
     residents: int
     hot_capacity: int
     spread_slots: int
+    register: int  # residents in the register the counter searches (bench/counter.py), with phones and names
 
     @classmethod
     def full(cls):
         return cls(operators=500, listings=10_000, hist_days=30, future_days=14, bookings=1_000_000,
-                   residents=2_000, hot_capacity=500, spread_slots=2_000)
+                   residents=2_000, hot_capacity=500, spread_slots=2_000, register=100_000)
 
     @classmethod
     def smoke(cls):
         return cls(operators=20, listings=200, hist_days=5, future_days=7, bookings=4_000,
-                   residents=100, hot_capacity=40, spread_slots=100)
+                   residents=100, hot_capacity=40, spread_slots=100, register=1_000)
 
 
 @dataclass
@@ -107,6 +108,20 @@ def previous_period(today: dt.date) -> tuple[str, dt.date, int]:
     return f"{first.year:04d}-{first.month:02d}", first, calendar.monthrange(first.year, first.month)[1]
 
 
+def timed(engine, timings: dict):
+    """``run(label, sql, **params)``: one statement in a transaction of its own, its seconds kept under ``label``."""
+
+    def run(label, sql, **params):
+        started = time.perf_counter()
+        with engine.begin() as conn:
+            result = conn.execute(text(sql), params)
+            rows = result.all() if result.returns_rows else None
+        timings[label] = round(time.perf_counter() - started, 2)
+        return rows
+
+    return run
+
+
 def seed(url: str, sizes: Sizes, log=print) -> Seeded:
     zone = ZoneInfo("Asia/Shanghai")
     today = dt.datetime.now(zone).date()
@@ -117,14 +132,7 @@ def seed(url: str, sizes: Sizes, log=print) -> Seeded:
     assert L % O == 0 and O % 4 == 0 and sizes.bookings % 20 == 0, "sizes keep the arithmetic exact"
     engine = create_engine(url)
     timings = {}
-
-    def run(label, sql, **params):
-        started = time.perf_counter()
-        with engine.begin() as conn:
-            result = conn.execute(text(sql), params)
-            rows = result.all() if result.returns_rows else None
-        timings[label] = round(time.perf_counter() - started, 2)
-        return rows
+    run = timed(engine, timings)
 
     def utc(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
         local = dt.datetime.combine(day, dt.time(hour, minute), zone)

@@ -137,7 +137,7 @@ def quote_for(session: Session, plugins: Plugins, actor: User | None, slot_id: i
               resident_id: int | None = None) -> tuple[Quote, User]:
     """The price the resident (the actor, or the one they act for) would pay, and that resident."""
     check_customer(session, actor, resident_id)
-    _check_quantity(quantity)
+    check_quantity(quantity)
     ctx = slot_context(session, slot_id)
     customer = customer_of(session, actor, resident_id, ctx)
     _check_bookable(ctx, utcnow())
@@ -159,7 +159,7 @@ def customer_of(session: Session, actor: User, resident_id: int | None, ctx: Slo
     return residents.acting_for(session, actor, resident_id, ctx.operator)
 
 
-def _check_quantity(quantity: int) -> None:
+def check_quantity(quantity: int) -> None:
     if not 1 <= quantity <= MAX_QUANTITY:
         raise INVALID_QUANTITY(most=MAX_QUANTITY, field="quantity")
 
@@ -222,7 +222,7 @@ def book(session: Session, plugins: Plugins, payments: Payments, user: User | No
     """
     check_customer(session, user, request.resident_id)
     now = utcnow()
-    _check_quantity(request.quantity)
+    check_quantity(request.quantity)
     ctx = take_with_context(session, request.slot_id, request.quantity)
     places_taken = ctx is not None
     ctx = ctx or slot_context(session, request.slot_id)
@@ -233,7 +233,7 @@ def book(session: Session, plugins: Plugins, payments: Payments, user: User | No
     offer, person = price(session, operator_type, ctx, customer, request.quantity)
     method = payments.method_for(offer, request.payment_method)
     operator_type.validate_booking(session, ctx, customer, person, request.quantity, details)
-    _check_limit(session, operator_type, ctx.slot, customer, request.quantity)
+    check_limit(session, operator_type, ctx.slot, customer, request.quantity)
     if not places_taken:
         take_places(session, plugins, ctx.slot, request.quantity, now)
     online = method is not None and method.online
@@ -245,16 +245,24 @@ def book(session: Session, plugins: Plugins, payments: Payments, user: User | No
         payment_method=method.key if method else None, details=details,
         hold_expires_at=now + method.hold if online else None, created_at=now, updated_at=now,
     )
-    _insert(session, booking)
+    place(session, plugins, operator_type, booking, ctx)
     if booking.booked_by_id is not None:
         audit.record(session, user, "booked_on_behalf", "booking", booking.id, ctx.community.id,
                      resident_id=customer.id)
+    if booking.status == "confirmed":
+        return booking, None
+    return booking, payments.start(session, booking, ctx)
+
+
+def place(session: Session, plugins: Plugins, operator_type: OperatorType, booking: Booking,
+          ctx: SlotContext) -> None:
+    """Write a new booking whose places are taken: its row, its type's placing, and the events (created, and
+    confirmed if it is) after the commit."""
+    _insert(session, booking)
     operator_type.booking_placed(session, booking, ctx)
     _announce(session, plugins, "booking_created", booking)
     if booking.status == "confirmed":
         _announce(session, plugins, "booking_confirmed", booking)
-        return booking, None
-    return booking, payments.start(session, booking, ctx)
 
 
 _BOOKING_COLUMNS = [attr.key for attr in inspect(Booking).column_attrs if attr.key != "id"]
@@ -273,7 +281,7 @@ def _insert(session: Session, booking: Booking) -> None:
     session.add(booking)
 
 
-def _check_limit(session: Session, operator_type: OperatorType, slot: Slot, user: User, quantity: int) -> None:
+def check_limit(session: Session, operator_type: OperatorType, slot: Slot, user: User, quantity: int) -> None:
     limit = operator_type.max_per_resident_per_slot
     if limit is None:
         return
@@ -460,59 +468,20 @@ def check_in(session: Session, plugins: Plugins, payments: Payments, user: User 
     """Operator staff mark the resident as served, from 3 hours before the slot until a day after it ends."""
     booking, ctx = visible_booking(session, user, booking_id)
     _require_operator_staff(user, booking)
-    _check_check_in_window(ctx, utcnow())
-    _move(session, plugins, booking, ctx, CHECK_IN, user)
-    payments.fulfilled(session, booking, ctx)
+    check_check_in_window(ctx, utcnow())
+    serve(session, plugins, payments, booking, ctx, user)
     return booking
 
 
-def sell_at_counter(session: Session, plugins: Plugins, payments: Payments, actor: User | None,
-                    slot_id: int, quantity: int, resident_id: int | None = None) -> Booking:
-    """A place sold at the window: booked and checked in at once, the cash recorded as at a cash check-in.
-
-    Sold while check-in is open for the slot (from 3 hours before it starts until a day after it ends); to a
-    resident found in the register (their tier), or to a visitor (the price for everyone). The places are taken
-    like any booking's, so the window and the online bookings never sell more than the slot holds.
-    """
-    policy.require_user(actor)
-    if not policy.operator_ids(actor) and not policy.is_admin(actor):
-        raise OPERATOR_STAFF_ONLY()
-    _check_quantity(quantity)
-    ctx = slot_context(session, slot_id)
-    if not policy.has_role(actor, "operator_staff", operator_id=ctx.operator.id):
-        raise OPERATOR_STAFF_ONLY()
-    customer = residents.acting_for(session, actor, resident_id, ctx.operator) if resident_id else None
-    now = utcnow()
-    if ctx.operator.status != "active" or not ctx.listing.is_active:
-        raise NOT_TAKING_BOOKINGS()
-    _check_check_in_window(ctx, now)
-    operator_type = plugins.type_of(ctx.operator.type)
-    details = load_details(operator_type.booking_schema, {}, "details")
-    offer, person = price(session, operator_type, ctx, customer, quantity)
-    method = payments.method_for(offer, "cash")
-    operator_type.validate_booking(session, ctx, customer, person, quantity, details)
-    if customer is not None:
-        _check_limit(session, operator_type, ctx.slot, customer, quantity)
-    take_places(session, plugins, ctx.slot, quantity, now)
-    booking = Booking(
-        slot_id=ctx.slot.id, resident_id=customer.id if customer else None, booked_by_id=actor.id,
-        operator_id=ctx.operator.id, operator=ctx.operator, quantity=quantity, tier=offer.tier,
-        unit_amount=offer.unit_amount, total_amount=offer.total_amount, currency=offer.currency, rule=offer.rule,
-        status="confirmed", payment_method=method.key if method else None, details=details,
-        hold_expires_at=None, created_at=now, updated_at=now,
-    )
-    _insert(session, booking)
-    audit.record(session, actor, "sold_at_counter", "booking", booking.id, ctx.community.id,
-                 resident_id=booking.resident_id)
-    operator_type.booking_placed(session, booking, ctx)
-    _announce(session, plugins, "booking_created", booking)
-    _announce(session, plugins, "booking_confirmed", booking)
+def serve(session: Session, plugins: Plugins, payments: Payments, booking: Booking, ctx: SlotContext,
+          actor: User | None) -> None:
+    """A confirmed booking is served: fulfilled, and what that brings recorded (cash taken, a per-booking gift)."""
     _move(session, plugins, booking, ctx, CHECK_IN, actor)
     payments.fulfilled(session, booking, ctx)
-    return booking
 
 
-def _check_check_in_window(ctx: SlotContext, now: dt.datetime) -> None:
+def check_check_in_window(ctx: SlotContext, now: dt.datetime) -> None:
+    """From 3 hours before the slot starts until a day after it ends: when staff serve, at the window too."""
     if now < ctx.slot.starts_at - CHECK_IN_OPENS:
         raise CHECK_IN_NOT_OPEN()
     if now > ctx.slot.ends_at + CHECK_IN_GRACE:

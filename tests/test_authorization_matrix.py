@@ -95,6 +95,7 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "operators.create_agreement": only(*OPERATOR_OR_STAFF, body=lambda w: {"space_id": w["space"],
                                                                           "starts_on": TOMORROW}),
     "operators.approve_agreement": only(STAFF, ADMIN),
+    "operators.find_customers": only(OPERATOR, ADMIN, query=lambda w: {"q": "Chen"}),  # the operator's own staff
     "listings.search": public(),
     "listings.get": public(),
     "listings.list_slots": public(),
@@ -251,6 +252,8 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_operator.new_slot": only(OPERATOR, ADMIN, body=lambda w: {"day": TOMORROW, "starts": "09:00",
                                                                   "ends": "10:00", "capacity": "5"}),
     "web_operator.statement": only(OPERATOR, ADMIN),
+    "web_counter.counter_page": only(OPERATOR, ADMIN, query=lambda w: {"slot": w["slot"], "customer": "visitor"},
+                                     body=lambda w: {"quantity": "1", "nonce": "n-1", "action": "sell"}),
     "web_operator.new_listing": only(OPERATOR, ADMIN, body=lambda w: {"title": "Dinner"}),
     "web_operator.edit_listing": only(OPERATOR, ADMIN, body=lambda w: {"title": "Lunch"}),
     "web_staff.office": only(STAFF, ADMIN),

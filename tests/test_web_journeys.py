@@ -6,8 +6,8 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.clock import serving_booking
-from tests.web_support import log_in, screenshot
+from tests.clock import serving, serving_booking
+from tests.web_support import TABLET, log_in, screenshot
 
 
 def book_cash(demo, who, listing, details=None):
@@ -119,3 +119,56 @@ def test_the_language_switch_shows_chinese_and_the_browser_language_is_the_defau
     expect(chinese_browser.get_by_role("heading", level=1)).to_have_text("您身边的服务")
     chinese_browser.get_by_test_id("language-switch").click()
     expect(chinese_browser.get_by_role("heading", level=1)).to_have_text("Services near you")
+
+
+def test_the_canteen_sells_three_lunches_at_the_counter(browse, demo):
+    """A neighbour of 76 found by the last four digits of her phone, with the keyboard alone (phone-sized); then, on
+    a tablet, a visitor's two lunches and a free one for Wang Nainai, 92, found by her name."""
+    staff = demo.api("staff")
+    neighbour = staff.post("/communities/heping/residents", {
+        "name": "王秀英", "phone": "138 0013 8000", "date_of_birth": "1950-05-01", "address": "和平路 12 号",
+        "building": "3"}).get_json()
+    operator = demo.listing("Community lunch")["operator_id"]
+    with serving(demo.slots("Community lunch")[0]):
+        page = browse()
+        log_in(page, "canteen")
+        page.get_by_role("link", name="Counter").click()
+        expect(page.locator("#q")).to_be_focused()
+        page.keyboard.type("8000")
+        page.keyboard.press("Enter")
+        found = page.get_by_role("link", name=re.compile("王秀英"))
+        expect(found).to_be_focused()
+        expect(found).to_contain_text("138****8000")
+        expect(page.locator("main")).not_to_contain_text("13800138000")
+        screenshot(page, "6-counter-found-by-last-digits-phone")
+        page.keyboard.press("Enter")
+        take = page.get_by_role("button", name="Take CN¥5.00 cash")
+        expect(take).to_be_focused()
+        expect(page.get_by_test_id("price")).to_contain_text("60+ low-cost price")
+        screenshot(page, "7-counter-price-before-the-cash-phone")
+        page.keyboard.press("Enter")
+        expect(page.get_by_test_id("sold")).to_contain_text("王秀英")
+        expect(page.get_by_test_id("sold")).to_contain_text("CN¥5.00 cash taken")
+        expect(page.get_by_test_id("sold")).to_contain_text("Served")
+        expect(page.locator("#q")).to_be_focused()  # ready for the next sale
+        screenshot(page, "8-counter-sold-phone")
+
+        tablet = browse(viewport=TABLET)
+        log_in(tablet, "canteen")
+        tablet.goto(f"/operators/{operator}/counter")
+        tablet.get_by_role("link", name="A visitor, not in the register").click()
+        tablet.get_by_label("How many").fill("2")
+        tablet.get_by_role("button", name="Update the price").click()
+        expect(tablet.get_by_test_id("price")).to_contain_text("CN¥20.00")
+        screenshot(tablet, "9-counter-visitor-two-lunches-tablet")
+        tablet.get_by_role("button", name="Take CN¥20.00 cash").click()
+        expect(tablet.get_by_test_id("sold")).to_contain_text("A visitor")
+        tablet.get_by_label("Name, or the last digits of the phone number").fill("Wang")
+        tablet.get_by_role("button", name="Find").click()
+        tablet.get_by_role("link", name=re.compile("Wang Nainai")).click()
+        tablet.get_by_role("button", name="Record it: free").click()
+        expect(tablet.get_by_test_id("sold")).to_contain_text("Free: nothing to pay")
+        screenshot(tablet, "10-counter-sold-free-lunch-tablet")
+    sold = demo.api("canteen").get("/bookings?status=fulfilled").get_json()["items"]
+    assert sorted((b["resident_id"] == neighbour["id"], b["quantity"], b["total_amount"]) for b in sold) == [
+        (False, 1, 0), (False, 2, 2000), (True, 1, 500)]

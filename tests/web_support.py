@@ -19,6 +19,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 820, "height": 1180}
 TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -104,11 +105,12 @@ def chromium():
 
 @pytest.fixture
 def browse(chromium, live_server):
-    """``browse(locale="en-US")`` opens a phone-sized page on the live server; pages close after the test."""
+    """``browse(locale="en-US")`` opens a phone-sized page on the live server (``viewport=TABLET`` a tablet's);
+    pages close after the test."""
     contexts = []
 
-    def open_page(locale: str = "en-US"):
-        context = chromium.new_context(viewport=PHONE, locale=locale, base_url=live_server)
+    def open_page(locale: str = "en-US", viewport: dict = PHONE):
+        context = chromium.new_context(viewport=viewport, locale=locale, base_url=live_server)
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()

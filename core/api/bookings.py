@@ -5,7 +5,7 @@ from flask import jsonify
 from marshmallow import Schema, fields, validate
 
 from core import booking as bookings
-from core import policy, ratings
+from core import counter, policy, ratings
 from core.api import idempotency
 from core.api.common import ID, ApiBlueprint, PageArgs, current_user, linli, page_schema, paginate
 from core.db import commit
@@ -144,7 +144,7 @@ def sell_at_counter(data):
     db, user, app = session(), current_user(), linli()
     policy.require_user(user)
     idempotency.begin(db, user, claim_first=False)
-    booking = bookings.sell_at_counter(db, app.plugins, app.payments, user, data["slot_id"], data["quantity"],
+    booking = counter.sell_at_counter(db, app.plugins, app.payments, user, data["slot_id"], data["quantity"],
                                        data["resident_id"])
     response = jsonify(BOOKING.dump(booking))
     response.status_code = 201

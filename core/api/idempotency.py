@@ -81,6 +81,27 @@ def begin(session: Session, user: User, claim_first: bool = False) -> None:
     g.idempotency_key = row
 
 
+FORM = "form:"
+"""Keys of page forms sent with a one-time nonce, apart from the keys API clients choose."""
+
+
+def claim_form(session: Session, user: User, nonce: str) -> tuple[int | None, str | None]:
+    """A page's form sent with its one-time ``nonce``: (the claim's id, None) the first time, in the request's
+    transaction; (None, what the first sending answered) for a repeat, which on PostgreSQL waits for the first to
+    commit or roll back — so a double tap on a button does the work once."""
+    row = {"user_id": user.id, "key": FORM + nonce, "request_hash": FORM, "status_code": 0, "response_body": ""}
+    claim_id = _store(session, row)
+    if claim_id is not None:
+        return claim_id, None
+    return None, session.scalar(select(IdempotentRequest.response_body).where(
+        IdempotentRequest.user_id == user.id, IdempotentRequest.key == row["key"]))
+
+
+def answer_form(session: Session, claim_id: int, answer: str) -> None:
+    """Keep what a claimed form did (e.g. the id of what it created), for its repeats to show."""
+    session.execute(_ANSWER, {"claim_id": claim_id, "status": 200, "body": answer})
+
+
 def _answer(response: Response) -> dict:
     """What a replay sends: this response's status and its very bytes."""
     return {"status_code": response.status_code, "response_body": response.get_data(as_text=True)}

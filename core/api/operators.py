@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from core import catalog
+from core import catalog, counter, policy
 from core.api.common import (
     DAY, ID, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate, public,
 )
@@ -37,6 +37,21 @@ class OperatorQuery(PageArgs):
     community = fields.String()
     type = fields.String()
     status = fields.String(validate=validate.OneOf(OPERATOR_STATUSES))
+
+
+class CustomerQuery(Schema):
+    q = fields.String(required=True, validate=validate.Length(1, 100), metadata={
+        "description": "the start of a name, or the start or the end (the last 4 digits) of a phone number"})
+
+
+class CustomerSchema(Schema):
+    """A resident as the counter sees them: enough to tell neighbours apart, no more."""
+
+    id = fields.Integer(metadata={"description": "the resident_id of a walk-in sale"})
+    name = fields.String()
+    building = fields.String(allow_none=True)
+    masked_phone = fields.String(allow_none=True, metadata={"description": "e.g. 138****8000"})
+    status = fields.String(metadata={"description": "pending: not verified yet, pays the price for everyone"})
 
 
 class DonationSchema(Schema):
@@ -105,6 +120,17 @@ def apply_operator(data):
 @public
 def get_operator(operator_id):
     return catalog.operator_or_404(session(), operator_id)
+
+
+@blp.route("/operators/<int:operator_id>/customers")
+@blp.arguments(CustomerQuery, location="query")
+@blp.response(200, CustomerSchema(many=True))
+def find_customers(args, operator_id):
+    """Residents of the operator's community for its counter (its own staff only): the first 20 found, each with a
+    masked phone; type more to find fewer."""
+    user = policy.require(current_user(), "operator_staff", operator_id=operator_id)
+    db = session()
+    return counter.find_customers(db, user, catalog.operator_or_404(db, operator_id), args["q"])
 
 
 @blp.route("/operators/<int:operator_id>/approve", methods=["POST"])

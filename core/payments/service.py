@@ -145,19 +145,20 @@ class BookingPayments:
 
 def _post_payment(session: Session, community: Community, payment: Payment, booking: Booking,
                   provider: PaymentProvider) -> None:
-    """Revenue into the operator's books; its donation due, or received at once by online collection."""
+    """Revenue into the operator's books; its donation due, or received at once by online collection: two entries
+    posted under one lock of the chain and one flush."""
     account = "payments_clearing" if provider.collects_for_fund else "operator_cash"
     op = payment.operator_id
-    ledger.post(session, community, "payment", f"payment:{payment.id}",
-                [debit(account, payment.amount, op), credit("operator_revenue", payment.amount, op)],
-                payment.currency, memo=f"{provider.key} payment for booking {booking.id}", operator_id=op,
-                booking_id=booking.id, payment_id=payment.id)
+    about = {"operator_id": op, "booking_id": booking.id, "payment_id": payment.id}
+    postings = [ledger.Posting("payment", f"payment:{payment.id}",
+                               [debit(account, payment.amount, op), credit("operator_revenue", payment.amount, op)],
+                               payment.currency, memo=f"{provider.key} payment for booking {booking.id}", **about)]
     if payment.donation_amount:
         lines = (donations.received_lines(payment.donation_amount, op, account) if provider.collects_for_fund
                  else donations.due_lines(payment.donation_amount, op))
-        ledger.post(session, community, "donation", f"donation:payment:{payment.id}", lines, payment.currency,
-                    memo=f"donation share of payment {payment.id}", operator_id=op, booking_id=booking.id,
-                    payment_id=payment.id)
+        postings.append(ledger.Posting("donation", f"donation:payment:{payment.id}", lines, payment.currency,
+                                       memo=f"donation share of payment {payment.id}", **about))
+    ledger.post_many(session, community, postings)
 
 
 def payment_by_reference(session: Session, provider: str, reference: str) -> Payment | None:

@@ -68,6 +68,16 @@ class BookForm(FlaskForm):
     nonce = HiddenField()
 
 
+class SaleForm(FlaskForm):
+    """A sale at the counter. The total shown on the button travels with it: a sale is made only at that price."""
+
+    quantity = IntegerField(_l("How many"), default=1, validators=[
+        InputRequired(message=_l("Write how many places you need.")),
+        NumberRange(1, MAX_QUANTITY, message=_l("Choose between %(min)s and %(max)s places."))])
+    shown_total = HiddenField()
+    nonce = HiddenField(validators=[DataRequired(message=_l("Please start the sale again.")), Length(max=64)])
+
+
 class RateForm(FlaskForm):
     stars = RadioField(_l("How many stars?"), coerce=int, validators=[CHOSEN], invalid_choice_message=NOT_AN_OPTION,
                        choices=options([(5, _l("5 stars: very good")), (4, _l("4 stars: good")),
