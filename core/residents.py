@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, lazyload
 
 from core import audit, policy
 from core.accounts import check_new_email, check_password
@@ -301,6 +301,12 @@ def search(community_id: int, q: str | None = None, status: str | None = None):
         query = query.where(func.lower(User.name).like(f"{prefix}%", escape="\\"))
     # In the order of the name index: a page of 100,000 residents is read from the index, not sorted.
     return query.order_by(PatternOrder(func.lower(User.name)), ResidentProfile.user_id)
+
+
+def listed(query):
+    """A register query that reads each resident's name from its own join, and nothing else of the account (their
+    roles, their profile again): what a list of residents shows, in one statement."""
+    return query.options(contains_eager(ResidentProfile.user).options(lazyload(User.grants), lazyload(User.profile)))
 
 
 def _phone_ends_with(digits: str):

@@ -246,3 +246,16 @@ def test_signing_up_needs_a_password_long_enough(client, demo):
     response = client.post("/api/v1/auth/register", json={"community": "heping", "name": "钱奶奶",
                                                           "phone": "13600136001", "password": "short"})
     assert response.status_code == 422 and response.get_json()["code"] == "password_too_short"
+
+
+def test_a_page_of_the_register_is_read_in_a_fixed_number_of_statements(demo, app):
+    from tests.factories import listening
+
+    staff = demo.api("staff")
+    statements = []
+    engine = app.extensions["linli"].db.engine
+    with listening(engine, "before_cursor_execute", lambda *args, **kw: statements.append(args[2])):
+        page = staff.get("/communities/heping/residents?per_page=50")
+    assert page.status_code == 200 and len(page.get_json()["items"]) > 30
+    # the token's user (and its attributes), the page, its count, the page's attributes: never one per resident
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) <= 5, statements

@@ -142,7 +142,7 @@ def list_residents(args, ref):
     """The register, searched by the start of a name or the start or end of a phone number."""
     db = session()
     community = _staff_community(db, ref)
-    return paginate(db, residents.search(community.id, args.get("q"), args.get("status")), args)
+    return paginate(db, residents.listed(residents.search(community.id, args.get("q"), args.get("status"))), args)
 
 
 @blp.route("/communities/<ref>/residents/import", methods=["POST"])

@@ -70,7 +70,7 @@ def choose():
     found: list[ResidentProfile] = []
     if q:
         for community_id in _communities(user):
-            query = residents.search(community_id, q).where(ResidentProfile.status != "inactive")
+            query = residents.listed(residents.search(community_id, q).where(ResidentProfile.status != "inactive"))
             found += db.scalars(query.limit(CHOICES)).all()
     linked = residents.helped_by(db, user)
     names = {c.id: c.name for c in db.scalars(select(Community).where(

@@ -73,7 +73,7 @@ def residents(slug: str):
     q = request.args.get("q", "").strip()[:100]
     status = request.args.get("status") if request.args.get("status") in RESIDENT_STATUSES else None
     page = _page_number()
-    people, more = _one_page(db, register.search(community.id, q, status), page, scalars=True)
+    people, more = _one_page(db, register.listed(register.search(community.id, q, status)), page, scalars=True)
     today = today_in(community)
     return render_template("staff/residents.html", community=community, people=people, q=q, status=status,
                            page=page, more=more, today=today, age_of=age_of,
