@@ -17,13 +17,14 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, donations, ledger, policy
+from core import audit, donations, ledger, policy, settlement
 from core.errors import N_, conflict, forbidden, invalid
 from core.ledger import credit, debit, period_of
 from core.models import (
     ClosedPeriod, Community, FundTransfer, InKindDonation, JournalEntry, JournalLine, Operator, ReconciliationNote,
     User,
 )
+from core.operator_types import OperatorType
 from core.settlement import parse_period
 
 COMMITTEE = ("committee_member",)
@@ -35,7 +36,8 @@ TRANSFER_EXCEEDS_DEBT = conflict("transfer_exceeds_debt", N_(
 IN_KIND_RECORDERS = forbidden("in_kind_recorders", N_(
     "Gifts in kind are recorded by the committee, the community's staff or the operator."))
 DATED_IN_THE_FUTURE = invalid("dated_in_the_future", N_("The money cannot have arrived after today."))
-PERIOD_NOT_BEGUN = conflict("period_not_begun", N_("%(period)s has not begun yet, so it cannot be closed."))
+PERIOD_NOT_ENDED = conflict("period_not_ended", N_(
+    "%(period)s has not ended yet, so it cannot be closed: close it from the first day of the next month."))
 PERIOD_CLOSED_ALREADY = conflict("period_closed_already", N_("%(period)s is closed already."))
 
 
@@ -203,16 +205,18 @@ def annotate(session: Session, actor: User | None, community: Community, period:
     return row
 
 
-def close_period(session: Session, actor: User | None, community: Community, period: str,
-                 today: dt.date) -> ClosedPeriod:
-    """Close a month that has begun; its entries and figures are final from now on."""
+def close_period(session: Session, actor: User | None, community: Community, period: str, today: dt.date,
+                 types: dict[str, OperatorType]) -> ClosedPeriod:
+    """Close a month that has ended (in the community's time), after working out its profit shares and fixed
+    donations (settling twice posts nothing twice); its entries and figures are final from now on."""
     policy.require(actor, *COMMITTEE, community_id=community.id)
     parse_period(period)
-    if period > period_of(today):
-        raise PERIOD_NOT_BEGUN(period=period)
+    if period >= period_of(today):
+        raise PERIOD_NOT_ENDED(period=period)
     ledger.lock(session, community.id)  # no posting can slip into the period while it closes
     if is_closed(session, community.id, period):
         raise PERIOD_CLOSED_ALREADY(period=period)
+    settlement.settle(session, types, community, period)
     row = ClosedPeriod(community_id=community.id, period=period, closed_by_id=actor.id)
     session.add(row)
     session.flush()

@@ -28,3 +28,10 @@ def serving_booking(client, booking: dict, after: dt.timedelta = dt.timedelta(mi
 
     with client.application.extensions["linli"].db.reader() as session:
         return serving(session.get(Slot, booking["slot_id"]), after)
+
+
+def after_month(period: str, hour_utc: int = 2):
+    """A context on the first day after the month ``period`` (YYYY-MM): it may be closed then (10:00 in Shanghai)."""
+    year, month = map(int, period.split("-"))
+    first = dt.date(year + month // 12, month % 12 + 1, 1)
+    return at(dt.datetime.combine(first, dt.time(hour_utc), dt.timezone.utc))

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from core import ledger
+from core.settlement import SETTLED
 from core.donations import received_lines
 from core.models import AuditEvent, Community, FundTransfer, JournalEntry, Operator
 from tests.clock import serving_booking
@@ -237,8 +238,23 @@ def test_a_closed_period_takes_no_new_entries_late_ones_go_to_the_next(demo, db)
                        "CNY", effective_on=last_month)
     db.commit()
     assert (late.period, late.late_from) == (period(), f"{last_month:%Y-%m}")
-    before = db.scalars(select(JournalEntry.id).where(JournalEntry.period == f"{last_month:%Y-%m}")).all()
-    assert before == []
+    in_closed = db.scalars(select(JournalEntry.source).where(JournalEntry.period == f"{last_month:%Y-%m}")).all()
+    # what closing worked out (the workshop's fixed donation for that month), and nothing late
+    assert in_closed and all(source.startswith(SETTLED) for source in in_closed) and "late-payment" not in in_closed
+
+
+def test_a_month_is_closed_only_once_it_has_ended_and_closing_works_out_its_donations(demo, db):
+    committee = demo.api("committee1")
+    early = committee.call("POST", f"/communities/heping/fund/periods/{period()}/close",
+                           headers={"Accept-Language": "zh"})
+    assert early.status_code == 409 and early.get_json()["code"] == "period_not_ended"
+    assert "还没有结束" in early.get_json()["detail"]
+    last_month = f"{today().replace(day=1) - dt.timedelta(days=1):%Y-%m}"
+    assert committee.post(f"/communities/heping/fund/periods/{last_month}/close").status_code == 200
+    settled = db.scalars(select(JournalEntry).where(JournalEntry.period == last_month,
+                                                    JournalEntry.source.like(f"{SETTLED}%"))).all()
+    workshop = [e for e in settled if "fixed_per_period" in (e.memo or "")]
+    assert len(workshop) == 1  # the workshop's ¥50,000 a year: one month of it, charged at the close
 
 
 def test_the_public_report_needs_no_login_and_reveals_no_personal_data(demo, db, client):

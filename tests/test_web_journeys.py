@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.clock import serving, serving_booking
+from tests.clock import after_month, serving, serving_booking
 from tests.web_support import TABLET, log_in, screenshot
 
 
@@ -65,12 +65,18 @@ def test_a_committee_member_sees_the_donation_and_closes_the_month(browse, demo)
     home.get_by_role("link", name="Heping Home Services").click()
     expect(page.locator("table")).to_contain_text(str(booking["id"]))
     page.go_back()
-    page.get_by_role("link", name="Close this month").click()
-    page.get_by_role("button", name="Yes, close the month").click()
-    expect(page.get_by_text("The month is closed.")).to_be_visible()
-    expect(page.get_by_test_id("closed")).to_be_visible()
-    expect(page.get_by_role("link", name="Close this month")).to_have_count(0)
-    screenshot(page, "3-committee-closed-the-month")
+    expect(page.get_by_test_id("not-ended")).to_be_visible()  # the month is still running
+    period = demo.api("committee1").get("/communities/heping/fund").get_json()["inflows"][0]["period"]
+    with after_month(period):  # the first morning of the next month: now it may be closed
+        page = browse()
+        log_in(page, "committee1")
+        page.goto(f"/communities/heping/fund/reconciliation?period={period}")
+        page.get_by_role("link", name="Close this month").click()
+        page.get_by_role("button", name="Yes, close the month").click()
+        expect(page.get_by_text("The month is closed.")).to_be_visible()
+        expect(page.get_by_test_id("closed")).to_be_visible()
+        expect(page.get_by_role("link", name="Close this month")).to_have_count(0)
+        screenshot(page, "3-committee-closed-the-month")
 
 
 def test_a_visitor_reads_the_public_page_without_logging_in(browse, demo):

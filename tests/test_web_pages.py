@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from core.models import Agreement, Booking, Listing, Operator, Rating, Slot, User
 from core.web.i18n import day_of
-from tests.clock import serving, serving_booking
+from tests.clock import after_month, serving, serving_booking
 from tests.factories import make_community, make_user
 
 
@@ -352,11 +352,18 @@ def test_the_committee_sees_a_variance_drills_down_and_closes_the_month(demo, we
         f"/communities/heping/fund/reconciliation/{period}/operators/{home}").get_data(as_text=True)
     csv = member.get(f"/communities/heping/fund/reconciliation/{period}/export.csv")
     assert csv.mimetype == "text/csv" and "Heping Home Services" in csv.get_data(as_text=True)
-    assert member.post(f"/communities/heping/fund/periods/{period}/close").status_code == 303
-    closed = member.get(f"/communities/heping/fund/reconciliation?period={period}").get_data(as_text=True)
-    assert "This month is closed" in closed and "Close this month" not in closed
-    again = member.post(f"/communities/heping/fund/periods/{period}/close")
-    assert f"{period} is closed already." in member.get(again.headers["Location"]).get_data(as_text=True)
+    assert "Close this month" not in page and "can be closed from the first day of the next month" in page
+    early = member.post(f"/communities/heping/fund/periods/{period}/close")
+    assert f"{period} has not ended yet" in member.get(early.headers["Location"]).get_data(as_text=True)
+    with after_month(period):
+        member = web("committee1")  # a login of that day
+        page = member.get(f"/communities/heping/fund/reconciliation?period={period}").get_data(as_text=True)
+        assert "Close this month" in page
+        assert member.post(f"/communities/heping/fund/periods/{period}/close").status_code == 303
+        closed = member.get(f"/communities/heping/fund/reconciliation?period={period}").get_data(as_text=True)
+        assert "This month is closed" in closed and "Close this month" not in closed
+        again = member.post(f"/communities/heping/fund/periods/{period}/close")
+        assert f"{period} is closed already." in member.get(again.headers["Location"]).get_data(as_text=True)
 
 
 # --- everyone ------------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from core import fund, ledger, proposals
 from core.api.common import (
-    DAY, ID, MONTH, ApiBlueprint, PageArgs, community_by_ref, current_user, page_schema, paginate,
+    DAY, ID, MONTH, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate,
 )
 from core.db import commit
 from core.downloads import csv_download
@@ -248,7 +248,8 @@ def close_period(ref, period):
     """Close a period: no new entries land in it, its figures are final."""
     db = session()
     community = community_by_ref(db, ref)
-    fund.close_period(db, current_user(), community, period, ledger.local_today(community))
+    fund.close_period(db, current_user(), community, period, ledger.local_today(community),
+                      linli().plugins.operator_types)
     commit(db)
     return fund.reconciliation(db, community, period)
 

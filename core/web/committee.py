@@ -55,6 +55,7 @@ def reconciliation(slug: str):
     return render_template("committee/reconciliation.html", community=community, report=report, period=period,
                            previous=previous_period(period), following=next_period(period),
                            is_member=policy.has_role(user, "committee_member", community_id=community.id),
+                           ended=period < ledger.period_of(ledger.local_today(community)),
                            action=ActionForm(), note_form=NoteForm())
 
 
@@ -111,7 +112,8 @@ def close_period(slug: str, period: str):
     user, community = _reader(slug, "committee_member")
     settlement.parse_period(period)
     if request.method == "POST":
-        _row, error = attempt(lambda db: fund.close_period(db, user, community, period, ledger.local_today(community)))
+        _row, error = attempt(lambda db: fund.close_period(db, user, community, period, ledger.local_today(community),
+                                                          linli().plugins.operator_types))
         if error is not None:
             flash_error(error)
         else:
