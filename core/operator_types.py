@@ -44,6 +44,8 @@ class OperatorType:
     default_price_rules: list[dict] = []  # noqa: RUF012 - read, never changed
     default_donation: dict = {"kind": "percent_of_revenue", "bps": 0}  # noqa: RUF012
     max_per_resident_per_slot: int | None = None
+    served_at_home: bool = False
+    """The service comes to the resident's home (a cleaning, a visit): cash is paid to the worker there."""
 
     def __init__(self, **attributes) -> None:
         """Attributes for a type with no behaviour of its own: ``OperatorType(key="laundry", label="Laundry")``."""

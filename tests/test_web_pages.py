@@ -202,6 +202,17 @@ def test_operator_staff_check_in_and_record_cash_from_the_day_page(demo, web, db
         assert "This booking cannot be changed any more." in page
 
 
+def test_cash_for_a_home_cleaning_is_paid_to_the_worker_at_home_not_at_a_counter(demo, web):
+    cleaning = demo.slots("Home cleaning, 2 hours")[0]
+    booked = demo.api("adult").post("/bookings", {"slot_id": cleaning["id"], "payment_method": "cash",
+                                                  "details": {"address": "3-2-101 Heping Road"}}).get_json()
+    shown = web("adult").get(f"/my/bookings/{booked['id']}").get_data(as_text=True)
+    assert "you pay the worker when they come to your home" in shown and "at the counter" not in shown
+    lunch = cash_lunch(demo, "adult")
+    assert "You pay at the counter when you arrive" in web("adult").get(f"/my/bookings/{lunch['id']}").get_data(
+        as_text=True)
+
+
 def test_a_lunch_sold_to_a_visitor_at_the_counter_is_on_the_day_page(demo, web, db):
     slot = lunch_slot(demo)
     canteen = operator_id(demo, "Heping Canteen")

@@ -148,6 +148,8 @@ def booking(booking_id: int):
     booked_by = db.get(User, booking.booked_by_id) if booking.booked_by_id else None
     return render_template("resident/booking.html", booking=booking, ctx=ctx, can_cancel=can_cancel,
                            booked_by=booked_by, resident_name=db.get(User, booking.resident_id).name,
+                           at_home=getattr(linli().plugins.operator_types.get(ctx.operator.type), "served_at_home",
+                                           False),
                            rating=ratings.rating_of(db_session(), booking.id))
 
 

@@ -40,6 +40,7 @@ class Housekeeping(OperatorType):
     booking_schema = HousekeepingBookingDetails
     default_price_rules = CLEANING_RULES
     default_donation = {"kind": "percent_of_revenue", "bps": 1000}  # noqa: RUF012
+    served_at_home = True
 
     def booking_placed(self, session, booking, ctx):
         service.assign_worker(session, booking, ctx)
