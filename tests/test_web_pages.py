@@ -202,6 +202,13 @@ def test_operator_staff_check_in_and_record_cash_from_the_day_page(demo, web, db
         assert "This booking cannot be changed any more." in page
 
 
+def test_every_page_names_its_icon_and_the_icon_is_served(web):
+    page = web().get("/").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg"' in page
+    icon = web().get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+
+
 def test_cash_for_a_home_cleaning_is_paid_to_the_worker_at_home_not_at_a_counter(demo, web):
     cleaning = demo.slots("Home cleaning, 2 hours")[0]
     booked = demo.api("adult").post("/bookings", {"slot_id": cleaning["id"], "payment_method": "cash",
