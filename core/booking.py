@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, inspect, or_, select, update
+from sqlalchemy import Select, bindparam, func, insert, inspect, or_, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from core import audit, policy, residents
@@ -46,6 +46,7 @@ SLOT_NOT_FOUND = not_found("slot_not_found", N_("We could not find that time: th
 BOOKING_NOT_FOUND = not_found("booking_not_found", N_("We could not find booking %(booking_id)s."))
 INVALID_QUANTITY = invalid("invalid_quantity", N_("Please choose between 1 and %(most)s places."))
 NOT_TAKING_BOOKINGS = conflict("not_taking_bookings", N_("This service is not taking bookings at the moment."))
+SLOT_CALLED_OFF = conflict("slot_called_off", N_("The operator has called this time off: %(reason)s"))
 SLOT_STARTED = conflict("slot_started", N_("This time has already started. Please choose a later one."))
 LIMIT_PER_RESIDENT = conflict("limit_per_resident", N_("You can book at most %(limit)s at this time."))
 SLOT_FULL = conflict("slot_full", N_("Not enough places are left: only %(left)s."))
@@ -93,7 +94,8 @@ def slot_context(session: Session, slot_id: int) -> SlotContext:
 _TAKE_WITH_CONTEXT = (
     update(Slot)
     .where(Slot.id == bindparam("take_slot"), Listing.id == Slot.listing_id, Operator.id == Listing.operator_id,
-           Community.id == Listing.community_id, Slot.taken + bindparam("take_quantity") <= Slot.capacity)
+           Community.id == Listing.community_id, Slot.cancelled_at.is_(None),
+           Slot.taken + bindparam("take_quantity") <= Slot.capacity)
     .values(taken=Slot.taken + bindparam("take_quantity"))
     .returning(Slot, Listing, Operator, Community)
     .execution_options(synchronize_session=False, populate_existing=True)
@@ -167,6 +169,8 @@ def check_quantity(quantity: int) -> None:
 def _check_bookable(ctx: SlotContext, now: dt.datetime) -> None:
     if ctx.operator.status != "active" or not ctx.listing.is_active:
         raise NOT_TAKING_BOOKINGS()
+    if ctx.slot.cancelled_at is not None:
+        raise SLOT_CALLED_OFF(reason=ctx.slot.cancel_reason)
     if ctx.slot.starts_at <= now:
         raise SLOT_STARTED()
 
@@ -281,6 +285,11 @@ def _insert(session: Session, booking: Booking) -> None:
     session.add(booking)
 
 
+def live_count(slot_id: int) -> Select:
+    """How many live bookings a slot has (what calling it off would cancel)."""
+    return select(func.count()).select_from(Booking).where(Booking.slot_id == slot_id, Booking.status.in_(LIVE))
+
+
 def check_limit(session: Session, operator_type: OperatorType, slot: Slot, user: User, quantity: int) -> None:
     limit = operator_type.max_per_resident_per_slot
     if limit is None:
@@ -303,7 +312,7 @@ def take_places(session: Session, plugins: Plugins, slot: Slot, quantity: int, n
 
 def try_take_places(session: Session, slot_id: int, quantity: int) -> bool:
     result = session.execute(
-        update(Slot).where(Slot.id == slot_id, Slot.taken + quantity <= Slot.capacity)
+        update(Slot).where(Slot.id == slot_id, Slot.cancelled_at.is_(None), Slot.taken + quantity <= Slot.capacity)
         .values(taken=Slot.taken + quantity).execution_options(synchronize_session=False))
     return result.rowcount == 1
 
@@ -456,6 +465,15 @@ def cancel(session: Session, plugins: Plugins, payments: Payments, user: User | 
         audit.record(session, user, "cancelled_on_behalf", "booking", booking.id, ctx.community.id,
                      resident_id=booking.resident_id)
     return booking
+
+
+def call_off(session: Session, plugins: Plugins, payments: Payments, booking: Booking, ctx: SlotContext,
+             actor: User, reason: str) -> None:
+    """The operator called the booking's time off: cancelled whatever the cutoff, fully refunded, the reason kept
+    for the resident to read."""
+    _move(session, plugins, booking, ctx, CANCEL, actor)
+    booking.cancel_reason = reason
+    payments.cancelled(session, booking, ctx)
 
 
 def _require_operator_staff(user: User | None, booking: Booking) -> None:

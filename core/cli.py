@@ -118,6 +118,20 @@ def expire_holds():
     click.echo(f"{count} holds expired")
 
 
+@click.command("generate-slots")
+@with_appcontext
+def generate_slots():
+    """Make the slots of every weekly schedule for the next 28 days (each once; run it daily)."""
+    from core.db import commit
+    from core.request_session import session
+    from core.schedules import generate
+
+    db = session()
+    count = generate(db)
+    commit(db)
+    click.echo(f"{count} slots made")
+
+
 @click.command("verify-resident")
 @click.option("--email", required=True, help="the resident")
 @click.option("--attribute", required=True, type=click.Choice(["student", "low_income", "disability"]))
@@ -266,8 +280,8 @@ def check():
     click.echo("all invariants hold")
 
 
-CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user, expire_holds, verify_resident, import_residents, settle,
-                 reconcile, verify_ledger, check)
+CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user, expire_holds, generate_slots, verify_resident,
+                 import_residents, settle, reconcile, verify_ledger, check)
 
 
 def register_commands(app, plugin_commands) -> None:

@@ -141,7 +141,7 @@ def _customer(row) -> Customer:
 
 def _sellable(operator: Operator):
     return (select(Slot, Listing).join(Listing, Listing.id == Slot.listing_id)
-            .where(Listing.operator_id == operator.id, Listing.is_active.is_(True)))
+            .where(Listing.operator_id == operator.id, Listing.is_active.is_(True), Slot.cancelled_at.is_(None)))
 
 
 def open_for_sale(session: Session, operator: Operator, now: dt.datetime) -> list[tuple[Slot, Listing]]:

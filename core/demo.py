@@ -27,9 +27,10 @@ from core.catalog import validate_donation
 from core.db import commit, utcnow
 from core.demo_register import give_phones, seed_register
 from core.models import (
-    Agreement, Booking, Community, Listing, Operator, RoleGrant, Slot, Space, User, VerifiedAttribute,
+    Agreement, Booking, Community, Listing, Operator, RoleGrant, Schedule, Slot, Space, User, VerifiedAttribute,
 )
 from core.pricing import parse_rules, quote
+from core.schedules import generate
 
 PASSWORD = "demo-password"
 SPACES = [("Canteen hall", "canteen", 280), ("Community plaza", "plaza", 1200),
@@ -157,7 +158,7 @@ def ensure_operator(session: Session, community: Community, name: str, type_key:
 
 
 def ensure_listing(session: Session, operator: Operator, title: str, description: str, price_rules: list[dict],
-                   slots: list[tuple[dt.datetime, dt.datetime, int]], details: dict | None = None) -> Listing:
+                   slots: list[tuple[dt.datetime, dt.datetime, int]] = (), details: dict | None = None) -> Listing:
     listing = session.scalar(select(Listing).where(Listing.operator_id == operator.id, Listing.title == title))
     if listing is None:
         listing = Listing(operator_id=operator.id, community_id=operator.community_id, type=operator.type,
@@ -180,6 +181,27 @@ def ensure_slot(session: Session, listing: Listing, starts_at: dt.datetime, ends
         session.add(slot)
         session.flush()
     return slot
+
+
+def ensure_daily(session: Session, listing: Listing, today: dt.date, starts: dt.time, ends: dt.time,
+                 capacity: int) -> None:
+    """A demo time every day from tomorrow, as a weekly schedule: its slots are made four weeks ahead and kept so,
+    so the demo never runs out of days to book."""
+    found = session.scalar(select(Schedule.id).where(Schedule.listing_id == listing.id, Schedule.start_time == starts))
+    if found is None:
+        session.add(Schedule(listing_id=listing.id, weekdays=list(range(1, 8)), start_time=starts, end_time=ends,
+                             capacity=capacity, valid_from=today + dt.timedelta(days=1)))
+        session.flush()
+    generate(session, listing_id=listing.id)
+
+
+def slots_on(session: Session, listing: Listing, day: dt.date) -> list[Slot]:
+    """A demo listing's slots starting on ``day`` (community time), earliest first."""
+    zone = ZoneInfo(session.get(Community, listing.community_id).timezone)
+    start = dt.datetime.combine(day, dt.time(), zone)
+    return list(session.scalars(select(Slot).where(Slot.listing_id == listing.id, Slot.starts_at >= start,
+                                                   Slot.starts_at < start + dt.timedelta(days=1))
+                                .order_by(Slot.starts_at, Slot.id)))
 
 
 def demo_listing(session: Session, community: Community, title: str) -> Listing | None:
@@ -251,6 +273,6 @@ def next_weekday(today: dt.date, weekday: int) -> dt.date:
     return today + dt.timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
 
 
-__all__ = ["NEIGHBOURS", "booker", "demo_listing", "demo_user", "ensure_listing", "ensure_operator", "ensure_past_booking",
-           "ensure_resident", "ensure_slot", "ensure_user", "listing_slots", "local_time", "next_days", "next_weekday", "seed",
-           "seed_activity"]
+__all__ = ["NEIGHBOURS", "booker", "demo_listing", "demo_user", "ensure_daily", "ensure_listing", "ensure_operator",
+           "ensure_past_booking", "ensure_resident", "ensure_slot", "ensure_user", "listing_slots", "local_time",
+           "next_days", "next_weekday", "seed", "seed_activity", "slots_on"]

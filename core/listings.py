@@ -99,7 +99,7 @@ def remaining_places(session: Session, slots: list[Slot]) -> dict[int, int]:
         return {}
     ids = [s.id for s in slots]
     stale = dict(session.execute(stale_holds(utcnow()).where(Booking.slot_id.in_(ids))).all())
-    return {s.id: s.capacity - s.taken + int(stale.get(s.id, 0)) for s in slots}
+    return {s.id: 0 if s.cancelled_at else s.capacity - s.taken + int(stale.get(s.id, 0)) for s in slots}
 
 
 def search_listings(community: Community | None, type_key: str | None, text: str | None,
@@ -122,13 +122,14 @@ def search_listings(community: Community | None, type_key: str | None, text: str
         start = dt.datetime.combine(day, dt.time(), ZoneInfo(timezone or "Asia/Shanghai"))
         end = start + dt.timedelta(days=1)
         query = query.where(exists().where(and_(Slot.listing_id == Listing.id, Slot.starts_at >= start,
-                                               Slot.starts_at < end)))
+                                               Slot.starts_at < end, Slot.cancelled_at.is_(None))))
     return query
 
 
 def slots_of(listing: Listing, upcoming: bool) -> Select:
+    """The listing's slots; ``upcoming``: those still to come and not called off."""
     query = select(Slot).where(Slot.listing_id == listing.id).order_by(Slot.starts_at, Slot.id)
-    return query.where(Slot.starts_at > utcnow()) if upcoming else query
+    return query.where(Slot.starts_at > utcnow(), Slot.cancelled_at.is_(None)) if upcoming else query
 
 
 SEARCHED = (Listing, Slot, Operator)
@@ -152,6 +153,11 @@ def _count_catalog_writes(session: Session, _context) -> None:
     slot_listings = {row.listing_id for row in written if isinstance(row, Slot)}
     if slot_listings:
         communities.update(connection.scalars(select(Listing.community_id).where(Listing.id.in_(slot_listings))))
+    touch_catalog(connection, communities)
+
+
+def touch_catalog(connection, communities: set[int]) -> None:
+    """A new catalog version for these communities: what a write the ORM does not see (bulk slots) must call."""
     if communities:
         connection.execute(update(_COMMUNITIES).where(_COMMUNITIES.c.id.in_(communities))
                            .values(catalog_version=_COMMUNITIES.c.catalog_version + 1))

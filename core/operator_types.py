@@ -46,6 +46,8 @@ class OperatorType:
     max_per_resident_per_slot: int | None = None
     served_at_home: bool = False
     """The service comes to the resident's home (a cleaning, a visit): cash is paid to the worker there."""
+    everyday: bool = False
+    """Residents use it every day (a canteen's meals): a resident's home page offers its next time first."""
 
     def __init__(self, **attributes) -> None:
         """Attributes for a type with no behaviour of its own: ``OperatorType(key="laundry", label="Laundry")``."""

@@ -103,6 +103,11 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "listings.update": only(OPERATOR, ADMIN, body=lambda w: {"title": "Lunch"}),
     "listings.create_slot": only(OPERATOR, ADMIN, body=lambda w: {
         "starts_at": f"{TOMORROW}T09:00:00+08:00", "ends_at": f"{TOMORROW}T10:00:00+08:00", "capacity": 5}),
+    "schedules.list_schedules": public(),
+    "schedules.create_schedule": only(OPERATOR, ADMIN, body=lambda w: {
+        "weekdays": [2], "start_time": "18:00", "end_time": "19:00", "capacity": 5, "valid_from": TOMORROW}),
+    "schedules.create_closure": only(OPERATOR, ADMIN, body=lambda w: {"date": TOMORROW, "reason": "Holiday"}),
+    "schedules.cancel_slot": only(OPERATOR, ADMIN, body=lambda w: {"reason": "The stove is broken"}),
     "bookings.create_quote": residents(body=lambda w: {"slot_id": w["slot"], "quantity": 1}),
     "bookings.create_booking": residents(body=lambda w: {"slot_id": w["slot"], "payment_method": "cash"}),
     "bookings.list_bookings": users(),
@@ -252,6 +257,11 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_operator.new_slot": only(OPERATOR, ADMIN, body=lambda w: {"day": TOMORROW, "starts": "09:00",
                                                                   "ends": "10:00", "capacity": "5"}),
     "web_operator.statement": only(OPERATOR, ADMIN),
+    "web_schedules.times": only(OPERATOR, ADMIN),
+    "web_schedules.new_schedule": only(OPERATOR, ADMIN, body=lambda w: {
+        "weekdays": "2", "starts": "18:00", "ends": "19:00", "capacity": "5", "valid_from": TOMORROW}),
+    "web_schedules.new_closure": only(OPERATOR, ADMIN, body=lambda w: {"day": TOMORROW, "reason": "Holiday"}),
+    "web_schedules.call_off": only(OPERATOR, ADMIN, body=lambda w: {"reason": "The stove is broken"}),
     "web_counter.counter_page": only(OPERATOR, ADMIN, query=lambda w: {"slot": w["slot"], "customer": "visitor"},
                                      body=lambda w: {"quantity": "1", "nonce": "n-1", "action": "sell"}),
     "web_operator.new_listing": only(OPERATOR, ADMIN, body=lambda w: {"title": "Dinner"}),

@@ -5,7 +5,8 @@ from sqlalchemy import func, select
 
 from core import demo
 from core.db import commit
-from core.models import Agreement, Community, Listing, Operator, Slot, User
+from core.models import Agreement, Community, Listing, Operator, Schedule, Slot, User
+from core.schedules import HORIZON_DAYS as DAYS_AHEAD
 
 REGISTERED = 30 + 2
 """The demo's resident register: thirty entered by the office, two signed up and waiting (core/demo_register.py)."""
@@ -16,16 +17,17 @@ ACCOUNTS = ["admin", "staff", "committee1", "committee2", "committee3", "charity
 
 def counts(db):
     return {model.__name__: db.scalar(select(func.count()).select_from(model))
-            for model in (User, Operator, Agreement, Listing, Slot)}
+            for model in (User, Operator, Agreement, Listing, Schedule, Slot)}
 
 
 def test_seeding_twice_creates_nothing_new(app, db, runner):
     assert runner.invoke(args=["seed-demo"]).output.strip() == "demo data loaded"
     first = counts(db)
     assert runner.invoke(args=["seed-demo"]).output.strip() == "demo data already present"
-    # the spec's listings, then the housekeeping centre's elderly care visits and 26-day nanny package
+    # the spec's listings, then the housekeeping centre's elderly care visits and 26-day nanny package; the daily
+    # times are weekly schedules (lunch, two cleanings, shifts, care visits) with 28 days of slots made ahead
     assert counts(db) == first == {"User": 15 + REGISTERED, "Operator": 4, "Agreement": 4, "Listing": 5 + 2,
-                                   "Slot": 7 + 14 + 1 + 1 + 7 + 7 + 1}
+                                   "Schedule": 5, "Slot": DAYS_AHEAD * 5 + 1 + 1 + 1}
 
 
 def test_every_demo_account_logs_in_with_the_demo_password(app, client):
@@ -76,7 +78,8 @@ def test_plain_seeding_books_nothing_and_the_activity_is_added_once(app, db, run
     # 4 neighbours; the past shifts and today's lunch (for the counter); a delivery, a cleaning, a stall, a shift and
     # 4 past shifts worked; one gift
     assert once == {"User": 15 + REGISTERED + 4, "Operator": 4, "Agreement": 4, "Listing": 5 + 2 + 1,
-                    "Slot": 7 + 14 + 1 + 1 + 7 + 7 + 1 + 2 + 1, "Booking": 4 + 4, "InKindDonation": 1}
+                    "Schedule": 5, "Slot": DAYS_AHEAD * 5 + 1 + 1 + 1 + 2 + 1, "Booking": 4 + 4,
+                    "InKindDonation": 1}
     assert demo.seed_activity(app) is False and everything() == once  # once per database
     session = app.extensions["linli"].db.sessionmaker()  # and each plugin's part is idempotent by itself
     community = session.scalar(select(Community))
@@ -97,7 +100,7 @@ def test_the_demo_activity_shows_each_operator_type_in_action_through_its_neighb
     for local in ("elder92", "senior68", "student", "adult", "lowincome"):
         assert demo.api(local).get("/bookings").get_json()["total"] == 0, local
     canteen_id = demo.listing("Community lunch")["operator_id"]
-    last_lunch = dt.datetime.fromisoformat(demo.slots("Community lunch")[-1]["starts_at"]).date()
+    last_lunch = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date() + dt.timedelta(days=7)  # the week's last
     deliveries = demo.api("canteen").get(f"/canteen/operators/{canteen_id}/deliveries?date={last_lunch}").get_json()
     assert [(d["resident_name"], d["meals"]) for d in deliveries["items"]] == [("Sun Yeye", 1)]
     cleaning = demo.api("neighbour").get("/bookings").get_json()["items"]

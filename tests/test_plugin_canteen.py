@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from core.models import Community, ResidentProfile, User
+from core.schedules import HORIZON_DAYS
 from plugins.canteen.models import CanteenMenu
 from tests.clock import serving_booking
 from tests.factories import DemoWorld, make_community, make_user
@@ -36,7 +37,7 @@ def deliveries_url(demo, day):
 def test_every_demo_lunch_has_a_menu_anyone_can_read(demo):
     listing, slots = demo.listing("Community lunch"), demo.slots("Community lunch")
     public = demo.client.get(f"/api/v1/canteen/listings/{listing['id']}/menus?per_page=50").get_json()
-    assert public["total"] == 7 == len(slots)
+    assert public["total"] == HORIZON_DAYS == len(slots)  # four weeks of lunches, made by the weekly schedule
     assert [m["slot_id"] for m in public["items"]] == [s["id"] for s in slots]
     assert all(len(m["dishes"]) == 4 and m["soup"] for m in public["items"])
     one_day = demo.client.get(f"/api/v1/canteen/listings/{listing['id']}/menus?date={day_of(slots[2])}").get_json()
@@ -164,13 +165,13 @@ def test_the_openapi_document_describes_the_canteen_api(demo):
 
 def test_seeding_the_canteen_again_creates_no_second_menu(demo, app, db):
     menus = select(func.count()).select_from(CanteenMenu)
-    assert db.scalar(menus) == 7
+    assert db.scalar(menus) == HORIZON_DAYS
     db.commit()
     with app.extensions["linli"].db.sessionmaker() as session:
         app.extensions["linli"].plugins.hook.seed_demo(session=session, community=session.scalar(select(Community)),
                                                today=dt.datetime.now(ZONE).date())
         session.commit()
-    assert db.scalar(menus) == 7
+    assert db.scalar(menus) == HORIZON_DAYS
 
 
 def test_without_the_canteen_plugin_the_core_and_the_other_plugins_still_work(make_app):

@@ -198,13 +198,13 @@ def test_an_attribute_that_has_ended_no_longer_gives_its_price_and_is_listed_for
     me = lowincome.get("/me").get_json()
     slot = demo.slots("Home cleaning, 2 hours")[0]
     assert lowincome.post("/quotes", {"slot_id": slot["id"]}).get_json()["rule"] == "low_income"
-    ends = (dt.date.today() + dt.timedelta(days=3)).isoformat()  # the demo's cleanings run for 7 days from tomorrow
+    ends = (dt.date.today() + dt.timedelta(days=3)).isoformat()  # the demo's cleanings run every day from tomorrow
     renewed = staff.post(f"/residents/{me['id']}/attributes", {"attribute": "low_income", "expires_on": ends})
     assert renewed.status_code == 201 and renewed.get_json()["attributes"][0]["expires_on"] == ends
     due = staff.get("/communities/heping/residents/due-for-recheck").get_json()
     assert [(d["attribute"], d["expired"]) for d in due if d["resident_id"] == me["id"]] == [("low_income", False)]
     assert lowincome.post("/quotes", {"slot_id": slot["id"]}).get_json()["rule"] == "low_income"
-    late = demo.slots("Home cleaning, 2 hours")[-1]  # a week ahead: the certificate has ended by then
+    late = demo.slots("Home cleaning, 2 hours")[-1]  # four weeks ahead: the certificate has ended by then
     assert lowincome.post("/quotes", {"slot_id": late["id"]}).get_json()["rule"] == "anyone"
     past = staff.post(f"/residents/{me['id']}/attributes", {"attribute": "low_income", "expires_on": "2000-01-01"})
     assert past.status_code == 422 and past.get_json()["code"] == "ends_in_past"

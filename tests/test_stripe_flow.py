@@ -209,3 +209,24 @@ def test_without_stripe_keys_stripe_is_refused_clearly_and_cash_and_free_still_w
                                                           "type": "payment_intent.succeeded",
                                                           "data": {"object": {"id": "pi_1"}}}).encode())
     assert unconfigured.status_code == 400
+
+
+def test_a_paid_booking_on_a_time_the_operator_calls_off_is_refunded_in_full_on_stripe(platform, stripe_client,
+                                                                                       localstripe_url):
+    app, world = platform
+    booking = book_cleaning(world)
+    payment, _ = payment_row(app)
+    pay_on_localstripe(stripe_client, payment.reference)
+    deliver(app.test_client(), localstripe_event(localstripe_url, "payment_intent.succeeded", payment.reference))
+    assert world.api("adult").get(f"/bookings/{booking['id']}").get_json()["status"] == "confirmed"
+
+    called_off = world.api("housekeeping").post(f"/slots/{booking['slot_id']}/cancel", {"reason": "Cleaner is ill"})
+    assert called_off.status_code == 200, called_off.get_json()
+    [refund] = stripe_client.v1.refunds.list({"payment_intent": payment.reference}).data
+    assert (refund.amount, refund.status) == (12000, "succeeded")
+    seen = world.api("adult").get(f"/bookings/{booking['id']}").get_json()
+    assert (seen["status"], seen["cancel_reason"]) == ("cancelled", "Cleaner is ill")
+    payment, refunds = payment_row(app)
+    assert payment.refunded_amount == 12000 and [r.reason for r in refunds] == ["called off by the operator"]
+    refunded = books(app)
+    assert refunded["refunds"] == refunded["operator_revenue"] == 12000 and refunded["fund_cash"] == 0

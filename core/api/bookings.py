@@ -74,6 +74,7 @@ class BookingSchema(Schema):
     payment_method = fields.String(allow_none=True)
     details = fields.Dict()
     hold_expires_at = fields.DateTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True, metadata={"description": "why the operator called it off"})
     created_at = fields.DateTime()
     client_secret = fields.String(allow_none=True, dump_only=True,
                                   metadata={"description": "for an online payment, on creation: confirm it in the page"})

@@ -54,6 +54,9 @@ class SlotSchema(Schema):
     ends_at = fields.AwareDateTime(required=True, format="iso", validate=MOMENT)
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 100_000))
     remaining = fields.Integer(dump_only=True)
+    schedule_id = fields.Integer(dump_only=True, allow_none=True)
+    cancelled_at = fields.AwareDateTime(dump_only=True, allow_none=True)
+    cancel_reason = fields.String(dump_only=True, allow_none=True)
 
     @validates_schema
     def _window(self, data, **_):
@@ -68,7 +71,9 @@ class SlotQuery(PageArgs):
 def slot_json(slot: Slot, remaining: int, zone: ZoneInfo) -> dict:
     """A slot with its times in the community's time zone (ISO 8601 with the offset)."""
     return {"id": slot.id, "listing_id": slot.listing_id, "starts_at": slot.starts_at.astimezone(zone),
-            "ends_at": slot.ends_at.astimezone(zone), "capacity": slot.capacity, "remaining": remaining}
+            "ends_at": slot.ends_at.astimezone(zone), "capacity": slot.capacity, "remaining": remaining,
+            "schedule_id": slot.schedule_id, "cancel_reason": slot.cancel_reason,
+            "cancelled_at": slot.cancelled_at.astimezone(zone) if slot.cancelled_at else None}
 
 
 def community_zone(db, listing) -> ZoneInfo:

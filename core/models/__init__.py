@@ -6,7 +6,7 @@ from core.models.fund import (
     PROPOSAL_STATUSES, FundTransfer, InKindDonation, Proposal, ProposalVote, ReconciliationNote,
 )
 from core.models.ledger import ClosedPeriod, JournalEntry, JournalLine, LedgerHead
-from core.models.listing import Listing, Slot
+from core.models.listing import Closure, Listing, Schedule, Slot
 from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, Agreement, Operator
 from core.models.payment import OperatorCost, Payment, Refund, StripeEvent
 from core.models.user import RESIDENT_STATUSES, ROLES, ApiToken, Helper, ResidentProfile, RoleGrant, User, VerifiedAttribute
@@ -14,7 +14,7 @@ from core.models.user import RESIDENT_STATUSES, ROLES, ApiToken, Helper, Residen
 __all__ = [
     "BOOKING_STATUSES", "DONATION_KINDS", "OPERATOR_STATUSES", "PROPOSAL_STATUSES", "RESIDENT_STATUSES", "ROLES",
     "FundTransfer", "Helper", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",
-    "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Community", "IdempotentRequest", "JournalEntry",
+    "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Closure", "Community", "IdempotentRequest", "JournalEntry",
     "JournalLine", "LedgerHead", "Listing", "Operator", "OperatorCost", "Payment", "Rating", "Refund", "ResidentProfile",
-    "RoleGrant", "Slot", "Space", "StripeEvent", "User", "VerifiedAttribute",
+    "RoleGrant", "Schedule", "Slot", "Space", "StripeEvent", "User", "VerifiedAttribute",
 ]

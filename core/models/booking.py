@@ -41,6 +41,8 @@ class Booking(Base):
     payment_method: Mapped[str | None] = mapped_column(String(32))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     hold_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    """Why the operator cancelled it (the slot or the day was called off); None when the resident cancelled."""
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, CheckConstraint, Computed, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, Computed, Date, ForeignKey, Index, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from core.db import Base, UTCDateTime, only_on, utcnow
@@ -48,6 +48,7 @@ class Slot(Base):
         CheckConstraint("ends_at > starts_at", name="window"),
         Index("ix_slots_listing_starts", "listing_id", "starts_at"),
         Index("ix_slots_starts", "starts_at", "listing_id"),  # the search's "a slot on that day", for many listings
+        UniqueConstraint("schedule_id", "starts_at"),  # a schedule's slot is made once, however often generation runs
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,3 +57,47 @@ class Slot(Base):
     ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     capacity: Mapped[int]
     taken: Mapped[int] = mapped_column(default=0)
+    schedule_id: Mapped[int | None] = mapped_column(ForeignKey("schedules.id"))
+    """The weekly schedule that made it; None for a time added by hand."""
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    """When the operator called it off: it takes no bookings, and its bookings were cancelled and refunded."""
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Schedule(Base):
+    """An operator's week: on these weekdays, these hours, this many places, from one date (until another).
+
+    Slots are made from it ahead of time (core.schedules), each once: (schedule, start) is unique.
+    """
+
+    __tablename__ = "schedules"
+    __table_args__ = (
+        CheckConstraint("capacity > 0", name="capacity"),
+        CheckConstraint("end_time > start_time", name="hours"),
+        CheckConstraint("valid_until IS NULL OR valid_until >= valid_from", name="validity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), index=True)
+    weekdays: Mapped[list] = mapped_column(JSON)
+    """ISO weekdays, 1 (Monday) to 7 (Sunday)."""
+    start_time: Mapped[dt.time] = mapped_column(Time)
+    end_time: Mapped[dt.time] = mapped_column(Time)
+    capacity: Mapped[int]
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Closure(Base):
+    """A day a listing does not run (a holiday, a broken stove): its slots are cancelled and none are made."""
+
+    __tablename__ = "closures"
+    __table_args__ = (UniqueConstraint("listing_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -83,7 +83,8 @@ class BookingPayments:
             if payment.status == "pending":
                 provider.cancel(session, payment, self.config)
             elif payment.status == "succeeded":
-                self.refund(session, payment, provider, payment.amount, reason="cancelled by the resident")
+                reason = "called off by the operator" if booking.cancel_reason else "cancelled by the resident"
+                self.refund(session, payment, provider, payment.amount, reason=reason)
 
     def fulfilled(self, session: Session, booking: Booking, ctx: SlotContext) -> None:
         """Take cash due at the counter, and post a per-booking donation."""

@@ -51,9 +51,12 @@ def init_web(app: Flask) -> None:
     app.context_processor(_page_context)
     _register_error_pages(app)
 
-    from core.web import acting, agreements, auth, committee, counter, operator, public, register, resident, staff
+    from core.web import (
+        acting, agreements, auth, committee, counter, operator, public, register, resident, schedules, staff,
+    )
 
-    for module in (public, auth, resident, acting, operator, counter, agreements, staff, register, committee):
+    for module in (public, auth, resident, acting, operator, schedules, counter, agreements, staff, register,
+                   committee):
         app.register_blueprint(module.bp)
 
 

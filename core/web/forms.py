@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateField, DecimalField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField, StringField,
-    TextAreaField, TimeField,
+    BooleanField, DateField, DecimalField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField,
+    SelectMultipleField, StringField, TextAreaField, TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
@@ -117,6 +117,34 @@ class SlotForm(FlaskForm):
     capacity = IntegerField(_l("Places"), validators=[
         InputRequired(message=_l("Write how many places there are.")),
         NumberRange(1, 100_000, message=_l("Between 1 and 100,000 places."))])
+
+
+WEEKDAYS = [(1, _l("Monday")), (2, _l("Tuesday")), (3, _l("Wednesday")), (4, _l("Thursday")), (5, _l("Friday")),
+            (6, _l("Saturday")), (7, _l("Sunday"))]
+REASON = [REQUIRED, Length(max=500, message=_l("At most 500 characters."))]
+
+
+class ScheduleForm(FlaskForm):
+    """A week set once: the days, the hours, the places, from a date (until another)."""
+
+    weekdays = SelectMultipleField(_l("Days of the week"), coerce=int, choices=WEEKDAYS, validators=[
+        DataRequired(message=_l("Please choose at least one day of the week."))])
+    starts = TimeField(_l("Starts at"), validators=[InputRequired(message=TIME_MESSAGE)])
+    ends = TimeField(_l("Ends at"), validators=[InputRequired(message=TIME_MESSAGE)])
+    capacity = IntegerField(_l("Places"), validators=[
+        InputRequired(message=_l("Write how many places there are.")),
+        NumberRange(1, 100_000, message=_l("Between 1 and 100,000 places."))])
+    valid_from = DateField(_l("From"), validators=[InputRequired(message=DATE_MESSAGE), in_the_books])
+    valid_until = DateField(_l("Until (optional)"), validators=[Optional(), in_the_books])
+
+
+class ClosureForm(FlaskForm):
+    day = DateField(_l("Date"), validators=[InputRequired(message=DATE_MESSAGE), in_the_books])
+    reason = StringField(_l("Why (the residents read this)"), validators=REASON)
+
+
+class CallOffForm(FlaskForm):
+    reason = StringField(_l("Why (the residents read this)"), validators=REASON)
 
 
 class ProposalForm(FlaskForm):

@@ -5,13 +5,15 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_skeleton, format_time
+from babel.dates import format_date, format_skeleton, format_time, get_day_names
+from babel.lists import format_list
 from babel.numbers import (
     format_currency, format_decimal, format_percent, get_currency_name, get_currency_precision,
 )
 from flask import request, session
 from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
 
 from core.errors import Message
 from core.phones import masked
@@ -114,9 +116,39 @@ def long_date(day: dt.date | dt.datetime | str | None) -> str:
     return format_date(day, "long", locale=get_locale())
 
 
-def day_heading(day: dt.date) -> str:
-    """The weekday and date: 11月23日星期一 / Monday, November 23."""
-    return format_skeleton("MMMMEEEEd", day, locale=get_locale())
+NEAR_DAYS = {0: _l("Today"), 1: _l("Tomorrow"), 2: _l("The day after tomorrow")}
+"""The days a reader counts from today, named: an old reader looks for 明天, not for a date."""
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+def _near(context, day: dt.date):
+    """Today, tomorrow or the day after in the community's time (the template's ``tz``, or its ``community``'s
+    time zone, else Asia/Shanghai), or None for a day further off."""
+    community = context.get("community")
+    zone = context.get("tz") or getattr(community, "timezone", None) or DEFAULT_ZONE
+    return NEAR_DAYS.get((day - dt.datetime.now(ZoneInfo(zone)).date()).days)
+
+
+@pass_context
+def day_heading(context, day: dt.date) -> str:
+    """The weekday and date, today and the next two days named first: 明天 · 11月23日星期一 / Tomorrow · Monday,
+    November 23."""
+    heading = format_skeleton("MMMMEEEEd", day, locale=get_locale())
+    near = _near(context, day)
+    return str(_l("%(near)s · %(day)s", near=near, day=heading)) if near is not None else heading
+
+
+@pass_context
+def day_name(context, day: dt.date) -> str:
+    """Today, tomorrow, the day after — else the weekday and date: 明天 / 11月26日星期四."""
+    near = _near(context, day)
+    return str(near) if near is not None else format_skeleton("MMMMEEEEd", day, locale=get_locale())
+
+
+def weekday_names(iso_weekdays: list[int]) -> str:
+    """ISO weekdays (1 Monday … 7 Sunday) as the locale lists them: 星期一、星期三和星期五 / Monday, Wednesday, and Friday."""
+    names = get_day_names("wide", locale=get_locale())
+    return format_list([names[day - 1] for day in iso_weekdays], locale=get_locale())
 
 
 def short_time(moment: dt.datetime, timezone: str) -> str:
@@ -149,6 +181,7 @@ def phone_number(phone: str | None) -> str:
 
 def register_filters(app) -> None:
     app.jinja_env.filters.update(money=money, long_date=long_date, day_of=day_of, day_heading=day_heading,
+                                 weekday_names=weekday_names, day_name=day_name,
                                  short_time=short_time, month_name=month_name, stars_number=stars_number,
                                  plain_amount=plain_amount, currency_name=currency_name, phone=phone_number,
                                  masked_phone=masked)

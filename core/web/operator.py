@@ -27,7 +27,7 @@ bp = page_blueprint("web_operator", __name__)
 SHOWN = ("pending_payment", "confirmed", "fulfilled", "no_show")
 
 
-def _operator(operator_id: int) -> tuple[User, Operator, Community]:
+def operator_in_scope(operator_id: int) -> tuple[User, Operator, Community]:
     user = require("operator_staff", operator_id=operator_id)
     db = db_session()
     operator = catalog.operator_or_404(db, operator_id)
@@ -59,7 +59,7 @@ def desk():
 @bp.route("/operators/<int:operator_id>/today")
 def today(operator_id: int):
     """The bookings of one day (today in the community's time zone by default), slot by slot."""
-    _user, operator, community = _operator(operator_id)
+    _user, operator, community = operator_in_scope(operator_id)
     day = _day(community)
     zone = ZoneInfo(community.timezone)
     start = dt.datetime.combine(day, dt.time(), zone)
@@ -81,7 +81,7 @@ def today(operator_id: int):
           methods=["POST"])
 def booking_action(operator_id: int, booking_id: int, action: str):
     """Check a resident in (recording the cash of a cash booking) or record that nobody came."""
-    user, operator, community = _operator(operator_id)
+    user, operator, community = operator_in_scope(operator_id)
     app = linli()
     if action == "check-in":
         booking, error = attempt(lambda db: bookings.check_in(db, app.plugins, app.payments, user, booking_id))
@@ -102,7 +102,7 @@ def booking_action(operator_id: int, booking_id: int, action: str):
 @bp.route("/operators/<int:operator_id>/listings")
 def operator_listings(operator_id: int):
     """The operator's services with their coming times and the places left."""
-    _user, operator, community = _operator(operator_id)
+    _user, operator, community = operator_in_scope(operator_id)
     db = db_session()
     items = []
     offered = db.scalars(select(Listing).where(Listing.operator_id == operator.id).order_by(Listing.id)).all()
@@ -180,17 +180,17 @@ def _listing_page(operator, community, listing=None):
 
 @bp.route("/operators/<int:operator_id>/listings/new", methods=["GET", "POST"])
 def new_listing(operator_id: int):
-    _user, operator, community = _operator(operator_id)
+    _user, operator, community = operator_in_scope(operator_id)
     return _listing_page(operator, community)
 
 
 @bp.route("/operators/<int:operator_id>/listings/<int:listing_id>", methods=["GET", "POST"])
 def edit_listing(operator_id: int, listing_id: int):
-    _user, operator, community = _operator(operator_id)
-    return _listing_page(operator, community, _own_listing(operator, listing_id))
+    _user, operator, community = operator_in_scope(operator_id)
+    return _listing_page(operator, community, own_listing(operator, listing_id))
 
 
-def _own_listing(operator: Operator, listing_id: int) -> Listing:
+def own_listing(operator: Operator, listing_id: int) -> Listing:
     listing = listings.listing_or_404(db_session(), listing_id)
     if listing.operator_id != operator.id:
         raise listings.LISTING_NOT_FOUND(listing_id=listing_id)
@@ -200,8 +200,8 @@ def _own_listing(operator: Operator, listing_id: int) -> Listing:
 @bp.route("/operators/<int:operator_id>/listings/<int:listing_id>/slots/new", methods=["GET", "POST"])
 def new_slot(operator_id: int, listing_id: int):
     """Open a new time for a service: the day, the hours (community time) and the places."""
-    user, operator, community = _operator(operator_id)
-    listing = _own_listing(operator, listing_id)
+    user, operator, community = operator_in_scope(operator_id)
+    listing = own_listing(operator, listing_id)
     form, error, status = SlotForm(), None, 200
     if form.validate_on_submit():
         zone = ZoneInfo(community.timezone)
@@ -223,7 +223,7 @@ def new_slot(operator_id: int, listing_id: int):
 @bp.route("/operators/<int:operator_id>/statement")
 def statement(operator_id: int):
     """The month's statement: revenue by tier and channel, refunds, costs, donation due, received, outstanding."""
-    _user, operator, community = _operator(operator_id)
+    _user, operator, community = operator_in_scope(operator_id)
     period = request.args.get("period", "")
     if not PERIOD.match(period):
         period = month_of(dt.datetime.now(ZoneInfo(community.timezone)).date())

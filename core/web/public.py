@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from core import booking as bookings
 from core import listings, ratings, transparency
+from core.everyday import Everyday, next_everyday
 from core.api.common import DAY
 from core.errors import N_, DomainError, not_found
 from core.models import Community, Operator, Slot
@@ -59,7 +60,16 @@ def home():
     today = today_in(community)
     days = [today + dt.timedelta(days=n) for n in range(8)]
     return render_template("public/home.html", community=community, services=services, days=days, today=today,
-                           types=linli().plugins.operator_types, query=query)
+                           types=linli().plugins.operator_types, query=query, everyday=_everyday(db, community))
+
+
+def _everyday(db, community: Community) -> Everyday | None:
+    """The next meal of the resident (the user, or the one they act for), for the top of their home page."""
+    user, resident = web_user(), acting_for()
+    resident = resident or user
+    if resident is None or resident.profile is None or resident.profile.community_id != community.id:
+        return None
+    return next_everyday(db, linli().plugins, user, resident, community)
 
 
 @bp.route("/services/<int:listing_id>")

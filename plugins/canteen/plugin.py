@@ -1,10 +1,11 @@
 """Hook implementations of the community canteen."""
+import datetime as dt
 from pathlib import Path
 
 from core import N_, OperatorType, hookimpl, invalid
 from core.demo import (
-    demo_listing, demo_user, ensure_listing, ensure_operator, ensure_slot, ensure_user, listing_slots, local_time,
-    next_days,
+    demo_listing, demo_user, ensure_daily, ensure_listing, ensure_operator, ensure_slot, ensure_user, local_time,
+    slots_on,
 )
 from plugins.canteen import KEY, pages, service
 from plugins.canteen.schemas import CanteenBookingDetails, CanteenListingDetails
@@ -38,6 +39,7 @@ class Canteen(OperatorType):
     booking_schema = CanteenBookingDetails
     default_price_rules = DEFAULT_RULES
     default_donation = {"kind": "percent_of_profit", "bps": 1000}  # noqa: RUF012
+    everyday = True
 
     def validate_booking(self, session, ctx, resident, person, quantity, details):
         if not details.get("home_delivery"):
@@ -81,10 +83,8 @@ def seed_demo(session, community, today):
     operator = ensure_operator(session, community, "Heping Canteen", KEY, "canteen", "canteen",
                                {"kind": "percent_of_profit", "bps": 1000})
     lunch = ensure_listing(session, operator, LUNCH, "Four dishes and a soup, cooked fresh every day.",
-                           DEFAULT_RULES,
-                           [(local_time(community, day, 11, 30), local_time(community, day, 13), 100)
-                            for day in next_days(today)],
-                           details={"meal": "lunch", "dishes": 4, "soup": True})
+                           DEFAULT_RULES, details={"meal": "lunch", "dishes": 4, "soup": True})
+    ensure_daily(session, lunch, today, dt.time(11, 30), dt.time(13), 100)
     cook = ensure_user(session, "canteen", "Heping Canteen staff", "operator_staff", community.id, operator.id)
     service.ensure_menus(session, lunch, cook, DEMO_MENUS)
 
@@ -95,6 +95,6 @@ def seed_demo_activity(session, community, today, book):
     is on too, so the counter has a meal to sell (from 08:30, three hours before it starts)."""
     lunch, elder = demo_listing(session, community, LUNCH), demo_user(session, "elder95")
     if lunch is not None and elder is not None:
-        book(elder, listing_slots(session, lunch)[-1], {"home_delivery": True})
+        book(elder, slots_on(session, lunch, today + dt.timedelta(days=7))[0], {"home_delivery": True})
     if lunch is not None:
         ensure_slot(session, lunch, local_time(community, today, 11, 30), local_time(community, today, 13), 100)

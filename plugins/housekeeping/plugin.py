@@ -4,7 +4,7 @@ from pathlib import Path
 
 from core import OperatorType, hookimpl
 from core.demo import (
-    demo_listing, demo_user, ensure_listing, ensure_operator, listing_slots, local_time, next_days, next_weekday,
+    demo_listing, demo_user, ensure_daily, ensure_listing, ensure_operator, local_time, next_weekday, slots_on,
 )
 from plugins.housekeeping import KEY, pages, service
 from plugins.housekeeping.schemas import HousekeepingBookingDetails, HousekeepingListingDetails
@@ -79,12 +79,10 @@ def register_migration_paths():
 def seed_demo(session, community, today):
     operator = ensure_operator(session, community, "Heping Home Services", KEY, "housekeeping", "room",
                                {"kind": "percent_of_revenue", "bps": 1000})
-    cleaning = []
-    for day in next_days(today):
-        cleaning.append((local_time(community, day, 9), local_time(community, day, 11), 3))
-        cleaning.append((local_time(community, day, 14), local_time(community, day, 16), 3))
-    ensure_listing(session, operator, CLEANING, "A trained cleaner comes to your home for two hours.",
-                   CLEANING_RULES, cleaning, details={"service": "cleaning", "duration_hours": 2})
+    cleaning = ensure_listing(session, operator, CLEANING, "A trained cleaner comes to your home for two hours.",
+                              CLEANING_RULES, details={"service": "cleaning", "duration_hours": 2})
+    ensure_daily(session, cleaning, today, dt.time(9), dt.time(11), 3)
+    ensure_daily(session, cleaning, today, dt.time(14), dt.time(16), 3)
     monday = next_weekday(today, 0)
     ensure_listing(session, operator, "Maternity-nanny training course",
                    "Free training for residents who want to work as maternity nannies; lunch and travel paid.",
@@ -95,21 +93,21 @@ def seed_demo(session, community, today):
 
 
 @hookimpl
-def seed_demo_activity(session, community, book):
+def seed_demo_activity(session, community, today, book):
     """Huang Li's cleaning at the end of the week, with the worker the centre sends her."""
     cleaning, neighbour = demo_listing(session, community, CLEANING), demo_user(session, "neighbour")
     if cleaning is not None and neighbour is not None:
-        book(neighbour, listing_slots(session, cleaning)[-1], {"address": neighbour.profile.address},
-             payment_method="cash")
+        book(neighbour, slots_on(session, cleaning, today + dt.timedelta(days=7))[-1],
+             {"address": neighbour.profile.address}, payment_method="cash")
 
 
 def _seed_placements(session, community, operator, today) -> None:
     """The catalogue beyond cleaning: care visits and the 26-day nanny package, priced worker fee + agency fee."""
-    ensure_listing(session, operator, "Elderly care visit",
-                   "A trained carer visits for two hours: company, a meal, a wash, a walk.", CARE_RULES,
-                   [(local_time(community, day, 10), local_time(community, day, 12), 2) for day in next_days(today)],
-                   details={"service": "elderly_care", "duration_hours": 2,
-                            "agency_fee_amount": CARE_VISIT["agency_fee"]})
+    care = ensure_listing(session, operator, "Elderly care visit",
+                          "A trained carer visits for two hours: company, a meal, a wash, a walk.", CARE_RULES,
+                          details={"service": "elderly_care", "duration_hours": 2,
+                                   "agency_fee_amount": CARE_VISIT["agency_fee"]})
+    ensure_daily(session, care, today, dt.time(10), dt.time(12), 2)
     start = next_weekday(today, 0) + dt.timedelta(days=7)
     days = NANNY_PACKAGE["days"]
     ensure_listing(session, operator, f"Maternity-nanny package, {days} days",

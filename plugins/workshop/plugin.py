@@ -4,8 +4,8 @@ from pathlib import Path
 
 from core import OperatorType, hookimpl
 from core.demo import (
-    demo_listing, demo_user, ensure_listing, ensure_operator, ensure_past_booking, ensure_user, listing_slots,
-    local_time, next_days,
+    demo_listing, demo_user, ensure_daily, ensure_listing, ensure_operator, ensure_past_booking, ensure_user,
+    listing_slots, local_time, slots_on,
 )
 from core.plugin_api import Operator
 from plugins.workshop import KEY, pages, service
@@ -58,10 +58,9 @@ def register_migration_paths():
 def seed_demo(session, community, today):
     operator = ensure_operator(session, community, "Heping Co-prosperity Workshop", KEY, "workshop", "warehouse",
                                {"kind": "fixed_per_period", "amount": 5_000_000, "period": "year"})
-    ensure_listing(session, operator, SHIFTS, "Daily shifts sewing by hand, paid per piece.", SHIFT_RULES,
-                   [(local_time(community, day, 8, 30), local_time(community, day, 16, 30), 20)
-                    for day in next_days(today)],
-                   details={"product": DEMO_JOB["product"], "merchant": DEMO_JOB["merchant"]})
+    shifts = ensure_listing(session, operator, SHIFTS, "Daily shifts sewing by hand, paid per piece.", SHIFT_RULES,
+                            details={"product": DEMO_JOB["product"], "merchant": DEMO_JOB["merchant"]})
+    ensure_daily(session, shifts, today, dt.time(8, 30), dt.time(16, 30), 20)
     staff = ensure_user(session, "workshop", "Heping Co-prosperity Workshop staff", "operator_staff", community.id,
                         operator.id)
     service.ensure_job(session, operator, staff, {**DEMO_JOB, "due_on": today + dt.timedelta(days=30)})
@@ -77,7 +76,7 @@ def seed_demo_activity(session, community, today, book):
     job = service.ensure_job(session, operator, staff, {**DEMO_JOB, "due_on": today + dt.timedelta(days=30)})
     sewer = demo_user(session, "sewer1")
     if sewer is not None:
-        book(sewer, listing_slots(session, shifts)[-1])
+        book(sewer, slots_on(session, shifts, today + dt.timedelta(days=7))[0])
     _seed_past_shifts(session, community, operator, staff, job, today)
 
 

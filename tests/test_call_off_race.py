@@ -1,0 +1,38 @@
+"""Calling a time off while residents book it, on PostgreSQL: no booking survives on a called-off time."""
+import pytest
+from sqlalchemy import func, select
+
+from core.models import Booking, Slot
+from tests.factories import PASSWORD, make_community, make_listing, make_operator, make_slot, make_user
+from tests.races import posting, race
+
+pytestmark = pytest.mark.postgres
+
+
+def test_bookings_racing_the_operators_call_off_are_all_cancelled_or_refused(app, db):
+    community = make_community(db)
+    operator = make_operator(db, community)
+    slot = make_slot(db, make_listing(db, operator), capacity=100)
+    staff = make_user(db, "operator_staff", community, operator)
+    residents = [make_user(db, "resident", community) for _ in range(24)]
+    db.commit()
+    client = app.test_client()
+
+    def token(user):
+        return client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD}).get_json()["token"]
+
+    attempts = [posting(app, "/bookings", {"slot_id": slot.id, "payment_method": "cash"}, token(r)) for r in residents]
+    attempts.insert(8, posting(app, f"/slots/{slot.id}/cancel", {"reason": "Power cut"}, token(staff)))
+    results = race(attempts, 8)
+
+    call_off = results.pop(8)
+    assert call_off[0] == 200, call_off
+    booked = [body["id"] for status, body in results if status == 201]
+    refused = [body["code"] for status, body in results if status != 201]
+    assert set(refused) <= {"slot_called_off"} and len(booked) + len(refused) == 24
+    assert sorted(b["id"] for b in call_off[1]["cancelled"]) == sorted(booked)  # every booking it raced was cancelled
+    db.expire_all()
+    assert db.get(Slot, slot.id).taken == 0
+    assert db.scalar(select(func.count()).select_from(Booking).where(
+        Booking.slot_id == slot.id, Booking.status.in_(("confirmed", "pending_payment")))) == 0
+    db.commit()
