@@ -10,6 +10,7 @@ hooks fired after the commit.
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from typing import TYPE_CHECKING
 
@@ -71,6 +72,12 @@ class OperatorType:
         """A price other than the one the listing's rules decided (``quote``), or None to keep it. Not asked for a
         visitor served at the counter: nobody is known to give another price to."""
         return None
+
+    def booking_questions(self, person: Person, day: dt.date) -> dict[str, object]:
+        """What the booking page asks this person about ``booking_schema``'s details, by field: an answer filled in
+        for them, or None to leave the question out (it is not theirs to choose). A field not named is asked,
+        unanswered, as it is by default. The page's only help: ``validate_booking`` still decides."""
+        return {}
 
     def validate_booking(self, session: Session, ctx: SlotContext, resident: User | None, person: Person,
                          quantity: int, details: dict) -> None:

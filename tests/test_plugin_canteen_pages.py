@@ -113,3 +113,10 @@ def test_the_delivery_list_shows_name_address_and_meals_to_the_canteen_and_commu
     office = text(browser("staff").get("/communities/heping/staff"))
     assert f"/canteen/operators/{canteen_id(demo)}/deliveries" in office
     assert f"/canteen/operators/{canteen_id(demo)}/menus" not in office  # community staff do not publish menus
+
+
+def test_home_delivery_is_ticked_for_a_90_year_old_and_not_offered_to_anyone_younger(demo, browser):
+    elder_page = browser("elder92").get(f"/book/{lunch(demo)['id']}").get_data(as_text=True)
+    assert 'name="details-home_delivery" value="1" checked' in elder_page
+    for younger in ("senior68", "adult"):
+        assert "details-home_delivery" not in browser(younger).get(f"/book/{lunch(demo)['id']}").get_data(as_text=True)

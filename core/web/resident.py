@@ -22,7 +22,7 @@ from core.web.common import (
 )
 from core.web.forms import ActionForm, BookForm, RateForm
 from core.web.labels import PAYMENT_METHODS
-from core.web.schema_form import answers, questions
+from core.web.schema_form import answers, questions, shown_value
 
 bp = page_blueprint("web_resident", __name__)
 REMEMBERED_FORMS = 20
@@ -54,10 +54,10 @@ def book(slot_id: int):
     if request.method == "GET":
         form.quantity.data = max(1, min(request.args.get("quantity", 1, type=int) or 1, bookings.MAX_QUANTITY))
         form.nonce.data = secrets.token_urlsafe(16)
-    spec = questions(operator_type.booking_schema if operator_type else None)
     valid = request.method == "POST" and form.validate()
     quantity = form.quantity.data if request.method == "GET" or not form.quantity.errors else 1
-    quote = bookings.quote_for(db, app.plugins, user, slot_id, quantity, resident_id)[0]
+    quote, for_whom = bookings.quote_for(db, app.plugins, user, slot_id, quantity, resident_id)
+    spec, prefilled = _questions_for(operator_type, for_whom, ctx)
     choices = payment_choices(quote.total_amount)
     errors, error, status = {}, None, 200
     if valid:
@@ -76,10 +76,21 @@ def book(slot_id: int):
         status = 422
     left = listings.remaining_places(db, [ctx.slot])[ctx.slot.id]
     return render_template("resident/book.html", ctx=ctx, form=form, quote=quote, choices=choices, spec=spec,
-                           values=request.form, errors=errors, error=error, left=left,
+                           values=request.form if request.method == "POST" else prefilled, errors=errors, error=error,
+                           left=left,
                            headline=headline(error) if error else None,
                            stripe_ready="stripe" in dict(choices),
                            stripe_configured=bool(current_app.config.get("STRIPE_SECRET_KEY"))), status
+
+
+def _questions_for(operator_type, resident: User, ctx) -> tuple[list, dict]:
+    """The type's booking questions this resident is asked, and the answers filled in for them."""
+    if operator_type is None:
+        return [], {}
+    person = bookings.person_for(resident, ctx.listing.community_id, ctx.day)
+    asked = operator_type.booking_questions(person, ctx.day)
+    spec = [q for q in questions(operator_type.booking_schema) if q.name not in asked or asked[q.name] is not None]
+    return spec, {q.input_name: shown_value(q, asked.get(q.name), ctx.community.currency) for q in spec}
 
 
 def _booked(booking: Booking, started: PaymentStart | None, nonce: str | None):

@@ -41,6 +41,11 @@ class Canteen(OperatorType):
     default_donation = {"kind": "percent_of_profit", "bps": 1000}  # noqa: RUF012
     everyday = True
 
+    def booking_questions(self, person, day):
+        """Home delivery is ticked for a resident of 90 or more, and not offered to anyone else."""
+        age = person.age_on(day) if person.resident else None
+        return {"home_delivery": True if age is not None and age >= DELIVERY_MIN_AGE else None}
+
     def validate_booking(self, session, ctx, resident, person, quantity, details):
         if not details.get("home_delivery"):
             return
