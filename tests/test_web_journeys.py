@@ -23,7 +23,7 @@ def test_a_resident_books_a_canteen_lunch_and_sees_the_low_cost_price(browse, de
     page = browse()
     log_in(page, "senior68")
     page.get_by_role("link", name="Community canteen").click()
-    page.get_by_role("link", name="Community lunch").first.click()
+    page.get_by_role("link", name="Community lunch", exact=True).first.click()
     page.get_by_role("link", name=re.compile("^Book ")).first.click()
     price = page.get_by_test_id("price")
     expect(price).to_contain_text("CN¥5.00")
