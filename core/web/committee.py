@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from core import fund, ledger, policy, proposals, settlement, transparency
 from core.downloads import csv_download
-from core.exports import RECONCILIATION_HEADER, reconciliation_rows
+from core.exports import reconciliation_table
 from core.models import JournalEntry, Operator, Proposal, User
 from core.request_session import session as db_session
 from core.settlement import PERIOD
@@ -60,10 +60,11 @@ def reconciliation(slug: str):
 
 @bp.route("/reconciliation/<period>/export.csv")
 def export(slug: str, period: str):
-    """The reconciliation as a spreadsheet (the same CSV as the API's ?format=csv)."""
+    """The reconciliation as a spreadsheet in the page's language (``?raw=1``: for tools; the same files as the
+    API's ``?format=csv``)."""
     _user, community = _reader(slug, *AUDITORS)
     report = fund.reconciliation(db_session(), community, period)
-    return csv_download(RECONCILIATION_HEADER, reconciliation_rows(report),
+    return csv_download(reconciliation_table(report, linli().plugins.operator_types),
                         f"reconciliation-{community.slug}-{period}.csv")
 
 
