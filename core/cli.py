@@ -216,12 +216,13 @@ def settle(slug, period):
 @click.option("--community", "slug", required=True)
 @click.option("--period", required=True, help="YYYY-MM")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, writable=True), default=None,
-              help="also write the table as CSV (UTF-8 with BOM)")
+              help="also write the table as machine-readable CSV (English column names, amounts in minor units, "
+                   "UTF-8 without BOM)")
 @with_appcontext
 def reconcile(slug, period, csv_path):
     """Donations due vs received per operator for a period, with the variance."""
     from core import fund
-    from core.exports import reconciliation_csv
+    from core.exports import for_tools, reconciliation_table
     from core.request_session import session
 
     db = session()
@@ -234,7 +235,7 @@ def reconcile(slug, period, csv_path):
                    + "".join(f"\n    note: {n['note']}" for n in row["notes"]))
     if csv_path:
         with open(csv_path, "w", encoding="utf-8", newline="") as out:
-            out.write(reconciliation_csv(report))
+            out.write(for_tools(reconciliation_table(report)))
         click.echo(f"written to {csv_path}")
 
 

@@ -37,14 +37,18 @@ from the core's other modules. A third-party plugin is written against these nam
   (a 303 redirect), ``ActionForm`` (a button that only carries the CSRF token),
   ``Finite``, ``money`` / ``to_minor_units`` and ``say`` (a message in the reader's
   language).
-- **Files**: ``csv_download`` (UTF-8 with a byte-order mark, formulas guarded) and
-  ``safe_cell``.
+- **Files**: ``csv_download(Table(columns, rows, currency), filename)``: for people by
+  default (``Column`` labels and ``Shown`` words in the reader's language, amounts of
+  ``amount`` columns as 1,250.00 beside a currency column, a byte-order mark for Excel),
+  for tools with ``?raw=1`` (the columns' English names, minor units, codes, no mark);
+  ``RAW`` declares that query parameter in an API schema; formulas are guarded
+  (``safe_cell``).
 """
 from flask import current_app
 
 from core.accounts import NO_ACCOUNT, UNKNOWN_USER
 from core.api.common import (
-    DAY, ID, MONTH, NOT_BLANK, ApiBlueprint, PageArgs, current_user, page_schema, paginate, public,
+    DAY, ID, MONTH, NOT_BLANK, RAW, ApiBlueprint, PageArgs, current_user, page_schema, paginate, public,
 )
 from core.booking import BOOKING_NOT_FOUND, SlotContext, slot_context
 from core.catalog import may_read_operator, operator_of_type, operator_or_404
@@ -52,7 +56,7 @@ from core.db import Base, MinorUnits, UTCDateTime, commit, utcnow
 from core.donations import pledge as pledge_donation
 from core.downloads import csv_download
 from core.errors import VALIDATION_FAILED
-from core.exports import safe_cell
+from core.exports import Column, Shown, Table, safe_cell
 from core.fund import may_record_in_kind, record_in_kind, require_in_kind_recorder
 from core.models import Booking, Community, InKindDonation, Listing, Operator, Payment, Slot, User
 from core.payments import PaymentProvider, PaymentStart
@@ -90,10 +94,10 @@ __all__ = [
     # errors shared with the core
     "BOOKING_NOT_FOUND", "NO_ACCOUNT", "UNKNOWN_USER", "VALIDATION_FAILED",
     # the API
-    "ApiBlueprint", "DAY", "ID", "MONTH", "NOT_BLANK", "PageArgs", "page_schema", "paginate", "public",
+    "ApiBlueprint", "DAY", "ID", "MONTH", "NOT_BLANK", "PageArgs", "RAW", "page_schema", "paginate", "public",
     # pages
     "ActionForm", "Finite", "amount_of", "attempt", "back_to", "field_errors", "flash_error", "headline",
     "load_input", "money", "page_blueprint", "refuse_field", "say", "submit_form", "to_minor_units",
     # files
-    "csv_download", "safe_cell",
+    "Column", "Shown", "Table", "csv_download", "safe_cell",
 ]

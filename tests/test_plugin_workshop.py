@@ -190,15 +190,22 @@ def test_the_wage_sheet_exports_a_spreadsheet_safe_csv(demo, db):
     db.get(User, user_id(db, "adult")).name = "@Chen Jie 陈洁"
     db.commit()
     assert record(demo, job, shift, user_id(db, "adult"), 12).status_code == 201
-    response = demo.api("workshop").get(f"/workshop/operators/{workshop_id(demo)}/wages.csv?period={period}")
+    url = f"/workshop/operators/{workshop_id(demo)}/wages.csv?period={period}"
+    response = demo.api("workshop").get(url, headers={"Accept-Language": "zh"})
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    assert response.data.startswith("\ufeff".encode())
+    assert response.data.startswith("\ufeff".encode())  # for people: Excel reads it as UTF-8
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0][:3] == ["worker_id", "worker", "date"]
+    assert rows[0][:3] == ["工人编号", "工人", "日期"]
     line = dict(zip(rows[0], rows[1]))
-    assert (line["worker"], line["merchant"], line["product"]) == ("'@Chen Jie 陈洁", "'=HYPERLINK(\"http://evil\")",
-                                                                   "'-2+3")
+    assert (line["工人"], line["商家"], line["产品"]) == ("'@Chen Jie 陈洁", "'=HYPERLINK(\"http://evil\")", "'-2+3")
+    assert (line["件数"], line["计件单价"], line["工资"], line["币种"]) == ("12", "2.00", "24.00", "CNY")
+    assert rows[-1][1] == "合计" and rows[-1][9] == "24.00"
+    raw = demo.api("workshop").get(url + "&raw=1", headers={"Accept-Language": "zh"})
+    assert not raw.data.startswith("\ufeff".encode())  # for tools: English names, minor units
+    rows = list(csv.reader(io.StringIO(raw.data.decode("utf-8"))))
+    line = dict(zip(rows[0], rows[1]))
+    assert rows[0][:3] == ["worker_id", "worker", "date"] and line["worker"] == "'@Chen Jie 陈洁"
     assert (line["pieces"], line["unit_rate_amount"], line["amount"], line["currency"]) == ("12", "200", "2400", "CNY")
     assert rows[-1][1] == "total" and rows[-1][9] == "2400"
     assert demo.api("canteen").get(f"/workshop/operators/{workshop_id(demo)}/wages.csv?period={period}") \

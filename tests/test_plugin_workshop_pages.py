@@ -130,7 +130,7 @@ def test_the_wage_sheet_pays_pieces_times_rate_and_downloads_as_csv(demo, browse
     download = browser("workshop").get(f"/workshop/operators/{workshop_id(demo)}/wages.csv?period={period}")
     assert download.status_code == 200 and download.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(download.data.decode("utf-8-sig"))))
-    assert rows[-1][1] == "total" and rows[-1][9] == "25200"
+    assert rows[0][9] == "Pay" and rows[-1][1] == "Total" and rows[-1][9] == "252.00"  # for people, in yuan
     own_csv = browser("adult").get(f"/workshop/operators/{workshop_id(demo)}/wages.csv?period={period}")
     assert [row[1] for row in csv.reader(io.StringIO(own_csv.data.decode("utf-8-sig")))][1:-1] == ["Chen Jie"]
 

@@ -82,6 +82,12 @@ MONTH = validate.Regexp(PERIOD.pattern, error=N_("Write the month as YYYY-MM, e.
 NOT_BLANK = validate.Regexp(r"\s*\S", error=N_("Please write something here."))
 """Validates text that must say something: spaces alone are not an answer."""
 
+RAW = fields.Boolean(load_default=False, metadata={"description": (
+    "With a CSV: 1 for tools (English column names, amounts in minor units, UTF-8 without a byte-order mark); "
+    "without it the file is for people (the reader's language, amounts such as 1,250.00 and a currency column, "
+    "a byte-order mark for Excel)")})
+"""The query parameter that asks an export for its machine-readable form (core/exports.py)."""
+
 MAX_ID = 2**31 - 1
 ID = validate.Range(1, MAX_ID, error=N_("This is not an id."))
 """Validates an id given in a body or a query: ids are 32-bit positive integers on every database."""

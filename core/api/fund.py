@@ -7,11 +7,11 @@ from sqlalchemy import select
 
 from core import fund, ledger, proposals
 from core.api.common import (
-    DAY, ID, MONTH, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate,
+    DAY, ID, MONTH, RAW, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate,
 )
 from core.db import commit
 from core.downloads import csv_download
-from core.exports import RECONCILIATION_HEADER, reconciliation_rows
+from core.exports import reconciliation_table
 from core.models import FundTransfer, InKindDonation, JournalEntry, Proposal
 from core.request_session import session
 
@@ -56,6 +56,7 @@ class FundSchema(Schema):
 class PeriodQuery(Schema):
     period = PERIOD_FIELD
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    raw = RAW
 
 
 class ReconciliationSchema(Schema):
@@ -213,12 +214,13 @@ def get_ledger(args, ref):
 @blp.arguments(PeriodQuery, location="query")
 @blp.response(200, ReconciliationSchema)
 def get_reconciliation(args, ref):
-    """Per operator: donation due vs received, the variance and its notes; ``format=csv`` for a spreadsheet."""
+    """Per operator: donation due vs received, the variance and its notes; ``format=csv`` for a spreadsheet in the
+    reader's language (``Accept-Language``), ``format=csv&raw=1`` for tools."""
     db, community = _community(ref, "committee_member", "charity_officer")
     report = fund.reconciliation(db, community, args["period"])
     if args["format"] == "csv":
-        return csv_download(RECONCILIATION_HEADER, reconciliation_rows(report),
-                            f"reconciliation-{community.slug}-{args['period']}.csv")
+        return csv_download(reconciliation_table(report, linli().plugins.operator_types),
+                            f"reconciliation-{community.slug}-{args['period']}.csv", raw=args["raw"])
     return report
 
 

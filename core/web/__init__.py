@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 from core.security import INVISIBLE_CHARACTERS, allow_upload, unstorable_text
-from core.web import charts, labels, plugin_pages
+from core.web import charts, labels, permissions, plugin_pages
 from core.web.i18n import LANGUAGES, current_language, register_filters, say, select_locale
 
 API_PREFIX = "/api/v1"
@@ -48,6 +48,7 @@ def init_web(app: Flask) -> None:
     charts.register_globals(app)
     app.jinja_env.globals["say"] = say
     plugin_pages.register_globals(app)
+    permissions.register_globals(app)
     app.context_processor(_page_context)
     _register_error_pages(app)
 

@@ -14,7 +14,7 @@ from core import policy, residents
 from core.errors import DomainError
 from core.models import Community, ResidentProfile, User
 from core.request_session import session as db_session
-from core.web.common import home_community, logged_in, page_blueprint, require, web_user
+from core.web.common import home_community, logged_in, page_blueprint, require, safe_next, web_user
 from core.web.forms import ActionForm
 
 bp = page_blueprint("web_acting", __name__)
@@ -62,7 +62,8 @@ def _communities(user: User) -> list[int]:
 
 @bp.route("/act-for")
 def choose():
-    """Find the resident to act for: by the start of the name or the last digits of the phone; or a linked one."""
+    """Find the resident to act for: by the start of the name or the last digits of the phone; or a linked one.
+    ``next`` (a page of this site, e.g. the booking of a time chosen on a service's page) is where acting starts."""
     user = logged_in()
     if not may_act(user):
         raise policy.ROLE_REQUIRED()
@@ -76,7 +77,8 @@ def choose():
     names = {c.id: c.name for c in db.scalars(select(Community).where(
         Community.id.in_({p.community_id for p in found + linked})))}
     return render_template("acting/choose.html", q=q, found=found[:CHOICES], linked=linked, names=names,
-                           form=ActionForm(), staff=bool(policy.community_ids(user, "community_staff")))
+                           form=ActionForm(), staff=bool(policy.community_ids(user, "community_staff")),
+                           next=safe_next(request.args.get("next")))
 
 
 @bp.route("/act-for/<int:resident_id>", methods=["POST"])
@@ -86,7 +88,7 @@ def start(resident_id: int):
     session[ACTING_KEY] = resident.id
     flash(_("You are now acting for %(name)s: what you book is theirs, at their price.", name=resident.name),
           "success")
-    return redirect(url_for("web_public.home"), code=303)
+    return redirect(safe_next(request.form.get("next")) or url_for("web_public.home"), code=303)
 
 
 @bp.route("/act-for/stop", methods=["POST"])

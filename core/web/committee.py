@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from core import fund, ledger, policy, proposals, settlement, transparency
 from core.downloads import csv_download
-from core.exports import RECONCILIATION_HEADER, reconciliation_rows
+from core.exports import reconciliation_table
 from core.models import JournalEntry, Operator, Proposal, User
 from core.request_session import session as db_session
 from core.settlement import PERIOD
@@ -17,9 +17,9 @@ from core.web.common import (
 from core.web.forms import ActionForm, CharityDecisionForm, DisburseForm, NoteForm, TransferForm, VoteForm, options
 from core.web.i18n import to_minor_units
 from core.web.periods import month_of, next_period, previous_period
+from core.web.permissions import AUDITORS
 
 bp = page_blueprint("web_committee", __name__, url_prefix="/communities/<slug>/fund")
-AUDITORS = ("committee_member", "charity_officer")
 LEDGER_PAGE = 50
 MAX_PAGE = 100_000
 
@@ -37,13 +37,12 @@ def _period(community) -> str:
 @bp.route("")
 def overview(slug: str):
     """What the fund holds and is owed, with charts of money in by operator and money in and out by month."""
-    user, community = _reader(slug)
+    _user, community = _reader(slug)
     db = db_session()
     view = fund.fund_view(db, community)
     monthly = transparency.monthly(view["inflows"], view["outflows"])
     return render_template("committee/overview.html", community=community, view=view, monthly=monthly,
-                           period=_period(community), is_auditor=any(
-                               policy.has_role(user, r, community_id=community.id) for r in AUDITORS))
+                           period=_period(community))
 
 
 @bp.route("/reconciliation")
@@ -61,10 +60,11 @@ def reconciliation(slug: str):
 
 @bp.route("/reconciliation/<period>/export.csv")
 def export(slug: str, period: str):
-    """The reconciliation as a spreadsheet (the same CSV as the API's ?format=csv)."""
+    """The reconciliation as a spreadsheet in the page's language (``?raw=1``: for tools; the same files as the
+    API's ``?format=csv``)."""
     _user, community = _reader(slug, *AUDITORS)
     report = fund.reconciliation(db_session(), community, period)
-    return csv_download(RECONCILIATION_HEADER, reconciliation_rows(report),
+    return csv_download(reconciliation_table(report, linli().plugins.operator_types),
                         f"reconciliation-{community.slug}-{period}.csv")
 
 

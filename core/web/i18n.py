@@ -77,6 +77,13 @@ def money(amount: int | None, currency: str) -> str:
     return format_currency(value, currency, locale=get_locale())
 
 
+def grouped_amount(amount: int, currency: str) -> str:
+    """Minor units as a spreadsheet reads an amount, its currency in a column beside it: 125000 fen is 1,250.00."""
+    precision = get_currency_precision(currency)
+    pattern = "#,##0" + ("." + "0" * precision if precision else "")
+    return format_decimal(Decimal(int(amount)).scaleb(-precision), format=pattern, locale=get_locale())
+
+
 def currency_name(currency: str) -> str:
     """The currency as the reader names it: 人民币 / Chinese yuan."""
     return get_currency_name(currency, locale=get_locale())

@@ -41,18 +41,21 @@ def fairs(session, user, operator_id: int):
 
 
 def stall_holders(session, user, slot_id: int) -> dict[int, dict]:
-    """Who holds each stall of a fair, and whether they reported their sales (its staff, the community's staff)."""
+    """Who holds each stall of a fair, whether they reported their sales, and whether this user may report them
+    (its staff, the community's staff)."""
     ctx = service.fair(session, slot_id)
     operator_of_type(session, user, ctx.operator.id, KEY)
     rows = session.execute(
-        select(Stall.stall_number, Booking.id, Booking.status, User.name, Vendor.business_name, SalesReport.id)
+        select(Stall.stall_number, Booking.id, Booking.resident_id, Booking.status, User.name, Vendor.business_name,
+               SalesReport.id)
         .join(Booking, Booking.id == Stall.booking_id).join(User, User.id == Booking.resident_id)
         .outerjoin(Vendor, (Vendor.user_id == Booking.resident_id) & (Vendor.operator_id == Booking.operator_id))
         .outerjoin(SalesReport, SalesReport.booking_id == Booking.id)
         .where(Stall.slot_id == slot_id, Booking.status.in_(service.LIVE)))
     return {number: {"booking_id": booking_id, "status": status, "name": name, "business": business,
-                     "reported": report_id is not None}
-            for number, booking_id, status, name, business, report_id in rows}
+                     "reported": report_id is not None,
+                     "reportable": service.may_report_sales(user, vendor_id, ctx.operator.id)}
+            for number, booking_id, vendor_id, status, name, business, report_id in rows}
 
 
 def gifts(session, operator_id: int) -> list[InKindDonation]:

@@ -158,7 +158,8 @@ def fragment(page: str, listing, slot, booking) -> str:
     if page == "book":
         return render_template("market_fair/_choose_stall.html", slot=slot, map=service.stall_map(db, slot.id))
     return render_template("market_fair/_my_stall.html", booking=booking, slot=slot,
-                           report=overview.report_of(db, booking.id), over=slot.ends_at <= utcnow())
+                           report=overview.report_of(db, booking.id), over=slot.ends_at <= utcnow(),
+                           reporter=service.may_report_sales(user, booking.resident_id, booking.operator_id))
 
 
 def links(operator, user) -> list[tuple[str, str]]:

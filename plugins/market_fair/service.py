@@ -211,9 +211,14 @@ def stall_for_report(session, user, booking_id: int):
     booking = session.get(Booking, booking_id)
     if booking is None:
         raise BOOKING_NOT_FOUND(booking_id=booking_id)
-    if not (booking.resident_id == user.id or has_role(user, "operator_staff", operator_id=booking.operator_id)):
+    if not may_report_sales(user, booking.resident_id, booking.operator_id):
         raise SALES_REPORTERS()
     return booking, fair(session, booking.slot_id)
+
+
+def may_report_sales(user, vendor_id: int | None, operator_id: int) -> bool:
+    """The stall's vendor, or the fair's own staff for them (the community's staff read reports, not write them)."""
+    return user is not None and (vendor_id == user.id or has_role(user, "operator_staff", operator_id=operator_id))
 
 
 def report_sales(session, user, booking_id: int, sales_amount: int, pledged_bps: int) -> SalesReport:

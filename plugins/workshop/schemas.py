@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core import N_, text
-from core.plugin_api import DAY, ID, MONTH, NOT_BLANK, PageArgs
+from core.plugin_api import DAY, ID, MONTH, NOT_BLANK, RAW, PageArgs
 from plugins.workshop.models import JOB_STATUSES
 
 MAX_CONTRACT_AMOUNT = 10_000_000_000  # ¥100 million: more is a typing mistake, not a piece-work order
@@ -60,6 +60,10 @@ class WorkshopPiecesSchema(Schema):
 
 class WorkshopWageQuery(Schema):
     period = fields.String(required=True, validate=MONTH, metadata={"description": "YYYY-MM, community time"})
+
+
+class WorkshopWageCsvQuery(WorkshopWageQuery):
+    raw = RAW
 
 
 class WorkshopWageLineSchema(Schema):

@@ -3,7 +3,8 @@
 from core.plugin_api import ApiBlueprint, PageArgs, commit, current_user, page_schema, session
 from plugins.workshop import service, wages
 from plugins.workshop.schemas import (
-    WorkshopJobQuery, WorkshopJobSchema, WorkshopPiecesSchema, WorkshopWageQuery, WorkshopWageSheetSchema,
+    WorkshopJobQuery, WorkshopJobSchema, WorkshopPiecesSchema, WorkshopWageCsvQuery, WorkshopWageQuery,
+    WorkshopWageSheetSchema,
 )
 
 # Ids in paths stop at the database's 32-bit integers: a larger one is a 404, not a database error.
@@ -74,9 +75,10 @@ def wage_sheet(args, operator_id):
 
 
 @blp.route("/operators/<int:operator_id>/wages.csv")
-@blp.arguments(WorkshopWageQuery, location="query")
-@blp.doc(responses={"200": {"description": "the wage sheet as CSV (UTF-8 with BOM)",
+@blp.arguments(WorkshopWageCsvQuery, location="query")
+@blp.doc(responses={"200": {"description": "the wage sheet as CSV: for people in the reader's language (UTF-8 "
+                                           "with BOM), or with raw=1 for tools",
                             "content": {"text/csv": {"schema": {"type": "string"}}}}})
 def wage_sheet_csv(args, operator_id):
     """The wage sheet as a CSV file for spreadsheets (same readers as the JSON sheet)."""
-    return wages.csv_response(wages.wage_sheet(session(), current_user(), operator_id, args["period"]))
+    return wages.csv_response(wages.wage_sheet(session(), current_user(), operator_id, args["period"]), args["raw"])

@@ -9,15 +9,22 @@ from sqlalchemy import func, select
 
 from core import N_, forbidden
 from core.plugin_api import (
-    Community, Slot, User, csv_download, has_role, may_read_operator, operator_or_404, parse_period, require_user,
+    Column, Community, Shown, Slot, Table, User, csv_download, has_role, may_read_operator, operator_or_404,
+    parse_period, require_user,
 )
 from plugins.workshop import KEY
 from plugins.workshop.models import WorkshopJob, WorkshopPieces
 
 WAGES_READERS = forbidden("wages_readers", N_(
     "Only the workshop's staff, the community's staff and its workers see wages."))
-CSV_COLUMNS = ["worker_id", "worker", "date", "slot_id", "job_id", "merchant", "product", "pieces",
-               "unit_rate_amount", "amount", "currency"]
+CSV_COLUMNS = [
+    Column("worker_id", N_("Worker no.")), Column("worker", N_("Worker")), Column("date", N_("Date")),
+    Column("slot_id", N_("Shift no.")), Column("job_id", N_("Job no.")), Column("merchant", N_("Merchant")),
+    Column("product", N_("Product")), Column("pieces", N_("Pieces")),
+    Column("unit_rate_amount", N_("Rate per piece"), amount=True), Column("amount", N_("Pay"), amount=True),
+    Column("currency", N_("Currency")),
+]
+TOTAL = Shown("total", N_("Total"))
 
 
 def wage_sheet(session, user, operator_id: int, period: str) -> dict:
@@ -60,15 +67,15 @@ def wage_sheet(session, user, operator_id: int, period: str) -> dict:
             "total_amount": sum(w["amount"] for w in workers.values())}
 
 
-def wage_rows(sheet: dict) -> list[list]:
+def wage_table(sheet: dict) -> Table:
     """One row per worker, shift and job under ``CSV_COLUMNS``, then the total."""
     rows = [[{**line, "worker_id": worker["worker_id"], "worker": worker["worker"],
-              "currency": sheet["currency"]}[column] for column in CSV_COLUMNS]
+              "currency": sheet["currency"]}[column.name] for column in CSV_COLUMNS]
             for worker in sheet["workers"] for line in worker["lines"]]
-    return rows + [["", "total", "", "", "", "", "", sheet["total_pieces"], "", sheet["total_amount"],
-                    sheet["currency"]]]
+    total = ["", TOTAL, "", "", "", "", "", sheet["total_pieces"], "", sheet["total_amount"], sheet["currency"]]
+    return Table(CSV_COLUMNS, [*rows, total], sheet["currency"])
 
 
-def csv_response(sheet: dict) -> Response:
-    """The sheet as a CSV download named after the workshop and the period."""
-    return csv_download(CSV_COLUMNS, wage_rows(sheet), f"wages-{sheet['operator_id']}-{sheet['period']}.csv")
+def csv_response(sheet: dict, raw: bool | None = None) -> Response:
+    """The sheet as a CSV download named after the workshop and the period (``raw``: the form for tools)."""
+    return csv_download(wage_table(sheet), f"wages-{sheet['operator_id']}-{sheet['period']}.csv", raw)
