@@ -51,10 +51,13 @@ def init_web(app: Flask) -> None:
     app.context_processor(_page_context)
     _register_error_pages(app)
 
-    from core.web import acting, agreements, auth, committee, counter, operator, public, register, resident, staff
+    from core.web import (
+        acting, agreements, auth, committee, counter, gifts, operator, public, register, resident, staff,
+    )
 
-    for module in (public, auth, resident, acting, operator, counter, agreements, staff, register, committee):
+    for module in (public, auth, resident, acting, operator, counter, agreements, staff, register, committee, gifts):
         app.register_blueprint(module.bp)
+    gifts.register_globals(app)
 
 
 def _protect_forms():
