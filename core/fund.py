@@ -2,13 +2,15 @@
 
 Design. Every figure is read from the ledger (see :mod:`core.ledger`): the fund
 holds ``fund_cash``; operators owe it ``donations_receivable``; its inflows are
-``donation_income`` (what operators gave, by their agreements) and, kept apart
-because they cannot be spent, ``in_kind_income`` at declared value; its outflows
-are ``fund_disbursed``. Reconciliation compares, per operator and period, the
-donation due with what was received — online at payment (Stripe's application
-fee, or kept back), by bank transfer recorded with its reference, or in kind —
-and names the variance; a committee member can explain it in a note and close
-the period, after which its figures never change.
+``donation_income`` (what operators gave, by their agreements), ``gift_income``
+(money others gave, :mod:`core.gifts`) and, kept apart because they cannot be
+spent, ``in_kind_income`` at declared value; its outflows are ``fund_disbursed``.
+Reconciliation compares, per operator and period, the donation due with what was
+received — online at payment (Stripe's application fee, or kept back), by bank
+transfer recorded with its reference (counted against the oldest dues it paid,
+whenever it arrived: :mod:`core.arrears`), or in kind — and names the variance; a
+committee member can explain it in a note and close the period, after which no
+entry lands in it: only a later transfer may still clear its arrears.
 """
 from __future__ import annotations
 

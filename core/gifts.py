@@ -47,7 +47,8 @@ def record_gift(session: Session, actor: User | None, community: Community, dono
     session.add(gift)
     session.flush()
     ledger.post(session, community, "gift", f"gift:{gift.id}",
-                [debit("fund_cash", amount), credit("gift_income", amount)], community.currency, effective_on=received_on,
+                [debit("fund_cash", amount), credit("gift_income", amount)], community.currency,
+                effective_on=received_on,
                 memo=text(GIFT_MEMO, donor=text(DONORS[donor_kind]), reference=gift.reference))
     audit.record(session, actor, "gift_recorded", "fund_gift", gift.id, community.id, amount=amount,
                  donor_kind=donor_kind, reference=gift.reference)

@@ -12,7 +12,8 @@ from core.models.payment import OperatorCost, Payment, Refund, StripeEvent
 from core.models.user import RESIDENT_STATUSES, ROLES, ApiToken, Helper, ResidentProfile, RoleGrant, User, VerifiedAttribute
 
 __all__ = [
-    "BOOKING_STATUSES", "DONATION_KINDS", "DONOR_KINDS", "OPERATOR_STATUSES", "PROPOSAL_STATUSES", "RESIDENT_STATUSES", "ROLES",
+    "BOOKING_STATUSES", "DONATION_KINDS", "DONOR_KINDS", "OPERATOR_STATUSES", "PROPOSAL_STATUSES",
+    "RESIDENT_STATUSES", "ROLES",
     "FundGift", "FundTransfer", "Helper", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",
     "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Community", "IdempotentRequest", "JournalEntry",
     "JournalLine", "LedgerHead", "Listing", "Operator", "OperatorCost", "Payment", "Rating", "Refund", "ResidentProfile",

@@ -200,8 +200,8 @@ def record_refund(session: Session, payment: Payment, provider: PaymentProvider,
                  else donations.due_lines(row.donation_reversed, op))
         lines += donations.reversal_lines(given)
     ledger.post(session, community, "refund", f"refund:{row.id}", lines, payment.currency,
-                memo=text(REFUND_MEMO, payment=payment.id, reason=reason), operator_id=op, booking_id=payment.booking_id,
-                payment_id=payment.id)
+                memo=text(REFUND_MEMO, payment=payment.id, reason=reason), operator_id=op,
+                booking_id=payment.booking_id, payment_id=payment.id)
     return row
 
 

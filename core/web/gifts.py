@@ -51,10 +51,10 @@ def new_gift(slug: str):
     form = GiftForm()
 
     def record(db):
-        data = load_input(FundGiftSchema, {"donor_kind": form.donor_kind.data, "donor_name": form.donor_name.data or "",
-                                       "amount": amount_of(form.amount, community.currency),
-                                       "reference": form.reference.data,
-                                       "received_on": form.received_on.data.isoformat()})
+        data = load_input(FundGiftSchema, {
+            "donor_kind": form.donor_kind.data, "donor_name": form.donor_name.data or "",
+            "amount": amount_of(form.amount, community.currency), "reference": form.reference.data,
+            "received_on": form.received_on.data.isoformat()})
         return gifts.record_gift(db, user, community, **data)
 
     gift, error, status = submit_form(form, record)
