@@ -120,10 +120,11 @@ def booking_amounts(session: Session) -> list[str]:
 
 
 def fund_mismatches(session: Session, community: Community) -> list[str]:
-    """Fund cash = donations received (income not still receivable) − disbursements."""
+    """Fund cash = donations received (income not still receivable) + gifts − disbursements."""
     b = ledger.balances(session, community.id, ["fund_cash", "donation_income", "donations_receivable",
-                                                "fund_disbursed"])
-    expected = b.get("donation_income", 0) - b.get("donations_receivable", 0) - b.get("fund_disbursed", 0)
+                                                "gift_income", "fund_disbursed"])
+    expected = (b.get("donation_income", 0) - b.get("donations_receivable", 0) + b.get("gift_income", 0)
+                - b.get("fund_disbursed", 0))
     if b.get("fund_cash", 0) != expected:
         return [f"community {community.slug}: fund balance {b.get('fund_cash', 0)} != inflows − outflows {expected}"]
     return []

@@ -20,7 +20,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import accounts
+from core import accounts, gifts
 from core import booking as bookings
 from core.booking import LIVE, BookingRequest, person_for, try_take_places
 from core.catalog import validate_donation
@@ -52,6 +52,10 @@ NEIGHBOURS = [("elder95", "Sun Yeye", dt.date(1930, 10, 8), ()),
               ("neighbour", "Huang Li", dt.date(1986, 4, 12), ()),
               ("sewer1", "Zhou Fang", dt.date(1972, 8, 30), ()),
               ("sewer2", "Wu Min", dt.date(1968, 3, 22), ())]
+# Gifts of money the committee recorded (issue 23: "接收社会各方反哺社区发展的资金捐助"): days before the demo day.
+GIFTS = [(6, "government", "和平街道办事处", 2_000_000, "JD-2026-018"),
+         (3, "company", "和平大药房", 500_000, "BANK-7731"),
+         (1, "anonymous", "", 20_000, "CASH-0001")]
 
 
 def seed(app: Flask) -> bool:
@@ -92,6 +96,10 @@ def seed_activity(app: Flask) -> bool:
         today = dt.datetime.now(ZoneInfo(community.timezone)).date()
         app.extensions["linli"].plugins.hook.seed_demo_activity(session=session, community=community, today=today,
                                                         book=booker(app, session))
+        committee = demo_user(session, "committee1")
+        for days_ago, kind, name, amount, reference in GIFTS:
+            gifts.record_gift(session, committee, community, name, kind, amount, reference,
+                              today - dt.timedelta(days=days_ago))
         commit(session)
         return True
     finally:

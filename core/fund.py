@@ -2,13 +2,15 @@
 
 Design. Every figure is read from the ledger (see :mod:`core.ledger`): the fund
 holds ``fund_cash``; operators owe it ``donations_receivable``; its inflows are
-``donation_income`` (what operators gave, by their agreements) and, kept apart
-because they cannot be spent, ``in_kind_income`` at declared value; its outflows
-are ``fund_disbursed``. Reconciliation compares, per operator and period, the
-donation due with what was received — online at payment (Stripe's application
-fee, or kept back), by bank transfer recorded with its reference, or in kind —
-and names the variance; a committee member can explain it in a note and close
-the period, after which its figures never change.
+``donation_income`` (what operators gave, by their agreements), ``gift_income``
+(money others gave, :mod:`core.gifts`) and, kept apart because they cannot be
+spent, ``in_kind_income`` at declared value; its outflows are ``fund_disbursed``.
+Reconciliation compares, per operator and period, the donation due with what was
+received — online at payment (Stripe's application fee, or kept back), by bank
+transfer recorded with its reference (counted against the oldest dues it paid,
+whenever it arrived: :mod:`core.arrears`), or in kind — and names the variance; a
+committee member can explain it in a note and close the period, after which no
+entry lands in it: only a later transfer may still clear its arrears.
 """
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, donations, ledger, policy, settlement
-from core.errors import N_, conflict, forbidden, invalid
+from core import arrears, audit, donations, ledger, memos, policy, settlement
+from core.errors import N_, conflict, forbidden, invalid, text
 from core.ledger import credit, debit, period_of
 from core.models import (
     ClosedPeriod, Community, FundTransfer, InKindDonation, JournalEntry, JournalLine, Operator, ReconciliationNote,
@@ -39,6 +41,8 @@ DATED_IN_THE_FUTURE = invalid("dated_in_the_future", N_("The money cannot have a
 PERIOD_NOT_ENDED = conflict("period_not_ended", N_(
     "%(period)s has not ended yet, so it cannot be closed: close it from the first day of the next month."))
 PERIOD_CLOSED_ALREADY = conflict("period_closed_already", N_("%(period)s is closed already."))
+TRANSFER_MEMO = N_("Bank transfer %(reference)s")
+IN_KIND_MEMO = N_("%(quantity)s × %(item)s from %(donor)s")
 
 
 def community_operator(session: Session, community: Community, operator_id: int) -> Operator:
@@ -68,7 +72,7 @@ def record_transfer(session: Session, actor: User | None, community: Community, 
     session.flush()
     ledger.post(session, community, "transfer", f"transfer:{transfer.id}",
                 donations.transfer_lines(amount, operator.id), community.currency, effective_on=received_on,
-                memo=f"bank transfer {reference}", operator_id=operator.id)
+                memo=text(TRANSFER_MEMO, reference=reference), operator_id=operator.id)
     audit.record(session, actor, "transfer_recorded", "fund_transfer", transfer.id, community.id,
                  amount=amount, reference=reference)
     return transfer
@@ -106,8 +110,8 @@ def record_in_kind(session: Session, actor: User | None, community: Community, o
         ledger.post(session, community, "in_kind", f"in_kind:{gift.id}",
                     [debit("in_kind_items", declared_value_amount, operator_id),
                      credit("in_kind_income", declared_value_amount, operator_id)],
-                    community.currency, effective_on=received_on, memo=f"{quantity} × {item} from {donor}",
-                    operator_id=operator_id)
+                    community.currency, effective_on=received_on,
+                    memo=text(IN_KIND_MEMO, quantity=quantity, item=item, donor=donor), operator_id=operator_id)
     audit.record(session, actor, "in_kind_recorded", "in_kind_donation", gift.id, community.id, item=item)
     return gift
 
@@ -117,7 +121,10 @@ INFLOWS = {  # each reconciliation figure: (account, *conditions)
     "received_online_amount": ("fund_cash", JournalEntry.kind.in_(("donation", "refund"))),
     "received_transfer_amount": ("fund_cash", JournalEntry.kind == "transfer"),
     "in_kind_amount": ("in_kind_income",),
+    "gift_amount": ("gift_income",),
 }
+RECONCILED = ("due_amount", "received_online_amount", "in_kind_amount")
+"""The figures of a month's reconciliation read from its own entries; transfers count where they cleared dues."""
 
 
 def inflows(session: Session, community_id: int, by: list, *where) -> list[dict]:
@@ -125,6 +132,11 @@ def inflows(session: Session, community_id: int, by: list, *where) -> list[dict]
     rows = ledger.totals(session, community_id, INFLOWS, by, *where)
     return [{k: int(v) if k in INFLOWS else v for k, v in row._mapping.items()}
             for row in rows if any(row._mapping[name] for name in INFLOWS)]
+
+
+def received(row: dict) -> int:
+    """The money an inflows row brought in: received from operators online and by transfer, and gifts."""
+    return row["received_online_amount"] + row["received_transfer_amount"] + row["gift_amount"]
 
 
 def fund_view(session: Session, community: Community) -> dict:
@@ -152,15 +164,21 @@ def is_closed(session: Session, community_id: int, period: str) -> bool:
 
 
 def reconciliation(session: Session, community: Community, period: str) -> dict:
-    """Per operator: donation due vs received (online, transfer; in kind apart), the variance and its notes."""
+    """Per operator: donation due vs received (online; by transfer, whenever it came, for the dues it cleared —
+    ``cleared_by`` names each; in kind apart), the variance and its notes."""
     parse_period(period)
     rows = {op.id: {"operator_id": op.id, "operator": op.name, "type": op.type, "due_amount": 0,
-                    "received_online_amount": 0, "received_transfer_amount": 0, "in_kind_amount": 0, "notes": []}
+                    "received_online_amount": 0, "received_transfer_amount": 0, "in_kind_amount": 0,
+                    "cleared_by": [], "notes": []}
             for op in session.scalars(select(Operator).where(Operator.community_id == community.id)
                                       .order_by(Operator.id))}
     for row in inflows(session, community.id, [JournalLine.operator_id], JournalEntry.period == period):
         if row["operator_id"] in rows:
-            rows[row.pop("operator_id")].update(row)
+            rows[row["operator_id"]].update({name: row[name] for name in RECONCILED})
+    for part in arrears.clearing(session, community.id):
+        if part.period == period and part.operator_id in rows:
+            rows[part.operator_id]["received_transfer_amount"] += part.amount
+            rows[part.operator_id]["cleared_by"].append(part.as_json())
     for note in session.scalars(select(ReconciliationNote).where(ReconciliationNote.community_id == community.id,
                                                                  ReconciliationNote.period == period)
                                 .order_by(ReconciliationNote.id)):
@@ -183,8 +201,17 @@ def drill_down(session: Session, community: Community, period: str, operator_id:
     return [entry_json(entry) for entry in entries]
 
 
+def transfers_of(session: Session, community: Community, period: str, operator_id: int) -> dict:
+    """For the drill-down: the transfers that cleared the month's dues (``cleared``), and where the transfers
+    received in the month went (``applied``: perhaps to older months' arrears)."""
+    parts = arrears.clearing(session, community.id, operator_id)
+    return {"cleared": [p.as_json() for p in parts if p.period == period],
+            "applied": [p.as_json() for p in parts if period_of(p.received_on) == period]}
+
+
 def entry_json(entry: JournalEntry) -> dict:
     return {"id": entry.id, "seq": entry.seq, "kind": entry.kind, "source": entry.source, "memo": entry.memo,
+            "memo_message": memos.as_json(entry.memo_message),
             "effective_on": entry.effective_on.isoformat(), "period": entry.period, "late_from": entry.late_from,
             "operator_id": entry.operator_id, "booking_id": entry.booking_id, "payment_id": entry.payment_id,
             "prev_hash": entry.prev_hash, "hash": entry.hash,

@@ -27,10 +27,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Text, bindparam, case, cast, func, or_, select
+from sqlalchemy import Integer, Text, bindparam, case, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from core import memos
 from core.db import INSERTS
 from core.errors import N_, invalid
 from core.models import ClosedPeriod, Community, JournalEntry, JournalLine, LedgerHead
@@ -53,6 +54,7 @@ ACCOUNTS = {
     "fund_disbursed": "D",        # money the fund paid out for approved proposals
     "in_kind_items": "D",         # donated goods at declared value (never cash)
     "in_kind_income": "C",
+    "gift_income": "C",           # money given to the fund by residents, companies, the government
 }
 
 
@@ -111,6 +113,8 @@ def canonical(entry: JournalEntry, lines) -> str:
     fields = [entry.community_id, entry.seq, entry.kind, entry.source, entry.memo, entry.effective_on.isoformat(),
               entry.period, entry.operator_id, entry.booking_id, entry.payment_id, entry.reverses_id, entry.late_from]
     text = SEPARATOR.join("" if v is None else str(v) for v in fields)
+    if entry.memo_message is not None:  # entries written before it existed hash as they always did
+        text += SEPARATOR + entry.memo_message
     for line in lines:
         text += "\n" + SEPARATOR.join("" if v is None else str(v) for v in (
             line.account, line.operator_id, line.side, line.amount, line.currency))
@@ -149,7 +153,7 @@ class Posting:
     lines: list[Line]
     currency: str
     effective_on: dt.date | None = None
-    memo: str = ""
+    memo: str = ""  # a Message (core.errors.text) is stored with its template and values too: see core.memos
     operator_id: int | None = None
     booking_id: int | None = None
     payment_id: int | None = None
@@ -187,8 +191,8 @@ def post_many(session: Session, community: Community, postings: list[Posting]) -
             continue
         seen.add(p.source)
         day, late_from = shift_past_closed(p.effective_on or today, closed)
-        entry = JournalEntry(community_id=community.id, seq=head.seq + 1, kind=p.kind, source=p.source, memo=p.memo,
-                             effective_on=day, period=period_of(day), operator_id=p.operator_id,
+        entry = JournalEntry(community_id=community.id, seq=head.seq + 1, kind=p.kind, source=p.source,
+                             memo=str(p.memo), memo_message=memos.stored(p.memo), effective_on=day, period=period_of(day), operator_id=p.operator_id,
                              booking_id=p.booking_id, payment_id=p.payment_id, reverses_id=p.reverses_id,
                              late_from=late_from, prev_hash=head.hash)
         rows = [JournalLine(account=line.account, operator_id=line.operator_id, side=line.side, amount=line.amount,
@@ -273,9 +277,10 @@ _ENTRY_TEXT = _joined([
     JournalEntry.community_id, JournalEntry.seq, JournalEntry.kind, JournalEntry.source, JournalEntry.memo,
     func.to_char(JournalEntry.effective_on, "YYYY-MM-DD"), JournalEntry.period, JournalEntry.operator_id,
     JournalEntry.booking_id, JournalEntry.payment_id, JournalEntry.reverses_id, JournalEntry.late_from])
+_MEMO_TEXT = func.coalesce(literal(SEPARATOR) + JournalEntry.memo_message, "")  # nothing when there is none
 _LINE_TEXT = func.concat("\n", _joined([JournalLine.account, JournalLine.operator_id, JournalLine.side,
                                          JournalLine.amount, JournalLine.currency]))
-_CONTENT = func.concat(JournalEntry.prev_hash, "\n", _ENTRY_TEXT,
+_CONTENT = func.concat(JournalEntry.prev_hash, "\n", _ENTRY_TEXT, _MEMO_TEXT,
                        func.string_agg(_LINE_TEXT, aggregate_order_by(cast("", Text), JournalLine.id)))
 
 # The entries of one community's chain whose seq is in (after, upto] (None: unbounded), each with the hash of

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core import accounts, audit, ledger, policy
 from core.db import utcnow
-from core.errors import N_, conflict, forbidden, invalid, not_found
+from core.errors import N_, conflict, forbidden, invalid, not_found, text
 from core.ledger import credit, debit
 from core.models import Community, JournalEntry, Proposal, ProposalVote, RoleGrant, User
 
@@ -30,6 +30,7 @@ COMMITTEE_SIZE = conflict("committee_size", N_(
 VOTED_ALREADY = conflict("voted_already", N_("You have voted on this proposal already."))
 REASON_REQUIRED = invalid("reason_required", N_("Please write the reason for saying no."))
 WOULD_OVERDRAW = conflict("would_overdraw", N_("The fund does not hold enough money to pay this out."))
+DISBURSEMENT_MEMO = N_("Paid out for %(title)s, reference %(reference)s")
 
 
 def committee(session: Session, community_id: int) -> list[User]:
@@ -151,7 +152,7 @@ def disburse(session: Session, actor: User | None, community: Community, proposa
         raise WOULD_OVERDRAW()
     ledger.post(session, community, "disbursement", f"disbursement:{proposal.id}",
                 [debit("fund_disbursed", proposal.requested_amount), credit("fund_cash", proposal.requested_amount)],
-                community.currency, memo=f"{proposal.title} — {reference}")
+                community.currency, memo=text(DISBURSEMENT_MEMO, title=proposal.title, reference=reference))
     proposal.status, proposal.disbursement_reference, proposal.disbursed_at = "disbursed", reference, utcnow()
     audit.record(session, actor, "proposal_disbursed", "proposal", proposal.id, community.id, reference=reference)
     return proposal

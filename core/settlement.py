@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import donations, ledger
-from core.errors import N_, conflict, invalid
+from core.errors import N_, conflict, invalid, text
 from core.ledger import FIRST_DAY, LAST_DAY, signed
 from core.models import Booking, ClosedPeriod, Community, JournalEntry, JournalLine, Operator, OperatorCost, Payment
 from core.operator_types import OperatorType
@@ -28,6 +28,10 @@ SETTLED = "donation:settle:"
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 INVALID_PERIOD = invalid("invalid_period", N_("Write the month as YYYY-MM, e.g. 2026-11."))
 PERIOD_CLOSED = conflict("period_closed", N_("%(period)s is closed: its figures never change again."))
+SETTLED_MEMO = N_("%(rule)s for %(period)s")
+RULES = {"percent_of_profit": N_("Share of profit"), "fixed_per_period": N_("Fixed donation"),
+         "percent_of_revenue": N_("Share of revenue"), "per_booking": N_("Donation per booking")}
+"""The rules of agreements in words, for the memo of what settlement posts (a plugin's own rule keeps its key)."""
 
 
 def parse_period(period: str) -> tuple[dt.date, dt.date]:
@@ -143,7 +147,8 @@ def settle(session: Session, types: dict[str, OperatorType], community: Communit
         if delta:
             prefix = f"{SETTLED}{operator.id}:{period}"
             postings.append(donations.due_posting(community, operator, delta, f"{prefix}:{counts[prefix] + 1}",
-                                                  memo=f"{agreement.donation_kind} donation for {period}",
+                                                  memo=text(SETTLED_MEMO, period=period, rule=text(
+                                                      RULES.get(agreement.donation_kind, agreement.donation_kind))),
                                                   effective_on=last))
             f["due"] += delta
             f["outstanding"] += delta

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import fund, ledger, proposals
+from core import fund, gifts, ledger, proposals
 from core.errors import N_, not_found
 from core.models import Community, InKindDonation, Operator
 from core.settlement import parse_period
@@ -38,6 +38,7 @@ def report(session: Session, community: Community, period: str | None = None) ->
         "in_kind_amount": view["in_kind_amount"],
         "inflows": inflows,
         "in_kind_items": in_kind_items(session, community, period),
+        "gifts": gifts.public_gifts(session, community, period),
         "disbursements": proposals.outflows(session, community, period),
         "monthly": monthly(inflows, proposals.outflows(session, community, period)),
         "chain_head": view["chain_head"],
@@ -49,7 +50,7 @@ def monthly(inflows: list[dict], outflows: list[dict]) -> list[dict]:
     months: dict[str, dict] = {}
     for row in inflows:
         month = months.setdefault(row["period"], {"period": row["period"], "in_amount": 0, "out_amount": 0})
-        month["in_amount"] += row["received_online_amount"] + row["received_transfer_amount"]
+        month["in_amount"] += fund.received(row)
     for row in outflows:
         month = months.setdefault(row["period"], {"period": row["period"], "in_amount": 0, "out_amount": 0})
         month["out_amount"] += row["amount"]

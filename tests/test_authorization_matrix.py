@@ -147,6 +147,10 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "fund.record_in_kind": only(OPERATOR, STAFF, COMMITTEE, ADMIN, body=lambda w: {
         "operator_id": w["operator"], "donor": "A baker", "item": "Bread", "quantity": 3,
         "declared_value_amount": 900, "received_on": TODAY}),
+    "gifts.list_gifts": only(*AUDITORS),
+    "gifts.record_gift": only(COMMITTEE, ADMIN, body=lambda w: {"donor_name": "A bakery", "donor_kind": "company",
+                                                                "amount": 100, "reference": "BANK-4",
+                                                                "received_on": TODAY}),
     "fund.get_ledger": only(*AUDITORS),
     "fund.get_reconciliation": only(*AUDITORS, **PERIOD),
     "fund.drill_down": only(*AUDITORS),
@@ -301,13 +305,18 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_committee.close_period": only(COMMITTEE, ADMIN),
     "web_committee.new_transfer": only(COMMITTEE, ADMIN, body=lambda w: {
         "operator_id": str(w["operator"]), "amount": "0.01", "reference": "BANK-3", "received_on": TODAY}),
+    "web_gifts.gift_list": only(*AUDITORS),
+    "web_gifts.new_gift": only(COMMITTEE, ADMIN, body=lambda w: {
+        "donor_kind": "anonymous", "donor_name": "", "amount": "1.00", "reference": "CASH-2", "received_on": TODAY}),
+    "web_gifts.receipt": only(*AUDITORS),
+    "web_gifts.export": only(*AUDITORS),
 }
 
 # What each path parameter is called with: a record of the world (``operator`` is that of the route's operator
 # type), or a literal. A route with a parameter not named here fails and says to add it.
 PATH_VALUES = {
     "ref": "community", "slug": "community", "operator_id": "operator", "listing_id": "listing", "slot_id": "slot",
-    "booking_id": "booking", "resident_id": "member", "agreement_id": "agreement", "proposal_id": "proposal", "user_id": "member",
+    "booking_id": "booking", "resident_id": "member", "agreement_id": "agreement", "proposal_id": "proposal", "user_id": "member", "gift_id": "gift",
     "period": "period", "attribute": "attribute", "job_id": "job", "worker_id": "worker", "vendor_id": "vendor",
     "code": "=en", "step": "=votes", "action": "=check-in", "filename": "=linli.css",
 }

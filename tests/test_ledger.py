@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 
 from core import ledger
 from core.errors import Invalid
+from core.errors import text as text_message
 from core.ledger import UnbalancedEntry, credit, debit
 from core.models import ClosedPeriod, JournalEntry, JournalLine
 from tests.conftest import ON_POSTGRES
@@ -103,6 +104,9 @@ TAMPERING = [
     ("date", "UPDATE journal_entries SET effective_on = :day WHERE id = :entry"),
     ("period", "UPDATE journal_entries SET period = '1999-01' WHERE id = :entry"),
     ("memo", "UPDATE journal_entries SET memo = 'nothing to see' WHERE id = :entry"),
+    ("memo's message", "UPDATE journal_entries SET memo_message = replace(memo_message, '102', '999') "
+                       "WHERE id = :entry"),
+    ("memo's message removed", "UPDATE journal_entries SET memo_message = NULL WHERE id = :entry"),
     ("deleted line", "DELETE FROM journal_lines WHERE id = :line"),
     ("currency", "UPDATE journal_lines SET currency = 'USD' WHERE id = :line"),
     ("both sides, still balanced", "UPDATE journal_lines SET amount = amount + 1000 WHERE entry_id = :entry"),
@@ -141,7 +145,8 @@ def test_tampering_with_a_stored_entry_is_found_with_its_id(app, db, books, part
 def _four_entries(db, community, operator):
     for n in range(4):
         ledger.post(db, community, "test", f"t:{n}", [debit("fund_cash", 100 + n, operator.id),
-                                                      credit("donation_income", 100 + n, operator.id)], "CNY")
+                                                      credit("donation_income", 100 + n, operator.id)], "CNY",
+                    memo=text_message("Bank transfer %(reference)s", reference=f"B-{100 + n}"))
     db.commit()
     return db.scalars(select(JournalEntry).order_by(JournalEntry.seq)).all()
 
@@ -239,6 +244,9 @@ def test_the_chain_hashes_an_entry_exactly_as_python_does(db, books):
         debit("fund_cash", 1), credit("donation_income", 1, operator.id)], "CNY",
         memo="食堂的捐款 — ünïcödé 🍜 \\ % '", operator_id=operator.id, effective_on=dt.date(2026, 9, 30))
     ledger.reverse(db, community, first, "reversal", memo="")
+    ledger.post(db, community, "test", "message", [debit("fund_cash", 9), credit("gift_income", 9)], "CNY",
+                memo=text_message("Refund of payment %(payment)s: %(reason)s", payment=3,
+                                  reason=text_message("取消 — ünïcödé 🍜 \\ %% ' \"%(who)s\"", who="老王")))
     db.add(ClosedPeriod(community_id=community.id, period="2026-10"))
     db.flush()
     ledger.post(db, community, "test", "late", [debit("fund_cash", 5), credit("donation_income", 5)], "CNY",

@@ -125,6 +125,9 @@ def _book_and_propose(app, ids: dict, tokens: dict) -> None:
         "title": "Benches for the garden", "purpose": "Somewhere to rest", "requested_amount": 100,
         "beneficiary": "Elderly residents"})
     ids["proposal"] = post(STAFF, f"/communities/heping/fund/proposals/{proposal['id']}/submit")["id"]
+    ids["gift"] = post(COMMITTEE, "/communities/heping/fund/gifts", {
+        "donor_name": "Heping Pharmacy", "donor_kind": "company", "amount": 50_000, "reference": "BANK-8",
+        "received_on": dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()})["id"]
 
 
 def _plugin_ids(app, users: dict) -> dict:

@@ -77,7 +77,10 @@ class EntrySchema(Schema):
     seq = fields.Integer()
     kind = fields.String()
     source = fields.String()
-    memo = fields.String()
+    memo = fields.String(metadata={"description": "in English, as it was posted"})
+    memo_message = fields.Dict(allow_none=True, metadata={
+        "description": "the memo's template and values ({template, params}), to say it in any language; "
+                       "null for entries posted before memos had one"})
     effective_on = fields.String()
     period = fields.String()
     late_from = fields.String(allow_none=True)

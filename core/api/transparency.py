@@ -23,6 +23,8 @@ class ReportSchema(Schema):
     in_kind_amount = fields.Integer()
     inflows = fields.List(fields.Dict())
     in_kind_items = fields.List(fields.Dict())
+    gifts = fields.List(fields.Dict(), metadata={
+        "description": "gifts of money: donor_kind, and donor_name for a company or the government only"})
     disbursements = fields.List(fields.Dict())
     monthly = fields.List(fields.Dict())
     chain_head = fields.String()
@@ -41,7 +43,8 @@ class DonorSchema(Schema):
 @blp.response(200, ReportSchema)
 @public
 def fund_report(args, ref):
-    """The fund's balance, inflows by operator and month, in-kind gifts, disbursements and the chain head."""
+    """The fund's balance, inflows by operator and month, gifts of money and in kind, disbursements and the chain
+    head."""
     db = session()
     return transparency.report(db, community_by_ref(db, ref), args.get("period"))
 

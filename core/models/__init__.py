@@ -3,7 +3,7 @@ from core.models.audit import AuditEvent
 from core.models.booking import BOOKING_STATUSES, Booking, IdempotentRequest, Rating
 from core.models.community import Community, Space
 from core.models.fund import (
-    PROPOSAL_STATUSES, FundTransfer, InKindDonation, Proposal, ProposalVote, ReconciliationNote,
+    DONOR_KINDS, PROPOSAL_STATUSES, FundGift, FundTransfer, InKindDonation, Proposal, ProposalVote, ReconciliationNote,
 )
 from core.models.ledger import ClosedPeriod, JournalEntry, JournalLine, LedgerHead
 from core.models.listing import Closure, Listing, Schedule, Slot
@@ -12,8 +12,9 @@ from core.models.payment import OperatorCost, Payment, Refund, StripeEvent
 from core.models.user import RESIDENT_STATUSES, ROLES, ApiToken, Helper, ResidentProfile, RoleGrant, User, VerifiedAttribute
 
 __all__ = [
-    "BOOKING_STATUSES", "DONATION_KINDS", "OPERATOR_STATUSES", "PROPOSAL_STATUSES", "RESIDENT_STATUSES", "ROLES",
-    "FundTransfer", "Helper", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",
+    "BOOKING_STATUSES", "DONATION_KINDS", "DONOR_KINDS", "OPERATOR_STATUSES", "PROPOSAL_STATUSES",
+    "RESIDENT_STATUSES", "ROLES",
+    "FundGift", "FundTransfer", "Helper", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",
     "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Closure", "Community", "IdempotentRequest", "JournalEntry",
     "JournalLine", "LedgerHead", "Listing", "Operator", "OperatorCost", "Payment", "Rating", "Refund", "ResidentProfile",
     "RoleGrant", "Schedule", "Slot", "Space", "StripeEvent", "User", "VerifiedAttribute",

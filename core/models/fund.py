@@ -1,4 +1,4 @@
-"""The fund's own records: transfers received, in-kind gifts, reconciliation notes, proposals and votes."""
+"""The fund's own records: transfers received, gifts of money and in kind, reconciliation notes, proposals, votes."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,11 +8,23 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, MinorUnits, UTCDateTime, utcnow
 
+DONOR_KINDS = ("resident", "company", "government", "anonymous")
 PROPOSAL_STATUSES = ("draft", "submitted", "committee_approved", "rejected", "charity_approved", "charity_rejected",
                      "disbursed")
 
 
-class FundTransfer(Base):
+class MoneyReceived:
+    """Money that reached the fund's account: how much, its bank or receipt reference, when, and who recorded it."""
+
+    amount: Mapped[MinorUnits]
+    currency: Mapped[str] = mapped_column(String(3))
+    reference: Mapped[str] = mapped_column(String(120))
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FundTransfer(MoneyReceived, Base):
     """An operator's payment of donations it owed, recorded by a committee member with its bank reference."""
 
     __tablename__ = "fund_transfers"
@@ -21,12 +33,21 @@ class FundTransfer(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"))
-    amount: Mapped[MinorUnits]
-    currency: Mapped[str] = mapped_column(String(3))
-    reference: Mapped[str] = mapped_column(String(120))
-    received_on: Mapped[dt.date] = mapped_column(Date)
-    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FundGift(MoneyReceived, Base):
+    """Money given to the fund by a resident, a company, the government or someone unnamed, with its bank or
+    receipt reference; ``donor_name`` is empty only for an anonymous gift."""
+
+    __tablename__ = "fund_gifts"
+    __table_args__ = (CheckConstraint("amount > 0", name="positive"),
+                      CheckConstraint("donor_kind IN ('resident', 'company', 'government', 'anonymous')",
+                                      name="donor_kind"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    donor_name: Mapped[str] = mapped_column(String(200), default="")
+    donor_kind: Mapped[str] = mapped_column(String(16))
 
 
 class InKindDonation(Base):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, MinorUnits, UTCDateTime, utcnow
@@ -25,6 +25,8 @@ class JournalEntry(Base):
     kind: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(120))
     memo: Mapped[str] = mapped_column(String(300), default="")
+    memo_message: Mapped[str | None] = mapped_column(Text)
+    """The memo's template and values (JSON, see :mod:`core.memos`), so each reader sees it in their language."""
     effective_on: Mapped[dt.date] = mapped_column(Date)
     period: Mapped[str] = mapped_column(String(7))
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"), index=True)

@@ -31,6 +31,14 @@ UNKNOWN_PAYMENT_METHOD = invalid("unknown_payment_method", N_(
     "This way of paying is not available here. Please choose one of %(methods)s."))
 PAYMENT_NOT_CONFIGURED = invalid("payment_method_not_configured", N_(
     "%(method)s is not available on this platform. Please choose cash at the counter."))
+# The ledger's memos (core.memos): each reader sees them in their language.
+PAYMENT_MEMO = N_("Payment for booking %(booking)s: %(method)s")
+PAYMENT_SHARE_MEMO = N_("Donation share of payment %(payment)s")
+PER_BOOKING_MEMO = N_("Donation for serving booking %(booking)s")
+REFUND_MEMO = N_("Refund of payment %(payment)s: %(reason)s")
+CANCELLED_BY_RESIDENT = N_("cancelled by the resident")
+CALLED_OFF = N_("called off by the operator")
+PAID_TOO_LATE = N_("paid after the hold ended")
 
 
 class BookingPayments:
@@ -83,8 +91,8 @@ class BookingPayments:
             if payment.status == "pending":
                 provider.cancel(session, payment, self.config)
             elif payment.status == "succeeded":
-                reason = "called off by the operator" if booking.cancel_reason else "cancelled by the resident"
-                self.refund(session, payment, provider, payment.amount, reason=reason)
+                reason = CALLED_OFF if booking.cancel_reason else CANCELLED_BY_RESIDENT
+                self.refund(session, payment, provider, payment.amount, reason=text(reason))
 
     def fulfilled(self, session: Session, booking: Booking, ctx: SlotContext) -> None:
         """Take cash due at the counter, and post a per-booking donation."""
@@ -97,7 +105,7 @@ class BookingPayments:
         amount = donations.compute(self.plugins.operator_types, ctx.operator, agreement, base)
         if amount:
             donations.post_due(session, ctx.community, ctx.operator, amount, f"donation:booking:{booking.id}",
-                               memo=f"per-booking donation for booking {booking.id}", booking_id=booking.id)
+                               memo=text(PER_BOOKING_MEMO, booking=booking.id), booking_id=booking.id)
 
     def donation_at_payment(self, session: Session, booking: Booking, ctx: SlotContext, amount: int) -> int:
         """The donation share of a payment of ``amount`` for this booking (0 unless the rule takes it at payment)."""
@@ -124,7 +132,7 @@ class BookingPayments:
         payment.status, payment.paid_at = "succeeded", utcnow()
         _post_payment(session, slot_context(session, booking.slot_id).community, payment, booking, provider)
         if not bookings.confirm_paid(session, self.plugins, booking):
-            self.refund(session, payment, provider, payment.amount, reason="paid after the hold ended")
+            self.refund(session, payment, provider, payment.amount, reason=text(PAID_TOO_LATE))
 
     def failed(self, session: Session, payment: Payment, status: str) -> None:
         """The payment failed or was cancelled: the booking lets its hold go, if it still has one."""
@@ -153,12 +161,13 @@ def _post_payment(session: Session, community: Community, payment: Payment, book
     about = {"operator_id": op, "booking_id": booking.id, "payment_id": payment.id}
     postings = [ledger.Posting("payment", f"payment:{payment.id}",
                                [debit(account, payment.amount, op), credit("operator_revenue", payment.amount, op)],
-                               payment.currency, memo=f"{provider.key} payment for booking {booking.id}", **about)]
+                               payment.currency, memo=text(PAYMENT_MEMO, booking=booking.id,
+                                                           method=text(provider.label or provider.key)), **about)]
     if payment.donation_amount:
         lines = (donations.received_lines(payment.donation_amount, op, account) if provider.collects_for_fund
                  else donations.due_lines(payment.donation_amount, op))
         postings.append(ledger.Posting("donation", f"donation:payment:{payment.id}", lines, payment.currency,
-                                       memo=f"donation share of payment {payment.id}", **about))
+                                       memo=text(PAYMENT_SHARE_MEMO, payment=payment.id), **about))
     ledger.post_many(session, community, postings)
 
 
@@ -181,7 +190,7 @@ def record_refund(session: Session, payment: Payment, provider: PaymentProvider,
     reversed_now = allocate(payment.donation_amount, [payment.refunded_amount,
                                                       payment.amount - payment.refunded_amount])[0]
     row = Refund(payment_id=payment.id, reference=reference, amount=amount,
-                 donation_reversed=reversed_now - reversed_before, reason=reason)
+                 donation_reversed=reversed_now - reversed_before, reason=str(reason))
     session.add(row)
     session.flush()
     community = session.get(Community, session.get(Operator, payment.operator_id).community_id)
@@ -193,8 +202,8 @@ def record_refund(session: Session, payment: Payment, provider: PaymentProvider,
                  else donations.due_lines(row.donation_reversed, op))
         lines += donations.reversal_lines(given)
     ledger.post(session, community, "refund", f"refund:{row.id}", lines, payment.currency,
-                memo=f"refund of payment {payment.id}: {reason}", operator_id=op, booking_id=payment.booking_id,
-                payment_id=payment.id)
+                memo=text(REFUND_MEMO, payment=payment.id, reason=reason), operator_id=op,
+                booking_id=payment.booking_id, payment_id=payment.id)
     return row
 
 

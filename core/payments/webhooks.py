@@ -5,10 +5,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.db import rollback
+from core.errors import N_, text
 from core.models import StripeEvent
 from core.payments import service
 from core.payments.service import BookingPayments
 from core.payments.stripe import StripeProvider
+
+REFUNDED_IN_STRIPE = N_("refunded in Stripe")
 
 
 def handle(session: Session, payments: BookingPayments, provider: StripeProvider, payload: bytes,
@@ -49,9 +52,10 @@ def _refunded(session: Session, payments: BookingPayments, provider: StripeProvi
     refunds = [r for r in (charge.get("refunds") or {}).get("data") or []
                if r.get("status") not in ("failed", "canceled")]  # no money went back
     for refund in sorted(refunds, key=lambda r: r.get("created", 0)):
-        service.record_refund(session, payment, provider, refund["id"], refund["amount"], "refunded in Stripe")
+        service.record_refund(session, payment, provider, refund["id"], refund["amount"],
+                              text(REFUNDED_IN_STRIPE))
     missing = charge.get("amount_refunded", 0) - payment.refunded_amount
     if missing > 0:  # refunds not listed in the event: post the rest under the charge's running total
         service.record_refund(session, payment, provider, f"{charge['id']}:{charge['amount_refunded']}", missing,
-                              "refunded in Stripe")
+                              text(REFUNDED_IN_STRIPE))
     return "processed"

@@ -13,6 +13,12 @@
       buttons[i].setAttribute("aria-disabled", "true");
     }
   });
+  // A button marked data-print prints the page (a receipt); the page's print style leaves out the menu.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) {
+      window.print();
+    }
+  });
   // Coming back with the browser's Back button shows the form usable again.
   window.addEventListener("pageshow", function () {
     var forms = document.querySelectorAll("form[data-sent]");

@@ -53,11 +53,11 @@ def init_web(app: Flask) -> None:
     _register_error_pages(app)
 
     from core.web import (
-        acting, agreements, auth, committee, counter, operator, public, register, resident, schedules, staff,
+        acting, agreements, auth, committee, counter, gifts, operator, public, register, resident, schedules, staff,
     )
 
     for module in (public, auth, resident, acting, operator, schedules, counter, agreements, staff, register,
-                   committee):
+                   committee, gifts):
         app.register_blueprint(module.bp)
 
 

@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from core.fund import received
+
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 # Drawn small and scaled up, so the words stay large (about 18 px) even on a phone's width.
@@ -91,7 +93,7 @@ def inflows_by_operator(title: str, inflows: list[dict], money) -> Markup:
     donors = sorted({row["operator"] for row in inflows})
     values = {(row["operator"], row["period"]): 0 for row in inflows}
     for row in inflows:
-        values[(row["operator"], row["period"])] += row["received_online_amount"] + row["received_transfer_amount"]
+        values[(row["operator"], row["period"])] += received(row)
     series = [Series(name, [values.get((name, m), 0) for m in months], PALETTE[k % len(PALETTE)])
               for k, name in enumerate(donors)]
     if not any(any(s.values) for s in series):
@@ -110,7 +112,9 @@ def register_globals(app) -> None:
                           lambda amount: money(amount, currency), (_("Money in"), _("Money out")))
 
     def donors_chart(inflows: list[dict], currency: str) -> Markup:
-        return inflows_by_operator(_("Donations received each month, by operator"), inflows,
+        others = _("Gifts and other donors")  # the rows of no operator
+        named = [row if row["operator_id"] else row | {"operator": others} for row in inflows]
+        return inflows_by_operator(_("Donations received each month, by operator"), named,
                                    lambda amount: money(amount, currency))
 
     app.jinja_env.globals.update(in_out_chart=in_out_chart, donors_chart=donors_chart)

@@ -70,12 +70,14 @@ def export(slug: str, period: str):
 
 @bp.route("/reconciliation/<period>/operators/<int:operator_id>")
 def drill_down(slug: str, period: str, operator_id: int):
-    """The ledger entries behind one operator's figures of the month, with their bookings."""
+    """The ledger entries behind one operator's figures of the month, with their bookings, and the transfers that
+    cleared its dues (perhaps arriving months later) or that arrived in it."""
     _user, community = _reader(slug, *AUDITORS)
     db = db_session()
     entries = fund.drill_down(db, community, period, operator_id)
     return render_template("committee/drill_down.html", community=community, period=period,
-                           operator=db.get(Operator, operator_id), entries=entries)
+                           operator=db.get(Operator, operator_id), entries=entries,
+                           transfers=fund.transfers_of(db, community, period, operator_id))
 
 
 @bp.route("/reconciliation/<period>/settle", methods=["POST"])

@@ -185,6 +185,21 @@ class TransferForm(FlaskForm):
     received_on = DateField(_l("Received on"), validators=[InputRequired(message=DATE_MESSAGE), in_the_books])
 
 
+class GiftForm(FlaskForm):
+    """Money given to the fund; the service refuses an empty name unless the donor stays anonymous."""
+
+    donor_kind = RadioField(_l("Who gave"), validators=[CHOSEN], invalid_choice_message=NOT_AN_OPTION,
+                            choices=options([("resident", _l("A resident")),
+                                             ("company", _l("A company or organisation")),
+                                             ("government", _l("The government (e.g. the sub-district)")),
+                                             ("anonymous", _l("Someone who stays anonymous"))]))
+    donor_name = StringField(_l("Name of the donor"), validators=[Optional(), Length(max=200)])
+    amount = DecimalField(_l("Amount received"), places=2,
+                          validators=[InputRequired(message=AMOUNT_RANGE.message), *AMOUNT])
+    reference = StringField(_l("Bank or receipt reference"), validators=[REQUIRED, Length(max=120)])
+    received_on = DateField(_l("Received on"), validators=[InputRequired(message=DATE_MESSAGE), in_the_books])
+
+
 class MemberForm(FlaskForm):
     email = EmailField(_l("Email of the new member"), validators=[REQUIRED, Length(max=254)])
 

@@ -15,6 +15,7 @@ from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 
+from core import memos
 from core.errors import Message
 from core.phones import masked
 
@@ -54,6 +55,12 @@ def said(errors):
     if isinstance(errors, (list, tuple)):
         return [said(value) for value in errors]
     return say(errors)
+
+
+def memo(entry: dict) -> str:
+    """A ledger entry's memo (as ``core.fund.entry_json`` gives it) in the reader's language; an entry written before
+    memos had a message keeps its English."""
+    return say(memos.message(entry["memo_message"])) if entry.get("memo_message") else entry["memo"]
 
 
 HEADLINES = {
@@ -191,4 +198,4 @@ def register_filters(app) -> None:
                                  weekday_names=weekday_names, day_name=day_name,
                                  short_time=short_time, month_name=month_name, stars_number=stars_number,
                                  plain_amount=plain_amount, currency_name=currency_name, phone=phone_number,
-                                 masked_phone=masked)
+                                 masked_phone=masked, memo=memo)

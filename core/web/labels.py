@@ -74,7 +74,12 @@ CHOICES = {
 
 ENTRY_KINDS = {"payment": _l("Payment"), "donation": _l("Donation"), "transfer": _l("Bank transfer"),
                "refund": _l("Refund"), "in_kind": _l("Gift in kind"), "disbursement": _l("Paid out"),
-               "revenue": _l("Revenue")}
+               "revenue": _l("Revenue"), "gift": _l("Gift")}
+
+
+# Who gave to the fund; the public reads these words instead of a resident's or an anonymous donor's name.
+DONOR_KINDS = {"resident": _l("A resident"), "company": _l("A company"), "government": _l("The government"),
+               "anonymous": _l("Anonymous")}
 
 
 AGREEMENT_STATUSES = {"pending": _l("Waiting for approval"), "active": _l("In force")}
@@ -105,6 +110,7 @@ ACCOUNTS = {
     "donations_receivable": _l("Donations owed to the fund"), "donation_income": _l("Donations to the fund"),
     "fund_cash": _l("Money the fund holds"), "fund_disbursed": _l("Paid out by the fund"),
     "in_kind_items": _l("Gifts in kind"), "in_kind_income": _l("Gifts in kind received"),
+    "gift_income": _l("Gifts of money received"),
 }
 SIDES = {"D": _l("debit"), "C": _l("credit")}
 
@@ -152,6 +158,7 @@ def register_globals(app) -> None:
         role_label=lambda code: label(ROLES, code), attribute_label=lambda code: label(ATTRIBUTES, code),
         payment_label=lambda code: label(PAYMENT_METHODS, code) if code else gettext("Nothing to pay"),
         entry_kind_label=lambda code: label(ENTRY_KINDS, code), detail_label=detail_label,
+        donor_kind_label=lambda code: label(DONOR_KINDS, code),
         agreement_status_label=lambda code: label(AGREEMENT_STATUSES, code),
         resident_status_label=lambda code: label(RESIDENT_STATUSES, code), donation_rule=donation_rule,
         account_label=lambda code: label(ACCOUNTS, code), side_label=lambda code: label(SIDES, code),

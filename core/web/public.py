@@ -8,7 +8,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from core import booking as bookings
-from core import listings, ratings, transparency
+from core import fund, listings, ratings, transparency
 from core.everyday import Everyday, next_everyday
 from core.api.common import DAY
 from core.errors import N_, DomainError, not_found
@@ -116,12 +116,12 @@ def transparency_page(slug: str):
         period = None
     report = transparency.report(db, community, period)
     everything = transparency.report(db, community) if period else report
-    donors: dict[str, dict] = {}
+    donors: dict[str | None, dict] = {}
     for row in report["inflows"]:
-        donor = donors.setdefault(row["operator"], {"operator": row["operator"], "due": 0, "received": 0,
-                                                    "in_kind": 0})
+        name = row["operator"] if row["operator_id"] else None  # None: gifts, and gifts in kind from no operator
+        donor = donors.setdefault(name, {"operator": name, "due": 0, "received": 0, "in_kind": 0})
         donor["due"] += row["due_amount"]
-        donor["received"] += row["received_online_amount"] + row["received_transfer_amount"]
+        donor["received"] += fund.received(row)
         donor["in_kind"] += row["in_kind_amount"]
     periods = sorted({row["period"] for row in everything["monthly"]}, reverse=True)
     return render_template("public/transparency.html", community=community, report=report,

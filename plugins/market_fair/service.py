@@ -13,7 +13,7 @@ import datetime as dt
 from sqlalchemy import and_, delete, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from core import N_, Quote, conflict, forbidden, invalid, not_found, share_bps
+from core import N_, Quote, conflict, forbidden, invalid, not_found, share_bps, text
 from core.plugin_api import (
     BOOKING_NOT_FOUND, UNKNOWN_USER, Booking, InKindDonation, Operator, User, has_role, operator_of_type,
     pledge_donation, record_in_kind, require, require_in_kind_recorder, require_user, slot_context, utcnow,
@@ -24,6 +24,7 @@ from plugins.market_fair.schemas import DEFAULT_STALLS, LOCAL_MERCHANT_AMOUNT
 
 LIVE = ("pending_payment", "confirmed", "fulfilled")
 
+PLEDGE_MEMO = N_("Stall %(stall)s at the fair of %(day)s: %(percent)s%% of sales pledged")
 NO_SUCH_STALL = invalid("no_such_stall", N_("This fair has stalls 1 to %(stalls)s."))
 STALL_TAKEN = conflict("stall_taken", N_("Stall %(stall)s is taken for this fair: leave the number out for a free one."))
 NO_STALL_LEFT = conflict("no_stall_left", N_("Every stall of this fair is taken."))
@@ -238,8 +239,8 @@ def report_sales(session, user, booking_id: int, sales_amount: int, pledged_bps:
         raise SALES_REPORTED() from None
     if report.pledged_amount:
         pledge_donation(session, ctx.operator, report.pledged_amount, f"market_fair:sales:{report.id}",
-                        f"stall {booking.details.get('stall_number')} at the fair of {ctx.day}: "
-                        f"{pledged_bps / 100:g}% of sales {sales_amount} pledged")
+                        text(PLEDGE_MEMO, stall=booking.details.get("stall_number"), day=ctx.day.isoformat(),
+                             percent=f"{pledged_bps / 100:g}"))
     return report
 
 

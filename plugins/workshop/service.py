@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from core import N_, conflict, invalid, not_found
+from core import N_, conflict, invalid, not_found, text
 from core.plugin_api import (
     Booking, Community, Listing, Operator, Slot, User, operator_of_type, paginate, record_revenue, require,
     require_user, utcnow,
@@ -23,6 +23,7 @@ NOT_A_WORKER = invalid("not_a_worker_of_shift", N_("This person has no confirmed
 JOB_DELIVERED = conflict("job_delivered", N_("This job was delivered: it takes no more pieces."))
 TOO_MANY_PIECES = conflict("too_many_pieces", N_(
     "The job ordered %(ordered)s pieces and %(recorded)s are recorded: at most %(left)s more."))
+DELIVERY_MEMO = N_("%(pieces)s × %(product)s delivered to %(merchant)s")
 NOTHING_TO_DELIVER = conflict("nothing_to_deliver", N_("No pieces are recorded yet: there is nothing to deliver."))
 
 
@@ -128,7 +129,8 @@ def deliver(session, user, job_id: int) -> WorkshopJob:
     if closed.rowcount != 1:
         raise JOB_DELIVERED() if job.status != "open" else NOTHING_TO_DELIVER()
     record_revenue(session, operator, job.revenue_amount, f"workshop:job:{job.id}",
-                   f"{job.merchant}: {job.completed} × {job.product}", effective_on=today)
+                   text(DELIVERY_MEMO, merchant=job.merchant, pieces=job.completed, product=job.product),
+                   effective_on=today)
     return job
 
 
