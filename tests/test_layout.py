@@ -15,7 +15,7 @@ TAP, BOX, CHART_TEXT = 44, 24, 20
 
 # What the page measures: the page's overflow, controls under the tap size, chart words too big or cut off.
 MEASURE = """([tap, box, chartText]) => {
-  const name = el => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}[${el.type || ''}] `
+  const name = el => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${el.classList[0] || ''}[${el.type || ''}] `
                      + (el.innerText || el.value || el.name || '').trim().slice(0, 30);
   const small = [];
   for (const el of document.querySelectorAll('input:not([type=hidden]), select, button, textarea')) {
@@ -37,8 +37,11 @@ MEASURE = """([tap, box, chartText]) => {
       if (r.left < frame.left - 0.5 || r.right > frame.right + 0.5) chart.push(`${t.textContent}: cut off`);
     }
   }
+  const hidden = [...document.querySelectorAll('main *')]  // cut off inside a box that scrolls or clips sideways
+    .filter(el => getComputedStyle(el).overflowX !== 'visible' && el.scrollWidth > el.clientWidth + 1)
+    .map(el => `${name(el)}: ${el.scrollWidth} px in ${el.clientWidth} px`);
   return {width: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth,
-          small, chart, charts: document.querySelectorAll('svg.chart').length};
+          small, chart, hidden, charts: document.querySelectorAll('svg.chart').length};
 }"""
 
 
@@ -60,10 +63,12 @@ def money_came_in(demo) -> None:
 
 
 def pages_by_role(demo, db) -> dict[str, list[str]]:
-    """A representative page set for each demo role (``None``: a visitor)."""
+    """A representative page set for each demo role (``None``: a visitor); the workshop's pages carry the largest
+    amounts (a CN¥18,000.00 job)."""
     lunch = demo.listing("Community lunch")
     slot = demo.slots("Community lunch")[-1]
-    canteen, home, fair = (operator_id(db, kind) for kind in ("canteen", "housekeeping", "market_fair"))
+    canteen, home, fair, workshop = (operator_id(db, kind) for kind in ("canteen", "housekeeping", "market_fair",
+                                                                        "workshop"))
     worker = db.scalar(select(Worker.id).where(Worker.operator_id == home))
     return {
         "elder92": ["/", f"/services/{lunch['id']}", f"/book/{slot['id']}", "/my/bookings"],
@@ -71,6 +76,7 @@ def pages_by_role(demo, db) -> dict[str, list[str]]:
                     f"/operators/{canteen}/statement"],
         "housekeeping": [f"/housekeeping/operators/{home}/workers", f"/housekeeping/workers/{worker}"],
         "fair": [f"/market-fair/operators/{fair}/vendors"],
+        "workshop": [f"/workshop/operators/{workshop}/jobs", f"/operators/{workshop}/statement"],
         "committee1": ["/communities/heping/fund", "/communities/heping/fund/reconciliation"],
         None: ["/communities/heping/transparency"],
     }
@@ -93,6 +99,7 @@ def test_pages_fit_a_phone_and_a_desktop_with_big_enough_controls(browse, demo, 
                 if found["scroll"] > found["width"]:
                     problems.append(f"{where}: {found['scroll']} px wide")
                 problems += [f"{where}: too small {item}" for item in found["small"]]
+                problems += [f"{where}: cut off {item}" for item in found["hidden"]]
                 if viewport is DESKTOP:
                     problems += [f"{where}: chart {item}" for item in found["chart"]]
                     charts += found["charts"]
