@@ -107,3 +107,27 @@ def test_pages_fit_a_phone_and_a_desktop_with_big_enough_controls(browse, demo, 
             page.set_viewport_size(PHONE)
     assert charts, "no chart was measured"
     assert not problems, "\n".join(problems)
+
+
+def test_a_years_chart_with_large_amounts_and_long_names_fits_a_phone_and_a_desktop(browse):
+    """Twelve months, amounts to CN¥180,000.00 and long operator names: labels inside the chart, months apart."""
+    from core.web.charts import PALETTE, Series, bar_chart
+
+    months = [f"2026-{m:02d}" for m in range(1, 13)]
+    names = ["和平社区共富工坊（来料加工）", "Heping Co-prosperity Workshop", "和平食堂", "Heping Home Services"]
+    series = [Series(name, [1_800_000 * (k + 1) + m * 1000 for m in range(12)], PALETTE[k])
+              for k, name in enumerate(names)]
+    chart = bar_chart("A year", months, series, lambda amount: f"CN¥{amount / 100:,.2f}", stacked=True)
+    page = browse()
+    page.goto("/")
+    for viewport in (PHONE, DESKTOP):
+        page.set_viewport_size(viewport)
+        page.evaluate("svg => { document.querySelector('main').innerHTML = svg; }", str(chart))
+        found = page.evaluate(MEASURE, [TAP, BOX, CHART_TEXT])
+        assert found["scroll"] <= found["width"]
+        assert not [item for item in found["chart"] if "cut off" in item or viewport is DESKTOP], found["chart"]
+        labels = page.evaluate("""() => [...document.querySelectorAll('svg.chart text')]
+            .filter(t => /^2026-/.test(t.textContent)).map(t => t.getBoundingClientRect())
+            .map(r => [r.left, r.right])""")
+        assert 3 <= len(labels) < 12 and all(a[1] < b[0] for a, b in zip(labels, labels[1:]))
+    screenshot(page, "layout-a-years-chart")
