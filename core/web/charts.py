@@ -46,7 +46,7 @@ def bar_chart(title: str, months: list[str], series: list[Series], money, stacke
     plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
     group = plot_w / len(months)
     bar_w = group * 0.7 if stacked else group * 0.7 / len(series)
-    every = math.ceil(len(months) * FONT * 4.5 / plot_w)  # label every n-th month so that labels (2026-12) never overlap
+    every = math.ceil(len(months) * FONT * 4.5 / plot_w)  # label every n-th month: labels (2026-12) never overlap
     height = HEIGHT + 8 + LEGEND_ROW * len(series)
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}" '
              f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
