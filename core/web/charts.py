@@ -1,6 +1,7 @@
 """Bar charts drawn on the server as inline SVG: readable without JavaScript, printable, and accessible."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -9,10 +10,12 @@ from core.fund import received
 
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
-# Drawn small and scaled up, so the words stay large (about 18 px) even on a phone's width.
-WIDTH, HEIGHT = 480, 300
-LEFT, RIGHT, TOP, BOTTOM = 128, 12, 16, 48
-FONT, LEGEND_COLUMNS, LEGEND_ROW = 20, 2, 34
+# Drawn at about a phone's width and shown at most 1.2 times larger (svg.chart's max-width in linli.css): the
+# words are about 16 px on a phone and under 20 px on a desktop, and the chart stays a glance, not a poster.
+WIDTH, HEIGHT = 360, 240
+RIGHT, TOP, BOTTOM = 8, 12, 36
+FONT, LEGEND_ROW, GAP = 16, 26, 8
+CHAR = 0.62  # the width of a figure or Latin letter, in ems: enough room for the longest axis label
 
 
 @dataclass(frozen=True)
@@ -40,23 +43,24 @@ def bar_chart(title: str, months: list[str], series: list[Series], money, stacke
     totals = ([sum(s.values[i] for s in series) for i in range(len(months))] if stacked
               else [max(s.values[i] for s in series) for i in range(len(months))])
     top = _nice_top(max(totals))
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    ticks = [top * n // 4 for n in range(5)]
+    left = GAP + round(max(len(money(value)) for value in ticks[::2]) * FONT * CHAR)
+    plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
     group = plot_w / len(months)
     bar_w = group * 0.7 if stacked else group * 0.7 / len(series)
-    legend_rows = (len(series) + LEGEND_COLUMNS - 1) // LEGEND_COLUMNS
-    height = HEIGHT + 16 + LEGEND_ROW * legend_rows
+    every = math.ceil(len(months) * FONT * 4.5 / plot_w)  # label every n-th month: labels (2026-12) never overlap
+    height = HEIGHT + 8 + LEGEND_ROW * len(series)
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(title)}" '
              f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>']
-    for n in range(5):
-        value = top * n // 4
+    for n, value in enumerate(ticks):
         y = TOP + plot_h - plot_h * n / 4
-        parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#767676" '
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#767676" '
                      f'stroke-width="{1.5 if n == 0 else 0.5}"/>')
         if n % 2 == 0:  # three labels are enough to read the scale
-            parts.append(f'<text x="{LEFT - 8}" y="{y + 7:.1f}" text-anchor="end" font-size="{FONT}">'
+            parts.append(f'<text x="{left - GAP}" y="{y + 5:.1f}" text-anchor="end" font-size="{FONT}">'
                          f'{escape(money(value))}</text>')
     for i, month in enumerate(months):
-        x0 = LEFT + group * i + group * 0.15
+        x0 = left + group * i + group * 0.15
         base = 0
         for k, s in enumerate(series):
             value = s.values[i]
@@ -69,13 +73,13 @@ def bar_chart(title: str, months: list[str], series: list[Series], money, stacke
                              f'{escape(money(value))}</title></rect>')
             if stacked:
                 base += value
-        parts.append(f'<text x="{LEFT + group * (i + 0.5):.1f}" y="{TOP + plot_h + 30}" text-anchor="middle" '
-                     f'font-size="{FONT - 2}">{escape(month)}</text>')
-    column = (WIDTH - 16) // LEGEND_COLUMNS
-    for k, s in enumerate(series):
-        x, y = 8 + (k % LEGEND_COLUMNS) * column, HEIGHT + 24 + LEGEND_ROW * (k // LEGEND_COLUMNS)
-        parts.append(f'<rect x="{x}" y="{y - 17}" width="20" height="20" fill="{s.colour}"/>'
-                     f'<text x="{x + 28}" y="{y}" font-size="{FONT}">{escape(s.name[:20])}</text>')
+        if i % every == 0:
+            parts.append(f'<text x="{left + group * (i + 0.5):.1f}" y="{TOP + plot_h + 24}" text-anchor="middle" '
+                         f'font-size="{FONT - 2}">{escape(month)}</text>')
+    for k, s in enumerate(series):  # one name a row: a long Chinese name has the chart's whole width
+        y = HEIGHT + 16 + LEGEND_ROW * k
+        parts.append(f'<rect x="{GAP}" y="{y - 13}" width="16" height="16" fill="{s.colour}"/>'
+                     f'<text x="{GAP + 24}" y="{y}" font-size="{FONT}">{escape(s.name[:30])}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
