@@ -239,9 +239,8 @@ def statement(operator_id: int):
     _user, operator, community = operator_in_scope(operator_id)
     period = request.args.get("period", "")
     if not PERIOD.match(period):
-        period = month_of(dt.datetime.now(ZoneInfo(community.timezone)).date())
-    form = CostForm(period=period)
-    return _statement_page(operator, community, period, form)
+        period = month_of(today_in(community))
+    return _statement_page(operator, community, period, CostForm(period=period))
 
 
 @bp.route("/operators/<int:operator_id>/costs", methods=["POST"])

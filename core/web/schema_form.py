@@ -98,7 +98,7 @@ def given(asked: list[Question], stored: dict, currency: str) -> list[tuple[str,
     """A booking's answers for the operator's staff: (label, value) of each one given, value None for a ticked box."""
     found = []
     for question in asked:
-        value = stored.get(question.name)
+        value = (stored or {}).get(question.name)
         if value not in (None, "", False):
             label = staff_detail_label(question.name) or question.label
             shown = choice_label(str(value)) if question.kind == "select" else shown_value(question, value, currency)
