@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core import booking as bookings
 from core import policy
 from core.errors import N_, conflict, invalid, not_found
-from core.models import Rating, User
+from core.models import Listing, Rating, User
 
 STARS = range(1, 6)
 MAX_COMMENT = 1000
@@ -74,6 +74,13 @@ def averages(session: Session, listing_ids: list[int]) -> dict[int, Average]:
     rows = session.execute(select(Rating.listing_id, func.avg(Rating.stars), func.count())
                            .where(Rating.listing_id.in_(listing_ids)).group_by(Rating.listing_id))
     return {listing_id: Average(round(float(mean), 1), count) for listing_id, mean, count in rows}
+
+
+def recent(session: Session, operator_id: int, limit: int = 50) -> list[tuple[Rating, str]]:
+    """The operator's latest ratings, newest first, each with its listing's title; no resident is named."""
+    return [(rating, title) for rating, title in session.execute(
+        select(Rating, Listing.title).join(Listing, Listing.id == Rating.listing_id)
+        .where(Rating.operator_id == operator_id).order_by(Rating.created_at.desc(), Rating.id.desc()).limit(limit))]
 
 
 def rated_bookings(session: Session, booking_ids: list[int]) -> set[int]:

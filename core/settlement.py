@@ -122,6 +122,18 @@ def declare_cost(session: Session, actor, operator: Operator, period: str, amoun
     return cost
 
 
+def period_agreement(session: Session, operator_id: int, period: str):
+    """The agreement settling the operator's period follows: the one in force on its last day, else on its first."""
+    first, last = parse_period(period)
+    return donations.agreement_for(session, operator_id, last) or donations.agreement_for(session, operator_id, first)
+
+
+def costs_of(session: Session, operator_id: int, period: str) -> list[OperatorCost]:
+    """The costs the operator declared for the period, in the order they were declared."""
+    return list(session.scalars(select(OperatorCost).where(OperatorCost.operator_id == operator_id,
+                                                            OperatorCost.period == period).order_by(OperatorCost.id)))
+
+
 def settle(session: Session, types: dict[str, OperatorType], community: Community, period: str) -> list[dict]:
     """Post each operator's period donation (profit share, fixed amount), then return the statements.
 

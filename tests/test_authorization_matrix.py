@@ -261,6 +261,9 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_operator.new_slot": only(OPERATOR, ADMIN, body=lambda w: {"day": TOMORROW, "starts": "09:00",
                                                                   "ends": "10:00", "capacity": "5"}),
     "web_operator.statement": only(OPERATOR, ADMIN),
+    "web_operator.declare_cost": only(OPERATOR, ADMIN, body=lambda w: {"period": w["period"], "amount": "12.50",
+                                                                      "description": "Rice"}),
+    "web_operator.operator_ratings": only(OPERATOR, ADMIN),
     "web_schedules.times": only(OPERATOR, ADMIN),
     "web_schedules.new_schedule": only(OPERATOR, ADMIN, body=lambda w: {
         "weekdays": "2", "starts": "18:00", "ends": "19:00", "capacity": "5", "valid_from": TOMORROW}),

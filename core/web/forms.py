@@ -200,6 +200,15 @@ class GiftForm(FlaskForm):
     received_on = DateField(_l("Received on"), validators=[InputRequired(message=DATE_MESSAGE), in_the_books])
 
 
+class CostForm(FlaskForm):
+    """A cost of the operator's month: the profit share is worked out on revenue minus these."""
+
+    period = StringField(_l("Month (YYYY-MM)"), validators=[REQUIRED])
+    amount = DecimalField(_l("Amount"), places=2, validators=[InputRequired(message=AMOUNT_RANGE.message), *AMOUNT])
+    description = StringField(_l("What it was for (e.g. rice and oil, gas, wages)"),
+                              validators=[REQUIRED, Length(max=300, message=_l("At most 300 characters."))])
+
+
 class MemberForm(FlaskForm):
     email = EmailField(_l("Email of the new member"), validators=[REQUIRED, Length(max=254)])
 

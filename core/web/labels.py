@@ -66,6 +66,11 @@ DETAIL_FIELDS = {
     "product": _l("What is made"), "merchant": _l("For which merchant"),
 }
 
+STAFF_DETAIL_FIELDS = {  # the same answers as the operator's staff read them on their day list
+    "home_delivery": _l("Home delivery"), "address": _l("Address"), "notes": _l("Note"),
+    "stall_number": _l("Stall number"),
+}
+
 CHOICES = {
     "breakfast": _l("Breakfast"), "lunch": _l("Lunch"), "dinner": _l("Dinner"), "cleaning": _l("Cleaning"),
     "elderly_care": _l("Care for an elderly person"), "maternity_nanny": _l("Maternity nanny"),
@@ -147,6 +152,11 @@ def choice_label(value: str) -> str:
 
 def detail_label(name: str) -> str:
     return str(DETAIL_FIELDS[name]) if name in DETAIL_FIELDS else name.replace("_", " ").capitalize()
+
+
+def staff_detail_label(name: str) -> str | None:
+    """A booking detail's name for the operator's staff, where it differs from the question the resident read."""
+    return str(STAFF_DETAIL_FIELDS[name]) if name in STAFF_DETAIL_FIELDS else None
 
 
 def register_globals(app) -> None:

@@ -16,15 +16,17 @@ from core.models import Booking, Community, Listing, Operator, Slot, User
 from core.request_session import session as db_session
 from core.settlement import PERIOD
 from core.web.common import (
-    attempt, back_to, field_errors, flash_error, headline, linli, page_blueprint, require, show_field_errors, web_user,
+    attempt, back_to, field_errors, flash_error, headline, linli, page_blueprint, require, show_field_errors, today_in,
+    web_user,
 )
-from core.web.forms import ListingForm, SlotForm
+from core.web.forms import CostForm, ListingForm, SlotForm
 from core.web.i18n import money, to_minor_units
 from core.web.periods import month_of, next_period, previous_period
-from core.web.schema_form import answers, questions, shown_value
+from core.web.schema_form import answers, given, questions, shown_value
 
 bp = page_blueprint("web_operator", __name__)
 SHOWN = ("pending_payment", "confirmed", "fulfilled", "no_show")
+RECENT_RATINGS = 50
 
 
 def operator_in_scope(operator_id: int) -> tuple[User, Operator, Community]:
@@ -72,9 +74,19 @@ def today(operator_id: int):
     slots: dict[int, dict] = {}
     for row in rows:
         slots.setdefault(row.Slot.id, {"slot": row.Slot, "listing": row.Listing, "rows": []})["rows"].append(row)
+    operator_type = linli().plugins.operator_types.get(operator.type)
+    asked = questions(operator_type.booking_schema) if operator_type else []
     return render_template("operator/today.html", operator=operator, community=community, day=day,
                            slots=list(slots.values()), now=utcnow(),
+                           details={row.Booking.id: given(asked, row.Booking.details, community.currency)
+                                    for row in rows},
+                           at_home=_served_at_home(operator),
                            previous=day - dt.timedelta(days=1), following=day + dt.timedelta(days=1))
+
+
+def _served_at_home(operator: Operator) -> bool:
+    """The operator's type comes to the resident's home: the cash is paid to its worker there, not at a counter."""
+    return getattr(linli().plugins.operator_types.get(operator.type), "served_at_home", False)
 
 
 @bp.route("/operators/<int:operator_id>/bookings/<int:booking_id>/<any('check-in', 'no-show'):action>",
@@ -92,8 +104,9 @@ def booking_action(operator_id: int, booking_id: int, action: str):
     elif action == "no-show":
         flash(_("Recorded that nobody came."), "success")
     elif booking.payment_method == "cash" and booking.total_amount:
-        flash(_("Checked in. %(amount)s cash recorded.", amount=money(booking.total_amount, booking.currency)),
-              "success")
+        amount = money(booking.total_amount, booking.currency)
+        flash(_("Served. %(amount)s cash paid to the worker recorded.", amount=amount) if _served_at_home(operator)
+              else _("Checked in. %(amount)s cash recorded.", amount=amount), "success")
     else:
         flash(_("Checked in."), "success")
     return back_to("web_operator.today", operator_id=operator_id, date=_day(community).isoformat())
@@ -226,8 +239,46 @@ def statement(operator_id: int):
     _user, operator, community = operator_in_scope(operator_id)
     period = request.args.get("period", "")
     if not PERIOD.match(period):
-        period = month_of(dt.datetime.now(ZoneInfo(community.timezone)).date())
-    rows = settlement.statements(db_session(), community, period, operator_id=operator.id)
+        period = month_of(today_in(community))
+    return _statement_page(operator, community, period, CostForm(period=period))
+
+
+@bp.route("/operators/<int:operator_id>/costs", methods=["POST"])
+def declare_cost(operator_id: int):
+    """Declare a cost of a month, through the API's service (a closed month refuses it)."""
+    user, operator, community = operator_in_scope(operator_id)
+    form, error, status = CostForm(), None, 422
+    period = form.period.data if PERIOD.match(form.period.data or "") else month_of(today_in(community))
+    if form.validate_on_submit():
+        amount = to_minor_units(form.amount.data, community.currency)
+        if amount is None:
+            form.amount.errors = [_("Use at most two decimals.")]
+        else:
+            _cost, error = attempt(lambda db: settlement.declare_cost(
+                db, user, db.get(Operator, operator.id), form.period.data.strip(), amount,
+                form.description.data.strip(), community.currency))
+            if error is None:
+                flash(_("The cost is declared."), "success")
+                return back_to("web_operator.statement", operator_id=operator_id, period=form.period.data.strip())
+            status = error.status
+            error = show_field_errors(form, error)
+    return _statement_page(operator, community, period, form, error, status)
+
+
+def _statement_page(operator, community, period: str, form, error=None, status: int = 200):
+    """The statement of ``period`` with its declared costs, the rule its donation follows, and the cost form."""
+    db = db_session()
+    rows = settlement.statements(db, community, period, operator_id=operator.id)
     return render_template("operator/statement.html", operator=operator, community=community, period=period,
                            statement=rows[0] if rows else None, previous=previous_period(period),
-                           following=next_period(period))
+                           following=next_period(period), costs=settlement.costs_of(db, operator.id, period),
+                           agreement=settlement.period_agreement(db, operator.id, period), form=form, error=error,
+                           headline=headline(error) if error else None), status
+
+
+@bp.route("/operators/<int:operator_id>/ratings")
+def operator_ratings(operator_id: int):
+    """What residents said about the operator's services: the latest stars and comments, without their names."""
+    _user, operator, community = operator_in_scope(operator_id)
+    return render_template("operator/ratings.html", operator=operator, community=community,
+                           ratings=ratings.recent(db_session(), operator.id, RECENT_RATINGS))

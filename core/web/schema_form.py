@@ -16,7 +16,7 @@ from flask_babel import gettext
 from marshmallow import Schema, fields, validate
 
 from core.web.i18n import plain_amount, to_minor_units
-from core.web.labels import choice_label, detail_label
+from core.web.labels import choice_label, detail_label, staff_detail_label
 
 PREFIX = "details-"
 
@@ -92,6 +92,18 @@ def _typed(kind: str, raw: str, currency: str):
         amount = to_minor_units(raw, currency)
         return amount if amount is not None else raw
     return raw
+
+
+def given(asked: list[Question], stored: dict, currency: str) -> list[tuple[str, str | None]]:
+    """A booking's answers for the operator's staff: (label, value) of each one given, value None for a ticked box."""
+    found = []
+    for question in asked:
+        value = (stored or {}).get(question.name)
+        if value not in (None, "", False):
+            label = staff_detail_label(question.name) or question.label
+            shown = choice_label(str(value)) if question.kind == "select" else shown_value(question, value, currency)
+            found.append((label, None if question.kind == "checkbox" else shown))
+    return found
 
 
 def shown_value(question: Question, stored, currency: str) -> str:
