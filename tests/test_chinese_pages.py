@@ -18,9 +18,9 @@ import pytest
 from core import demo
 from tests.snapshots import restore, snapshot
 
-ROLES = (None, "elder92", "lowincome", "student", "staff", "committee1", "charity", "canteen", "housekeeping",
-         "fair", "workshop", "admin")
-"""A visitor and each kind of demo account."""
+ROLES = (None, "elder92", "lowincome", "student", "elder95", "neighbour", "sewer1", "staff", "committee1", "charity",
+         "canteen", "housekeeping", "fair", "workshop", "admin")
+"""A visitor and each kind of demo account (the neighbours have a delivery, a cleaning, a stall, a shift)."""
 
 ALLOWED = {"Linli", "CSV", "UTF", "API", "Stripe", "JSON", "OpenAPI", "AcmePay", "PDF", "English"}
 """Proper names and technical tokens a Chinese page may write in Latin letters ("English" names the language
@@ -107,3 +107,20 @@ def test_a_chinese_reader_reads_no_english(lively_demo, web, role):
     offences = crawl(visitor)
     report = "\n".join(f"{role or 'visitor'} {path}: {' '.join(sorted(words))}" for path, words in offences.items())
     assert not offences, "English on Chinese pages:\n" + report
+
+
+def test_an_english_reader_reads_the_demo_in_english_and_a_chinese_reader_in_chinese(demo, web):
+    """The API answers in English without Accept-Language (SPEC §9.3's names), in Chinese to a Chinese reader."""
+    lunch = demo.listing("Community lunch")
+    operator = demo.client.get(f"/api/v1/operators/{lunch['operator_id']}").get_json()
+    assert (lunch["description"], operator["name"]) == ("Four dishes and a soup, cooked fresh every day.",
+                                                        "Heping Canteen")
+    chinese = {"Accept-Language": "zh-CN,zh;q=0.9"}
+    assert demo.client.get(f"/api/v1/listings/{lunch['id']}", headers=chinese).get_json()["title"] == "社区午餐"
+    assert demo.client.get(f"/api/v1/operators/{lunch['operator_id']}", headers=chinese).get_json()["name"] == \
+        "和平社区食堂"
+    page = f"/services/{lunch['id']}"
+    english_page = web().get(page).get_data(as_text=True)
+    chinese_page = web().get(page, headers=chinese).get_data(as_text=True)
+    assert "Community lunch" in english_page and "Heping Canteen" in english_page and "社区午餐" not in english_page
+    assert "社区午餐" in chinese_page and "和平社区食堂" in chinese_page and "Community lunch" not in chinese_page

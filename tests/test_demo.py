@@ -116,4 +116,4 @@ def test_the_demo_activity_shows_each_operator_type_in_action_through_its_neighb
         sheet = demo.api("workshop").get(f"/workshop/operators/{workshop_id}/wages?period={period}").get_json()
         for worker in sheet["workers"]:
             wages[worker["worker"]] = wages.get(worker["worker"], 0) + worker["amount"]
-    assert wages == {"Zhou Fang": (120 + 95) * 350, "Wu Min": (80 + 110) * 350}
+    assert wages == {"周芳": (120 + 95) * 350, "吴敏": (80 + 110) * 350}
