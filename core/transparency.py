@@ -23,6 +23,12 @@ def named(rows: list[dict], names: dict[int, str]) -> list[dict]:
     return [row | {"operator": names[row["operator_id"]]} if row.get("operator_id") in names else row for row in rows]
 
 
+def fund_as_read(session: Session, community: Community) -> dict:
+    """The fund's view (core.fund), its operators named in the reader's language."""
+    view = fund.fund_view(session, community)
+    return view | {"inflows": named(view["inflows"], operator_names(session, community))}
+
+
 def in_kind_items(session: Session, community: Community, period: str | None) -> list[dict]:
     """Gifts in kind; a donor is named only when it is an operator (people stay anonymous)."""
     names = operator_names(session, community)
@@ -40,9 +46,8 @@ def in_kind_items(session: Session, community: Community, period: str | None) ->
 def report(session: Session, community: Community, period: str | None = None) -> dict:
     if period:
         parse_period(period)
-    view = fund.fund_view(session, community)
-    inflows = named([row for row in view["inflows"] if not period or row["period"] == period],
-                    operator_names(session, community))
+    view = fund_as_read(session, community)
+    inflows = [row for row in view["inflows"] if not period or row["period"] == period]
     return {
         "community": {"id": community.id, "slug": community.slug, "name": community.name},
         "period": period, "currency": community.currency,
@@ -73,9 +78,8 @@ def donor_statement(session: Session, community: Community, operator_id: int) ->
     operator = session.get(Operator, operator_id)
     if operator is None or operator.community_id != community.id:
         raise OPERATOR_NOT_HERE(operator_id=operator_id)
-    view = fund.fund_view(session, community)
-    given = named([row for row in view["inflows"] if row["operator_id"] == operator.id],
-                  {operator.id: operator.name})
+    view = fund_as_read(session, community)
+    given = [row for row in view["inflows"] if row["operator_id"] == operator.id]
     months = {row["period"] for row in given}
     spent = [row for row in view["outflows"] if row["period"] in months]
     return {"operator": {"id": operator.id, "name": operator.name, "type": operator.type},
