@@ -77,9 +77,11 @@ def crawl(visitor) -> dict[str, set[str]]:
         if shape in seen_shapes:
             continue
         seen_shapes.add(shape)
-        response = visitor.get(path, headers={"Accept-Language": "zh-CN"})
+        response = visitor.get(path, headers={"Accept-Language": "zh-CN"}, follow_redirects=True)
         if response.status_code != 200 or not response.mimetype == "text/html":
             continue
+        path = response.request.full_path.rstrip("?")  # where a redirect led (the operator's desk, say)
+        seen_shapes.add(SHAPE.sub("N", urlsplit(path).path))
         markup = response.get_data(as_text=True)
         words = english_words(markup) - NOT_YET.get(path, set())
         if words:
