@@ -33,29 +33,36 @@ from core.pricing import parse_rules, quote
 from core.schedules import generate
 
 PASSWORD = "demo-password"
-SPACES = [("Canteen hall", "canteen", 280), ("Community plaza", "plaza", 1200),
-          ("Idle warehouse", "warehouse", 400), ("Activity room", "room", 60)]
-STAFF = [("admin", "Platform Admin", "admin"), ("staff", "Community Staff", "community_staff"),
-         ("committee1", "Committee Member 1", "committee_member"),
-         ("committee2", "Committee Member 2", "committee_member"),
-         ("committee3", "Committee Member 3", "committee_member"),
-         ("charity", "City Charity Officer", "charity_officer")]
+COMMUNITY = ("和平社区", "Heping Community")
+SPACES = [("食堂大厅", "Canteen hall", "canteen", 280), ("社区广场", "Community plaza", "plaza", 1200),
+          ("闲置仓库", "Idle warehouse", "warehouse", 400), ("活动室", "Activity room", "room", 60)]
+"""(name, its English, kind, area in m²): the demo is in Chinese, with English for an English reader."""
+STAFF = [("admin", "平台管理员", "admin"), ("staff", "社区工作人员", "community_staff"),
+         ("committee1", "基金委员一", "committee_member"),
+         ("committee2", "基金委员二", "committee_member"),
+         ("committee3", "基金委员三", "committee_member"),
+         ("charity", "市慈善会专员", "charity_officer")]
 # The low-income resident pays the canteen's paid price: the canteen's default rules
 # (SPEC §5) give low-cost meals by age and studenthood only, and the demo keeps them.
-RESIDENTS = [("elder92", "Wang Nainai", dt.date(1934, 3, 1), ()),
-             ("senior68", "Li Shushu", dt.date(1958, 6, 15), ()),
-             ("student", "Zhang Xiaoming", dt.date(2010, 9, 1), ("student",)),
-             ("adult", "Chen Jie", dt.date(1990, 1, 20), ()),
-             ("lowincome", "Zhao Ayi", dt.date(1975, 5, 5), ("low_income",))]
+RESIDENTS = [("elder92", "王奶奶", dt.date(1934, 3, 1), ()),  # Wang Nainai
+             ("senior68", "李叔叔", dt.date(1958, 6, 15), ()),  # Li Shushu
+             ("student", "张小明", dt.date(2010, 9, 1), ("student",)),  # Zhang Xiaoming
+             ("adult", "陈杰", dt.date(1990, 1, 20), ()),  # Chen Jie
+             ("lowincome", "赵阿姨", dt.date(1975, 5, 5), ("low_income",))]  # Zhao Ayi
 # Neighbours beyond the spec's accounts: the plugins' demo bookings are theirs.
-NEIGHBOURS = [("elder95", "Sun Yeye", dt.date(1930, 10, 8), ()),
-              ("neighbour", "Huang Li", dt.date(1986, 4, 12), ()),
-              ("sewer1", "Zhou Fang", dt.date(1972, 8, 30), ()),
-              ("sewer2", "Wu Min", dt.date(1968, 3, 22), ())]
+NEIGHBOURS = [("elder95", "孙爷爷", dt.date(1930, 10, 8), ()),  # Sun Yeye
+              ("neighbour", "黄丽", dt.date(1986, 4, 12), ()),  # Huang Li
+              ("sewer1", "周芳", dt.date(1972, 8, 30), ()),  # Zhou Fang
+              ("sewer2", "吴敏", dt.date(1968, 3, 22), ())]  # Wu Min
 # Gifts of money the committee recorded (issue 23: "接收社会各方反哺社区发展的资金捐助"): days before the demo day.
 GIFTS = [(6, "government", "和平街道办事处", 2_000_000, "JD-2026-018"),
          (3, "company", "和平大药房", 500_000, "BANK-7731"),
          (1, "anonymous", "", 20_000, "CASH-0001")]
+
+
+def english(**fields: str) -> dict:
+    """A demo record's translations: its English words, shown to an English reader (core.reading)."""
+    return {"en": fields}
 
 
 def seed(app: Flask) -> bool:
@@ -65,7 +72,8 @@ def seed(app: Flask) -> bool:
         community = session.scalar(select(Community).where(Community.slug == "heping"))
         if community is not None:
             return False
-        community = Community(slug="heping", name="Heping Community", currency="CNY", timezone="Asia/Shanghai")
+        community = Community(slug="heping", name=COMMUNITY[0], translations=english(name=COMMUNITY[1]),
+                              currency="CNY", timezone="Asia/Shanghai")
         session.add(community)
         session.flush()
         _seed_people(session, community)
@@ -107,8 +115,9 @@ def seed_activity(app: Flask) -> bool:
 
 
 def _seed_people(session: Session, community: Community) -> None:
-    for kind_name, kind, area in SPACES:
-        session.add(Space(community_id=community.id, name=kind_name, kind=kind, area_m2=area))
+    for name, its_english, kind, area in SPACES:
+        session.add(Space(community_id=community.id, name=name, translations=english(name=its_english), kind=kind,
+                          area_m2=area))
     for local, name, role in STAFF:
         ensure_user(session, local, name, role, None if role == "admin" else community.id)
     for local, name, born, attributes in RESIDENTS:
@@ -123,7 +132,7 @@ def ensure_resident(session: Session, community: Community, local: str, name: st
     if user.profile.date_of_birth is None:
         user.profile.date_of_birth = born
         user.profile.born_verified_at = utcnow()
-        user.profile.address = f"Heping Road {user.id}, Building {user.id % 3 + 1}"  # its building: demo_register
+        user.profile.address = f"和平路 {user.id} 号 {user.id % 3 + 1} 号楼"  # its building: demo_register
         for attribute in attributes:
             session.add(VerifiedAttribute(user_id=user.id, attribute=attribute))
     return user
@@ -147,12 +156,13 @@ def ensure_user(session: Session, local: str, name: str, role: str, community_id
 
 
 def ensure_operator(session: Session, community: Community, name: str, type_key: str, staff_local: str,
-                    space_kind: str, donation: dict) -> Operator:
-    """An active operator with one staff account and an active agreement for a space."""
+                    space_kind: str, donation: dict, translations: dict | None = None) -> Operator:
+    """An active operator with one staff account and an active agreement for a space; ``translations`` as
+    :func:`english` makes them."""
     operator = session.scalar(select(Operator).where(Operator.community_id == community.id, Operator.name == name))
     if operator is None:
-        operator = Operator(community_id=community.id, name=name, type=type_key, status="active",
-                            contact_email=f"{staff_local}@example.org")
+        operator = Operator(community_id=community.id, name=name, translations=translations or {}, type=type_key,
+                            status="active", contact_email=f"{staff_local}@example.org")
         session.add(operator)
         session.flush()
         space = session.scalar(select(Space).where(Space.community_id == community.id, Space.kind == space_kind))
@@ -161,16 +171,24 @@ def ensure_operator(session: Session, community: Community, name: str, type_key:
                               ends_on=None, donation_kind=rule["kind"], donation_bps=rule.get("bps"),
                               donation_amount=rule.get("amount"), donation_period=rule.get("period"),
                               status="active"))
-    ensure_user(session, staff_local, name + " staff", "operator_staff", community.id, operator.id)
+    ensure_user(session, staff_local, staff_name(name), "operator_staff", community.id, operator.id)
     return operator
 
 
+def staff_name(operator_name: str) -> str:
+    """The name of an operator's demo staff account: 和平社区食堂工作人员."""
+    return f"{operator_name}工作人员"
+
+
 def ensure_listing(session: Session, operator: Operator, title: str, description: str, price_rules: list[dict],
-                   slots: list[tuple[dt.datetime, dt.datetime, int]] = (), details: dict | None = None) -> Listing:
+                   slots: list[tuple[dt.datetime, dt.datetime, int]] = (), details: dict | None = None,
+                   translations: dict | None = None) -> Listing:
+    """A listing with its title and description in the community's language (``translations``: the others)."""
     listing = session.scalar(select(Listing).where(Listing.operator_id == operator.id, Listing.title == title))
     if listing is None:
         listing = Listing(operator_id=operator.id, community_id=operator.community_id, type=operator.type,
-                          title=title, description=description, details=details or {},
+                          title=title, description=description, translations=translations or {},
+                          details=details or {},
                           price_rules=[r.as_json() for r in parse_rules(price_rules)])
         session.add(listing)
         session.flush()
@@ -281,6 +299,6 @@ def next_weekday(today: dt.date, weekday: int) -> dt.date:
     return today + dt.timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
 
 
-__all__ = ["NEIGHBOURS", "booker", "demo_listing", "demo_user", "ensure_daily", "ensure_listing", "ensure_operator",
-           "ensure_past_booking", "ensure_resident", "ensure_slot", "ensure_user", "listing_slots", "local_time",
-           "next_days", "next_weekday", "seed", "seed_activity", "slots_on"]
+__all__ = ["NEIGHBOURS", "booker", "demo_listing", "demo_user", "english", "ensure_daily", "ensure_listing",
+           "ensure_operator", "ensure_past_booking", "ensure_resident", "ensure_slot", "ensure_user", "listing_slots",
+           "local_time", "next_days", "next_weekday", "seed", "seed_activity", "slots_on", "staff_name"]

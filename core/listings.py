@@ -17,7 +17,8 @@ from core.models import Booking, Community, Listing, Operator, Slot, User
 from core.operator_types import OperatorType, load_details
 from core.pricing import parse_rules
 
-EDITABLE = ("title", "description", "details", "price_rules", "cancel_cutoff_minutes", "is_active")
+EDITABLE = ("title", "description", "details", "price_rules", "cancel_cutoff_minutes", "is_active", "translations")
+"""What an edit may change; ``translations`` last, so translations sent with a title are the ones kept."""
 
 OPERATOR_NOT_ACTIVE = conflict("operator_not_active", N_(
     "You can offer services once the community office has approved your organisation."))
@@ -43,7 +44,7 @@ def create_listing(session: Session, actor: User, operator: Operator, operator_t
         title=fields["title"], description=fields.get("description", ""),
         details=load_details(operator_type.listing_schema, fields.get("details"), "details"),
         price_rules=[r.as_json() for r in parse_rules(rules)],
-        cancel_cutoff_minutes=fields.get("cancel_cutoff_minutes", 0),
+        cancel_cutoff_minutes=fields.get("cancel_cutoff_minutes", 0), translations=fields.get("translations") or {},
     )
     session.add(listing)
     session.flush()

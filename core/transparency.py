@@ -12,9 +12,26 @@ from core.settlement import parse_period
 
 OPERATOR_NOT_HERE = not_found("operator_not_in_community", N_("Operator %(operator_id)s does not serve this community."))
 
+def operator_names(session: Session, community: Community) -> dict[int, str]:
+    """The community's operators by id, named in the reader's language (core.reading)."""
+    return {operator.id: operator.name
+            for operator in session.scalars(select(Operator).where(Operator.community_id == community.id))}
+
+
+def named(rows: list[dict], names: dict[int, str]) -> list[dict]:
+    """Money rows with each operator's name in the reader's language (the fund's own rows carry the stored one)."""
+    return [row | {"operator": names[row["operator_id"]]} if row.get("operator_id") in names else row for row in rows]
+
+
+def fund_as_read(session: Session, community: Community) -> dict:
+    """The fund's view (core.fund), its operators named in the reader's language."""
+    view = fund.fund_view(session, community)
+    return view | {"inflows": named(view["inflows"], operator_names(session, community))}
+
+
 def in_kind_items(session: Session, community: Community, period: str | None) -> list[dict]:
     """Gifts in kind; a donor is named only when it is an operator (people stay anonymous)."""
-    names = dict(session.execute(select(Operator.id, Operator.name).where(Operator.community_id == community.id)).all())
+    names = operator_names(session, community)
     rows = []
     for gift in session.scalars(select(InKindDonation).where(InKindDonation.community_id == community.id)
                                 .order_by(InKindDonation.received_on, InKindDonation.id)):
@@ -29,7 +46,7 @@ def in_kind_items(session: Session, community: Community, period: str | None) ->
 def report(session: Session, community: Community, period: str | None = None) -> dict:
     if period:
         parse_period(period)
-    view = fund.fund_view(session, community)
+    view = fund_as_read(session, community)
     inflows = [row for row in view["inflows"] if not period or row["period"] == period]
     return {
         "community": {"id": community.id, "slug": community.slug, "name": community.name},
@@ -62,7 +79,7 @@ def donor_statement(session: Session, community: Community, operator_id: int) ->
     operator = session.get(Operator, operator_id)
     if operator is None or operator.community_id != community.id:
         raise OPERATOR_NOT_HERE(operator_id=operator_id)
-    view = fund.fund_view(session, community)
+    view = fund_as_read(session, community)
     given = [row for row in view["inflows"] if row["operator_id"] == operator.id]
     months = {row["period"] for row in given}
     spent = [row for row in view["outflows"] if row["period"] in months]

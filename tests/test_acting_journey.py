@@ -19,7 +19,7 @@ def test_staff_register_a_93_year_old_and_book_her_lunch_delivered_home(browse, 
     banner = page.get_by_test_id("acting-banner")
     expect(banner).to_contain_text("You are acting for 王秀英")
     page.get_by_role("link", name="Community canteen").click()
-    page.get_by_role("link", name="Community lunch", exact=True).first.click()
+    page.get_by_role("link", name="Community lunch", exact=True).click()  # not the next-meal button
     page.locator("main a[href^='/book/']").first.click()
     expect(page.get_by_test_id("booking-for")).to_have_text("For 王秀英, at their price")
     expect(page.get_by_test_id("price")).to_contain_text("Free")
@@ -27,7 +27,7 @@ def test_staff_register_a_93_year_old_and_book_her_lunch_delivered_home(browse, 
     screenshot(page, "acting-1-booking-for-her")
     page.get_by_role("button", name="Confirm the booking").click()
     expect(page.get_by_text("Your booking is confirmed.")).to_be_visible()
-    expect(page.get_by_test_id("booked-by")).to_contain_text("Booked for 王秀英 by Community Staff")
+    expect(page.get_by_test_id("booked-by")).to_contain_text("Booked for 王秀英 by 社区工作人员")
     expect(banner).to_be_visible()
     screenshot(page, "acting-2-booked-for-her")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -49,7 +49,7 @@ def hostile_names(demo, db):
     """Every demo operator renamed to an attack, and a committee note that is one too."""
     operators = db.scalars(select(Operator).order_by(Operator.id)).all()
     for operator, name in zip(operators, ATTACKS):
-        operator.name = name
+        operator.name, operator.translations = name, {}  # no English name left to show instead
     db.commit()
     period = dt.datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
     noted = demo.api("committee1").post(f"/communities/heping/fund/reconciliation/{period}/notes",

@@ -102,9 +102,9 @@ def test_the_demo_activity_shows_each_operator_type_in_action_through_its_neighb
     canteen_id = demo.listing("Community lunch")["operator_id"]
     last_lunch = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date() + dt.timedelta(days=7)  # the week's last
     deliveries = demo.api("canteen").get(f"/canteen/operators/{canteen_id}/deliveries?date={last_lunch}").get_json()
-    assert [(d["resident_name"], d["meals"]) for d in deliveries["items"]] == [("Sun Yeye", 1)]
+    assert [(d["resident_name"], d["meals"]) for d in deliveries["items"]] == [("孙爷爷", 1)]
     cleaning = demo.api("neighbour").get("/bookings").get_json()["items"]
-    assert {b["details"].get("worker", {}).get("name") for b in cleaning} >= {"Liu Guifang"}
+    assert {b["details"].get("worker", {}).get("name") for b in cleaning} >= {"刘桂芳"}
     fair = demo.slots("Neighbourhood fair")[0]
     assert demo.client.get(f"/api/v1/market-fair/slots/{fair['id']}/stalls").get_json()["taken"] == [12]
     assert demo.client.get(f"/api/v1/market-fair/slots/{fair['id']}/visits").get_json()["visits"] == 2
@@ -116,4 +116,4 @@ def test_the_demo_activity_shows_each_operator_type_in_action_through_its_neighb
         sheet = demo.api("workshop").get(f"/workshop/operators/{workshop_id}/wages?period={period}").get_json()
         for worker in sheet["workers"]:
             wages[worker["worker"]] = wages.get(worker["worker"], 0) + worker["amount"]
-    assert wages == {"Zhou Fang": (120 + 95) * 350, "Wu Min": (80 + 110) * 350}
+    assert wages == {"周芳": (120 + 95) * 350, "吴敏": (80 + 110) * 350}

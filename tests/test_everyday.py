@@ -27,7 +27,7 @@ def test_the_next_meal_is_offered_at_the_residents_own_price_with_the_day_named(
     page = chinese(web, "elder92").get("/").get_data(as_text=True)
     offer = re.search(r'data-testid="book-next" href="/book/(\d+)">\s*(.*?)</a>', page, re.S)
     assert offer and int(offer.group(1)) == lunch["id"]
-    assert offer.group(2).split() == [f"{near}Community", "lunch", "·", "免费", "·", "预约"]
+    assert offer.group(2).split() == [f"{near}社区午餐", "·", "免费", "·", "预约"]
     senior = chinese(web, "senior68").get("/").get_data(as_text=True)
     assert "¥5.00 · 预约" in senior  # 60+: the low-cost price
 

@@ -35,6 +35,8 @@ from core.db import make_engine, utcnow
 from core.models import (
     Booking, Community, FundTransfer, IdempotentRequest, JournalEntry, Listing, Payment, Slot, User,
 )
+from plugins.canteen.plugin import LUNCH
+from plugins.housekeeping.plugin import CLEANING
 from tests.clock import serving
 from tests.factories import listening, make_user
 from tests.server import gunicorn
@@ -187,7 +189,7 @@ def busy_platform(app, db):
     tokens = [issue_token(db, user, 1)[0] for user in residents]
     staff_tokens = {local: issue_token(db, user, 1)[0] for local, user in staff.items()}
     slots = {}
-    for title, kind in (("Community lunch", "canteen"), ("Home cleaning, 2 hours", "housekeeping")):
+    for title, kind in ((LUNCH, "canteen"), (CLEANING, "housekeeping")):
         listing = db.scalar(select(Listing).where(Listing.title == title))
         slots[kind] = db.scalars(select(Slot.id).where(Slot.listing_id == listing.id).order_by(Slot.starts_at)
                                  .limit(2)).all()

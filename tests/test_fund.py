@@ -264,7 +264,7 @@ def test_the_public_report_needs_no_login_and_reveals_no_personal_data(demo, db,
     pid = approved_proposal(demo, 2_000, "Tea for the chess club")
     demo.api("charity").post(f"/communities/heping/fund/proposals/{pid}/disburse", {"reference": "R9"})
     demo.api("committee1").post("/communities/heping/fund/in-kind", {
-        "donor": "Chen Jie", "item": "books", "quantity": 3, "declared_value_amount": 900,
+        "donor": "陈杰", "item": "books", "quantity": 3, "declared_value_amount": 900,
         "received_on": today().isoformat()})
     response = client.get("/api/v1/public/communities/heping/fund-report")
     assert response.status_code == 200
@@ -273,7 +273,7 @@ def test_the_public_report_needs_no_login_and_reveals_no_personal_data(demo, db,
     assert report["chain_head"] == db.scalar(select(JournalEntry.hash).order_by(JournalEntry.seq.desc()).limit(1))
     assert report["in_kind_items"][0]["donor"] == "a neighbour"
     text = json.dumps(report)
-    for personal in ("Chen Jie", "example.org", "Heping Road 9", "1990"):
+    for personal in ("陈杰", "example.org", "Heping Road 9", "1990"):
         assert personal not in text
     by_period = client.get(f"/api/v1/public/communities/heping/fund-report?period={period()}").get_json()
     assert by_period["monthly"] == [{"period": period(), "in_amount": 5_000, "out_amount": 2_000}]

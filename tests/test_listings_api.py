@@ -121,3 +121,39 @@ def test_a_slot_must_start_in_the_future_through_the_api_and_the_page(demo, web,
     soon = now + dt.timedelta(minutes=5)
     assert canteen.post(slots, {"starts_at": soon.isoformat(), "ends_at": (soon + dt.timedelta(hours=1)).isoformat(),
                                 "capacity": 10}).status_code == 201
+
+
+def test_a_listing_reads_in_the_readers_language_and_an_edit_changes_what_its_editor_reads(canteen, api):
+    operator, staff = canteen
+    as_staff = api(staff)
+    listing = as_staff.post("/listings", {"operator_id": operator.id, "title": "社区午餐", "description": "四菜一汤",
+                                          "translations": {"en": {"title": "Community lunch"}}}).get_json()
+    path = f"/listings/{listing['id']}"
+
+    def read(language=None):
+        found = as_staff.get(path, headers={"Accept-Language": language} if language else {}).get_json()
+        return found["title"], found["description"]
+
+    assert read() == read("fr") == ("Community lunch", "四菜一汤")  # English by default; no English description
+    assert read("zh-CN") == ("社区午餐", "四菜一汤")
+    assert as_staff.patch(path, {"title": "Lunch for everyone"}).status_code == 200  # an English reader's edit
+    assert read() == ("Lunch for everyone", "四菜一汤") and read("zh") == ("社区午餐", "四菜一汤")
+    as_staff.patch(path, {"title": "邻里午餐"}, headers={"Accept-Language": "zh"})
+    assert read("zh")[0] == "邻里午餐" and read()[0] == "Lunch for everyone"
+    as_staff.patch(path, {"translations": {}})
+    assert read()[0] == "邻里午餐"
+
+
+@pytest.mark.parametrize("translations", [
+    {"fr": {"title": "Déjeuner"}}, {"en": {"colour": "red"}}, {"en": {"title": ""}}, {"en": "Lunch"}, "Lunch",
+    {"en": {"title": "x" * 201}}])
+def test_bad_translations_are_refused_and_nothing_is_written(canteen, api, translations):
+    operator, staff = canteen
+    as_staff = api(staff)
+    listing = as_staff.post("/listings", {"operator_id": operator.id, "title": "午餐"}).get_json()
+    created = as_staff.post("/listings", {"operator_id": operator.id, "title": "晚餐", "translations": translations})
+    changed = as_staff.patch(f"/listings/{listing['id']}", {"title": "Lunch", "translations": translations})
+    assert created.status_code == changed.status_code == 422
+    assert "translations" in created.get_json()["errors"] and "translations" in changed.get_json()["errors"]
+    titles = [item["title"] for item in as_staff.get("/listings?community=hp").get_json()["items"]]
+    assert titles == ["午餐"]

@@ -98,7 +98,7 @@ def test_elder92_eats_free_at_home_and_is_on_that_days_delivery_list(demo, db):
 
     elder = db.scalar(select(User).where(User.email == "elder92@example.org"))
     expected = [{"booking_id": delivered.get_json()["id"], "slot_id": slot["id"], "starts_at": slot["starts_at"],
-                 "resident_id": elder.id, "resident_name": "Wang Nainai", "address": elder.profile.address,
+                 "resident_id": elder.id, "resident_name": "王奶奶", "address": elder.profile.address,
                  "meals": 1, "status": "confirmed"}]
     for who in ("canteen", "staff", "admin"):
         day_list = demo.api(who).get(deliveries_url(demo, day_of(slot))).get_json()
@@ -188,5 +188,5 @@ def test_without_the_canteen_plugin_the_core_and_the_other_plugins_still_work(ma
     assert book(world.api("adult"), cleaning, details={"address": "Heping Road 1"}).status_code == 201
     workshop_id = world.listing("Hand-sewing piece-work")["operator_id"]
     jobs = world.api("workshop").get(f"/workshop/operators/{workshop_id}/jobs").get_json()
-    assert [job["product"] for job in jobs["items"]] == ["Embroidered bags"]
+    assert [job["product"] for job in jobs["items"]] == ["刺绣手袋"]
     assert world.api("committee1").post(f"/communities/heping/settlements/{this_period()}").status_code == 200

@@ -16,10 +16,10 @@ def canteen_id(demo):
 
 def test_residents_read_the_coming_menus_and_the_menu_of_the_meal_they_book(demo, browser):
     page = text(browser().get(f"/services/{demo.listing('Community lunch')['id']}"))
-    assert "On the menu" in page and "Braised pork with potatoes" in page and "Winter melon soup" in page
+    assert "On the menu" in page and "土豆烧肉" in page and "冬瓜汤" in page
     booking_page = text(browser("senior68").get(f"/book/{lunch(demo)['id']}"))
-    assert "The menu of this meal" in booking_page and "Seaweed and egg soup" in booking_page
-    assert "Winter melon soup" not in booking_page  # the next day's soup is not this meal's
+    assert "The menu of this meal" in booking_page and "紫菜蛋花汤" in booking_page
+    assert "冬瓜汤" not in booking_page  # the next day's soup is not this meal's
     fair = browser().get(f"/services/{demo.listing('Neighbourhood fair')['id']}")
     assert "On the menu" not in text(fair)
 
@@ -31,8 +31,8 @@ def test_a_home_delivered_booking_says_where_the_meal_goes(demo, browser, db):
         "csrf_token": token, "quantity": "1", "details-home_delivery": "1"})
     assert booked.status_code == 303
     page = text(elder.get(booked.headers["Location"]))
-    assert "Volunteers bring this meal to your home" in page and "Heping Road" in page
-    assert "Seaweed and egg soup" in page
+    assert "Volunteers bring this meal to your home" in page and "和平路" in page
+    assert "紫菜蛋花汤" in page
 
 
 def test_the_canteens_staff_publish_a_menu_from_the_desk(demo, browser, db):
@@ -97,19 +97,19 @@ def test_the_delivery_list_shows_name_address_and_meals_to_the_canteen_and_commu
     path = f"/canteen/operators/{canteen_id(demo)}/deliveries?date={day}"
     for who in ("canteen", "staff", "admin"):
         page = text(browser(who).get(path))
-        assert "Wang Nainai" in page and "Heping Road" in page and "1 meal to deliver" in page, who
+        assert "王奶奶" in page and "和平路" in page and "1 meal to deliver" in page, who
     other_day = path.replace(day, lunch(demo)["starts_at"][:10])
     empty = text(browser("canteen").get(other_day))
     assert "Nobody asked for a meal at home" in empty and f"date={day}" in empty  # pointing to the next deliveries
     for who in ("elder92", "adult", "fair", "committee1", "charity"):
         response = browser(who).get(path)
-        assert response.status_code == 403 and "Heping Road" not in text(response), who
+        assert response.status_code == 403 and "和平路" not in text(response), who
     elsewhere = make_user(db, "community_staff", make_community(db))
     db.commit()
     assert browser(email=elsewhere.email, password="test-password").get(path).status_code == 403
     assert browser().get(path).status_code == 302
     bad = browser("canteen").get(f"/canteen/operators/{canteen_id(demo)}/deliveries?date=2026-02-30")
-    assert bad.status_code == 422 and "Heping Road" not in text(bad)
+    assert bad.status_code == 422 and "和平路" not in text(bad)
     office = text(browser("staff").get("/communities/heping/staff"))
     assert f"/canteen/operators/{canteen_id(demo)}/deliveries" in office
     assert f"/canteen/operators/{canteen_id(demo)}/menus" not in office  # community staff do not publish menus

@@ -71,20 +71,20 @@ def test_a_worker_is_never_sent_to_two_overlapping_visits_of_any_listing(demo):
     residents = ("adult", "student", "senior68")
     cleanings = [book(demo.api(who), slot_id).get_json() for who in residents]
     cleaners = [b["details"]["worker"]["name"] for b in cleanings]
-    assert sorted(cleaners) == ["Liu Guifang", "Sun Meili", "Zhou Xiuying"]  # all three cleaners are out
+    assert sorted(cleaners) == ["刘桂芳", "周秀英", "孙美丽"]  # all three cleaners are out
     # elderly care from 10:00 overlaps the cleaning: Liu (cleaning and care) is busy, Wu is free
     care = new_listing(demo, "Care visit (test)", {"service": "elderly_care"}, [(nine + dt.timedelta(hours=1), 2, 5)])
     first = book(demo.api("elder92"), care[0])
-    assert first.status_code == 201 and first.get_json()["details"]["worker"]["name"] == "Wu Lanying"
+    assert first.status_code == 201 and first.get_json()["details"]["worker"]["name"] == "吴兰英"
     refused = book(demo.api("lowincome"), care[0])
     assert refused.status_code == 409
     assert refused.get_json()["code"] == "no_worker_free"
     assert "slot_id" in refused.get_json()["errors"]
     # cancelling Liu's cleaning frees Liu for the care visit
-    liu = cleaners.index("Liu Guifang")
+    liu = cleaners.index("刘桂芳")
     assert demo.api(residents[liu]).post(f"/bookings/{cleanings[liu]['id']}/cancel").status_code == 200
     again = book(demo.api("lowincome"), care[0])
-    assert again.status_code == 201 and again.get_json()["details"]["worker"]["name"] == "Liu Guifang"
+    assert again.status_code == 201 and again.get_json()["details"]["worker"]["name"] == "刘桂芳"
 
 
 def test_a_refused_booking_keeps_nothing(demo, db):
@@ -132,7 +132,7 @@ def test_the_donation_is_ten_percent_of_the_agency_fee_only(demo, db):
                         {"service": "maternity_nanny", "duration_hours": 26 * 24, "agency_fee_amount": 300_000},
                         [(nine + dt.timedelta(days=1), 26 * 24, 2)], amount=1_800_000)
     placement = book(demo.api("adult"), slots[0]).get_json()
-    assert placement["details"]["worker"]["name"] == "Zhou Xiuying"
+    assert placement["details"]["worker"]["name"] == "周秀英"
     cleaning = book(demo.api("student"), first_cleaning(demo)[0]).get_json()  # no agency fee: 10% of the price
     staff = demo.api("housekeeping")
     for booking in (placement, cleaning):
@@ -151,7 +151,7 @@ def test_the_demo_catalogue_prices_a_placement_as_worker_fee_plus_agency_fee_and
     visit, cheap = book(demo.api("adult"), care["id"]).get_json(), book(demo.api("lowincome"), care["id"]).get_json()
     nanny = book(demo.api("senior68"), package["id"]).get_json()
     assert [(b["tier"], b["total_amount"], b["details"]["worker"]["name"]) for b in (visit, cheap, nanny)] == [
-        ("paid", 8000, "Liu Guifang"), ("low_cost", 5000, "Wu Lanying"), ("paid", 1_800_000, "Zhou Xiuying")]
+        ("paid", 8000, "刘桂芳"), ("low_cost", 5000, "吴兰英"), ("paid", 1_800_000, "周秀英")]
     before = demo.api("committee1").get("/communities/heping/fund").get_json()["receivable_amount"]
     for booking in (visit, cheap, nanny):
         with serving_booking(demo.client, booking):  # the package starts in more than a week: log in then
@@ -207,10 +207,10 @@ def test_the_roster_is_kept_by_the_centres_staff(demo):
 def test_a_worker_off_duty_is_never_sent(demo):
     workers = roster(demo)
     staff = demo.api("housekeeping")
-    for name in ("Liu Guifang", "Sun Meili"):
+    for name in ("刘桂芳", "孙美丽"):
         assert staff.patch(f"/housekeeping/workers/{workers[name]['id']}", {"active": False}).status_code == 200
     slot_id, _ = first_cleaning(demo)
-    assert book(demo.api("adult"), slot_id).get_json()["details"]["worker"]["name"] == "Zhou Xiuying"
+    assert book(demo.api("adult"), slot_id).get_json()["details"]["worker"]["name"] == "周秀英"
     assert book(demo.api("student"), slot_id).status_code == 409
 
 
@@ -235,26 +235,26 @@ def test_a_visit_paid_after_its_hold_expired_gets_a_free_worker(make_app):
     app = make_app(PLUGINS=[OnlinePayments()])
     demo_data.seed(app)
     world = DemoWorld(app.test_client())
-    staff, wu = world.api("housekeeping"), roster(world)["Wu Lanying"]
+    staff, wu = world.api("housekeeping"), roster(world)["吴兰英"]
     assert staff.patch(f"/housekeeping/workers/{wu['id']}", {"active": False}).status_code == 200
     _, nine = first_cleaning(world)
     care = new_listing(world, "Care visit (test)", {"service": "elderly_care"}, [(nine + dt.timedelta(days=1), 2, 5)])
     held = book(world.api("adult"), care[0], payment_method="online").get_json()
-    assert (held["status"], held["details"]["worker"]["name"]) == ("pending_payment", "Liu Guifang")
+    assert (held["status"], held["details"]["worker"]["name"]) == ("pending_payment", "刘桂芳")
     session = app.extensions["linli"].db.sessionmaker()
     session.get(Booking, held["id"]).hold_expires_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)
     commit(session)
     assert app.test_cli_runner().invoke(args=["expire-holds"]).output.strip() == "1 holds expired"
     other = book(world.api("student"), care[0]).get_json()
-    assert other["details"]["worker"]["name"] == "Liu Guifang"  # the expired hold freed Liu
+    assert other["details"]["worker"]["name"] == "刘桂芳"  # the expired hold freed Liu
     assert staff.patch(f"/housekeeping/workers/{wu['id']}", {"active": True}).status_code == 200
     payment = session.scalar(select(Payment).where(Payment.booking_id == held["id"]))
     app.extensions["linli"].payments.succeeded(session, payment, OnlineProvider())
     commit(session)
     session.close()
     revived = world.api("adult").get(f"/bookings/{held['id']}").get_json()
-    assert (revived["status"], revived["details"]["worker"]["name"]) == ("confirmed", "Wu Lanying")
-    assert world.api("student").get(f"/bookings/{other['id']}").get_json()["details"]["worker"]["name"] == "Liu Guifang"
+    assert (revived["status"], revived["details"]["worker"]["name"]) == ("confirmed", "吴兰英")
+    assert world.api("student").get(f"/bookings/{other['id']}").get_json()["details"]["worker"]["name"] == "刘桂芳"
 
 
 def test_the_core_and_the_other_plugins_work_without_housekeeping(make_app, db):

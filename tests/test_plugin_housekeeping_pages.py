@@ -25,7 +25,7 @@ def test_a_resident_books_a_cleaning_on_the_page_and_sees_the_worker_sent(demo, 
                                                      "details-address": "Heping Road 9, flat 302"})
     assert booked.status_code == 303, text(booked)
     page = text(resident.get(booked.headers["Location"]))
-    assert "Who comes" in page and "Liu Guifang, trained in Home cleaning, comes to Heping Road 9, flat 302." in page
+    assert "Who comes" in page and "刘桂芳, trained in Home cleaning, comes to Heping Road 9, flat 302." in page
     assert "{'id'" not in page  # the worker is shown by name, not as raw data
 
 
@@ -40,7 +40,7 @@ def test_the_centres_staff_keep_the_roster_from_the_desk(demo, browser, db):
     staff = browser("housekeeping")
     assert roster_path(demo) in text(staff.get(f"/operators/{centre_id(demo)}/today"))
     page = text(staff.get(roster_path(demo)))
-    assert all(name in page for name in ("Liu Guifang", "Sun Meili", "Zhou Xiuying", "Wu Lanying"))
+    assert all(name in page for name in ("刘桂芳", "孙美丽", "周秀英", "吴兰英"))
     added = staff.client.post(roster_path(demo), data={"csrf_token": staff.token(roster_path(demo)),
                                                        "name": "Zheng Hong", "skills": ["cleaning", "elderly_care"],
                                                        "active": "y"})
@@ -73,10 +73,10 @@ def test_a_bad_worker_is_a_form_error_and_changes_nothing(demo, browser, db):
 
 
 def test_only_the_centre_keeps_its_roster_and_its_community_reads_it(demo, browser, db):
-    worker_id = db.scalar(select(Worker.id).where(Worker.name == "Sun Meili"))
+    worker_id = db.scalar(select(Worker.id).where(Worker.name == "孙美丽"))
     community_staff = browser("staff")
     page = community_staff.get(roster_path(demo))
-    assert page.status_code == 200 and "Sun Meili" in text(page) and "Add a trained worker" not in text(page)
+    assert page.status_code == 200 and "孙美丽" in text(page) and "Add a trained worker" not in text(page)
     refused = community_staff.client.post(roster_path(demo), data={
         "csrf_token": community_staff.token(roster_path(demo)), "name": "Intruder", "skills": ["cleaning"]})
     assert refused.status_code == 403

@@ -222,7 +222,7 @@ def test_the_vendor_register_is_kept_by_the_fairs_staff(demo, db, api):
         assert demo.api(who).post(path, entry).status_code == 403, who
     listed = demo.api("staff").get(path)
     assert listed.status_code == 200
-    assert [v["business_name"] for v in listed.get_json()["items"]] == ["Chen's Noodles"]
+    assert [v["business_name"] for v in listed.get_json()["items"]] == ["陈记面馆"]
     assert demo.api("staff").post(path, entry).status_code == 403  # community staff read it, the fair keeps it
     elsewhere = make_user(db, "community_staff", make_community(db))
     db.commit()

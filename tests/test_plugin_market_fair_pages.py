@@ -66,10 +66,10 @@ def test_the_stall_map_shows_free_stalls_to_all_and_who_is_where_to_staff(demo, 
     book_stall(browser("adult"), slot["id"], 3)
     path = f"/market-fair/slots/{slot['id']}/stalls"
     public = text(browser().get(path))
-    assert "39 of 40 stalls are free" in public and "Chen Jie" not in public and "Who is where" not in public
+    assert "39 of 40 stalls are free" in public and "陈杰" not in public and "Who is where" not in public
     for who in ("fair", "staff"):
         page = text(browser(who).get(path))
-        assert "Who is where" in page and "Chen's Noodles" in page and "Chen Jie" in page, who
+        assert "Who is where" in page and "陈记面馆" in page and "陈杰" in page, who
     assert "Who is where" not in text(browser("canteen").get(path))
     assert browser().get(f"/market-fair/slots/{demo.slots('Community lunch')[0]['id']}/stalls").status_code == 404
 
@@ -113,7 +113,7 @@ def test_only_the_fair_keeps_its_register_and_its_community_reads_it(demo, brows
     path = f"/market-fair/operators/{fair_id}/vendors"
     community_staff = browser("staff")
     page = text(community_staff.get(path))
-    assert "Chen's Noodles" in page and "Put a merchant on the register" not in page
+    assert "陈记面馆" in page and "Put a merchant on the register" not in page
     refused = community_staff.submit(path, {"email": "adult@example.org", "business_name": "X", "tier": "local"})
     assert refused.status_code == 403
     vendor_id = db.scalar(select(Vendor.id))
@@ -166,7 +166,7 @@ def test_a_vendor_reports_sales_after_the_fair_and_the_pledge_is_due_to_the_fund
     fair_id = listing["operator_id"]
     for who in ("fair", "staff"):
         listed = text(browser(who).get(f"/market-fair/operators/{fair_id}/sales-reports"))
-        assert "Chen Jie" in listed and "CN¥865.43" in listed and "CN¥43.27" in listed, who
+        assert "陈杰" in listed and "CN¥865.43" in listed and "CN¥43.27" in listed, who
     assert browser("adult").get(f"/market-fair/operators/{fair_id}/sales-reports").status_code == 403
 
 

@@ -60,7 +60,7 @@ def record(demo, job, shift, worker_id, pieces, who="workshop"):
 def test_the_demo_workshop_has_an_open_job_and_seeding_again_adds_none(demo, app, db):
     jobs = demo.api("workshop").get(f"/workshop/operators/{workshop_id(demo)}/jobs").get_json()["items"]
     assert [(j["merchant"], j["product"], j["status"], j["completed"]) for j in jobs] == [
-        ("Hangzhou Crafts Co.", "Embroidered bags", "open", 0)]
+        ("杭州工艺品有限公司", "刺绣手袋", "open", 0)]
     db.commit()
     with app.extensions["linli"].db.sessionmaker() as session:
         app.extensions["linli"].plugins.hook.seed_demo(session=session, community=session.scalar(select(Community)),
@@ -115,7 +115,7 @@ def test_pieces_are_recorded_for_the_workers_of_a_shift_once_it_has_begun(demo, 
     recorded = record(demo, job, shift, adult, 5)
     assert recorded.status_code == 201
     assert {k: recorded.get_json()[k] for k in ("job_id", "slot_id", "worker_id", "worker", "pieces")} == {
-        "job_id": job["id"], "slot_id": shift["id"], "worker_id": adult, "worker": "Chen Jie", "pieces": 5}
+        "job_id": job["id"], "slot_id": shift["id"], "worker_id": adult, "worker": "陈杰", "pieces": 5}
     not_a_worker = record(demo, job, shift, user_id(db, "student"), 5)
     assert not_a_worker.status_code == 422 and "worker_id" in not_a_worker.get_json()["errors"]
     lunch = record(demo, job, demo.slots("Community lunch")[0], adult, 5)
@@ -124,7 +124,7 @@ def test_pieces_are_recorded_for_the_workers_of_a_shift_once_it_has_begun(demo, 
         assert record(demo, job, shift, adult, 5, who=who).status_code == 403, who
     assert record(demo, job, shift, adult, 0).status_code == 422
     listed = demo.api("staff").get(f"/workshop/jobs/{job['id']}/pieces").get_json()
-    assert [(p["worker"], p["pieces"]) for p in listed["items"]] == [("Chen Jie", 5)]
+    assert [(p["worker"], p["pieces"]) for p in listed["items"]] == [("陈杰", 5)]
     assert demo.api("adult").get(f"/workshop/jobs/{job['id']}/pieces").status_code == 403
 
 
@@ -167,15 +167,15 @@ def test_the_wage_sheet_pays_pieces_times_rate_per_worker(demo, db):
     url = f"/workshop/operators/{workshop_id(demo)}/wages?period={period}"
     sheet = demo.api("workshop").get(url).get_json()
     by_worker = {w["worker"]: w for w in sheet["workers"]}
-    assert (by_worker["Chen Jie"]["pieces"], by_worker["Chen Jie"]["amount"]) == (52, 42 * 350 + 10 * 120)
-    assert [(line["job_id"], line["pieces"], line["amount"]) for line in by_worker["Chen Jie"]["lines"]] == [
+    assert (by_worker["陈杰"]["pieces"], by_worker["陈杰"]["amount"]) == (52, 42 * 350 + 10 * 120)
+    assert [(line["job_id"], line["pieces"], line["amount"]) for line in by_worker["陈杰"]["lines"]] == [
         (bags["id"], 42, 14700), (dolls["id"], 10, 1200)]
-    assert (by_worker["Zhao Ayi"]["pieces"], by_worker["Zhao Ayi"]["amount"]) == (30, 10500)
+    assert (by_worker["赵阿姨"]["pieces"], by_worker["赵阿姨"]["amount"]) == (30, 10500)
     assert (sheet["total_pieces"], sheet["total_amount"], sheet["currency"]) == (82, 15900 + 10500, "CNY")
     assert demo.api("staff").get(url).get_json() == sheet
 
     own = demo.api("adult").get(url).get_json()
-    assert [w["worker"] for w in own["workers"]] == ["Chen Jie"] and own["total_amount"] == 15900
+    assert [w["worker"] for w in own["workers"]] == ["陈杰"] and own["total_amount"] == 15900
     assert demo.api("student").get(url).get_json()["workers"] == []
     for who in ("canteen", "committee1"):
         assert demo.api(who).get(url).status_code == 403, who
@@ -187,7 +187,7 @@ def test_the_wage_sheet_pays_pieces_times_rate_per_worker(demo, db):
 def test_the_wage_sheet_exports_a_spreadsheet_safe_csv(demo, db):
     job = create_job(demo, merchant="=HYPERLINK(\"http://evil\")", product="-2+3", unit_rate_amount=200)
     shift, period = started_shift(demo, db, 0, "adult")
-    db.get(User, user_id(db, "adult")).name = "@Chen Jie 陈洁"
+    db.get(User, user_id(db, "adult")).name = "@陈杰 陈洁"
     db.commit()
     assert record(demo, job, shift, user_id(db, "adult"), 12).status_code == 201
     url = f"/workshop/operators/{workshop_id(demo)}/wages.csv?period={period}"
@@ -198,14 +198,14 @@ def test_the_wage_sheet_exports_a_spreadsheet_safe_csv(demo, db):
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0][:3] == ["工人编号", "工人", "日期"]
     line = dict(zip(rows[0], rows[1]))
-    assert (line["工人"], line["商家"], line["产品"]) == ("'@Chen Jie 陈洁", "'=HYPERLINK(\"http://evil\")", "'-2+3")
+    assert (line["工人"], line["商家"], line["产品"]) == ("'@陈杰 陈洁", "'=HYPERLINK(\"http://evil\")", "'-2+3")
     assert (line["件数"], line["计件单价"], line["工资"], line["币种"]) == ("12", "2.00", "24.00", "CNY")
     assert rows[-1][1] == "合计" and rows[-1][9] == "24.00"
     raw = demo.api("workshop").get(url + "&raw=1", headers={"Accept-Language": "zh"})
     assert not raw.data.startswith("\ufeff".encode())  # for tools: English names, minor units
     rows = list(csv.reader(io.StringIO(raw.data.decode("utf-8"))))
     line = dict(zip(rows[0], rows[1]))
-    assert rows[0][:3] == ["worker_id", "worker", "date"] and line["worker"] == "'@Chen Jie 陈洁"
+    assert rows[0][:3] == ["worker_id", "worker", "date"] and line["worker"] == "'@陈杰 陈洁"
     assert (line["pieces"], line["unit_rate_amount"], line["amount"], line["currency"]) == ("12", "200", "2400", "CNY")
     assert rows[-1][1] == "total" and rows[-1][9] == "2400"
     assert demo.api("canteen").get(f"/workshop/operators/{workshop_id(demo)}/wages.csv?period={period}") \

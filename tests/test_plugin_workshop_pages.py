@@ -58,11 +58,11 @@ def test_pieces_are_recorded_per_worker_and_shift_and_never_beyond_the_order(dem
     assert "Nobody has worked a shift in the last two weeks" in text(staff.get(job_page))
     shift, _ = started_shift(demo, db, 0, "adult", "lowincome")
     page = text(staff.get(job_page))
-    assert "· Chen Jie" in page and "· Zhao Ayi" in page
+    assert "· 陈杰" in page and "· 赵阿姨" in page
     adult = user_id(db, "adult")
     recorded = staff.submit(job_page, {"shift_worker": f"{shift['id']}-{adult}", "pieces": "40"})
     assert recorded.status_code == 303
-    assert "Recorded: 40 pieces by Chen Jie." in text(staff.get(job_page))
+    assert "Recorded: 40 pieces by 陈杰." in text(staff.get(job_page))
     too_many = staff.submit(job_page, {"shift_worker": f"{shift['id']}-{adult}", "pieces": "11"})
     assert too_many.status_code == 409 and "at most 10" in text(too_many)
     for bad, message in (({"shift_worker": f"{shift['id']}-{user_id(db, 'student')}", "pieces": "1"},
@@ -119,10 +119,10 @@ def test_the_wage_sheet_pays_pieces_times_rate_and_downloads_as_csv(demo, browse
     wages = f"/workshop/operators/{workshop_id(demo)}/wages?period={period}"
     for who in ("workshop", "staff"):
         page = text(browser(who).get(wages))
-        assert "Chen Jie · CN¥147.00" in page and "Zhao Ayi · CN¥105.00" in page, who
+        assert "陈杰 · CN¥147.00" in page and "赵阿姨 · CN¥105.00" in page, who
         assert "Total: 72 pieces, CN¥252.00" in page, who
     own = text(browser("adult").get(wages))
-    assert "Chen Jie · CN¥147.00" in own and "Zhao Ayi" not in own
+    assert "陈杰 · CN¥147.00" in own and "赵阿姨" not in own
     assert "No pieces recorded in this month." in text(browser("student").get(wages))
     for who in ("canteen", "committee1"):
         assert browser(who).get(wages).status_code == 403, who
@@ -132,7 +132,7 @@ def test_the_wage_sheet_pays_pieces_times_rate_and_downloads_as_csv(demo, browse
     rows = list(csv.reader(io.StringIO(download.data.decode("utf-8-sig"))))
     assert rows[0][9] == "Pay" and rows[-1][1] == "Total" and rows[-1][9] == "252.00"  # for people, in yuan
     own_csv = browser("adult").get(f"/workshop/operators/{workshop_id(demo)}/wages.csv?period={period}")
-    assert [row[1] for row in csv.reader(io.StringIO(own_csv.data.decode("utf-8-sig")))][1:-1] == ["Chen Jie"]
+    assert [row[1] for row in csv.reader(io.StringIO(own_csv.data.decode("utf-8-sig")))][1:-1] == ["陈杰"]
 
 
 def test_a_shift_booking_leads_its_worker_to_their_pay(demo, browser):

@@ -50,7 +50,7 @@ def test_a_resident_signs_up_with_the_keyboard_and_sees_that_the_office_will_che
     screenshot(page, "register-2-signed-up-my-details")
     fits_the_phone(page)
     page.get_by_role("link", name="Services").first.click()
-    page.get_by_role("link", name="Community lunch", exact=True).first.click()
+    page.get_by_role("link", name="Community lunch", exact=True).click()  # not the next-meal button
     expect(page.get_by_test_id("my-price")).to_contain_text("Awaiting the community office's check")
     screenshot(page, "register-3-pending-price")
 

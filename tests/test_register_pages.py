@@ -159,7 +159,7 @@ def test_staff_register_a_resident_whose_age_then_counts(demo, web, db):
     assert response.headers["Location"].endswith(f"{REGISTER}/{profile.user_id}")
     assert profile.status == "active" and profile.born_verified
     page = text(staff.get(response.headers["Location"]))
-    assert "王秀英 is in the register." in page and "Registered by the office" in page and "Community Staff" in page
+    assert "王秀英 is in the register." in page and "Registered by the office" in page and "社区工作人员" in page
 
 
 def test_correcting_a_pending_resident_does_not_verify_their_date_of_birth(demo, web, db):
@@ -212,12 +212,12 @@ def test_moving_away_is_asked_once_more_then_the_resident_cannot_log_in(demo, we
     staff = web("staff")
     path = f"{REGISTER}/{adult}/deactivate"
     question = text(staff.get(path))
-    assert "Has Chen Jie moved away?" in question and "Yes, Chen Jie has moved away" in question
+    assert "Has 陈杰 moved away?" in question and "Yes, 陈杰 has moved away" in question
     db.rollback()
     assert db.get(ResidentProfile, adult).status == "active"  # asking changed nothing
     assert staff.post(path).status_code == 303
     page = text(staff.get(f"{REGISTER}/{adult}"))
-    assert "Chen Jie is marked as moved away." in page and 'data-testid="status">Moved away<' in page
+    assert "陈杰 is marked as moved away." in page and 'data-testid="status">Moved away<' in page
     assert "Moved away" in re.search(r'data-testid="history">(.*?)</table>', page, re.S).group(1)
     login = web().post("/login", {"email": "adult@example.org", "password": "demo-password"})
     assert login.status_code == 401
@@ -241,12 +241,12 @@ def test_an_attribute_is_checked_until_a_last_day_renewed_and_withdrawn(demo, we
                                              "expires_on": ends.isoformat()}).status_code == 303
     page = text(staff.get(path))
     assert "Recorded as checked: Low income (dibao), until" in page and "Holds until" in page
-    assert "Chen Jie" in text(staff.get(REGISTER + "/recheck"))
+    assert "陈杰" in text(staff.get(REGISTER + "/recheck"))
     renewed = today() + dt.timedelta(days=365)
     staff.post(path + "/attributes", {"attribute": "low_income", "expires_on": renewed.isoformat()})
     db.rollback()
     assert db.get(ResidentProfile, adult).attributes[0].expires_on == renewed
-    assert "Chen Jie" not in text(staff.get(REGISTER + "/recheck"))
+    assert "陈杰" not in text(staff.get(REGISTER + "/recheck"))
     assert staff.post(path + "/attributes/low_income/clear").status_code == 303
     page = text(staff.get(path))
     assert "Withdrawn: Low income (dibao)." in page and "Nothing checked yet." in page
@@ -269,11 +269,11 @@ def test_a_family_member_is_linked_by_email_or_by_phone(demo, web, db):
     assert staff.post(path + "/helpers", {"contact": "138-1111-2222"}).status_code == 303
     assert staff.post(path + "/helpers", {"contact": "Adult@Example.org"}).status_code == 303
     page = text(staff.get(path))
-    assert "Chen Jie may now book for Wang Nainai." in page
+    assert "陈杰 may now book for 王奶奶." in page
     listed = re.search(r'id="helpers">.*?</ul>', page, re.S).group(0)
-    assert "王子" in listed and "Chen Jie" in listed
+    assert "王子" in listed and "陈杰" in listed
     assert "王子 may book for them" in page
-    assert [p["name"] for p in demo.api("adult").get("/me").get_json()["helps"]] == ["Wang Nainai"]
+    assert [p["name"] for p in demo.api("adult").get("/me").get_json()["helps"]] == ["王奶奶"]
 
 
 # --- signing up ---------------------------------------------------------------------------------------------------
@@ -345,14 +345,14 @@ def test_a_resident_downloads_their_own_data_and_nobody_elses(demo, web, db):
     assert data["account"]["email"] == "senior68@example.org"
     assert data["profile"]["date_of_birth"] == "1958-06-15" and data["profile"]["status"] == "active"
     [booking] = data["bookings"]
-    assert (booking["service"], booking["total_amount"], booking["status"]) == ("Community lunch", 500, "fulfilled")
+    assert (booking["service"], booking["total_amount"], booking["status"]) == ("社区午餐", 500, "fulfilled")
     assert dt.datetime.fromisoformat(booking["starts_at"]) == dt.datetime.fromisoformat(slot["starts_at"])
     assert data["ratings"][0]["stars"] == 5 and data["ratings"][0]["comment"] == "好吃"
-    assert [h["name"] for h in data["helpers"]] == ["Chen Jie"]
+    assert [h["name"] for h in data["helpers"]] == ["陈杰"]
     assert demo.api("senior68").get("/me/data").get_json() == data
     helper = json.loads(web("adult").get("/my/data.json").get_data(as_text=True))
     assert helper["account"]["email"] == "adult@example.org" and helper["bookings"] == []
-    assert [h["name"] for h in helper["helping"]] == ["Li Shushu"]
+    assert [h["name"] for h in helper["helping"]] == ["李叔叔"]
     assert "senior68" not in json.dumps(helper) and "1958-06-15" not in json.dumps(helper)
     assert web().get("/my/data.json").status_code == 302
     assert demo.client.get("/api/v1/me/data").status_code == 401

@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from core import checks, ledger
 from core.models import Community, Operator
+from plugins.canteen.plugin import CANTEEN
+from plugins.housekeeping.plugin import CENTRE
 from tests.factories import DemoWorld
 from tests.stripe_support import sign_webhook
 
@@ -77,7 +79,7 @@ def fund_cash(app):
 
 
 def test_a_connected_operator_gets_a_destination_charge_with_the_donation_as_fee(platform, recording_http):
-    app, world = platform({"Heping Home Services": "acct_123"})
+    app, world = platform({CENTRE[0]: "acct_123"})
     booking = book(world)
     assert booking["status"] == "pending_payment" and booking["client_secret"] == f"pi_{booking['id']}_secret"
     request = created_intent(recording_http)
@@ -99,7 +101,7 @@ def test_a_retried_online_booking_reaches_stripe_once(platform, recording_http):
 
 
 def test_a_connected_payment_is_refunded_with_the_transfer_and_the_fee(platform, recording_http):
-    app, world = platform({"Heping Home Services": "acct_123"})
+    app, world = platform({CENTRE[0]: "acct_123"})
     booking = book(world)
     pay(app, booking)
     assert fund_cash(app) == 1200  # received as the application fee
@@ -128,7 +130,7 @@ def test_an_operator_without_an_account_is_paid_by_the_platform(platform, record
 
 def test_a_connected_operator_with_no_donation_at_payment_has_no_fee(platform, recording_http):
     """The canteen gives a share of profit, settled per period: nothing is taken at payment."""
-    app, world = platform({"Heping Canteen": "acct_canteen"})
+    app, world = platform({CANTEEN[0]: "acct_canteen"})
     book(world, "Community lunch", details={})
     request = created_intent(recording_http)
     assert request.form["amount"] == "1000"

@@ -23,7 +23,7 @@ def test_a_resident_books_a_canteen_lunch_and_sees_the_low_cost_price(browse, de
     page = browse()
     log_in(page, "senior68")
     page.get_by_role("link", name="Community canteen").click()
-    page.get_by_role("link", name="Community lunch", exact=True).first.click()
+    page.get_by_role("link", name="Community lunch", exact=True).click()  # not the next-meal button
     page.get_by_role("link", name=re.compile("^Book ")).first.click()
     price = page.get_by_test_id("price")
     expect(price).to_contain_text("CN¥5.00")
@@ -129,7 +129,7 @@ def test_the_language_switch_shows_chinese_and_the_browser_language_is_the_defau
 
 def test_the_canteen_sells_three_lunches_at_the_counter(browse, demo):
     """A neighbour of 76 found by the last four digits of her phone, with the keyboard alone (phone-sized); then, on
-    a tablet, a visitor's two lunches and a free one for Wang Nainai, 92, found by her name."""
+    a tablet, a visitor's two lunches and a free one for 王奶奶, 92, found by her name."""
     staff = demo.api("staff")
     neighbour = staff.post("/communities/heping/residents", {
         "name": "王秀英", "phone": "138 0013 8000", "date_of_birth": "1950-05-01", "address": "和平路 12 号",
@@ -169,9 +169,9 @@ def test_the_canteen_sells_three_lunches_at_the_counter(browse, demo):
         screenshot(tablet, "9-counter-visitor-two-lunches-tablet")
         tablet.get_by_role("button", name="Take CN¥20.00 cash").click()
         expect(tablet.get_by_test_id("sold")).to_contain_text("A visitor")
-        tablet.get_by_label("Name, or the last digits of the phone number").fill("Wang")
+        tablet.get_by_label("Name, or the last digits of the phone number").fill("王奶奶")
         tablet.get_by_role("button", name="Find").click()
-        tablet.get_by_role("link", name=re.compile("Wang Nainai")).click()
+        tablet.get_by_role("link", name=re.compile("王奶奶")).click()
         tablet.get_by_role("button", name="Record it: free").click()
         expect(tablet.get_by_test_id("sold")).to_contain_text("Free: nothing to pay")
         screenshot(tablet, "10-counter-sold-free-lunch-tablet")

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from core import checks, ledger
 from core.models import Community, JournalEntry, Operator, Payment, Refund, Slot, StripeEvent
+from plugins.housekeeping.plugin import CENTRE
 from tests.stripe_support import WEBHOOK_SECRET as SECRET
 from tests.stripe_support import sign_webhook
 
@@ -101,7 +102,7 @@ def count(app, model):
         return session.scalar(select(func.count()).select_from(model))
 
 
-HOME = "Heping Home Services"
+HOME = CENTRE[0]  # the centre as the books name it: its own (Chinese) name
 
 
 def by_account(state, operator=HOME):

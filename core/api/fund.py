@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from core import fund, ledger, proposals
+from core import fund, ledger, proposals, transparency
 from core.api.common import (
     DAY, ID, MONTH, RAW, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate,
 )
@@ -159,7 +159,7 @@ def _community(ref, *roles):
 def get_fund(ref):
     """Balance, receivable, inflows by operator and month, outflows by project."""
     db, community = _community(ref)
-    return fund.fund_view(db, community)
+    return transparency.fund_as_read(db, community)
 
 
 @blp.route("/<ref>/fund/transfers")

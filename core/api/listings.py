@@ -18,6 +18,18 @@ from core.request_session import session
 blp = ApiBlueprint("listings", __name__, url_prefix="/listings", description="Listings and slots")
 
 
+class ListingTranslation(Schema):
+    title = fields.String(validate=validate.Length(1, 200))
+    description = fields.String(validate=validate.Length(max=5000))
+
+
+LANGUAGES = validate.OneOf(("en", "zh"))
+TRANSLATIONS = {"keys": fields.String(validate=LANGUAGES), "values": fields.Nested(ListingTranslation),
+                "metadata": {"description": "the title and description in other languages than the community's, "
+                                            "e.g. {\"en\": {\"title\": \"Community lunch\"}}: a reader of that "
+                                            "language (Accept-Language) reads them as `title` and `description`"}}
+
+
 class ListingSchema(Schema):
     id = fields.Integer(dump_only=True)
     operator_id = fields.Integer(strict=True, required=True, validate=ID)
@@ -28,6 +40,7 @@ class ListingSchema(Schema):
     details = fields.Dict(load_default=dict)
     price_rules = fields.List(fields.Dict(), load_default=None, validate=validate.Length(max=50))
     cancel_cutoff_minutes = fields.Integer(strict=True, load_default=0, validate=validate.Range(0, 60 * 24 * 60))
+    translations = fields.Dict(load_default=dict, **TRANSLATIONS)
     is_active = fields.Boolean(dump_only=True)
 
 
@@ -37,6 +50,7 @@ class ListingPatchSchema(Schema):
     details = fields.Dict()
     price_rules = fields.List(fields.Dict(), validate=validate.Length(1, 50))
     cancel_cutoff_minutes = fields.Integer(strict=True, validate=validate.Range(0, 60 * 24 * 60))
+    translations = fields.Dict(**TRANSLATIONS)
     is_active = fields.Boolean()
 
 

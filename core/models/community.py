@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime, utcnow
+from core.reading import translated
 
 
 class Community(Base):
@@ -14,7 +15,10 @@ class Community(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    stored_name: Mapped[str] = mapped_column("name", String(200))
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    """The name in other languages than its own: ``{"en": {"name": "Heping Community"}}``."""
+    name = translated("name")
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -28,6 +32,8 @@ class Space(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    stored_name: Mapped[str] = mapped_column("name", String(200))
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    name = translated("name")
     kind: Mapped[str] = mapped_column(String(40), default="room")
     area_m2: Mapped[int | None]

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, CheckConstraint, Computed, Date, ForeignKey, Index,
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
 from core.db import Base, UTCDateTime, only_on, utcnow
+from core.reading import translated
 
 
 SEARCH_TEXT = "lower(title || '\n' || description)"
@@ -20,8 +21,12 @@ class Listing(Base):
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
     type: Mapped[str] = mapped_column(String(40))
-    title: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str] = mapped_column(Text, default="")
+    stored_title: Mapped[str] = mapped_column("title", String(200))
+    stored_description: Mapped[str] = mapped_column("description", Text, default="")
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    """Title and description in other languages than the community's: ``{"en": {"title": …, "description": …}}``."""
+    title = translated("title")
+    description = translated("description")
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     price_rules: Mapped[list] = mapped_column(JSON)
     cancel_cutoff_minutes: Mapped[int] = mapped_column(default=0)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, MinorUnits, UTCDateTime, utcnow
+from core.reading import translated
 
 OPERATOR_STATUSES = ("pending", "active", "suspended", "exited")
 DONATION_KINDS = ("percent_of_revenue", "percent_of_profit", "fixed_per_period", "per_booking")
@@ -17,7 +18,10 @@ class Operator(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    name: Mapped[str] = mapped_column(String(200))
+    stored_name: Mapped[str] = mapped_column("name", String(200))
+    translations: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    """The name in other languages than the community's: ``{"en": {"name": "Heping Canteen"}}``."""
+    name = translated("name")
     type: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     contact_email: Mapped[str | None] = mapped_column(String(254))

@@ -13,12 +13,13 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, make_response, render_template, request
+from flask import Flask, current_app, g, has_request_context, make_response, render_template, request
 from flask_babel import Babel
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
+from core.reading import READER
 from core.security import INVISIBLE_CHARACTERS, allow_upload, unstorable_text
 from core.web import charts, labels, permissions, plugin_pages
 from core.web.i18n import LANGUAGES, current_language, register_filters, say, select_locale
@@ -39,6 +40,8 @@ def init_web(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(str(c) for c in catalogues if c.is_dir())
     Babel(app, locale_selector=select_locale)
     csrf.init_app(app)
+    app.before_request(_know_the_reader)
+    app.teardown_request(_forget_the_reader)
     app.before_request(_protect_forms)
     app.before_request(_refuse_unstorable_text)
     app.jinja_loader = ChoiceLoader([FileSystemLoader(str(Path(app.root_path) / "templates")),
@@ -59,6 +62,16 @@ def init_web(app: Flask) -> None:
     for module in (public, auth, resident, acting, operator, schedules, counter, agreements, staff, register,
                    committee, gifts):
         app.register_blueprint(module.bp)
+
+
+def _know_the_reader():
+    """Titles and names read in the reader's language, on pages and in the API alike (core.reading)."""
+    g.reader_token = READER.set(current_language())
+
+
+def _forget_the_reader(_error=None):
+    if "reader_token" in g:
+        READER.reset(g.pop("reader_token"))
 
 
 def _protect_forms():

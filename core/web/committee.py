@@ -39,7 +39,7 @@ def overview(slug: str):
     """What the fund holds and is owed, with charts of money in by operator and money in and out by month."""
     _user, community = _reader(slug)
     db = db_session()
-    view = fund.fund_view(db, community)
+    view = transparency.fund_as_read(db, community)
     monthly = transparency.monthly(view["inflows"], view["outflows"])
     return render_template("committee/overview.html", community=community, view=view, monthly=monthly,
                            period=_period(community))

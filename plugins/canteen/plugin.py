@@ -4,8 +4,7 @@ from pathlib import Path
 
 from core import N_, OperatorType, hookimpl, invalid
 from core.demo import (
-    demo_listing, demo_user, ensure_daily, ensure_listing, ensure_operator, ensure_slot, ensure_user, local_time,
-    slots_on,
+    demo_listing, demo_user, english, ensure_daily, ensure_listing, ensure_operator, ensure_slot, local_time, slots_on,
 )
 from plugins.canteen import KEY, pages, service
 from plugins.canteen.schemas import CanteenBookingDetails, CanteenListingDetails
@@ -14,7 +13,9 @@ DELIVERY_MIN_AGE = 90
 DELIVERY_FOR_90_PLUS = invalid("home_delivery_for_90_plus", N_("Home delivery is for residents aged 90 and over."))
 NO_HOME_ADDRESS = invalid("no_home_address", N_(
     "We have no home address for you: please ask the community office to add it."))
-LUNCH = "Community lunch"
+CANTEEN = ("和平社区食堂", "Heping Canteen")
+LUNCH = "社区午餐"
+LUNCH_IN_ENGLISH = english(title="Community lunch", description="Four dishes and a soup, cooked fresh every day.")
 DEFAULT_RULES = [
     {"name": "age_90_plus", "when": {"min_age": 90}, "tier": "free", "amount": 0},
     {"name": "age_60_plus", "when": {"min_age": 60}, "tier": "low_cost", "amount": 500},
@@ -22,10 +23,10 @@ DEFAULT_RULES = [
     {"name": "anyone", "when": {}, "tier": "paid", "amount": 1000},
 ]
 DEMO_MENUS = [  # (four dishes, soup), one a day in turn
-    (["Braised pork with potatoes", "Stir-fried greens", "Tomato and egg", "Mapo tofu"], "Seaweed and egg soup"),
-    (["Steamed fish", "Garlic broccoli", "Braised eggplant", "Shredded potato"], "Winter melon soup"),
-    (["Chicken with mushrooms", "Bok choy", "Scrambled egg with chives", "Cold cucumber"], "Corn and pork rib soup"),
-    (["Beef with green peppers", "Spinach", "Home-style tofu", "Cabbage with vinegar"], "Tomato and egg soup"),
+    (["土豆烧肉", "清炒时蔬", "番茄炒蛋", "麻婆豆腐"], "紫菜蛋花汤"),
+    (["清蒸鱼", "蒜蓉西兰花", "红烧茄子", "炒土豆丝"], "冬瓜汤"),
+    (["香菇滑鸡", "清炒小白菜", "韭菜炒蛋", "凉拌黄瓜"], "玉米排骨汤"),
+    (["青椒牛肉", "清炒菠菜", "家常豆腐", "醋溜白菜"], "番茄蛋汤"),
 ]
 
 
@@ -85,18 +86,17 @@ def register_migration_paths():
 
 @hookimpl
 def seed_demo(session, community, today):
-    operator = ensure_operator(session, community, "Heping Canteen", KEY, "canteen", "canteen",
-                               {"kind": "percent_of_profit", "bps": 1000})
-    lunch = ensure_listing(session, operator, LUNCH, "Four dishes and a soup, cooked fresh every day.",
-                           DEFAULT_RULES, details={"meal": "lunch", "dishes": 4, "soup": True})
+    operator = ensure_operator(session, community, CANTEEN[0], KEY, "canteen", "canteen",
+                               {"kind": "percent_of_profit", "bps": 1000}, english(name=CANTEEN[1]))
+    lunch = ensure_listing(session, operator, LUNCH, "四菜一汤，每天现做。", DEFAULT_RULES,
+                           details={"meal": "lunch", "dishes": 4, "soup": True}, translations=LUNCH_IN_ENGLISH)
     ensure_daily(session, lunch, today, dt.time(11, 30), dt.time(13), 100)
-    cook = ensure_user(session, "canteen", "Heping Canteen staff", "operator_staff", community.id, operator.id)
-    service.ensure_menus(session, lunch, cook, DEMO_MENUS)
+    service.ensure_menus(session, lunch, demo_user(session, "canteen"), DEMO_MENUS)
 
 
 @hookimpl
 def seed_demo_activity(session, community, today, book):
-    """Sun Yeye, 95, has the last lunch of the week brought home: he is on that day's delivery list. Today's lunch
+    """Sun Yeye (孙爷爷), 95, has the last lunch of the week brought home: he is on that day's delivery list. Today's lunch
     is on too, so the counter has a meal to sell (from 08:30, three hours before it starts)."""
     lunch, elder = demo_listing(session, community, LUNCH), demo_user(session, "elder95")
     if lunch is not None and elder is not None:

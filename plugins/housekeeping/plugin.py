@@ -4,12 +4,13 @@ from pathlib import Path
 
 from core import OperatorType, hookimpl
 from core.demo import (
-    demo_listing, demo_user, ensure_daily, ensure_listing, ensure_operator, local_time, next_weekday, slots_on,
+    demo_listing, demo_user, english, ensure_daily, ensure_listing, ensure_operator, local_time, next_weekday, slots_on,
 )
 from plugins.housekeeping import KEY, pages, service
 from plugins.housekeeping.schemas import HousekeepingBookingDetails, HousekeepingListingDetails
 
-CLEANING = "Home cleaning, 2 hours"
+CENTRE = ("和平家政服务中心", "Heping Home Services")
+CLEANING = "居家保洁（2小时）"
 CLEANING_RULES = [
     {"name": "low_income", "when": {"attributes": ["low_income"]}, "tier": "low_cost", "amount": 6000},
     {"name": "anyone", "when": {}, "tier": "paid", "amount": 12000},
@@ -26,8 +27,8 @@ CARE_RULES = [
 NANNY_RULES = [{"name": "anyone", "when": {}, "tier": "paid",
                 "amount": NANNY_PACKAGE["worker_fee"] + NANNY_PACKAGE["agency_fee"]}]
 TRAINEE_ALLOWANCE = 1500 + 1000  # lunch and ¥10 travel, per trainee per day
-DEMO_ROSTER = [("Liu Guifang", ["cleaning", "elderly_care"]), ("Sun Meili", ["cleaning"]),
-               ("Zhou Xiuying", ["cleaning", "maternity_nanny"]), ("Wu Lanying", ["elderly_care", "maternity_nanny"])]
+DEMO_ROSTER = [("刘桂芳", ["cleaning", "elderly_care"]), ("孙美丽", ["cleaning"]),  # Liu Guifang, Sun Meili
+               ("周秀英", ["cleaning", "maternity_nanny"]), ("吴兰英", ["elderly_care", "maternity_nanny"])]
 
 
 class Housekeeping(OperatorType):
@@ -77,24 +78,27 @@ def register_migration_paths():
 
 @hookimpl
 def seed_demo(session, community, today):
-    operator = ensure_operator(session, community, "Heping Home Services", KEY, "housekeeping", "room",
-                               {"kind": "percent_of_revenue", "bps": 1000})
-    cleaning = ensure_listing(session, operator, CLEANING, "A trained cleaner comes to your home for two hours.",
-                              CLEANING_RULES, details={"service": "cleaning", "duration_hours": 2})
+    operator = ensure_operator(session, community, CENTRE[0], KEY, "housekeeping", "room",
+                               {"kind": "percent_of_revenue", "bps": 1000}, english(name=CENTRE[1]))
+    cleaning = ensure_listing(session, operator, CLEANING, "受过培训的保洁员上门打扫两小时。", CLEANING_RULES,
+                              details={"service": "cleaning", "duration_hours": 2},
+                              translations=english(title="Home cleaning, 2 hours",
+                                                   description="A trained cleaner comes to your home for two hours."))
     ensure_daily(session, cleaning, today, dt.time(9), dt.time(11), 3)
     ensure_daily(session, cleaning, today, dt.time(14), dt.time(16), 3)
     monday = next_weekday(today, 0)
-    ensure_listing(session, operator, "Maternity-nanny training course",
-                   "Free training for residents who want to work as maternity nannies; lunch and travel paid.",
+    ensure_listing(session, operator, "月嫂培训班", "为想做月嫂的居民免费培训，管午饭，报销路费。",
                    TRAINING_RULES, [(local_time(community, monday, 9), local_time(community, monday, 17), 20)],
-                   details={"service": "training", "duration_hours": 8, "trainee_allowance_amount": TRAINEE_ALLOWANCE})
+                   details={"service": "training", "duration_hours": 8, "trainee_allowance_amount": TRAINEE_ALLOWANCE},
+                   translations=english(title="Maternity-nanny training course", description=(
+                       "Free training for residents who want to work as maternity nannies; lunch and travel paid.")))
     _seed_placements(session, community, operator, today)
     service.ensure_workers(session, operator, DEMO_ROSTER)
 
 
 @hookimpl
 def seed_demo_activity(session, community, today, book):
-    """Huang Li's cleaning at the end of the week, with the worker the centre sends her."""
+    """Huang Li's (黄丽) cleaning at the end of the week, with the worker the centre sends her."""
     cleaning, neighbour = demo_listing(session, community, CLEANING), demo_user(session, "neighbour")
     if cleaning is not None and neighbour is not None:
         book(neighbour, slots_on(session, cleaning, today + dt.timedelta(days=7))[-1],
@@ -103,16 +107,18 @@ def seed_demo_activity(session, community, today, book):
 
 def _seed_placements(session, community, operator, today) -> None:
     """The catalogue beyond cleaning: care visits and the 26-day nanny package, priced worker fee + agency fee."""
-    care = ensure_listing(session, operator, "Elderly care visit",
-                          "A trained carer visits for two hours: company, a meal, a wash, a walk.", CARE_RULES,
-                          details={"service": "elderly_care", "duration_hours": 2,
-                                   "agency_fee_amount": CARE_VISIT["agency_fee"]})
+    care = ensure_listing(session, operator, "助老上门服务", "受过培训的护理员上门两小时：陪伴、做饭、洗漱、散步。",
+                          CARE_RULES, details={"service": "elderly_care", "duration_hours": 2,
+                                               "agency_fee_amount": CARE_VISIT["agency_fee"]},
+                          translations=english(title="Elderly care visit", description=(
+                              "A trained carer visits for two hours: company, a meal, a wash, a walk.")))
     ensure_daily(session, care, today, dt.time(10), dt.time(12), 2)
     start = next_weekday(today, 0) + dt.timedelta(days=7)
     days = NANNY_PACKAGE["days"]
-    ensure_listing(session, operator, f"Maternity-nanny package, {days} days",
-                   f"A trained maternity nanny lives in for {days} days after the birth.", NANNY_RULES,
+    ensure_listing(session, operator, f"月嫂套餐（{days}天）", f"受过培训的月嫂在产后住家照顾 {days} 天。", NANNY_RULES,
                    [(local_time(community, start, 8), local_time(community, start + dt.timedelta(days=days - 1), 20),
                      2)],
                    details={"service": "maternity_nanny", "duration_hours": days * 24,
-                            "agency_fee_amount": NANNY_PACKAGE["agency_fee"]})
+                            "agency_fee_amount": NANNY_PACKAGE["agency_fee"]},
+                   translations=english(title=f"Maternity-nanny package, {days} days", description=(
+                       f"A trained maternity nanny lives in for {days} days after the birth.")))

@@ -3,14 +3,15 @@ from pathlib import Path
 
 from core import OperatorType, hookimpl
 from core.demo import (
-    demo_listing, demo_user, ensure_listing, ensure_operator, listing_slots, local_time, next_weekday,
+    demo_listing, demo_user, english, ensure_listing, ensure_operator, listing_slots, local_time, next_weekday,
 )
 from plugins.market_fair import KEY, pages, service
 from plugins.market_fair.schemas import LOCAL_MERCHANT_AMOUNT, FairListingDetails, StallBookingDetails
 
-FAIR = "Neighbourhood fair"
+ORGANISER = ("和平睦邻集市", "Heping Neighbourhood Fair")
+FAIR = "睦邻集市"
 DEMO_STALL = 12
-DEMO_GIFT = {"donor": "Heping Fruit Shop", "item": "Boxes of oranges for the fair's raffle", "quantity": 12,
+DEMO_GIFT = {"donor": "和平水果店", "item": "集市抽奖用的橙子（箱）", "quantity": 12,  # a fruit shop's oranges
              "declared_value_amount": 36_000}
 STALL_RULES = [
     {"name": "resident", "when": {"resident": True}, "tier": "free", "amount": 0},
@@ -68,14 +69,16 @@ def register_migration_paths():
 
 @hookimpl
 def seed_demo(session, community, today):
-    operator = ensure_operator(session, community, "Heping Neighbourhood Fair", KEY, "fair", "plaza",
-                               {"kind": "percent_of_revenue", "bps": 500})
+    operator = ensure_operator(session, community, ORGANISER[0], KEY, "fair", "plaza",
+                               {"kind": "percent_of_revenue", "bps": 500}, english(name=ORGANISER[1]))
     saturday = next_weekday(today, 5)
-    ensure_listing(session, operator, FAIR, "Stalls on the community plaza, numbered 1 to 40.",
+    ensure_listing(session, operator, FAIR, "社区广场上的摊位，编号 1 到 40。",
                    STALL_RULES, [(local_time(community, saturday, 8), local_time(community, saturday, 12), 40)],
-                   details={"stalls": 40, "local_merchant_amount": LOCAL_MERCHANT_AMOUNT})
-    # Chen Jie sells noodles from her shop on Heping Road: a local merchant, as well as a resident
-    service.ensure_vendor(session, operator, "adult@example.org", "Chen's Noodles", "local")
+                   details={"stalls": 40, "local_merchant_amount": LOCAL_MERCHANT_AMOUNT},
+                   translations=english(title="Neighbourhood fair",
+                                        description="Stalls on the community plaza, numbered 1 to 40."))
+    # Chen Jie (陈杰) sells noodles from her shop on Heping Road: a local merchant, as well as a resident
+    service.ensure_vendor(session, operator, "adult@example.org", "陈记面馆", "local")
 
 
 @hookimpl

@@ -4,16 +4,17 @@ from pathlib import Path
 
 from core import OperatorType, hookimpl
 from core.demo import (
-    demo_listing, demo_user, ensure_daily, ensure_listing, ensure_operator, ensure_past_booking, ensure_user,
+    demo_listing, demo_user, english, ensure_daily, ensure_listing, ensure_operator, ensure_past_booking,
     listing_slots, local_time, slots_on,
 )
 from core.plugin_api import Operator
 from plugins.workshop import KEY, pages, service
 from plugins.workshop.schemas import WorkshopListingDetails
 
-SHIFTS = "Hand-sewing piece-work"
+WORKSHOP = ("和平共富工坊", "Heping Co-prosperity Workshop")
+SHIFTS = "手工缝制计件活"
 SHIFT_RULES = [{"name": "anyone", "when": {}, "tier": "free", "amount": 0}]
-DEMO_JOB = {"merchant": "Hangzhou Crafts Co.", "product": "Embroidered bags", "unit_rate_amount": 350,
+DEMO_JOB = {"merchant": "杭州工艺品有限公司", "product": "刺绣手袋", "unit_rate_amount": 350,  # embroidered bags
             "merchant_price_amount": 900, "quantity": 2000}
 # The week's history: who sewed how many bags in the two shifts before today (worker, [pieces per shift]).
 DEMO_PIECES = [("sewer1", [120, 95]), ("sewer2", [80, 110])]
@@ -56,19 +57,21 @@ def register_migration_paths():
 
 @hookimpl
 def seed_demo(session, community, today):
-    operator = ensure_operator(session, community, "Heping Co-prosperity Workshop", KEY, "workshop", "warehouse",
-                               {"kind": "fixed_per_period", "amount": 5_000_000, "period": "year"})
-    shifts = ensure_listing(session, operator, SHIFTS, "Daily shifts sewing by hand, paid per piece.", SHIFT_RULES,
-                            details={"product": DEMO_JOB["product"], "merchant": DEMO_JOB["merchant"]})
+    operator = ensure_operator(session, community, WORKSHOP[0], KEY, "workshop", "warehouse",
+                               {"kind": "fixed_per_period", "amount": 5_000_000, "period": "year"},
+                               english(name=WORKSHOP[1]))
+    shifts = ensure_listing(session, operator, SHIFTS, "每天一班，手工缝制，按件计酬。", SHIFT_RULES,
+                            details={"product": DEMO_JOB["product"], "merchant": DEMO_JOB["merchant"]},
+                            translations=english(title="Hand-sewing piece-work",
+                                                 description="Daily shifts sewing by hand, paid per piece."))
     ensure_daily(session, shifts, today, dt.time(8, 30), dt.time(16, 30), 20)
-    staff = ensure_user(session, "workshop", "Heping Co-prosperity Workshop staff", "operator_staff", community.id,
-                        operator.id)
+    staff = demo_user(session, "workshop")
     service.ensure_job(session, operator, staff, {**DEMO_JOB, "due_on": today + dt.timedelta(days=30)})
 
 
 @hookimpl
 def seed_demo_activity(session, community, today, book):
-    """Zhou Fang signed up for the week's last shift; she and Wu Min sewed bags in the two shifts before today."""
+    """Zhou Fang (周芳) signed up for the week's last shift; she and Wu Min sewed bags in the two shifts before today."""
     shifts, staff = demo_listing(session, community, SHIFTS), demo_user(session, "workshop")
     if shifts is None or staff is None:
         return
@@ -83,10 +86,12 @@ def seed_demo_activity(session, community, today, book):
 def _seed_past_shifts(session, community, operator, staff, job, today) -> None:
     """The two shifts before today, closed: the pieces each worker made, for the wage sheet."""
     days = [today - dt.timedelta(days=n) for n in (2, 1)]
-    past = ensure_listing(session, operator, "Hand-sewing piece-work (past shifts)",
-                          "Shifts already worked; new shifts are booked under “Hand-sewing piece-work”.", SHIFT_RULES,
+    past = ensure_listing(session, operator, f"{SHIFTS}（已做完的班次）", f"已经做完的班次；新的班次请在“{SHIFTS}”下预约。",
+                          SHIFT_RULES,
                           [(local_time(community, day, 8, 30), local_time(community, day, 16, 30), 20) for day in days],
-                          details={"product": DEMO_JOB["product"], "merchant": DEMO_JOB["merchant"]})
+                          details={"product": DEMO_JOB["product"], "merchant": DEMO_JOB["merchant"]},
+                          translations=english(title="Hand-sewing piece-work (past shifts)", description=(
+                              "Shifts already worked; new shifts are booked under “Hand-sewing piece-work”.")))
     past.is_active = False  # nothing left to book: it stays off the list of services
     for local, pieces in DEMO_PIECES:
         worker = demo_user(session, local)
