@@ -56,8 +56,8 @@ NEIGHBOURS = [("elder95", "孙爷爷", dt.date(1930, 10, 8), ()),  # Sun Yeye
               ("sewer2", "吴敏", dt.date(1968, 3, 22), ())]  # Wu Min
 # Gifts of money the committee recorded (issue 23: "接收社会各方反哺社区发展的资金捐助"): days before the demo day.
 GIFTS = [(6, "government", "和平街道办事处", 2_000_000, "JD-2026-018"),
-         (3, "company", "和平大药房", 500_000, "BANK-7731"),
-         (1, "anonymous", "", 20_000, "CASH-0001")]
+         (3, "company", "和平大药房", 500_000, "GH-7731"),
+         (1, "anonymous", "", 20_000, "XJ-0001")]
 
 
 def english(**fields: str) -> dict:

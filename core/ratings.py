@@ -78,8 +78,8 @@ def averages(session: Session, listing_ids: list[int]) -> dict[int, Average]:
 
 def recent(session: Session, operator_id: int, limit: int = 50) -> list[tuple[Rating, str]]:
     """The operator's latest ratings, newest first, each with its listing's title; no resident is named."""
-    return [(rating, title) for rating, title in session.execute(
-        select(Rating, Listing.title).join(Listing, Listing.id == Rating.listing_id)
+    return [(rating, listing.title) for rating, listing in session.execute(
+        select(Rating, Listing).join(Listing, Listing.id == Rating.listing_id)
         .where(Rating.operator_id == operator_id).order_by(Rating.created_at.desc(), Rating.id.desc()).limit(limit))]
 
 

@@ -142,7 +142,7 @@ def test_the_committee_records_a_gift_on_the_page_and_prints_its_receipt(demo, d
     gift_id = db.scalar(select(FundGift.id))
     assert sent.headers["Location"].endswith(f"{GIFTS}/{gift_id}")
     receipt = member.get(f"{GIFTS}/{gift_id}").get_data(as_text=True)
-    for shown in ("收据", "和平大药房", "壹仟贰佰伍拾元整", "¥1,250.00", "BANK-7731", "Heping Community"):
+    for shown in ("收据", "和平大药房", "壹仟贰佰伍拾元整", "¥1,250.00", "BANK-7731", "和平社区"):
         assert shown in receipt, shown
     listed = member.get(GIFTS).get_data(as_text=True)
     assert "和平大药房" in listed and f"{GIFTS}/{gift_id}" in listed and "¥1,250.00" in listed
