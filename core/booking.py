@@ -8,6 +8,11 @@ they expire; an expired hold is released by the next booking that needs the
 places, by ``linli expire-holds``, or by reading ``remaining`` (which ignores
 stale holds) — no background thread is needed.
 
+A resident holds one live booking per time (or as many as the operator type
+allows), counted after the places are taken: taking them locks the slot's row
+until the commit (PostgreSQL; SQLite has one writer at a time), so two bookings
+of one time are counted one after the other and cannot both pass.
+
 This module owns a booking's life: every status change goes through
 :func:`_move` (a conditional UPDATE, safe against races), which asks the
 listing's operator type to react inside the transaction and fires the matching
@@ -45,10 +50,13 @@ MAX_QUANTITY = 1000
 SLOT_NOT_FOUND = not_found("slot_not_found", N_("We could not find that time: there is no time %(slot_id)s."))
 BOOKING_NOT_FOUND = not_found("booking_not_found", N_("We could not find booking %(booking_id)s."))
 INVALID_QUANTITY = invalid("invalid_quantity", N_("Please choose between 1 and %(most)s places."))
+ONE_PLACE_PER_BOOKING = invalid("one_place_per_booking", N_(
+    "A booking here is for one person, one place: anyone else books their own."))
 NOT_TAKING_BOOKINGS = conflict("not_taking_bookings", N_("This service is not taking bookings at the moment."))
 SLOT_CALLED_OFF = conflict("slot_called_off", N_("The operator has called this time off: %(reason)s"))
 SLOT_STARTED = conflict("slot_started", N_("This time has already started. Please choose a later one."))
-LIMIT_PER_RESIDENT = conflict("limit_per_resident", N_("You can book at most %(limit)s at this time."))
+ALREADY_BOOKED = conflict("already_booked", N_(
+    "This time is booked already (booking no. %(booking_id)s). To change that booking, cancel it first."))
 SLOT_FULL = conflict("slot_full", N_("Not enough places are left: only %(left)s."))
 BOOKING_NOT_CHANGEABLE = conflict("booking_not_changeable", N_("This booking cannot be changed any more."))
 PLACES_GONE = conflict("places_gone", N_("The places of this booking have gone to others since its hold ran out."))
@@ -143,7 +151,9 @@ def quote_for(session: Session, plugins: Plugins, actor: User | None, slot_id: i
     ctx = slot_context(session, slot_id)
     customer = customer_of(session, actor, resident_id, ctx)
     _check_bookable(ctx, utcnow())
-    return price(session, plugins.type_of(ctx.operator.type), ctx, customer, quantity)[0], customer
+    operator_type = plugins.type_of(ctx.operator.type)
+    check_places(operator_type, quantity)
+    return price(session, operator_type, ctx, customer, quantity)[0], customer
 
 
 def check_customer(session: Session, actor: User | None, resident_id: int | None) -> None:
@@ -164,6 +174,12 @@ def customer_of(session: Session, actor: User, resident_id: int | None, ctx: Slo
 def check_quantity(quantity: int) -> None:
     if not 1 <= quantity <= MAX_QUANTITY:
         raise INVALID_QUANTITY(most=MAX_QUANTITY, field="quantity")
+
+
+def check_places(operator_type: OperatorType, quantity: int) -> None:
+    """Several places in one booking only where the type sells them (a family's lunches, not a stall or a shift)."""
+    if quantity > 1 and not operator_type.sells_several_places:
+        raise ONE_PLACE_PER_BOOKING(field="quantity")
 
 
 def _check_bookable(ctx: SlotContext, now: dt.datetime) -> None:
@@ -233,21 +249,20 @@ def book(session: Session, plugins: Plugins, payments: Payments, user: User | No
     customer = customer_of(session, user, request.resident_id, ctx)
     _check_bookable(ctx, now)
     operator_type = plugins.type_of(ctx.operator.type)
+    check_places(operator_type, request.quantity)
     details = load_details(operator_type.booking_schema, request.details, "details")
     offer, person = price(session, operator_type, ctx, customer, request.quantity)
     method = payments.method_for(offer, request.payment_method)
     operator_type.validate_booking(session, ctx, customer, person, request.quantity, details)
-    check_limit(session, operator_type, ctx.slot, customer, request.quantity)
     if not places_taken:
         take_places(session, plugins, ctx.slot, request.quantity, now)
+    check_limit(session, operator_type, ctx.slot.id, customer.id)
     online = method is not None and method.online
     booking = Booking(
         slot_id=ctx.slot.id, resident_id=customer.id, booked_by_id=None if customer is user else user.id,
-        operator_id=ctx.operator.id, operator=ctx.operator, quantity=request.quantity,
-        tier=offer.tier, unit_amount=offer.unit_amount, total_amount=offer.total_amount, currency=offer.currency,
-        rule=offer.rule, status="pending_payment" if online else "confirmed",
-        payment_method=method.key if method else None, details=details,
-        hold_expires_at=now + method.hold if online else None, created_at=now, updated_at=now,
+        operator_id=ctx.operator.id, operator=ctx.operator, quantity=request.quantity, **priced(offer),
+        status="pending_payment" if online else "confirmed", payment_method=method.key if method else None,
+        details=details, hold_expires_at=now + method.hold if online else None, created_at=now, updated_at=now,
     )
     place(session, plugins, operator_type, booking, ctx)
     if booking.booked_by_id is not None:
@@ -290,14 +305,37 @@ def live_count(slot_id: int) -> Select:
     return select(func.count()).select_from(Booking).where(Booking.slot_id == slot_id, Booking.status.in_(LIVE))
 
 
-def check_limit(session: Session, operator_type: OperatorType, slot: Slot, user: User, quantity: int) -> None:
-    limit = operator_type.max_per_resident_per_slot
+def priced(offer: Quote) -> dict:
+    """A booking's snapshot of its price: later changes of the rules never alter it."""
+    return {"tier": offer.tier, "unit_amount": offer.unit_amount, "extra_unit_amount": offer.extra_unit_amount,
+            "total_amount": offer.total_amount, "currency": offer.currency, "rule": offer.rule}
+
+
+def check_limit(session: Session, operator_type: OperatorType, slot_id: int, resident_id: int,
+                excluding: int | None = None) -> None:
+    """409 when the resident holds as many live bookings of this time as the type allows (``excluding`` the one
+    being revived).
+
+    Call it once this transaction has taken places on the slot: that locks the slot's row, so of two bookings made
+    at once the second is counted after the first has committed.
+    """
+    held = live_booking(session, operator_type, slot_id, resident_id, excluding)
+    if held is not None:
+        raise ALREADY_BOOKED(booking_id=held)
+
+
+def live_booking(session: Session, operator_type: OperatorType, slot_id: int, resident_id: int,
+                 excluding: int | None = None) -> int | None:
+    """The resident's first live booking of this time once they may book it no more (the page shows it), else None."""
+    limit = operator_type.bookings_per_resident_per_slot
     if limit is None:
-        return
-    held = session.scalar(select(func.coalesce(func.sum(Booking.quantity), 0)).where(
-        Booking.slot_id == slot.id, Booking.resident_id == user.id, Booking.status.in_(LIVE)))
-    if held + quantity > limit:
-        raise LIMIT_PER_RESIDENT(limit=limit)
+        return None
+    query = select(Booking.id).where(Booking.slot_id == slot_id, Booking.resident_id == resident_id,
+                                     Booking.status.in_(LIVE))
+    if excluding is not None:
+        query = query.where(Booking.id != excluding)
+    held = session.scalars(query.order_by(Booking.id).limit(limit)).all()
+    return held[0] if len(held) >= limit else None
 
 
 def take_places(session: Session, plugins: Plugins, slot: Slot, quantity: int, now: dt.datetime) -> None:
@@ -359,14 +397,23 @@ def _move(session: Session, plugins: Plugins, booking: Booking, ctx: SlotContext
     session.refresh(booking)
     if result.rowcount != 1:
         raise BOOKING_NOT_CHANGEABLE()
-    if move.places > 0 and not try_take_places(session, booking.slot_id, booking.quantity):
-        raise PLACES_GONE()
+    operator_type = plugins.operator_types.get(ctx.operator.type)
+    if move.places > 0:
+        _take_again(session, operator_type, booking)
     if move.places < 0:
         _release_places(session, booking.slot_id, booking.quantity)
-    operator_type = plugins.operator_types.get(ctx.operator.type)
     if operator_type is not None:
         getattr(operator_type, move.reaction)(session, booking, ctx, actor)
     _announce(session, plugins, move.event, booking)
+
+
+def _take_again(session: Session, operator_type: OperatorType | None, booking: Booking) -> None:
+    """An expired booking takes its places again: if they are still free, and its resident has not booked the time
+    again meanwhile (counted under the slot's lock, as a new booking is)."""
+    if not try_take_places(session, booking.slot_id, booking.quantity):
+        raise PLACES_GONE()
+    if operator_type is not None and booking.resident_id is not None:
+        check_limit(session, operator_type, booking.slot_id, booking.resident_id, excluding=booking.id)
 
 
 def _announce(session: Session, plugins: Plugins, event: str, booking: Booking) -> None:
@@ -376,7 +423,8 @@ def _announce(session: Session, plugins: Plugins, event: str, booking: Booking) 
 
 def confirm_paid(session: Session, plugins: Plugins, booking: Booking) -> bool:
     """The booking's money arrived: confirm it, or revive it if its hold ran out meanwhile. False when it cannot be
-    kept (cancelled, or its places or what its type gave it are gone): the payments side then refunds."""
+    kept (cancelled, its places or what its type gave it gone, its resident booked the time again): the payments
+    side then refunds."""
     if booking.status == "pending_payment":
         _move(session, plugins, booking, slot_context(session, booking.slot_id), CONFIRM)
         return True

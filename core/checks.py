@@ -113,10 +113,18 @@ def refund_mismatches(session: Session) -> list[str]:
 
 
 def booking_amounts(session: Session) -> list[str]:
-    query = (select(Booking.id, Booking.total_amount, Booking.unit_amount, Booking.quantity)
-             .where(Booking.total_amount != Booking.unit_amount * Booking.quantity).order_by(Booking.id))
-    return [f"booking {booking}: total_amount {total} != unit_amount {unit} × quantity {quantity}"
-            for booking, total, unit, quantity in session.execute(query)]
+    """A booking's total is its first place's price plus its further places' (at ``unit_amount`` when not set)."""
+    extra = func.coalesce(Booking.extra_unit_amount, Booking.unit_amount)
+    query = (select(Booking.id, Booking.total_amount, Booking.unit_amount, Booking.extra_unit_amount, Booking.quantity)
+             .where(Booking.total_amount != Booking.unit_amount + extra * (Booking.quantity - 1)).order_by(Booking.id))
+    return [f"booking {booking}: total_amount {total} != {_places(unit, extra, quantity)}"
+            for booking, total, unit, extra, quantity in session.execute(query)]
+
+
+def _places(unit: int, extra: int | None, quantity: int) -> str:
+    if extra is None:
+        return f"unit_amount {unit} × quantity {quantity}"
+    return f"unit_amount {unit} + extra_unit_amount {extra} × {quantity - 1} further places"
 
 
 def fund_mismatches(session: Session, community: Community) -> list[str]:

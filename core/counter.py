@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from core import audit, policy, residents
 from core.booking import (
     CHECK_IN_GRACE, CHECK_IN_OPENS, NOT_TAKING_BOOKINGS, Payments, SlotContext, check_check_in_window, check_limit,
-    check_quantity, place, price, serve, slot_context, take_places,
+    check_places, check_quantity, place, price, priced, serve, slot_context, take_places,
 )
 from core.catalog import OPERATOR_STAFF_ONLY
 from core.db import utcnow
@@ -80,6 +80,7 @@ def counter_sale(session: Session, plugins: Plugins, actor: User | None, slot_id
         raise NOT_TAKING_BOOKINGS()
     check_check_in_window(ctx, utcnow())
     operator_type = plugins.type_of(ctx.operator.type)
+    check_places(operator_type, quantity)
     offer, person = price(session, operator_type, ctx, customer, quantity)
     return CounterSale(ctx, customer, operator_type, offer, person)
 
@@ -96,14 +97,13 @@ def sell_at_counter(session: Session, plugins: Plugins, payments: Payments, acto
     details = load_details(sale.operator_type.booking_schema, {}, "details")
     method = payments.method_for(offer, "cash")
     sale.operator_type.validate_booking(session, ctx, customer, sale.person, quantity, details)
-    if customer is not None:
-        check_limit(session, sale.operator_type, ctx.slot, customer, quantity)
     now = utcnow()
     take_places(session, plugins, ctx.slot, quantity, now)
+    if customer is not None:
+        check_limit(session, sale.operator_type, ctx.slot.id, customer.id)
     booking = Booking(
         slot_id=ctx.slot.id, resident_id=customer.id if customer else None, booked_by_id=actor.id,
-        operator_id=ctx.operator.id, operator=ctx.operator, quantity=quantity, tier=offer.tier,
-        unit_amount=offer.unit_amount, total_amount=offer.total_amount, currency=offer.currency, rule=offer.rule,
+        operator_id=ctx.operator.id, operator=ctx.operator, quantity=quantity, **priced(offer),
         status="confirmed", payment_method=method.key if method else None, details=details,
         hold_expires_at=None, created_at=now, updated_at=now,
     )

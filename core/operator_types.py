@@ -44,7 +44,12 @@ class OperatorType:
     booking_schema: type[Schema] = NoDetails
     default_price_rules: list[dict] = []  # noqa: RUF012 - read, never changed
     default_donation: dict = {"kind": "percent_of_revenue", "bps": 0}  # noqa: RUF012
-    max_per_resident_per_slot: int | None = None
+    bookings_per_resident_per_slot: int | None = 1
+    """Live bookings one resident may hold for one time (None: any number): nobody books the same lunch twice by
+    accident, while a type whose residents book several times over (loads at a laundry) may allow more."""
+    sells_several_places: bool = False
+    """A booking may take several places (a family's lunches); otherwise each booking is one person's one place
+    (a stall, a shift, a visit), and its form asks no quantity."""
     served_at_home: bool = False
     """The service comes to the resident's home (a cleaning, a visit): cash is paid to the worker there."""
     everyday: bool = False
@@ -63,6 +68,8 @@ class OperatorType:
         return {
             "key": self.key, "label": self.label, "description": self.description,
             "default_price_rules": self.default_price_rules, "default_donation": self.default_donation,
+            "sells_several_places": self.sells_several_places,
+            "bookings_per_resident_per_slot": self.bookings_per_resident_per_slot,
         }
 
     # Pricing and booking, inside the booking's transaction.

@@ -48,6 +48,7 @@ class BookingPart(Schema):
     quantity = fields.Integer()
     tier = fields.String()
     unit_amount = fields.Integer()
+    extra_unit_amount = fields.Integer(allow_none=True)
     total_amount = fields.Integer()
     currency = fields.String()
     status = fields.String()
@@ -118,7 +119,7 @@ def _bookings(session: Session, user: User) -> list[dict]:
         .where(Booking.resident_id == user.id).order_by(Slot.starts_at, Booking.id))
     return [{"id": b.id, "service": title, "operator": operator, "starts_at": slot.starts_at,
              "ends_at": slot.ends_at, "quantity": b.quantity, "tier": b.tier, "unit_amount": b.unit_amount,
-             "total_amount": b.total_amount, "currency": b.currency, "status": b.status,
-             "payment_method": b.payment_method, "details": b.details or {},
+             "extra_unit_amount": b.extra_unit_amount, "total_amount": b.total_amount, "currency": b.currency,
+             "status": b.status, "payment_method": b.payment_method, "details": b.details or {},
              "booked_by": booker if b.booked_by_id not in (None, user.id) else None, "created_at": b.created_at}
             for b, slot, title, operator, booker in rows]

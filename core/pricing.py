@@ -5,6 +5,8 @@ read only verified facts about a person: residency in the listing's community,
 age on the slot's date (from the date of birth), and verified attributes. Any
 condition other than the catch-all applies to residents only, so non-residents
 and unverified people fall through to the catch-all, which every rule list ends with.
+A person's price is theirs alone: a booking of several places (a family's lunches)
+has its first place at that price and the others at the catch-all's.
 """
 from __future__ import annotations
 
@@ -85,10 +87,18 @@ class Quote:
     quantity: int
     currency: str
     rule: str
+    extra_unit_amount: int | None = None
+    """The price of each place after the first, where it differs: a person's own price (free, low cost) is for them
+    alone, and the others they book for pay the price for everyone."""
 
     @property
     def total_amount(self) -> int:
-        return self.unit_amount * self.quantity
+        return total_of(self.unit_amount, self.extra_unit_amount, self.quantity)
+
+
+def total_of(unit_amount: int, extra_unit_amount: int | None, quantity: int) -> int:
+    """The first place at ``unit_amount``, the others at ``extra_unit_amount`` (or ``unit_amount`` when None)."""
+    return unit_amount + (unit_amount if extra_unit_amount is None else extra_unit_amount) * (quantity - 1)
 
 
 class ConditionSchema(Schema):
@@ -161,5 +171,8 @@ def first_match(rules: list[PriceRule], person: Person, on: dt.date) -> PriceRul
 
 
 def quote(rules: list[PriceRule], person: Person, on: dt.date, quantity: int, currency: str) -> Quote:
-    rule = first_match(rules, person, on)
-    return Quote(tier=rule.tier, unit_amount=rule.amount, quantity=quantity, currency=currency, rule=rule.name)
+    """The person's price for their own place; any further places at the price for everyone (the last rule)."""
+    rule, everyone = first_match(rules, person, on), rules[-1].amount
+    extra = everyone if quantity > 1 and everyone != rule.amount else None
+    return Quote(tier=rule.tier, unit_amount=rule.amount, quantity=quantity, currency=currency, rule=rule.name,
+                 extra_unit_amount=extra)

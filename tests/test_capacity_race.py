@@ -9,26 +9,27 @@ import random
 import pytest
 from sqlalchemy import func, select
 
+from core.auth import issue_token
 from core.models import Booking, Slot
-from tests.factories import PASSWORD, make_community, make_listing, make_operator, make_slot, make_user
+from tests.factories import make_community, make_listing, make_operator, make_slot, make_user
 from tests.races import posting
 from tests.races import race as race_all
 
 pytestmark = pytest.mark.postgres
 
 THREADS = 16
+RESIDENTS = 240
+"""One booking per resident per time: each attempt is a resident of their own."""
 
 
 @pytest.fixture
 def hot_slot(app, db):
-    """A slot of capacity 50 and 12 residents with tokens, ready to race."""
+    """A slot of capacity 50 and 240 residents with tokens, ready to race."""
     community = make_community(db)
     slot = make_slot(db, make_listing(db, make_operator(db, community)), capacity=50)
-    residents = [make_user(db, "resident", community) for _ in range(12)]
+    residents = [make_user(db, "resident", community) for _ in range(RESIDENTS)]
+    tokens = [issue_token(db, resident, 1)[0] for resident in residents]
     db.commit()
-    client = app.test_client()
-    tokens = [client.post("/api/v1/auth/token", json={"email": r.email, "password": PASSWORD}).get_json()["token"]
-              for r in residents]
     return slot.id, tokens
 
 

@@ -57,17 +57,18 @@ def test_a_visitor_pays_the_price_for_everyone_and_is_served_at_once(demo):
     assert booking["rule"] == "anyone"
 
 
-@pytest.mark.parametrize("who, tier, amount, method", [("senior68", "low_cost", 500, "cash"),
-                                                       ("elder92", "free", 0, None)])
-def test_a_resident_gets_their_own_tier(demo, who, tier, amount, method):
+@pytest.mark.parametrize("who, tier, amount, quantity, total, method", [
+    ("senior68", "low_cost", 500, 1, 500, "cash"), ("elder92", "free", 0, 1, 0, None),
+    ("elder92", "free", 0, 2, 1000, "cash")])  # her own lunch free, her son's at the price for everyone
+def test_a_resident_gets_their_own_tier(demo, who, tier, amount, quantity, total, method):
     resident = user_id(demo.api(who))
     slot = lunch(demo)
     with serving(slot):
-        sold = sell(demo.api("canteen"), slot, quantity=2, resident=resident)
+        sold = sell(demo.api("canteen"), slot, quantity=quantity, resident=resident)
     assert sold.status_code == 201, sold.get_json()
     booking = sold.get_json()
     assert (booking["tier"], booking["unit_amount"], booking["total_amount"], booking["payment_method"]) == (
-        tier, amount, 2 * amount, method)
+        tier, amount, total, method)
     assert booking["resident_id"] == resident and booking["status"] == "fulfilled"
     mine = demo.api(who).get("/bookings").get_json()["items"]  # the resident sees it among their own
     assert [b["id"] for b in mine] == [booking["id"]]

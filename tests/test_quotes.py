@@ -17,18 +17,39 @@ EXPECTED = {  # resident: one (tier, unit_amount, rule) per listing, in the orde
 }
 
 
+LUNCH_FOR_EVERYONE = 1000
+
+
 @pytest.mark.parametrize("resident", sorted(EXPECTED))
 def test_each_demo_resident_gets_the_price_the_rules_give(demo, resident):
     session = demo.api(resident)
     for title, (tier, amount, rule) in zip(LISTINGS, EXPECTED[resident]):
         slot = demo.slots(title)[0]
-        response = session.post("/quotes", {"slot_id": slot["id"], "quantity": 2})
+        response = session.post("/quotes", {"slot_id": slot["id"]})
         assert response.status_code == 200, (title, response.get_json())
         quote = response.get_json()
-        assert quote == {"tier": tier, "unit_amount": amount, "total_amount": 2 * amount, "quantity": 2,
-                         "currency": "CNY", "rule": rule, "resident_id": quote["resident_id"],
+        assert quote == {"tier": tier, "unit_amount": amount, "extra_unit_amount": None, "total_amount": amount,
+                         "quantity": 1, "currency": "CNY", "rule": rule, "resident_id": quote["resident_id"],
                          "awaiting_verification": False, "note": None}, title
         assert quote["resident_id"] == session.get("/me").get_json()["id"]
+
+
+@pytest.mark.parametrize("resident", sorted(EXPECTED))
+def test_a_residents_own_price_is_for_one_lunch_and_the_familys_others_at_the_price_for_everyone(demo, resident):
+    """Three lunches: the resident's own at their tier (free at 92), the other two at ¥10 each."""
+    tier, amount, rule = EXPECTED[resident][0]
+    quote = demo.api(resident).post("/quotes", {"slot_id": demo.slots("Community lunch")[0]["id"],
+                                                "quantity": 3}).get_json()
+    extra = None if amount == LUNCH_FOR_EVERYONE else LUNCH_FOR_EVERYONE
+    assert (quote["tier"], quote["rule"], quote["unit_amount"], quote["extra_unit_amount"], quote["total_amount"]) == (
+        tier, rule, amount, extra, amount + 2 * LUNCH_FOR_EVERYONE)
+
+
+@pytest.mark.parametrize("title", LISTINGS[1:])
+def test_a_service_sold_one_place_at_a_time_quotes_no_more(demo, title):
+    response = demo.api("adult").post("/quotes", {"slot_id": demo.slots(title)[0]["id"], "quantity": 2})
+    assert response.status_code == 422 and response.get_json()["code"] == "one_place_per_booking"
+    assert "quantity" in response.get_json()["errors"]
 
 
 def test_a_resident_of_another_community_pays_the_paid_price(demo, db):

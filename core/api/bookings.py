@@ -32,7 +32,10 @@ class QuoteRequest(Schema):
 
 class QuoteSchema(Schema):
     tier = fields.String(validate=validate.OneOf(TIERS))
-    unit_amount = fields.Integer()
+    unit_amount = fields.Integer(metadata={"description": "the price of the first place: the resident's own"})
+    extra_unit_amount = fields.Integer(allow_none=True, metadata={
+        "description": "the price of each place after the first, where it differs from unit_amount (the price for "
+                       "everyone: the resident's own price is for one place); null: every place at unit_amount"})
     total_amount = fields.Integer()
     quantity = fields.Integer()
     currency = fields.String()
@@ -68,6 +71,9 @@ class BookingSchema(Schema):
     quantity = fields.Integer()
     tier = fields.String()
     unit_amount = fields.Integer()
+    extra_unit_amount = fields.Integer(allow_none=True, metadata={
+        "description": "the price of each place after the first, where it differs from unit_amount (the price for "
+                       "everyone: the resident's own price is for one place); null: every place at unit_amount"})
     total_amount = fields.Integer()
     currency = fields.String()
     rule = fields.String()

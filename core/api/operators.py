@@ -21,6 +21,10 @@ class OperatorTypeSchema(Schema):
     description = fields.String()
     default_price_rules = fields.List(fields.Dict())
     default_donation = fields.Dict()
+    sells_several_places = fields.Boolean(metadata={
+        "description": "a booking may take several places; otherwise its quantity is 1"})
+    bookings_per_resident_per_slot = fields.Integer(allow_none=True, metadata={
+        "description": "live bookings one resident may hold for one time; null: any number"})
 
 
 class OperatorSchema(Schema):

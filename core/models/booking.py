@@ -19,7 +19,8 @@ class Booking(Base):
     __tablename__ = "bookings"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity"),
-        CheckConstraint("unit_amount >= 0 AND total_amount = unit_amount * quantity", name="amounts"),
+        CheckConstraint("unit_amount >= 0 AND extra_unit_amount >= 0 AND total_amount = "
+                        "unit_amount + COALESCE(extra_unit_amount, unit_amount) * (quantity - 1)", name="amounts"),
         Index("ix_bookings_slot_status", "slot_id", "status"),
         Index("ix_bookings_resident", "resident_id", "created_at"),
     )
@@ -34,6 +35,9 @@ class Booking(Base):
     quantity: Mapped[int]
     tier: Mapped[str] = mapped_column(String(16))
     unit_amount: Mapped[MinorUnits]
+    """The price of the first place: the resident's own (their tier's)."""
+    extra_unit_amount: Mapped[MinorUnits | None]
+    """The price of each further place, where it differs (the price for everyone); None: as ``unit_amount``."""
     total_amount: Mapped[MinorUnits]
     currency: Mapped[str] = mapped_column(String(3))
     rule: Mapped[str] = mapped_column(String(64))

@@ -63,9 +63,9 @@ def counter_page(operator_id: int):
     # A sale is for the time its form showed, never another: one no longer sold is refused, saying why.
     slot_id = asked if request.method == "POST" else chosen and chosen[0].id
     buyer, error = _buyer(user, operator)
-    form = SaleForm(formdata=request.form if request.method == "POST" else None)
+    form, several = SaleForm(formdata=request.form if request.method == "POST" else None), _sells_several(operator)
     if request.method == "GET":
-        form.quantity.data = request.args.get("quantity", 1, type=int)
+        form.quantity.data = request.args.get("quantity", 1, type=int) if several else 1
         form.nonce.data = secrets.token_urlsafe(16)
     valid = request.method == "GET" or form.validate()
     quote = repriced = None
@@ -85,7 +85,13 @@ def counter_page(operator_id: int):
         quote=quote, repriced=repriced, error=error, headline=headline(error) if error else None,
         problems={name: said for name, said in field_errors(error).items() if name != "quantity"},
         q=_search_text(), found=_found(user, operator, buyer), sold=_sold(operator), limit=counter.SHOWN_CUSTOMERS,
-        sale_opens=counter.sale_opens), status
+        sale_opens=counter.sale_opens, several=several), status
+
+
+def _sells_several(operator: Operator) -> bool:
+    """Whether the window asks how many: only where a booking may take several places (a family's lunches)."""
+    operator_type = linli().plugins.operator_types.get(operator.type)
+    return operator_type is not None and operator_type.sells_several_places
 
 
 def _buyer(user: User, operator: Operator) -> tuple[Buyer, DomainError | None]:

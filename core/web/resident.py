@@ -45,17 +45,18 @@ def payment_choices(total: int) -> list[tuple[str, str]]:
 @bp.route("/book/<int:slot_id>", methods=["GET", "POST"])
 def book(slot_id: int):
     """One page, one task: the service, the time, the price and why, how to pay — then confirm (for oneself, or
-    for the resident one acts for)."""
+    for the resident one acts for). A time booked already shows that booking instead of booking it twice."""
     user, resident_id = customer()
     db, app = db_session(), linli()
     ctx = bookings.slot_context(db, slot_id)
-    operator_type = app.plugins.operator_types.get(ctx.operator.type)
+    operator_type = app.plugins.type_of(ctx.operator.type)
+    several = operator_type.sells_several_places
     form = BookForm()
     if request.method == "GET":
         form.quantity.data = max(1, min(request.args.get("quantity", 1, type=int) or 1, bookings.MAX_QUANTITY))
         form.nonce.data = secrets.token_urlsafe(16)
     valid = request.method == "POST" and form.validate()
-    quantity = form.quantity.data if request.method == "GET" or not form.quantity.errors else 1
+    quantity = form.quantity.data if several and (request.method == "GET" or not form.quantity.errors) else 1
     quote, for_whom = bookings.quote_for(db, app.plugins, user, slot_id, quantity, resident_id)
     spec, prefilled = _questions_for(operator_type, for_whom, ctx)
     choices = payment_choices(quote.total_amount)
@@ -75,9 +76,10 @@ def book(slot_id: int):
     elif request.method == "POST":
         status = 422
     left = listings.remaining_places(db, [ctx.slot])[ctx.slot.id]
+    booked = bookings.live_booking(db, operator_type, slot_id, for_whom.id)
     return render_template("resident/book.html", ctx=ctx, form=form, quote=quote, choices=choices, spec=spec,
                            values=request.form if request.method == "POST" else prefilled, errors=errors, error=error,
-                           left=left,
+                           left=left, several=several, booked=booked,
                            headline=headline(error) if error else None,
                            stripe_ready="stripe" in dict(choices),
                            stripe_configured=bool(current_app.config.get("STRIPE_SECRET_KEY"))), status
@@ -85,8 +87,6 @@ def book(slot_id: int):
 
 def _questions_for(operator_type, resident: User, ctx) -> tuple[list, dict]:
     """The type's booking questions this resident is asked, and the answers filled in for them."""
-    if operator_type is None:
-        return [], {}
     person = bookings.person_for(resident, ctx.listing.community_id, ctx.day)
     asked = operator_type.booking_questions(person, ctx.day)
     spec = [q for q in questions(operator_type.booking_schema) if q.name not in asked or asked[q.name] is not None]

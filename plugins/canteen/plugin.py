@@ -41,6 +41,7 @@ class Canteen(OperatorType):
     default_price_rules = DEFAULT_RULES
     default_donation = {"kind": "percent_of_profit", "bps": 1000}  # noqa: RUF012
     everyday = True
+    sells_several_places = True  # a family's lunches: the resident's own price for one, the price for everyone after
 
     def booking_questions(self, person, day):
         """Home delivery is ticked for a resident of 90 or more, and not offered to anyone else."""

@@ -29,7 +29,6 @@ class MarketFair(OperatorType):
     booking_schema = StallBookingDetails
     default_price_rules = STALL_RULES
     default_donation = {"kind": "percent_of_revenue", "bps": 500}  # noqa: RUF012
-    max_per_resident_per_slot = 1
 
     def quote(self, session, ctx, resident, person, quantity, quote):
         return service.local_merchant_quote(session, ctx.listing, resident, quantity, quote)

@@ -29,7 +29,6 @@ class Workshop(OperatorType):
     listing_schema = WorkshopListingDetails
     default_price_rules = SHIFT_RULES
     default_donation = {"kind": "fixed_per_period", "amount": 5_000_000, "period": "year"}  # noqa: RUF012
-    max_per_resident_per_slot = 1
 
     def page_fragment(self, page, listing, slot, booking, user):
         return pages.fragment(page, listing, slot)
