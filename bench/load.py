@@ -38,8 +38,12 @@ def percentile(ordered: list[float], p: float) -> float | None:
 BASELINE_PATHS = {"baseline": "/book", "baseline_orm": "/book-orm"}
 
 
-def make_request(spec: dict, rng: random.Random, client: int) -> tuple[bytes, str]:
-    """The bytes of the next request of this scenario (and a label of the request kind)."""
+def make_request(spec: dict, rng: random.Random, client: int, sent: int) -> tuple[bytes, str]:
+    """The bytes of the ``sent``-th request of this scenario (and a label of the request kind).
+
+    Bookings go to the residents in turn: a resident holds one booking per time, so the hot slot's places go to as
+    many residents (a resident seen twice would be refused as already booked, not for want of places).
+    """
     scenario = spec["scenario"]
     host = f"{spec['host']}:{spec['port']}"
     if scenario == "search":
@@ -58,7 +62,7 @@ def make_request(spec: dict, rng: random.Random, client: int) -> tuple[bytes, st
         body, path = json.dumps(sale).encode(), "/api/v1/bookings/walk-in"
         auth = f"Authorization: Bearer {spec['token']}\r\nIdempotency-Key: {secrets.token_urlsafe(16)}\r\n"
     elif scenario == "book":
-        token = spec["tokens"][rng.randrange(len(spec["tokens"]))]
+        token = spec["tokens"][sent % len(spec["tokens"])]
         body = json.dumps({"slot_id": slot, "quantity": 1, "payment_method": "cash"}).encode()
         path = "/api/v1/bookings"
         auth = f"Authorization: Bearer {token}\r\nIdempotency-Key: {secrets.token_urlsafe(16)}\r\n"
@@ -120,7 +124,7 @@ async def run(spec: dict) -> dict:
         reader = writer = None
         while not state["stop"] and time.perf_counter() < deadline and state["sent"] < budget:
             state["sent"] += 1
-            payload, _ = make_request(spec, rng, n)
+            payload, _ = make_request(spec, rng, n, state["sent"])
             t0 = time.perf_counter()
             try:
                 if writer is None:

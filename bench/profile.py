@@ -52,14 +52,21 @@ def main() -> None:
                      lambda conn, cursor, statement, *rest: statements.append(statement))
         client = app.test_client()
         rng = random.Random(1)
+        booked = set()
+
+        def fresh_booking() -> tuple[str, int]:
+            """A resident and a time they have not booked yet: one booking per resident per time."""
+            while (pair := (rng.choice(seeded.tokens), rng.choice(seeded.spread_slots["linli"]))) in booked:
+                continue
+            booked.add(pair)
+            return pair
 
         def request():
             if args.kind == "book":
-                token = rng.choice(seeded.tokens)
+                token, slot_id = fresh_booking()
                 response = client.post("/api/v1/bookings", headers={"Authorization": f"Bearer {token}",
                                                                          "Idempotency-Key": secrets.token_urlsafe(16)},
-                                       json={"slot_id": rng.choice(seeded.spread_slots["linli"]), "quantity": 1,
-                                             "payment_method": "cash"})
+                                       json={"slot_id": slot_id, "quantity": 1, "payment_method": "cash"})
                 assert response.status_code == 201, response.get_json()
             elif args.kind == "walk_in":
                 sale = {"slot_id": window.slot_id, "quantity": 1}

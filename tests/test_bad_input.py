@@ -92,6 +92,9 @@ CASES = [
     # huge numbers
     Case("an id of 31 digits", RESIDENT, "POST", BOOKINGS, json=booking(slot_id=10**30)),
     Case("a quantity of 10^20", RESIDENT, "POST", BOOKINGS, json=booking(quantity=10**20)),
+    Case("two stalls in one booking", RESIDENT, "POST", BOOKINGS, json=booking(slot_id="{slot:market_fair}", quantity=2)),
+    Case("a quote for two shifts", RESIDENT, "POST", "/quotes", json={"slot_id": "{slot:workshop}", "quantity": 2}),
+    Case("a lunch the resident has booked already", RESIDENT, "POST", BOOKINGS, json=booking(), status=409),
     Case("an amount past 64 bits", COMMITTEE, "POST", TRANSFERS, json=transfer(amount=2**64)),
     Case("a proposal of 10^19", STAFF, "POST", PROPOSALS, json=proposal(requested_amount=10**19)),
     Case("a capacity of 10^12", OPERATOR, "POST", SLOTS, json=slot(capacity=10**12)),

@@ -82,7 +82,7 @@ class Request:
 CHECK_IN = Request(OPERATOR, "POST", lambda w: f"/bookings/{w['booking:housekeeping']}/check-in")
 SCENARIOS = {
     "booking": (None, Request(RESIDENT, "POST", lambda w: "/bookings", lambda w: {
-        "slot_id": w["slot:housekeeping"], "payment_method": "cash", "details": {"address": "Heping Road 3"}},
+        "slot_id": w["slot:housekeeping:next"], "payment_method": "cash", "details": {"address": "Heping Road 3"}},
         headers={"Idempotency-Key": "lunch-at-noon"})),
     "check-in with cash": (None, CHECK_IN),
     "transfer to the fund": (CHECK_IN, Request(COMMITTEE, "POST", lambda w: "/communities/heping/fund/transfers",
@@ -150,7 +150,8 @@ def faults_at_every_statement(app, built, scenario):
 
 # --- a worker killed with SIGKILL in the middle of a load of bookings and check-ins ------------------------
 
-ATTEMPTS, KILL_AFTER, THREADS, RESIDENTS = 240, 60, 8, 10
+ATTEMPTS, KILL_AFTER, THREADS = 240, 60, 8
+RESIDENTS = ATTEMPTS  # each booking a resident's own: one booking per resident per time
 LOAD_DEADLINE = 120  # seconds: the load stops by itself, finished or not
 
 
@@ -180,7 +181,8 @@ class Action:
 
 @pytest.fixture
 def busy_platform(app, db):
-    """The demo with ten more residents; tokens for them and for the canteen's and the centre's staff."""
+    """The demo with a resident more for each booking; tokens for them and for the canteen's and the centre's
+    staff."""
     demo_data.seed(app)
     heping = db.scalar(select(Community).where(Community.slug == "heping"))
     residents = [make_user(db, "resident", heping) for _ in range(RESIDENTS)]
@@ -202,7 +204,8 @@ def busy_platform(app, db):
 
 
 def booking_plan(tokens, slots) -> list[Action]:
-    """Bookings that overfill two lunches (capacity 100) and two cleaning visits (capacity 3), with keys."""
+    """Bookings that overfill two lunches (capacity 100) and two cleaning visits (capacity 3), with keys, each by a
+    resident of their own."""
     rng = random.Random(8)
     plan = []
     for n in range(ATTEMPTS):
@@ -210,7 +213,7 @@ def booking_plan(tokens, slots) -> list[Action]:
         body = {"slot_id": rng.choice(slots[kind]), "payment_method": "cash",
                 "quantity": rng.randint(1, 4) if kind == "canteen" else 1,
                 "details": {"address": f"Heping Road {n}"} if kind == "housekeeping" else {}}
-        plan.append(Action("book", rng.choice(tokens), "/bookings", body, key=f"load-{n}"))
+        plan.append(Action("book", tokens[n], "/bookings", body, key=f"load-{n}"))
     return plan
 
 

@@ -150,12 +150,11 @@ def test_a_missing_address_is_marked_on_the_housekeeping_form(demo, web, db):
 
 
 def test_a_full_time_says_so_in_plain_words(demo, web, db):
-    slot = demo.slots("Home cleaning, 2 hours")[0]
+    slot = lunch_slot(demo)
     resident = web("adult")
-    refused = resident.post(f"/book/{slot['id']}", {"quantity": "4", "payment_method": "cash",
-                                                    "details-address": "3-2-101 Heping Road"})
+    refused = resident.post(f"/book/{slot['id']}", {"quantity": "101", "payment_method": "cash"})
     assert refused.status_code == 409
-    assert "Not enough places are left: only 3." in refused.get_data(as_text=True)
+    assert "Not enough places are left: only 100." in refused.get_data(as_text=True)
 
 
 def test_a_served_resident_rates_once_from_the_page(demo, web, db):

@@ -48,8 +48,8 @@ def build(app) -> World:
     session = app.extensions["linli"].db.sessionmaker()
     try:
         ids, users = _people_and_places(session)
-        tokens = {subject: issue_token(session, session.get(User, uid), 24)[0] if uid else None
-                  for subject, uid in users.items()}
+        tokens = {subject: issue_token(session, session.get(User, uid), 24 * 7)[0] if uid else None
+                  for subject, uid in users.items()}  # a week: the rated lunch is served two days ahead
         session.commit()
     finally:
         session.close()
@@ -84,7 +84,10 @@ def _people_and_places(session) -> tuple[dict, dict]:
     for key, operator in ours.items():
         listing = session.scalar(select(Listing).where(Listing.operator_id == operator.id).order_by(Listing.id))
         ids[f"operator:{key}"], ids[f"listing:{key}"] = operator.id, listing.id
-        ids[f"slot:{key}"] = session.scalar(select(Slot.id).where(Slot.listing_id == listing.id).order_by(Slot.starts_at))
+        slots = session.scalars(select(Slot.id).where(Slot.listing_id == listing.id).order_by(Slot.starts_at)).all()
+        ids[f"slot:{key}"] = slots[0]
+        if len(slots) > 1:  # a time the resident has not booked yet (one booking per resident per time)
+            ids[f"slot:{key}:next"] = slots[1]
     session.flush()
     return ids, users
 
@@ -114,9 +117,9 @@ def _book_and_propose(app, ids: dict, tokens: dict) -> None:
         ids[f"booking:{key}"] = post(RESIDENT, "/bookings", {
             "slot_id": ids[f"slot:{key}"], "quantity": 1, "payment_method": "cash",
             "details": BOOKING_DETAILS.get(key, {})})["id"]
-    rated = post(RESIDENT, "/bookings", {"slot_id": ids["slot:canteen"], "quantity": 1, "payment_method": "cash"})
+    rated = post(RESIDENT, "/bookings", {"slot_id": ids["slot:canteen:next"], "quantity": 1, "payment_method": "cash"})
     with app.extensions["linli"].db.reader() as session:
-        lunch = session.get(Slot, ids["slot:canteen"])
+        lunch = session.get(Slot, ids["slot:canteen:next"])
     with serving(lunch):
         post(OPERATOR, f"/bookings/{rated['id']}/check-in")
     ids["booking:rated"] = post(RESIDENT, f"/bookings/{rated['id']}/rating", {"stars": 4})["booking_id"]
