@@ -36,6 +36,12 @@ def written(db) -> tuple[int, int]:
 
 # --- one live booking per resident per time ----------------------------------------------------------------------
 
+def test_each_type_says_how_its_bookings_go(client):
+    types = {t["key"]: t for t in client.get("/api/v1/operator-types").get_json()}
+    assert {key: (t["sells_several_places"], t["bookings_per_resident_per_slot"]) for key, t in types.items()} == {
+        "canteen": (True, 1), "housekeeping": (False, 1), "market_fair": (False, 1), "workshop": (False, 1)}
+
+
 def test_a_resident_books_a_lunch_once_and_is_told_which_booking_holds_it(demo, db):
     adult, lunch = demo.api("adult"), demo.slots("Community lunch")[0]
     first = book(adult, lunch)

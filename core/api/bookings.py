@@ -129,7 +129,11 @@ def create_quote(data):
 @blp.response(201, BookingSchema)
 @blp.doc(parameters=[idempotency.HEADER_DOC])
 def create_booking(data):
-    """Book places; free and cash bookings are confirmed, online payments hold the places. 409 when full."""
+    """Book places; free and cash bookings are confirmed, online payments hold the places. 409 when full.
+
+    409 ``already_booked`` when the resident holds this time already (as many bookings as the operator type
+    allows); 422 ``one_place_per_booking`` for several places where a booking is one place.
+    """
     db, user, app = session(), current_user(), linli()
     bookings.check_customer(db, user, data["resident_id"])
     idempotency.begin(db, user, claim_first=app.payments.is_online(data["payment_method"]))
