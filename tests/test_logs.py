@@ -46,7 +46,9 @@ def test_logins_a_stripe_payment_and_a_database_error_log_no_secret(platform, ca
     assert client.post("/api/v1/payments/stripe/webhook", data=payload, content_type="application/json",
                        headers={"Stripe-Signature": sign_webhook(payload, WEBHOOK_SECRET)}).status_code == 200
     assert web_login(app.test_client(), "adult@example.org", "demo-password").status_code == 303
-    failed = resident.post("/bookings", {"slot_id": slot, "payment_method": "cash", "details": {"address": "fail here"}})
+    another_time = world.slots(CLEANING)[1]["id"]  # one booking per resident per time
+    failed = resident.post("/bookings", {"slot_id": another_time, "payment_method": "cash",
+                                         "details": {"address": "fail here"}})
     assert failed.status_code == 500
 
     secrets = {"password": "demo-password", "wrong password": "Wrong-Secret-123", "bearer token": resident.token,
