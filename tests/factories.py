@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import event
 
 from core import accounts
+from core.auth import issue_token
 from core.db import utcnow
 from core.models import Agreement, Community, Listing, Operator, Slot, Space, User, VerifiedAttribute
 
@@ -46,6 +47,14 @@ def make_user(db, role, community=None, operator=None, born=None, attributes=(),
             db.add(VerifiedAttribute(user_id=user.id, attribute=attribute))
     db.flush()
     return user
+
+
+def resident_tokens(db, community, count: int) -> list[str]:
+    """Bearer tokens of ``count`` new residents of ``community``, committed: a resident books a time once, so a race
+    of bookings of one time needs a resident per attempt."""
+    tokens = [issue_token(db, make_user(db, "resident", community), 1)[0] for _ in range(count)]
+    db.commit()
+    return tokens
 
 
 def make_operator(db, community, type_key="canteen", status="active", name=None) -> Operator:

@@ -9,9 +9,8 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from core.auth import issue_token
 from core.models import Booking, Slot
-from tests.factories import make_community, make_listing, make_operator, make_slot, make_user
+from tests.factories import make_community, make_listing, make_operator, make_slot, resident_tokens
 from tests.races import posting
 from tests.races import race as race_all
 
@@ -27,10 +26,7 @@ def hot_slot(app, db):
     """A slot of capacity 50 and 240 residents with tokens, ready to race."""
     community = make_community(db)
     slot = make_slot(db, make_listing(db, make_operator(db, community)), capacity=50)
-    residents = [make_user(db, "resident", community) for _ in range(RESIDENTS)]
-    tokens = [issue_token(db, resident, 1)[0] for resident in residents]
-    db.commit()
-    return slot.id, tokens
+    return slot.id, resident_tokens(db, community, RESIDENTS)
 
 
 def race(app, calls):

@@ -9,7 +9,7 @@ from core.models import Booking, Community, OperatorCost, Payment
 from core.payments import PaymentProvider, PaymentStart
 from plugins.housekeeping.models import Assignment
 from tests.clock import serving_booking
-from tests.factories import DemoWorld
+from tests.factories import DemoWorld, resident_tokens
 from tests.races import posting, race
 
 CLEANING = "Home cleaning, 2 hours"
@@ -109,9 +109,9 @@ def test_racing_bookings_never_double_book_a_worker(app, demo, db):
     start = nine + dt.timedelta(days=2)
     slots = new_listing(demo, "Care visit (test)", {"service": "elderly_care"},
                         [(start, 2, 10), (start + dt.timedelta(hours=1), 2, 10)])
-    tokens = [demo.api(who).token for who in RESIDENTS]
-    calls = [(tokens[i % len(tokens)], {"slot_id": slots[i % 2], "payment_method": "cash", "details": ADDRESS})
-             for i in range(16)]
+    tokens = resident_tokens(db, db.scalar(select(Community).where(Community.slug == "heping")), 16)
+    calls = [(token, {"slot_id": slots[i % 2], "payment_method": "cash", "details": ADDRESS})
+             for i, token in enumerate(tokens)]
     results = race([posting(app, "/bookings", body, token) for token, body in calls])
     booked = [body for status, body in results if status == 201]
     assert len(booked) == 3 and [s for s, _ in results].count(409) == 13

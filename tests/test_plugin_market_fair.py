@@ -8,7 +8,7 @@ from core.db import utcnow
 from core.models import Booking, Community, InKindDonation, JournalEntry, Slot
 from plugins.market_fair.models import Stall
 from tests.clock import serving
-from tests.factories import PASSWORD, DemoWorld, make_community, make_user
+from tests.factories import DemoWorld, make_community, make_user, resident_tokens
 from tests.races import posting
 from tests.races import race as race_all
 
@@ -139,16 +139,6 @@ def test_a_payment_hold_that_ran_out_keeps_no_stall(demo, db, api):
     assert db.scalars(select(Stall.booking_id).where(Stall.slot_id == slot["id"])).all() == [taken.get_json()["id"]]
 
 
-def racers(app, db, count):
-    """``count`` residents of Heping with tokens."""
-    community = heping(db)
-    users = [make_user(db, "resident", community) for _ in range(count)]
-    db.commit()
-    client = app.test_client()
-    return [client.post("/api/v1/auth/token", json={"email": u.email, "password": PASSWORD}).get_json()["token"]
-            for u in users]
-
-
 def race(app, tokens, bodies):
     return race_all([posting(app, "/bookings", body, token) for token, body in zip(tokens, bodies)])
 
@@ -157,7 +147,7 @@ def race(app, tokens, bodies):
 def test_racing_vendors_never_share_a_stall(app, demo, db):
     """Sixteen vendors ask for stall 7 at once (real threads; on PostgreSQL a real race): one gets it."""
     slot = fair_slot(demo)
-    tokens = racers(app, db, 16)
+    tokens = resident_tokens(db, heping(db), 16)
     results = race(app, tokens, [{"slot_id": slot["id"], "details": {"stall_number": 7}}] * 16)
     statuses = sorted(status for status, _ in results)
     assert statuses == [201] + [409] * 15, results
@@ -170,7 +160,7 @@ def test_racing_vendors_never_share_a_stall(app, demo, db):
 @pytest.mark.postgres
 def test_racing_vendors_without_a_number_get_distinct_stalls(app, demo, db):
     slot = fair_slot(demo)
-    tokens = racers(app, db, 12)
+    tokens = resident_tokens(db, heping(db), 12)
     results = race(app, tokens, [{"slot_id": slot["id"], "details": {}}] * 12)
     assert [status for status, _ in results] == [201] * 12, results
     assert sorted(body["details"]["stall_number"] for _, body in results) == list(range(1, 13))
