@@ -253,17 +253,18 @@ def test_walk_ins_and_online_bookings_racing_for_the_last_places_never_oversell(
     community = make_community(db)
     operator = make_operator(db, community, "canteen")
     slot = make_slot(db, make_listing(db, operator, price_rules=DEFAULT_RULES), capacity=30)
-    residents = [make_user(db, "resident", community, born=dt.date(1950, 1, 1)) for _ in range(13)]
+    # 12 book online, 1 books a group, 6 are served at the window: a resident books a time once
+    residents = [make_user(db, "resident", community, born=dt.date(1950, 1, 1)) for _ in range(19)]
     cashiers = [make_user(db, "operator_staff", community, operator) for _ in range(3)]
     db.commit()
     client = app.test_client()
     tokens = [client.post("/api/v1/auth/token", json={"email": u.email, "password": PASSWORD}).get_json()["token"]
-              for u in residents + cashiers]
+              for u in residents[:13] + cashiers]
     group = client.post("/api/v1/bookings", json={"slot_id": slot.id, "quantity": 24, "payment_method": "cash"},
                         headers={"Authorization": f"Bearer {tokens.pop(12)}"})
     assert group.status_code == 201, group.get_json()
     online = [posting(app, "/bookings", {"slot_id": slot.id, "payment_method": "cash"}, token) for token in tokens[:12]]
-    walk_ins = [posting(app, WALK_IN, {"slot_id": slot.id, "resident_id": residents[n].id if n % 2 else None},
+    walk_ins = [posting(app, WALK_IN, {"slot_id": slot.id, "resident_id": residents[13 + n // 2].id if n % 2 else None},
                         tokens[12 + n % 3]) for n in range(12)]
     with at(starts(slot) - dt.timedelta(hours=1)):  # the window is open and online booking still is
         results = race([call for pair in zip(online, walk_ins) for call in pair])
