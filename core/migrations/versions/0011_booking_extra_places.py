@@ -1,8 +1,8 @@
 """a booking's further places at their own price: the resident's tier is for one place, the others they book for
 pay the price for everyone
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-08 09:00:00
 
 ``bookings.extra_unit_amount`` is the price of each place after the first where it differs from ``unit_amount``
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
