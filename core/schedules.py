@@ -33,7 +33,9 @@ VALIDITY_BACKWARDS = invalid("schedule_until_before_from", N_("The last day must
 DAY_IN_THE_PAST = invalid("day_in_the_past", N_("That day is over: please choose today or a later day."))
 ALREADY_CLOSED = conflict("already_closed", N_("This service is already closed on %(day)s."))
 SLOT_ALREADY_CANCELLED = conflict("slot_already_cancelled", N_("This time has already been called off."))
-SLOT_OVER = conflict("slot_over", N_("This time has already started; it can no longer be called off."))
+FEWER_THAN_BOOKED = conflict("fewer_than_booked", N_(
+    "%(taken)s places of this time are booked already: it cannot have fewer."))
+SLOT_OVER = conflict("slot_over", N_("This time has already started; it can no longer be changed or called off."))
 
 
 def today_in(community: Community, now: dt.datetime | None = None) -> dt.date:
@@ -151,6 +153,25 @@ def cancel_slot(session: Session, plugins: Plugins, payments: bookings.Payments,
     audit.record(session, actor, "slot_cancelled", "slot", slot.id, ctx.community.id, reason=reason,
                  bookings_cancelled=len(cancelled))
     return cancelled
+
+
+def change_places(session: Session, actor: User, slot: Slot, capacity: int) -> Slot:
+    """One time's places changed by hand (a bigger hall on a holiday, fewer cooks one day): never below the places
+    booked, checked in the same UPDATE that changes it, so a booking racing it cannot slip under."""
+    ctx = bookings.slot_context(session, slot.id)
+    require_operator_staff(actor, ctx.operator)
+    if slot.cancelled_at is not None:
+        raise SLOT_ALREADY_CANCELLED()
+    if slot.starts_at <= utcnow():
+        raise SLOT_OVER()
+    result = session.execute(update(Slot).where(Slot.id == slot.id, Slot.taken <= capacity)
+                             .values(capacity=capacity).execution_options(synchronize_session=False))
+    session.refresh(slot)
+    if result.rowcount != 1:
+        raise FEWER_THAN_BOOKED(taken=slot.taken, field="capacity")
+    touch_catalog(session.connection(), {ctx.community.id})
+    audit.record(session, actor, "slot_places_changed", "slot", slot.id, ctx.community.id, capacity=capacity)
+    return slot
 
 
 def _call_off(session: Session, plugins: Plugins, payments: bookings.Payments, actor: User, slot: Slot,

@@ -36,3 +36,37 @@ def test_bookings_racing_the_operators_call_off_are_all_cancelled_or_refused(app
     assert db.scalar(select(func.count()).select_from(Booking).where(
         Booking.slot_id == slot.id, Booking.status.in_(("confirmed", "pending_payment")))) == 0
     db.commit()
+
+
+def test_fewer_places_racing_bookings_never_leave_more_booked_than_places(app, db):
+    community = make_community(db)
+    operator = make_operator(db, community)
+    slot = make_slot(db, make_listing(db, operator), capacity=30)
+    staff = make_user(db, "operator_staff", community, operator)
+    residents = [make_user(db, "resident", community) for _ in range(20)]
+    db.commit()
+    client = app.test_client()
+
+    def token(user):
+        return client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD}).get_json()["token"]
+
+    attempts = [posting(app, "/bookings", {"slot_id": slot.id, "payment_method": "cash"}, token(r)) for r in residents]
+    staff_token = token(staff)
+
+    def fewer():
+        response = app.test_client().patch(f"/api/v1/slots/{slot.id}", json={"capacity": 8},
+                                           headers={"Authorization": f"Bearer {staff_token}"})
+        return response.status_code, response.get_json()
+
+    attempts.insert(6, fewer)
+    results = race(attempts, 8)
+    changed = results.pop(6)
+    booked = sum(1 for status, _ in results if status == 201)
+    db.expire_all()
+    final = db.get(Slot, slot.id)
+    if changed[0] == 200:  # the places fell to 8 while at most 8 were booked; every booking after it fitted them
+        assert final.capacity == 8 and booked <= 8
+    else:  # more than 8 were booked first: the change was refused and nothing was lost
+        assert changed[1]["code"] == "fewer_than_booked" and final.capacity == 30 and booked > 8
+    assert final.taken == booked <= final.capacity
+    db.commit()

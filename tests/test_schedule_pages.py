@@ -86,3 +86,18 @@ def test_a_cook_calls_one_time_off_after_seeing_how_many_bookings_it_cancels(dem
     assert again.status_code == 409 and "这个时段已经取消了" in again.get_data(as_text=True)
     fair = demo.slots("Neighbourhood fair")[0]  # another operator's time: not the cook's to call off
     assert cook.get(f"/operators/{operator}/slots/{fair['id']}/cancel").status_code == 404
+
+
+def test_a_cook_gives_one_lunch_more_places_and_cannot_give_it_fewer_than_booked(demo, web, db):
+    operator, _ = lunch(demo)
+    slot = demo.slots("Community lunch")[2]
+    demo.api("senior68").post("/bookings", {"slot_id": slot["id"], "payment_method": "cash"})
+    cook = in_chinese(web)
+    path = f"/operators/{operator}/slots/{slot['id']}/places"
+    assert 'value="100"' in cook.get(path).get_data(as_text=True)
+    assert cook.post(path, {"capacity": "120"}).status_code == 303
+    assert count(db, Slot, Slot.id == slot["id"], Slot.capacity == 120) == 1
+    refused = cook.post(path, {"capacity": "0"})
+    assert refused.status_code == 422 and count(db, Slot, Slot.id == slot["id"], Slot.capacity == 120) == 1
+    other = demo.slots("Community lunch")[3]  # another operator's staff may not: a 404 for the cook's path
+    assert web("fair").get(f"/operators/{operator}/slots/{other['id']}/places").status_code == 403

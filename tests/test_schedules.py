@@ -25,6 +25,16 @@ def canteen(db):
     return listing, staff, resident
 
 
+def make_resident(db):
+    from core.models import Community
+
+    db.commit()  # a fresh transaction: the requests since have written
+    user = make_user(db, "resident", db.scalar(select(Community).where(Community.slug == "hp")),
+                     born=dt.date(1981, 1, 1))
+    db.commit()
+    return user
+
+
 def today() -> dt.date:
     return utcnow().astimezone(ZONE).date()
 
@@ -37,6 +47,7 @@ def week(listing, as_staff, **overrides):
 
 def slots(db, listing):
     db.commit()  # a fresh read: what the requests since committed
+    db.expire_all()
     return db.scalars(select(Slot).where(Slot.listing_id == listing.id).order_by(Slot.starts_at)).all()
 
 
@@ -203,3 +214,26 @@ def test_a_day_closed_ahead_is_skipped_when_its_slots_are_made(canteen, api, db,
         runner.invoke(args=["generate-slots"])
     days = {s.starts_at.astimezone(ZONE).date() for s in slots(db, listing)}
     assert far not in days and far - dt.timedelta(days=1) in days and far + dt.timedelta(days=1) in days
+
+
+def test_one_times_places_change_by_hand_but_never_below_those_booked(canteen, api, db):
+    listing, staff, resident = canteen
+    week(listing, api(staff))
+    slot = slots(db, listing)[0]
+    book(api(resident), slot)
+    as_staff = api(staff)
+    more = as_staff.patch(f"/slots/{slot.id}", {"capacity": 80})
+    assert more.status_code == 200 and (more.get_json()["capacity"], more.get_json()["remaining"]) == (80, 79)
+    assert [s.capacity for s in slots(db, listing)][1] == 50  # the other days keep their schedule's places
+    refused = as_staff.patch(f"/slots/{slot.id}", {"capacity": 0})
+    assert refused.status_code == 422 and "capacity" in refused.get_json()["errors"]
+    assert api(resident).patch(f"/slots/{slot.id}", {"capacity": 5}).status_code == 403
+    as_staff.post(f"/slots/{slot.id}/cancel", {"reason": "closed"})
+    assert as_staff.patch(f"/slots/{slot.id}", {"capacity": 5}).get_json()["code"] == "slot_already_cancelled"
+    other = slots(db, listing)[1]
+    book(api(resident), other)
+    book(api(make_resident(db)), other)
+    assert as_staff.patch(f"/slots/{other.id}", {"capacity": 2}).status_code == 200  # two booked, two places
+    fewer = as_staff.patch(f"/slots/{other.id}", {"capacity": 1})
+    assert fewer.status_code == 409 and fewer.get_json()["code"] == "fewer_than_booked"
+    assert "2" in fewer.get_json()["detail"] and [s.capacity for s in slots(db, listing)][1] == 2

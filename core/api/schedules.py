@@ -7,6 +7,7 @@ from core import booking as bookings
 from core import listings, schedules
 from core.api.bookings import BookingSchema
 from core.api.common import DAY, ApiBlueprint, current_user, linli, public
+from core.api.listings import SlotSchema, community_zone, slot_json
 from core.db import commit
 from core.request_session import session
 
@@ -38,6 +39,10 @@ class ClosureSchema(Schema):
 
 class CancelSlotRequest(Schema):
     reason = fields.String(required=True, validate=REASON)
+
+
+class PlacesRequest(Schema):
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(1, 100_000))
 
 
 class CalledOffSchema(Schema):
@@ -95,3 +100,16 @@ def cancel_slot(data, slot_id):
     cancelled = schedules.cancel_slot(db, app.plugins, app.payments, current_user(), slot, data["reason"])
     commit(db)
     return {"slot_id": slot_id, "cancelled": cancelled}
+
+
+@blp.route("/slots/<int:slot_id>", methods=["PATCH"])
+@blp.arguments(PlacesRequest)
+@blp.response(200, SlotSchema)
+def change_places(data, slot_id):
+    """One time's places changed by hand (the operator's staff), an exception to its schedule; never fewer than
+    the places booked (409 fewer_than_booked)."""
+    db = session()
+    ctx = bookings.slot_context(db, slot_id)
+    slot = schedules.change_places(db, current_user(), ctx.slot, data["capacity"])
+    commit(db)
+    return slot_json(slot, listings.remaining_places(db, [slot])[slot.id], community_zone(db, ctx.listing))

@@ -143,6 +143,12 @@ class ClosureForm(FlaskForm):
     reason = StringField(_l("Why (the residents read this)"), validators=REASON)
 
 
+class PlacesForm(FlaskForm):
+    capacity = IntegerField(_l("Places"), validators=[
+        InputRequired(message=_l("Write how many places there are.")),
+        NumberRange(1, 100_000, message=_l("Between 1 and 100,000 places."))])
+
+
 class CallOffForm(FlaskForm):
     reason = StringField(_l("Why (the residents read this)"), validators=REASON)
 

@@ -11,7 +11,7 @@ from core import booking as bookings
 from core.models import Listing, Slot
 from core.request_session import session as db_session
 from core.web.common import attempt, back_to, headline, linli, page_blueprint, show_field_errors, today_in
-from core.web.forms import CallOffForm, ClosureForm, ScheduleForm
+from core.web.forms import CallOffForm, ClosureForm, PlacesForm, ScheduleForm
 from core.web.operator import operator_in_scope, own_listing
 
 bp = page_blueprint("web_schedules", __name__)
@@ -104,4 +104,24 @@ def call_off(operator_id: int, slot_id: int):
                         "The time is called off; %(num)d bookings were cancelled and refunded.", len(result))
 
     return _form_page("operator/call_off.html", form, cancel, done, operator, listing, slot=ctx.slot, live=live,
+                      community=community)
+
+
+@bp.route("/operators/<int:operator_id>/slots/<int:slot_id>/places", methods=["GET", "POST"])
+def change_places(operator_id: int, slot_id: int):
+    """One time's places, changed by hand: an exception to the week (never fewer than those booked)."""
+    user, operator, community = operator_in_scope(operator_id)
+    ctx = bookings.slot_context(db_session(), slot_id)
+    listing = own_listing(operator, ctx.listing.id)
+    form = PlacesForm()
+    if not form.is_submitted():
+        form.capacity.data = ctx.slot.capacity
+
+    def change(db):
+        return schedules.change_places(db, user, db.get(Slot, slot_id), form.capacity.data)
+
+    def done(slot):
+        return ngettext("The time now has %(num)d place.", "The time now has %(num)d places.", slot.capacity)
+
+    return _form_page("operator/places.html", form, change, done, operator, listing, slot=ctx.slot,
                       community=community)
