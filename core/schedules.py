@@ -140,15 +140,21 @@ def close_day(session: Session, plugins: Plugins, payments: bookings.Payments, a
     return closure, cancelled
 
 
-def cancel_slot(session: Session, plugins: Plugins, payments: bookings.Payments, actor: User, slot: Slot,
-                reason: str) -> list[Booking]:
-    """Call off one time: it takes no more bookings, and each live booking on it is cancelled and refunded."""
+def _still_to_come(session: Session, actor: User, slot: Slot) -> bookings.SlotContext:
+    """A time its operator's staff may still change: not called off, not begun."""
     ctx = bookings.slot_context(session, slot.id)
     require_operator_staff(actor, ctx.operator)
     if slot.cancelled_at is not None:
         raise SLOT_ALREADY_CANCELLED()
     if slot.starts_at <= utcnow():
         raise SLOT_OVER()
+    return ctx
+
+
+def cancel_slot(session: Session, plugins: Plugins, payments: bookings.Payments, actor: User, slot: Slot,
+                reason: str) -> list[Booking]:
+    """Call off one time: it takes no more bookings, and each live booking on it is cancelled and refunded."""
+    ctx = _still_to_come(session, actor, slot)
     cancelled = _call_off(session, plugins, payments, actor, slot, reason)
     audit.record(session, actor, "slot_cancelled", "slot", slot.id, ctx.community.id, reason=reason,
                  bookings_cancelled=len(cancelled))
@@ -158,12 +164,7 @@ def cancel_slot(session: Session, plugins: Plugins, payments: bookings.Payments,
 def change_places(session: Session, actor: User, slot: Slot, capacity: int) -> Slot:
     """One time's places changed by hand (a bigger hall on a holiday, fewer cooks one day): never below the places
     booked, checked in the same UPDATE that changes it, so a booking racing it cannot slip under."""
-    ctx = bookings.slot_context(session, slot.id)
-    require_operator_staff(actor, ctx.operator)
-    if slot.cancelled_at is not None:
-        raise SLOT_ALREADY_CANCELLED()
-    if slot.starts_at <= utcnow():
-        raise SLOT_OVER()
+    ctx = _still_to_come(session, actor, slot)
     result = session.execute(update(Slot).where(Slot.id == slot.id, Slot.taken <= capacity)
                              .values(capacity=capacity).execution_options(synchronize_session=False))
     session.refresh(slot)

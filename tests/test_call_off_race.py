@@ -9,20 +9,26 @@ from tests.races import posting, race
 pytestmark = pytest.mark.postgres
 
 
-def test_bookings_racing_the_operators_call_off_are_all_cancelled_or_refused(app, db):
+def arranged(app, db, capacity: int, residents: int):
+    """A slot, its operator's staff and residents, each with a token; and each resident's booking as an attempt."""
     community = make_community(db)
     operator = make_operator(db, community)
-    slot = make_slot(db, make_listing(db, operator), capacity=100)
+    slot = make_slot(db, make_listing(db, operator), capacity=capacity)
     staff = make_user(db, "operator_staff", community, operator)
-    residents = [make_user(db, "resident", community) for _ in range(24)]
+    people = [make_user(db, "resident", community) for _ in range(residents)]
     db.commit()
     client = app.test_client()
 
     def token(user):
         return client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD}).get_json()["token"]
 
-    attempts = [posting(app, "/bookings", {"slot_id": slot.id, "payment_method": "cash"}, token(r)) for r in residents]
-    attempts.insert(8, posting(app, f"/slots/{slot.id}/cancel", {"reason": "Power cut"}, token(staff)))
+    bookings = [posting(app, "/bookings", {"slot_id": slot.id, "payment_method": "cash"}, token(r)) for r in people]
+    return slot, token(staff), bookings
+
+
+def test_bookings_racing_the_operators_call_off_are_all_cancelled_or_refused(app, db):
+    slot, staff_token, attempts = arranged(app, db, capacity=100, residents=24)
+    attempts.insert(8, posting(app, f"/slots/{slot.id}/cancel", {"reason": "Power cut"}, staff_token))
     results = race(attempts, 8)
 
     call_off = results.pop(8)
@@ -39,19 +45,7 @@ def test_bookings_racing_the_operators_call_off_are_all_cancelled_or_refused(app
 
 
 def test_fewer_places_racing_bookings_never_leave_more_booked_than_places(app, db):
-    community = make_community(db)
-    operator = make_operator(db, community)
-    slot = make_slot(db, make_listing(db, operator), capacity=30)
-    staff = make_user(db, "operator_staff", community, operator)
-    residents = [make_user(db, "resident", community) for _ in range(20)]
-    db.commit()
-    client = app.test_client()
-
-    def token(user):
-        return client.post("/api/v1/auth/token", json={"email": user.email, "password": PASSWORD}).get_json()["token"]
-
-    attempts = [posting(app, "/bookings", {"slot_id": slot.id, "payment_method": "cash"}, token(r)) for r in residents]
-    staff_token = token(staff)
+    slot, staff_token, attempts = arranged(app, db, capacity=30, residents=20)
 
     def fewer():
         response = app.test_client().patch(f"/api/v1/slots/{slot.id}", json={"capacity": 8},
