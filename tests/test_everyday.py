@@ -49,6 +49,7 @@ def test_visitors_and_staff_see_no_meal_offer(demo, web):
 def test_a_92_year_old_books_tomorrows_lunch_in_three_taps_on_a_phone(browse):
     page = browse(viewport=PHONE, locale="zh-CN")
     log_in(page, "elder92")  # lands on the home page
+    screenshot(page, "elder-home")
     page.get_by_test_id("book-next").click()  # tap 1
     page.get_by_role("button", name="确认预约").click()  # tap 2
     page.wait_for_url(re.compile(r"/my/bookings/\d+"))
