@@ -51,12 +51,12 @@ def test_staff_choose_the_resident_then_land_on_the_time_they_chose(demo, web):
     offered = f"/act-for?next=/book/{slot}"
     assert chooser_links(service_page(demo, staff)) >= {offered}
     chooser = text(staff.get(offered + "&q=0092"))
-    assert f'name="next" value="/book/{slot}"' in chooser and "Wang Nainai" in chooser
+    assert f'name="next" value="/book/{slot}"' in chooser and "王奶奶" in chooser
     elder = demo.api("elder92").get("/me").get_json()["id"]
     started = staff.post(f"/act-for/{elder}", {"next": f"/book/{slot}"})
     assert started.status_code == 303 and started.headers["Location"].endswith(f"/book/{slot}")
     booking_page = staff.get(f"/book/{slot}")
-    assert booking_page.status_code == 200 and "You are acting for Wang Nainai" in text(booking_page)
+    assert booking_page.status_code == 200 and "You are acting for 王奶奶" in text(booking_page)
     assert f"/book/{slot}" in book_links(service_page(demo, staff))  # acting, the times are theirs to book
 
 
@@ -84,7 +84,7 @@ def test_the_stall_map_links_a_sales_report_only_for_who_may_write_it(demo, brow
     assert stall.status_code == 201, stall.get_json()
     report = f'href="/market-fair/bookings/{stall.get_json()["id"]}/sales-report"'
     office, fair_staff = (text(browser(who).get(f"/market-fair/slots/{fair}/stalls")) for who in ("staff", "fair"))
-    assert "Chen Jie" in office and "Not yet" in office and report not in office
+    assert "陈杰" in office and "Not yet" in office and report not in office
     assert report in fair_staff
     assert browser("staff").get(f"/market-fair/bookings/{stall.get_json()['id']}/sales-report").status_code == 403
     assert "Book a stall" not in office and "Book a stall" in text(browser("adult").get(
