@@ -321,7 +321,7 @@ def _seed_journal(engine, community_id: int, period: str, zone: ZoneInfo) -> int
                     seq += 1
                     entry = SimpleNamespace(community_id=community_id, seq=seq, kind=kind, source=source, memo=memo,
                                             effective_on=day, period=period, operator_id=op, booking_id=bid,
-                                            payment_id=pid, reverses_id=None, late_from=None)
+                                            payment_id=pid, reverses_id=None, late_from=None, memo_message=None)
                     rows = [SimpleNamespace(account=ln.account, operator_id=ln.operator_id, side=ln.side,
                                             amount=ln.amount, currency="CNY") for ln in lines]
                     digest = entry_hash(previous, canonical(entry, rows))
