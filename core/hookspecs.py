@@ -47,6 +47,14 @@ def register_payment_providers():
 
 
 @hookspec
+def register_sms_providers():
+    """SMS providers this plugin adds (e.g. Aliyun or Tencent Cloud SMS).
+
+    Return a list of :class:`core.sms.SmsProvider`; keys are unique. ``LINLI_SMS_PROVIDER`` names the one used.
+    """
+
+
+@hookspec
 def booking_created(session, booking):
     """A booking was created (confirmed or holding places). Fires after commit."""
 

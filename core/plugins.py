@@ -10,6 +10,7 @@ from core.errors import N_, conflict
 from core.operator_types import OperatorType
 from core.payments import CashProvider, PaymentProvider
 from core.payments.stripe import StripeProvider
+from core.sms import SmsProvider
 
 ENTRY_POINT_GROUP = "linli.plugins"
 TYPE_NOT_INSTALLED = conflict("type_not_installed", N_("This kind of service (%(type)s) is not installed here."))
@@ -55,7 +56,7 @@ class Plugins:
     def __init__(self, pm: pluggy.PluginManager):
         self.pm = pm
         self._registered: dict[str, tuple] = {}
-        self.operator_types, self.payment_providers  # noqa: B018 - refuse duplicate keys at start-up
+        self.operator_types, self.payment_providers, self.sms_providers  # noqa: B018 - refuse duplicate keys at start-up
 
     @property
     def hook(self):
@@ -83,6 +84,12 @@ class Plugins:
             return {p.key: p for p in collect([built_in, plugged], key=lambda p: p.key)}
 
         return self._of_the_plugins("payment_providers", build)
+
+    @property
+    def sms_providers(self) -> dict[str, SmsProvider]:
+        """The SMS providers the plugins register (none is built in: texts need a contract with a gateway)."""
+        return self._of_the_plugins("sms_providers", lambda: {
+            p.key: p for p in collect(self.pm.hook.register_sms_providers(), key=lambda p: p.key)})
 
     def type_of(self, key: str) -> OperatorType:
         """The installed type ``key``; a 409 when its plugin is not installed (its listings take no bookings)."""

@@ -1,0 +1,31 @@
+"""What an SMS provider is: a key, whether this platform's settings configure it, and how to send one text.
+
+Chinese SMS gateways (Aliyun, Tencent Cloud) send only pre-approved templates: a provider gets the message's
+``kind`` (to pick its template), its values, and the whole text (for gateways that take free text).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Sms:
+    """One text to one phone: ``kind`` names the event (``booking_reminder``…), ``params`` its values as strings,
+    ``text`` the sentence in the reader's language."""
+
+    phone: str  # 11 digits, a mainland mobile number
+    kind: str
+    text: str
+    params: dict[str, str] = field(default_factory=dict)
+
+
+class SmsProvider:
+    """A way to send texts. ``send`` returns the provider's message id, and raises on a failure worth retrying."""
+
+    key: str = ""
+
+    def is_configured(self, config) -> bool:
+        return False
+
+    def send(self, sms: Sms, config) -> str:
+        raise NotImplementedError
