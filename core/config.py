@@ -20,6 +20,7 @@ DEFAULTS = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     "LOGIN_ADDRESS_RATE_LIMIT": "30 per minute",
     "ENV": "development",
+    "BROKER_URL": None,  # Celery's broker, e.g. redis://127.0.0.1:6379/0; without one, jobs run in the app's process
 }
 INT_KEYS = {"HOLD_MINUTES", "TOKEN_HOURS"}
 
