@@ -23,7 +23,8 @@ from the core's other modules. A third-party plugin is written against these nam
   ``record_refund``; raise ``PROVIDER_UNAVAILABLE``, ``BAD_SIGNATURE`` or
   ``PAYMENT_DECLINED``.
 - **SMS providers**: subclass ``SmsProvider`` (``is_configured(config)``, ``send(Sms, config)`` returning the
-  gateway's message id, raising on a failure worth retrying); register it with ``register_sms_providers``.
+  gateway's message id, raising ``SmsNotSent`` when the text can never go and anything else on a failure worth
+  retrying); register it with ``register_sms_providers``.
 - **Errors shared with the core**: ``BOOKING_NOT_FOUND``, ``UNKNOWN_USER``,
   ``NO_ACCOUNT``, ``VALIDATION_FAILED``.
 - **The API**: ``ApiBlueprint`` (joins the OpenAPI document under /api/v1),
@@ -67,7 +68,7 @@ from core.payments.service import BookingPayments, payment_by_reference, record_
 from core.policy import has_role, require, require_user
 from core.request_session import session
 from core.settlement import declare_cost, parse_period
-from core.sms import Sms, SmsProvider
+from core.sms import Sms, SmsNotSent, SmsProvider
 from core.web.common import attempt, back_to, field_errors, flash_error, headline, page_blueprint, web_user
 from core.web.forms import ActionForm, Finite
 from core.web.i18n import money, say, to_minor_units
@@ -95,7 +96,7 @@ __all__ = [
     "BAD_SIGNATURE", "PAYMENT_DECLINED", "PROVIDER_UNAVAILABLE", "PaymentProvider", "PaymentStart",
     "booking_payments", "payment_by_reference", "record_refund",
     # SMS providers
-    "Sms", "SmsProvider",
+    "Sms", "SmsNotSent", "SmsProvider",
     # errors shared with the core
     "BOOKING_NOT_FOUND", "NO_ACCOUNT", "UNKNOWN_USER", "VALIDATION_FAILED",
     # the API
