@@ -116,11 +116,16 @@ def test_without_its_key_secret_sign_or_templates_it_is_not_configured(aliyun, u
     assert not provider.is_configured({**config, "ALIYUN_SMS_TEMPLATES": "{}"})
 
 
-def test_a_malformed_template_table_is_refused_with_its_fix(aliyun):
+@pytest.mark.parametrize("table", ["booking_reminder=SMS_1", '["SMS_1"]', '{"booking_reminder": 1}'])
+def test_a_malformed_template_table_is_not_configured_and_says_its_fix(aliyun, gateway, caplog, table):
     provider, config = aliyun
-    for table in ("booking_reminder=SMS_1", '["SMS_1"]', '{"booking_reminder": 1}'):
-        with pytest.raises(ValueError, match="LINLI_ALIYUN_SMS_TEMPLATES must be a JSON object"):
-            provider.is_configured({**config, "ALIYUN_SMS_TEMPLATES": table})
+    malformed = {**config, "ALIYUN_SMS_TEMPLATES": table}
+    fix = "LINLI_ALIYUN_SMS_TEMPLATES must be a JSON object of notification kind"
+    assert not provider.is_configured(malformed)
+    assert fix in caplog.text
+    with pytest.raises(SmsNotSent, match=fix):
+        provider.send(REMINDER, malformed)
+    assert gateway.sent == [] and gateway.refused == []
 
 
 def test_the_fake_gateway_refuses_an_unsigned_request(gateway):

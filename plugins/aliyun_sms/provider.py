@@ -12,6 +12,7 @@ number it rejects, no balance) would be refused again, so the text is given up w
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -38,6 +39,10 @@ FIX = {  # what an operator changes after a refusal that points at the settings
     "isv.TEMPLATE_MISSING_PARAMETERS": "LINLI_ALIYUN_SMS_TEMPLATES",
 }
 CONNECT_MS, READ_MS = 5_000, 10_000
+MALFORMED_TEMPLATES = ('LINLI_ALIYUN_SMS_TEMPLATES must be a JSON object of notification kind → approved template '
+                       'code, e.g. {"booking_reminder": "SMS_123456789"}')
+
+log = logging.getLogger(__name__)
 
 
 class SmsGatewayBusy(Exception):
@@ -50,12 +55,21 @@ class AliyunSms(SmsProvider):
     key = "aliyun"
 
     def is_configured(self, config) -> bool:
-        """The key, its secret, the sign name and at least one template; a malformed template table raises."""
-        return all(config.get(name) for name in REQUIRED) and bool(templates(config))
+        """The key, its secret, the sign name and at least one template. A malformed template table is logged
+        with its fix rather than raised, as this is asked while notifying, where texts must not stop a booking."""
+        if not all(config.get(name) for name in REQUIRED):
+            return False
+        table = templates(config)
+        if table is None:
+            log.warning("Alibaba Cloud SMS is not configured: %s", MALFORMED_TEMPLATES)
+        return bool(table)
 
     def send(self, sms: Sms, config) -> str:
         """Send ``sms`` with its kind's template; return Aliyun's BizId (its receipt id)."""
-        template = templates(config).get(sms.kind)
+        table = templates(config)
+        if table is None:
+            raise SmsNotSent(MALFORMED_TEMPLATES)
+        template = table.get(sms.kind)
         if template is None:
             raise SmsNotSent(f"not texted: LINLI_ALIYUN_SMS_TEMPLATES has no template for {sms.kind!r}")
         request = SendSmsRequest(phone_numbers=sms.phone, sign_name=config["ALIYUN_SMS_SIGN_NAME"],
@@ -84,8 +98,9 @@ def gateway_error(code: str, message: str | None, request_id: str | None, busy: 
     return SmsNotSent(f"{said}{fix}; not sent again")
 
 
-def templates(config) -> dict[str, str]:
-    """``ALIYUN_SMS_TEMPLATES`` as a table of notification kind → template code (JSON in the environment)."""
+def templates(config) -> dict[str, str] | None:
+    """``ALIYUN_SMS_TEMPLATES`` as a table of notification kind → template code (JSON in the environment); None
+    when it is not such a table."""
     table = config.get("ALIYUN_SMS_TEMPLATES") or {}
     if isinstance(table, str):
         try:
@@ -93,8 +108,7 @@ def templates(config) -> dict[str, str]:
         except ValueError:
             table = None
     if not isinstance(table, Mapping) or not all(isinstance(code, str) and code for code in table.values()):
-        raise ValueError('LINLI_ALIYUN_SMS_TEMPLATES must be a JSON object of notification kind → approved '
-                         'template code, e.g. {"booking_reminder": "SMS_123456789"}')
+        return None
     return dict(table)
 
 
