@@ -134,8 +134,6 @@ def serve(gateway: FakeAliyunSms) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(payload)
 
-        do_GET = do_POST
-
         def log_message(self, format, *args):  # noqa: A002 - the base class's name
             pass
 
