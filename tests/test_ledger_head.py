@@ -5,7 +5,10 @@ drill of docs/operations.md runs here for real on PostgreSQL: pg_dump, pg_restor
 verify-ledger and ``ledger-head --expect`` there.
 """
 import contextlib
+import os
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, select, text
@@ -16,6 +19,8 @@ from core.ledger import credit, debit
 from core.models import JournalEntry, LedgerHead
 from tests.conftest import CONFIGURED_URL, DATABASE_URL, WORKER
 from tests.factories import make_community, make_operator
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -119,17 +124,16 @@ def test_an_unreadable_or_empty_published_file_is_refused(app, books, tmp_path):
 
 
 @pytest.mark.postgres
-def test_the_restore_drill_pg_dump_pg_restore_verify_and_compare_heads(app, db, books, tmp_path):
-    """docs/operations.md's drill: a custom-format dump restored into a new database verifies and holds the head;
-    the same restore tampered with fails verify-ledger, and rewritten with fresh hashes fails the head check."""
+def test_the_restore_drill_of_a_nightly_backup(app, db, books, tmp_path):
+    """docs/operations.md's drill on what deploy/linli-backup wrote: the dump restored into a new database verifies
+    and holds the published head; tampered with, it fails verify-ledger; rewritten with fresh hashes, the head check."""
     busy, _, _ = books
-    published = publish(app, tmp_path)
-    dump = tmp_path / "linli.dump"
-    subprocess.run(["pg_dump", "--format=custom", f"--file={dump}", f"--dbname={libpq(DATABASE_URL)}"], check=True)
+    heads, dump = backup(tmp_path)
     with restored(dump) as (restored_app, session):
         assert cli(restored_app, "verify-ledger").exit_code == 0
-        result = cli(restored_app, "ledger-head", "--expect", str(published))
-        assert result.exit_code == 0, result.output
+        result = cli(restored_app, "ledger-head", "--expect", str(heads))
+        assert result.exit_code == 0
+        assert f"{busy.slug}: holds the published head (entry 5 of the chain)" in result.output
 
         session.execute(text("UPDATE journal_lines SET amount = amount + 1 WHERE id = (SELECT MIN(l.id) "
                              "FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id WHERE e.seq = 3 "
@@ -140,8 +144,21 @@ def test_the_restore_drill_pg_dump_pg_restore_verify_and_compare_heads(app, db, 
 
         forge(session, busy.id, seq=3)
         assert cli(restored_app, "verify-ledger").exit_code == 0
-        result = cli(restored_app, "ledger-head", "--expect", str(published))
+        result = cli(restored_app, "ledger-head", "--expect", str(heads))
         assert result.exit_code == 1 and f"{busy.slug}: entry 5 has hash " in result.output
+
+
+def backup(tmp_path):
+    """Run deploy/linli-backup on the test's database, as its timer would; the chain heads and the dump it wrote."""
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+                   "LINLI_DATABASE_URL": DATABASE_URL, "LINLI_BACKUP_DIR": str(folder),
+                   "LINLI_INSTANCE_PATH": str(tmp_path / "instance")}
+    subprocess.run([str(ROOT / "deploy" / "linli-backup")], check=True, env=environment, capture_output=True)
+    (heads,), (dump,) = folder.glob("linli-*.heads"), folder.glob("linli-*.dump")
+    assert not list(folder.glob("*.partial"))
+    return heads, dump
 
 
 def libpq(url: str) -> str:
