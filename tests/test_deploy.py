@@ -185,7 +185,8 @@ def test_the_long_running_units_restart_on_failure_after_the_migration_within_li
 def test_every_linli_unit_gets_the_user_the_settings_file_and_the_sandbox_from_one_drop_in():
     shared = unit(UNITS / "linli-.service.d" / "linli.conf")["Service"]
     assert shared["User"] == "linli" and shared["EnvironmentFile"] == "/etc/linli/linli.env"
-    assert shared["StateDirectory"] == "linli" and shared["WorkingDirectory"] == "/var/lib/linli"
+    assert shared["StateDirectory"].split() == ["linli", "linli/instance"]
+    assert shared["WorkingDirectory"] == "/var/lib/linli"
     assert shared["ProtectSystem"] == "strict" and shared["NoNewPrivileges"] == "yes"
     assert "MemoryDenyWriteExecute" not in shared  # cffi (argon2) and psycopg's binary need writable code pages
     for path in UNITS.glob("*.service"):
