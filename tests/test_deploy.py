@@ -133,6 +133,8 @@ def test_the_processes_start_after_the_migration_which_starts_after_postgres_is_
     for name in ("web", "worker", "scheduler"):
         assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
         assert services[name]["restart"] == "unless-stopped"
+    assert services["worker"]["depends_on"]["web"] == {"condition": "service_started"}
+    assert services["scheduler"]["depends_on"]["worker"] == {"condition": "service_started"}
     for name in ("postgres", "redis"):
         assert services[name]["healthcheck"]["test"]
     (volume,) = services["postgres"]["volumes"]
@@ -180,6 +182,9 @@ def test_the_long_running_units_restart_on_failure_after_the_migration_within_li
         assert "linli-migrate.service" in service["Unit"]["After"].split()
         assert service["Unit"]["PartOf"] == "linli.target"
     assert unit(UNITS / "linli-migrate.service")["Service"]["Type"] == "oneshot"
+    # started web, worker, scheduler; stopped the other way round (docs/operations.md, "Upgrades")
+    assert "linli-web.service" in unit(UNITS / "linli-worker.service")["Unit"]["After"].split()
+    assert "linli-worker.service" in unit(UNITS / "linli-scheduler.service")["Unit"]["After"].split()
 
 
 def test_every_linli_unit_gets_the_user_the_settings_file_and_the_sandbox_from_one_drop_in():
