@@ -125,8 +125,9 @@ def test_an_unreadable_or_empty_published_file_is_refused(app, books, tmp_path):
 
 @pytest.mark.postgres
 def test_the_restore_drill_of_a_nightly_backup(app, db, books, tmp_path):
-    """docs/operations.md's drill on what deploy/linli-backup wrote: the dump restored into a new database verifies
-    and holds the published head; tampered with, it fails verify-ledger; rewritten with fresh hashes, the head check."""
+    """docs/operations.md's drill on what deploy/linli-backup wrote: the dump restored into a new database verifies,
+    holds the published head and keeps every invariant; tampered with, it fails verify-ledger; rewritten with fresh
+    hashes, the head check."""
     busy, _, _ = books
     heads, dump = backup(tmp_path)
     with restored(dump) as (restored_app, session):
@@ -134,6 +135,7 @@ def test_the_restore_drill_of_a_nightly_backup(app, db, books, tmp_path):
         result = cli(restored_app, "ledger-head", "--expect", str(heads))
         assert result.exit_code == 0
         assert f"{busy.slug}: holds the published head (entry 5 of the chain)" in result.output
+        assert cli(restored_app, "check").exit_code == 0
 
         session.execute(text("UPDATE journal_lines SET amount = amount + 1 WHERE id = (SELECT MIN(l.id) "
                              "FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id WHERE e.seq = 3 "
