@@ -134,6 +134,7 @@ def test_the_processes_start_after_the_migration_which_starts_after_postgres_is_
     assert services["migrate"]["restart"] == "no"
     for name in ("web", "worker", "scheduler"):
         assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+        assert services[name]["depends_on"]["postgres"] == {"condition": "service_healthy"}
         assert services[name]["restart"] == "unless-stopped"
     assert services["worker"]["depends_on"]["web"] == {"condition": "service_started"}
     assert services["scheduler"]["depends_on"]["worker"] == {"condition": "service_started"}
