@@ -3,9 +3,9 @@ import subprocess
 import sys
 
 DOMAIN = ("accounts", "audit", "auth", "booking", "catalog", "checks", "donations", "eligibility", "exports", "fund",
-          "input_text", "ledger", "listings", "money", "operator_types", "personal_data", "phones", "plugins", "policy",
-          "pricing", "proposals", "ratings", "resident_import", "residents", "settlement", "transparency", "models",
-          "payments.service",
+          "input_text", "ledger", "ledger_heads", "listings", "money", "operator_types", "personal_data", "phones",
+          "plugins", "policy", "pricing", "proposals", "ratings", "resident_import", "residents", "settlement",
+          "transparency", "models", "payments.service",
           "payments.webhooks")
 WEB = ("flask", "werkzeug", "flask_babel", "flask_smorest", "flask_wtf")
 
