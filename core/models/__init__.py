@@ -7,6 +7,7 @@ from core.models.fund import (
 )
 from core.models.ledger import ClosedPeriod, JournalEntry, JournalLine, LedgerHead
 from core.models.listing import Closure, Listing, Schedule, Slot
+from core.models.notification import Notification, NotificationPreferences
 from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, Agreement, Operator
 from core.models.payment import OperatorCost, Payment, Refund, StripeEvent
 from core.models.user import RESIDENT_STATUSES, ROLES, ApiToken, Helper, ResidentProfile, RoleGrant, User, VerifiedAttribute
@@ -16,6 +17,6 @@ __all__ = [
     "RESIDENT_STATUSES", "ROLES",
     "FundGift", "FundTransfer", "Helper", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",
     "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Closure", "Community", "IdempotentRequest", "JournalEntry",
-    "JournalLine", "LedgerHead", "Listing", "Operator", "OperatorCost", "Payment", "Rating", "Refund", "ResidentProfile",
+    "JournalLine", "LedgerHead", "Listing", "Notification", "NotificationPreferences", "Operator", "OperatorCost", "Payment", "Rating", "Refund", "ResidentProfile",
     "RoleGrant", "Schedule", "Slot", "Space", "StripeEvent", "User", "VerifiedAttribute",
 ]
