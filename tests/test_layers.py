@@ -2,8 +2,9 @@
 import subprocess
 import sys
 
-DOMAIN = ("accounts", "audit", "auth", "booking", "catalog", "checks", "donations", "eligibility", "exports", "fund",
-          "input_text", "ledger", "listings", "money", "operator_types", "personal_data", "phones", "plugins", "policy",
+DOMAIN = ("accounts", "audit", "auth", "booking", "catalog", "catalogues", "checks", "donations", "eligibility",
+          "exports", "fund", "input_text", "ledger", "listings", "mail", "money", "notifications", "operator_types",
+          "outgoing", "personal_data", "phones", "plugins", "policy",
           "pricing", "proposals", "ratings", "resident_import", "residents", "settlement", "transparency", "models",
           "payments.service",
           "payments.webhooks")
