@@ -71,3 +71,13 @@ def test_bad_preferences_are_a_problem_and_change_nothing(demo):
         assert answer.status_code == 422 and answer.mimetype == "application/problem+json", answer.get_json()
         assert field in answer.get_json()["errors"]
     assert elder.get("/me/notification-preferences").get_json()["language"] == "zh_Hans"
+
+
+def test_what_linli_told_a_person_is_in_their_data(demo, db):
+    [entry] = tell(db, "elder92")
+    elder = demo.api("elder92")
+    elder.post(f"/me/notifications/{entry}/read")
+    [told] = elder.get("/me/data").get_json()["notifications"]
+    assert (told["title"], told["link"], told["emailed_at"]) == ("Welcome to Linli, 王奶奶", "/my/bookings", None)
+    assert told["read_at"]
+    assert demo.api("senior68").get("/me/data").get_json()["notifications"] == []
