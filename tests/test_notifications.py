@@ -3,6 +3,7 @@ SMTP server on 127.0.0.1) and by text once each, whatever crashes and retries ha
 from __future__ import annotations
 
 import datetime as dt
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -15,6 +16,7 @@ from core.models import Notification
 from core.outgoing import deliver
 from core.sms import Sms, SmsProvider
 from tests.factories import make_community, make_user
+from tests.races import race
 
 NOW = dt.datetime(2026, 12, 6, 8, 0, tzinfo=dt.timezone.utc)
 
@@ -206,3 +208,18 @@ def test_no_text_without_a_provider(app, db):
     assert deliver(job(app, db), entry.id, "sms") == "sms: no provider configured"
     assert db.get(Notification, entry.id).texted_at is None
     assert db.scalar(select(func.count()).select_from(Notification)) == 1
+
+
+@pytest.mark.postgres
+def test_a_job_running_twice_at_once_tells_a_person_once(app, db):
+    user = resident(db)
+    db.commit()
+
+    def tell_once():
+        with app.extensions["linli"].db.sessionmaker() as session:
+            notifications.notify(session, user.id, "booking_reminder", *welcome(), key="reminder:booking:9")
+            time.sleep(0.05)  # hold the transaction open, so the other racer's insert meets this one uncommitted
+            session.commit()
+
+    race([tell_once] * 6)
+    assert len(told(db, user.id)) == 1
