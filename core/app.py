@@ -11,6 +11,7 @@ from core.db import Database
 from core.listings import SearchTotals
 from core.payments.service import BookingPayments
 from core.plugins import Plugins, collect, make_plugin_manager
+from core.queue import Queue
 from core.request_session import close_session
 
 
@@ -22,6 +23,7 @@ class Linli:
     plugins: Plugins
     payments: BookingPayments
     search_totals: SearchTotals = field(default_factory=SearchTotals)
+    queue: Queue | None = None
 
 
 def build_app(overrides: dict | None = None) -> Flask:
@@ -48,6 +50,10 @@ def build_app(overrides: dict | None = None) -> Flask:
     app.extensions["linli"] = Linli(db=Database(app.config["DATABASE_URL"]), plugins=plugins,
                                     payments=BookingPayments(plugins, app.config))
     app.teardown_appcontext(close_session)
+    from core.jobs import CORE_TASKS
+
+    tasks = collect([CORE_TASKS, *pm.hook.register_tasks()], key=lambda task: task.name)
+    app.extensions["linli"].queue = Queue(app, {task.name: task for task in tasks})
 
     from core.api import init_api, register_plugin_blueprint
     from core.security import init_security, limit_logins

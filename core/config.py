@@ -20,6 +20,7 @@ DEFAULTS = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     "LOGIN_ADDRESS_RATE_LIMIT": "30 per minute",
     "ENV": "development",
+    "BROKER_URL": None,  # Celery's broker, e.g. redis://127.0.0.1:6379/0; without one, jobs run in the app's process
     "SMTP_URL": None,  # smtp://user:password@host:587?starttls=1, or smtps://… (TLS); unset: no emails
     "MAIL_FROM": None,  # the emails' sender, e.g. "邻里 Linli <linli@example.org>"
     "BASE_URL": "http://127.0.0.1:5000",  # where the site is, for the links in emails

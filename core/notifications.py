@@ -23,8 +23,8 @@ from core.models import Notification, NotificationPreferences, User
 KINDS = ("booking_confirmed", "booking_called_off", "booking_reminder", "hold_expiring", "waitlist_offer",
          "delivery_list", "proposal_vote", "charity_decision", "statement_ready", "check_failed")
 """The events Linli tells people of (a plugin may tell of its own)."""
-DELIVER = "notifications.deliver"
-"""The queue's name of the task that sends one notification by one channel (``core.outgoing.deliver``)."""
+DELIVERY_TASK = "notifications.deliver"
+"""The queue's name of the task that sends one notification by one channel (``core.outgoing.DELIVER``)."""
 NOTIFICATION_NOT_FOUND = not_found("notification_not_found", N_("We could not find message %(notification_id)s."))
 
 
@@ -44,7 +44,7 @@ def notify(session: Session, user_id: int, kind: str, title: Message, body: Mess
     if notification_id is None:  # told already
         return
     for channel in channels(session, user_id):
-        outbox.enqueue(session, DELIVER, notification_id=notification_id, channel=channel)
+        outbox.enqueue(session, DELIVERY_TASK, notification_id=notification_id, channel=channel)
 
 
 def _stored(message: Message | str) -> str:

@@ -20,8 +20,9 @@ from core import mail
 from core.catalogues import said, translator
 from core.errors import N_, text
 from core.models import Notification, User
-from core.notifications import preferences
+from core.notifications import DELIVERY_TASK, preferences
 from core.sms import Sms
+from core.tasks import JobContext, Task
 
 INBOX, PREFERENCES = "/my/notifications", "/my/notification-preferences"
 """The pages an email links back to (core.web.inbox)."""
@@ -31,7 +32,7 @@ STOP_EMAILS = N_("To stop these emails, change your choices: %(url)s")
 TEXT = N_("%(title)s: %(body)s")
 
 
-def deliver(job, notification_id: int, channel: str) -> str:
+def deliver(job: JobContext, notification_id: int, channel: str) -> str:
     """Send one notification by ``email`` or ``sms``, once; the outcome in a few words."""
     sent_at, send = CHANNELS[channel]
     notification = job.session.scalar(select(Notification).where(Notification.id == notification_id)
@@ -95,3 +96,6 @@ def _text(job, notification: Notification, user: User, translate) -> str | None:
 
 CHANNELS = {"email": ("emailed_at", _email), "sms": ("texted_at", _text)}
 """Each channel: the column that records it sent, and how it sends (None when sent, else why not)."""
+
+
+DELIVER = Task(DELIVERY_TASK, deliver)

@@ -41,13 +41,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    port = free_port()
+def serve(box: Mailbox, port: int) -> Controller:
+    """An SMTP server on 127.0.0.1:``port`` delivering into ``box``, started (stop it when done)."""
     server = Controller(box, hostname="127.0.0.1", port=port)
     server.start()
     box.url = f"smtp://127.0.0.1:{port}"
+    return server
+
+
+@pytest.fixture
+def mailbox():
+    box = Mailbox()
+    server = serve(box, free_port())
     yield box
     server.stop()
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core import hookimpl, notifications
+from core.db import commit, utcnow
 from core.demo import WELCOME
 from core.errors import NotFound, text
-from core.models import Notification
+from core.models import Notification, OutboxTask
 from core.outgoing import deliver
 from core.sms import Sms, SmsProvider
+from core.tasks import JobContext
 from tests.factories import make_community, make_user
+from tests.mail_support import Mailbox, free_port, serve
 from tests.races import race
 
 NOW = dt.datetime(2026, 12, 6, 8, 0, tzinfo=dt.timezone.utc)
@@ -36,9 +38,10 @@ def told(db, user_id: int) -> list[Notification]:
     return db.scalars(select(Notification).where(Notification.user_id == user_id).order_by(Notification.id)).all()
 
 
-def job(app, db, now=NOW):
+def job(app, db, now=NOW) -> JobContext:
     """What the queue hands a task: its session, the plugins, the configuration, the time."""
-    return SimpleNamespace(session=db, plugins=app.extensions["linli"].plugins, config=app.config, now=now)
+    linli = app.extensions["linli"]
+    return JobContext(session=db, plugins=linli.plugins, payments=linli.payments, config=app.config, now=now)
 
 
 def notified(app, db, user, **preferences):
@@ -223,3 +226,58 @@ def test_a_job_running_twice_at_once_tells_a_person_once(app, db):
 
     race([tell_once] * 6)
     assert len(told(db, user.id)) == 1
+
+
+# --- through the queue ------------------------------------------------------------------------------------------
+
+def tell_through_the_queue(app, user_id: int, key: str | None = None) -> None:
+    """As an event handler does: notify in a transaction of the app, whose commit runs the queued deliveries
+    (in tests, at once in this thread)."""
+    with app.extensions["linli"].db.sessionmaker() as session:
+        notifications.notify(session, user_id, "booking_confirmed", *welcome(), key=key, link="/my/bookings")
+        commit(session)
+
+
+def deliveries(db) -> list[tuple[str, str, int]]:
+    db.rollback()
+    return [(t.payload["channel"], t.status, t.attempts) for t in
+            db.scalars(select(OutboxTask).where(OutboxTask.task == "notifications.deliver").order_by(OutboxTask.id))]
+
+
+def test_the_queue_emails_a_notification_once_however_often_it_is_told(mailing_app, db, mailbox):
+    user = resident(db, phone=None)
+    db.commit()
+    for _ in range(2):
+        tell_through_the_queue(mailing_app, user.id, key="confirmed:booking:5")
+    [mail] = mailbox.wait(1)
+    assert mail["Subject"] == "王奶奶，欢迎使用邻里"
+    assert deliveries(db) == [("email", "done", 1)]
+    assert told(db, user.id)[0].emailed_at is not None
+
+
+def test_an_email_the_smtp_server_refused_is_sent_once_it_is_back(make_app, db):
+    box, port = Mailbox(), free_port()
+    app = make_app(SMTP_URL=f"smtp://127.0.0.1:{port}", MAIL_FROM="linli@heping.example")
+    user = resident(db, phone=None)
+    db.commit()
+    tell_through_the_queue(app, user.id)  # nothing listens on the port yet
+    assert deliveries(db) == [("email", "pending", 1)] and told(db, user.id)[0].emailed_at is None
+    server = serve(box, port)
+    try:
+        db.execute(update(OutboxTask).values(run_after=utcnow()))  # its pause is over
+        db.commit()
+        with app.app_context():
+            assert app.extensions["linli"].queue.runner.drain() == 1
+        [mail] = box.wait(1)
+    finally:
+        server.stop()
+    assert mail["Message-ID"] == f"<notification-{told(db, user.id)[0].id}@heping.example>"
+    assert deliveries(db) == [("email", "done", 2)] and told(db, user.id)[0].emailed_at is not None
+
+
+def test_without_an_smtp_server_the_inbox_still_has_it_and_the_task_says_why(app, db):
+    user = resident(db)
+    db.commit()
+    tell_through_the_queue(app, user.id)
+    assert deliveries(db) == [("email", "done", 1), ("sms", "done", 1)]
+    assert notifications.unread_count(db, user.id) == 1 and told(db, user.id)[0].emailed_at is None

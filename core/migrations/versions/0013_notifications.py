@@ -1,7 +1,7 @@
 """every user's inbox, and how each wants to be told
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06 15:00:00
 
 ``notifications``: one entry of a person's inbox, its title and body stored as messages (template and values, as
@@ -16,7 +16,7 @@ from core.db import UTCDateTime
 
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
