@@ -66,6 +66,7 @@ def test_bad_preferences_are_a_problem_and_change_nothing(demo):
     elder = demo.api("elder92")
     for body, field in (({"email": True, "sms": True, "language": "fr"}, "language"),
                         ({"email": "maybe", "sms": True, "language": "en"}, "email"),
+                        ({"email": True, "sms": 0, "language": "en"}, "sms"),
                         ({"email": True, "language": "en"}, "sms")):
         answer = elder.call("PUT", "/me/notification-preferences", json=body)
         assert answer.status_code == 422 and answer.mimetype == "application/problem+json", answer.get_json()

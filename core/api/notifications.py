@@ -4,7 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from core import notifications, policy
-from core.api.common import ApiBlueprint, PageArgs, current_user, page_schema, paginate
+from core.api.common import ApiBlueprint, JsonBoolean, PageArgs, current_user, page_schema, paginate
 from core.db import commit
 from core.models.notification import LANGUAGES
 from core.request_session import session
@@ -28,8 +28,8 @@ class InboxSchema(page_schema(NotificationSchema)):
 
 
 class PreferencesSchema(Schema):
-    email = fields.Boolean(required=True, metadata={"description": "emails too (when you have an email address)"})
-    sms = fields.Boolean(required=True, metadata={"description": "texts too (when you have a mobile phone number)"})
+    email = JsonBoolean(required=True, metadata={"description": "emails too (when you have an email address)"})
+    sms = JsonBoolean(required=True, metadata={"description": "texts too (when you have a mobile phone number)"})
     language = fields.String(required=True, validate=validate.OneOf(LANGUAGES),
                              metadata={"description": "the language of the emails and texts"})
 
