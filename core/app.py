@@ -32,6 +32,7 @@ def build_app(overrides: dict | None = None) -> Flask:
     app.config.update(configuration.from_environment())
     app.config.update({k: v for k, v in overrides.items() if k not in ("PLUGINS",)})
     production = app.config["ENV"] == "production"
+    configuration.check_mail(app.config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = configuration.instance_secret_key(app.instance_path, production)
     if not app.config["DATABASE_URL"]:

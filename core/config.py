@@ -26,6 +26,10 @@ DEFAULTS = {
     "LOGIN_ADDRESS_RATE_LIMIT": "30 per minute",
     "ENV": "development",
     "BROKER_URL": None,  # Celery's broker, e.g. redis://127.0.0.1:6379/0; without one, jobs run in the app's process
+    "SMTP_URL": None,  # smtp://user:password@host:587?starttls=1, or smtps://… (TLS); unset: no emails
+    "MAIL_FROM": None,  # the emails' sender, e.g. "邻里 Linli <linli@example.org>"
+    "BASE_URL": "http://127.0.0.1:5000",  # where the site is, for the links in emails
+    "SMS_PROVIDER": None,  # the key of the SMS provider texts go through (a plugin's); unset: no texts
 }
 INT_KEYS = {"HOLD_MINUTES", "TOKEN_HOURS"}
 
@@ -42,6 +46,16 @@ def from_environment() -> dict:
     if os.environ.get("LINLI_SECRET_KEY"):
         config["SECRET_KEY"] = os.environ["LINLI_SECRET_KEY"]
     return config
+
+
+def check_mail(config) -> None:
+    """Refuse to start with an SMTP server that cannot be understood, or no sender for its emails."""
+    if config.get("SMTP_URL"):
+        from core.mail import smtp_server
+
+        smtp_server(config["SMTP_URL"])
+        if not config.get("MAIL_FROM"):
+            raise ValueError("LINLI_MAIL_FROM must be set (the emails' sender) when LINLI_SMTP_URL is")
 
 
 def instance_secret_key(instance_path: str, production: bool) -> str:

@@ -14,9 +14,10 @@ from sqlalchemy import delete, select
 
 from core import booking as bookings
 from core import checks, ledger, outbox, schedules, settlement
-from core.models import ApiToken, Booking, Community, IdempotentRequest, JobRun, StripeEvent
 from core.errors import N_, Message
+from core.models import ApiToken, Booking, Community, IdempotentRequest, JobRun, StripeEvent
 from core.outbox import enqueue
+from core.outgoing import DELIVER
 from core.tasks import Failed, JobContext, Task
 
 HOLDS_EXPIRED = N_("%(count)s payment holds expired")
@@ -94,6 +95,7 @@ def purge_old_records(job: JobContext) -> Message:
 CORE_TASKS = (
     Task(bookings.BOOKING_EVENT, booking_event),
     Task("payments.hold_ended", hold_ended),
+    DELIVER,
     Task("expire_holds", expire_holds, schedule=every(dt.timedelta(minutes=1)), label=N_("Expire payment holds")),
     Task("generate_slots", generate_slots, schedule=crontab(minute=5), label=N_("Make the times of the coming weeks")),
     Task("settle_last_month", settle_last_month, schedule=crontab(minute=30),
