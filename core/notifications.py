@@ -20,9 +20,6 @@ from core.db import INSERTS, utcnow
 from core.errors import N_, Message, not_found
 from core.models import Notification, NotificationPreferences, User
 
-KINDS = ("booking_confirmed", "booking_called_off", "booking_reminder", "hold_expiring", "waitlist_offer",
-         "delivery_list", "proposal_vote", "charity_decision", "statement_ready", "check_failed")
-"""The events Linli tells people of (a plugin may tell of its own)."""
 DELIVERY_TASK = "notifications.deliver"
 """The queue's name of the task that sends one notification by one channel (``core.outgoing.DELIVER``)."""
 NOTIFICATION_NOT_FOUND = not_found("notification_not_found", N_("We could not find message %(notification_id)s."))
@@ -70,10 +67,15 @@ def inbox_query(user_id: int):
             .order_by(Notification.created_at.desc(), Notification.id.desc()))
 
 
+def unread_query(user_id: int):
+    """How many notifications the person has not read: asked on every page, answered by the index on (user_id,
+    read_at)."""
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None)))
+
+
 def unread_count(session: Session, user_id: int) -> int:
-    """How many notifications the person has not read (the index on (user_id, read_at) answers it)."""
-    return session.scalar(select(func.count()).select_from(Notification)
-                          .where(Notification.user_id == user_id, Notification.read_at.is_(None)))
+    return session.scalar(unread_query(user_id))
 
 
 def mark_read(session: Session, user_id: int, notification_id: int, now: dt.datetime | None = None) -> Notification:

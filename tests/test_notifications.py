@@ -6,7 +6,8 @@ import datetime as dt
 import time
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy import text as sql
 
 from core import hookimpl, notifications
 from core.db import commit, utcnow
@@ -281,3 +282,20 @@ def test_without_an_smtp_server_the_inbox_still_has_it_and_the_task_says_why(app
     tell_through_the_queue(app, user.id)
     assert deliveries(db) == [("email", "done", 1), ("sms", "done", 1)]
     assert notifications.unread_count(db, user.id) == 1 and told(db, user.id)[0].emailed_at is None
+
+
+@pytest.mark.postgres
+def test_the_unread_count_of_every_page_is_read_from_the_index(app, db):
+    """The menu counts on every page a user opens: over a year of notifications of many people, the plan reads the
+    index on (user_id, read_at) alone, never the table."""
+    people = [resident(db, email=f"n{number}@example.org", phone=None).id for number in range(20)]
+    db.execute(insert(Notification), [
+        {"user_id": person, "kind": "booking_reminder", "title": "{}", "body": "{}", "created_at": NOW,
+         "read_at": NOW if day % 10 else None} for person in people for day in range(365)])
+    db.commit()
+    engine = app.extensions["linli"].db.engine
+    statement = notifications.unread_query(people[0]).compile(engine, compile_kwargs={"literal_binds": True})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sql("VACUUM ANALYZE notifications"))  # the statistics a live database has
+        plan = "\n".join(row[0] for row in connection.execute(sql(f"EXPLAIN {statement}")))
+    assert "Index Only Scan using ix_notifications_unread" in plan, plan
