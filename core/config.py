@@ -15,6 +15,11 @@ DEFAULTS = {
     "STRIPE_API_BASE": None,  # a local Stripe-compatible server in tests
     "STRIPE_PAYMENT_METHODS": "card",
     "DISABLED_PLUGINS": "",
+    "ALIYUN_SMS_ACCESS_KEY_ID": None,  # Alibaba Cloud SMS (plugins/aliyun_sms): a RAM user's key allowed SendSms
+    "ALIYUN_SMS_ACCESS_KEY_SECRET": None,
+    "ALIYUN_SMS_SIGN_NAME": None,  # the approved signature, e.g. 和平社区
+    "ALIYUN_SMS_TEMPLATES": None,  # JSON: notification kind → approved template code; a kind without one is not texted
+    "ALIYUN_SMS_ENDPOINT": "dysmsapi.aliyuncs.com",  # or http://127.0.0.1:port, a local fake in tests
     "REDIS_URL": None,  # what the workers share, e.g. redis://127.0.0.1:6379/0: the login limiter counts there
     "RATELIMIT_STORAGE": None,  # the login limiter's store when not REDIS_URL; memory:// (one process) without either
     "LOGIN_RATE_LIMIT": "10 per minute",

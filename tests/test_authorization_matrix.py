@@ -284,6 +284,8 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_operator.new_listing": only(OPERATOR, ADMIN, body=lambda w: {"title": "Dinner"}),
     "web_operator.edit_listing": only(OPERATOR, ADMIN, body=lambda w: {"title": "Lunch"}),
     "web_staff.office": only(STAFF, ADMIN),
+    "web_admin.jobs": only(ADMIN),
+    "web_admin.run_job": only(ADMIN),
     "web_staff.approve_operator": only(STAFF, ADMIN),
     "web_staff.approve_agreement": only(STAFF, ADMIN),
     "web_register.residents": only(STAFF, ADMIN),
@@ -332,7 +334,7 @@ PATH_VALUES = {
     "booking_id": "booking", "resident_id": "member", "agreement_id": "agreement", "proposal_id": "proposal", "user_id": "member", "gift_id": "gift",
     "notification_id": "notification",
     "period": "period", "attribute": "attribute", "job_id": "job", "worker_id": "worker", "vendor_id": "vendor",
-    "code": "=en", "step": "=votes", "action": "=check-in", "filename": "=linli.css",
+    "code": "=en", "step": "=votes", "action": "=check-in", "filename": "=linli.css", "name": "=expire_holds",
 }
 
 

@@ -55,12 +55,12 @@ def init_web(app: Flask) -> None:
     _register_error_pages(app)
 
     from core.web import (
-        acting, agreements, auth, committee, counter, gifts, inbox, operator, public, register, resident, schedules,
-        staff,
+        acting, admin, agreements, auth, committee, counter, gifts, inbox, operator, public, register, resident,
+        schedules, staff,
     )
 
     for module in (public, auth, resident, acting, operator, schedules, counter, agreements, staff, register,
-                   committee, gifts, inbox):
+                   committee, gifts, inbox, admin):
         app.register_blueprint(module.bp)
 
 

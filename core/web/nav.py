@@ -36,6 +36,8 @@ def menu(user: User | None) -> list[tuple[str, str]]:
         items.append((_("Community office"), url_for("web_staff.office", slug=community.slug)))
     for community in _communities(user, "committee_member", "charity_officer"):
         items.append((_("Fund"), url_for("web_committee.overview", slug=community.slug)))
+    if policy.is_admin(user):
+        items.append((_("Background jobs"), url_for("web_admin.jobs")))
     items.append((_("My details"), url_for("web_resident.my_details")))
     return items
 
