@@ -15,7 +15,7 @@ from core.demo import WELCOME
 from core.errors import NotFound, text
 from core.models import Notification, OutboxTask
 from core.outgoing import deliver
-from core.sms import Sms, SmsProvider
+from core.sms import Sms, SmsNotSent, SmsProvider
 from core.tasks import JobContext
 from tests.factories import make_community, make_user
 from tests.mail_support import Mailbox, free_port, serve
@@ -182,6 +182,8 @@ class Recorder(SmsProvider):
         return bool(config.get("SMS_PROVIDER") == self.key)
 
     def send(self, sms: Sms, config) -> str:
+        if sms.kind not in config.get("RECORDER_KINDS", (sms.kind,)):
+            raise SmsNotSent(f"no template for {sms.kind!r}")
         self.sent.append(sms)
         return f"m-{len(self.sent)}"
 
@@ -205,6 +207,16 @@ def test_a_text_in_chinese_is_sent_once_to_the_residents_phone(make_app, db):
     assert (sms.phone, sms.kind) == ("13900000092", "booking_confirmed")
     assert sms.text.startswith("王奶奶，欢迎使用邻里：和您有关的事") and sms.params == {"name": "王奶奶"}
     assert db.get(Notification, entry.id).texted_at == NOW
+
+
+def test_a_text_that_can_never_go_is_not_tried_again(make_app, db):
+    recorder = Recorder()
+    app = make_app(SMS_PROVIDER="recorder", RECORDER_KINDS=("booking_reminder",), PLUGINS=[RecorderPlugin(recorder)])
+    user = resident(db)
+    db.commit()
+    tell_through_the_queue(app, user.id)  # a booking_confirmed: the gateway has no template for it
+    assert deliveries(db) == [("email", "done", 1), ("sms", "done", 1)]
+    assert recorder.sent == [] and told(db, user.id)[0].texted_at is None
 
 
 def test_no_text_without_a_provider(app, db):
