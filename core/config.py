@@ -25,13 +25,16 @@ DEFAULTS = {
     "LOGIN_RATE_LIMIT": "10 per minute",
     "LOGIN_ADDRESS_RATE_LIMIT": "30 per minute",
     "ENV": "development",
+    "REMINDER_HOUR": 16,  # from this hour of a community's day, its residents are reminded of tomorrow's bookings
+    "TASK_LEASE_SECONDS": 300,  # a claimed task is its runner's this long; a dead runner's is then taken over
     "BROKER_URL": None,  # Celery's broker, e.g. redis://127.0.0.1:6379/0; without one, jobs run in the app's process
     "SMTP_URL": None,  # smtp://user:password@host:587?starttls=1, or smtps://… (TLS); unset: no emails
     "MAIL_FROM": None,  # the emails' sender, e.g. "邻里 Linli <linli@example.org>"
     "BASE_URL": "http://127.0.0.1:5000",  # where the site is, for the links in emails
     "SMS_PROVIDER": None,  # the key of the SMS provider texts go through (a plugin's); unset: no texts
 }
-INT_KEYS = {"HOLD_MINUTES", "TOKEN_HOURS"}
+INT_KEYS = {"TOKEN_HOURS", "REMINDER_HOUR", "TASK_LEASE_SECONDS"}
+DECIMAL_KEYS = {"HOLD_MINUTES"}  # 0.5 is half a minute: a test of real processes need not wait a quarter of an hour
 
 
 def from_environment() -> dict:
@@ -42,7 +45,7 @@ def from_environment() -> dict:
         if value is None:
             config[key] = default
         else:
-            config[key] = int(value) if key in INT_KEYS else value
+            config[key] = int(value) if key in INT_KEYS else float(value) if key in DECIMAL_KEYS else value
     if os.environ.get("LINLI_SECRET_KEY"):
         config["SECRET_KEY"] = os.environ["LINLI_SECRET_KEY"]
     return config
