@@ -26,8 +26,9 @@ NOTIFICATION_NOT_FOUND = not_found("notification_not_found", N_("We could not fi
 
 
 def notify(session: Session, user_id: int, kind: str, title: Message, body: Message, *, key: str | None = None,
-           link: str | None = None) -> None:
-    """Tell a person something: an entry in their inbox, and a delivery task per channel they take it by."""
+           link: str | None = None) -> bool:
+    """Tell a person something: an entry in their inbox, and a delivery task per channel they take it by; False
+    when they were told with this ``key`` already."""
     if link is not None and (not link.startswith("/") or link.startswith("//")):
         raise ValueError(f"a notification links to a page of the site (a path), not {link!r}")
     values = {"user_id": user_id, "kind": kind, "title": _stored(title), "body": _stored(body), "link": link,
@@ -39,9 +40,10 @@ def notify(session: Session, user_id: int, kind: str, title: Message, body: Mess
             index_elements=["user_id", "key"])
     notification_id = session.scalar(statement.values(**values).returning(Notification.id))
     if notification_id is None:  # told already
-        return
+        return False
     for channel in channels(session, user_id):
         outbox.enqueue(session, DELIVERY_TASK, notification_id=notification_id, channel=channel)
+    return True
 
 
 def _stored(message: Message | str) -> str:

@@ -66,10 +66,10 @@ def test_an_entry_keeps_its_message_and_is_said_in_each_language(app, db):
 
 def test_one_key_tells_a_person_once_and_another_person_too(app, db):
     first, second = resident(db), resident(db, email="li@example.org", phone="13900000068")
-    for _ in range(2):
-        for user in (first, second):
-            notifications.notify(db, user.id, "booking_reminder", *welcome(), key="reminder:booking:7")
-    notifications.notify(db, first.id, "booking_reminder", *welcome())  # no key: as often as it is said
+    told_now = [notifications.notify(db, user.id, "booking_reminder", *welcome(), key="reminder:booking:7")
+                for _ in range(2) for user in (first, second)]
+    assert told_now == [True, True, False, False]
+    assert notifications.notify(db, first.id, "booking_reminder", *welcome())  # no key: as often as it is said
     db.commit()
     assert [len(told(db, first.id)), len(told(db, second.id))] == [2, 1]
 
