@@ -20,17 +20,15 @@ from core.db import INSERTS, utcnow
 from core.errors import N_, Message, not_found
 from core.models import Notification, NotificationPreferences, User
 
-KINDS = ("booking_confirmed", "booking_called_off", "booking_reminder", "hold_expiring", "waitlist_offer",
-         "delivery_list", "proposal_vote", "charity_decision", "statement_ready", "check_failed")
-"""The events Linli tells people of (a plugin may tell of its own)."""
 DELIVERY_TASK = "notifications.deliver"
 """The queue's name of the task that sends one notification by one channel (``core.outgoing.DELIVER``)."""
 NOTIFICATION_NOT_FOUND = not_found("notification_not_found", N_("We could not find message %(notification_id)s."))
 
 
 def notify(session: Session, user_id: int, kind: str, title: Message, body: Message, *, key: str | None = None,
-           link: str | None = None) -> None:
-    """Tell a person something: an entry in their inbox, and a delivery task per channel they take it by."""
+           link: str | None = None) -> bool:
+    """Tell a person something: an entry in their inbox, and a delivery task per channel they take it by; False
+    when they were told with this ``key`` already."""
     if link is not None and (not link.startswith("/") or link.startswith("//")):
         raise ValueError(f"a notification links to a page of the site (a path), not {link!r}")
     values = {"user_id": user_id, "kind": kind, "title": _stored(title), "body": _stored(body), "link": link,
@@ -42,9 +40,10 @@ def notify(session: Session, user_id: int, kind: str, title: Message, body: Mess
             index_elements=["user_id", "key"])
     notification_id = session.scalar(statement.values(**values).returning(Notification.id))
     if notification_id is None:  # told already
-        return
+        return False
     for channel in channels(session, user_id):
         outbox.enqueue(session, DELIVERY_TASK, notification_id=notification_id, channel=channel)
+    return True
 
 
 def _stored(message: Message | str) -> str:
@@ -70,10 +69,15 @@ def inbox_query(user_id: int):
             .order_by(Notification.created_at.desc(), Notification.id.desc()))
 
 
+def unread_query(user_id: int):
+    """How many notifications the person has not read: asked on every page, answered by the index on (user_id,
+    read_at)."""
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == user_id, Notification.read_at.is_(None)))
+
+
 def unread_count(session: Session, user_id: int) -> int:
-    """How many notifications the person has not read (the index on (user_id, read_at) answers it)."""
-    return session.scalar(select(func.count()).select_from(Notification)
-                          .where(Notification.user_id == user_id, Notification.read_at.is_(None)))
+    return session.scalar(unread_query(user_id))
 
 
 def mark_read(session: Session, user_id: int, notification_id: int, now: dt.datetime | None = None) -> Notification:

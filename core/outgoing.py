@@ -21,7 +21,7 @@ from core.catalogues import said, translator
 from core.errors import N_, text
 from core.models import Notification, User
 from core.notifications import DELIVERY_TASK, preferences
-from core.sms import Sms
+from core.sms import Sms, SmsNotSent
 from core.tasks import JobContext, Task
 
 INBOX, PREFERENCES = "/my/notifications", "/my/notification-preferences"
@@ -90,7 +90,10 @@ def _text(job, notification: Notification, user: User, translate) -> str | None:
     title, body = notification.title_message, notification.body_message
     params = {name: said(value, translate) for name, value in {**title.params, **body.params}.items()}
     words = said(text(TEXT, title=title, body=body), translate)
-    provider.send(Sms(phone=phone, kind=notification.kind, text=words, params=params), job.config)
+    try:
+        provider.send(Sms(phone=phone, kind=notification.kind, text=words, params=params), job.config)
+    except SmsNotSent as refused:  # it will never go as asked: say why, and try no more
+        return f"sms: not sent: {refused}"
     return None
 
 

@@ -6,7 +6,8 @@ import datetime as dt
 import time
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy import text as sql
 
 from core import hookimpl, notifications
 from core.db import commit, utcnow
@@ -14,7 +15,7 @@ from core.demo import WELCOME
 from core.errors import NotFound, text
 from core.models import Notification, OutboxTask
 from core.outgoing import deliver
-from core.sms import Sms, SmsProvider
+from core.sms import Sms, SmsNotSent, SmsProvider
 from core.tasks import JobContext
 from tests.factories import make_community, make_user
 from tests.mail_support import Mailbox, free_port, serve
@@ -65,10 +66,10 @@ def test_an_entry_keeps_its_message_and_is_said_in_each_language(app, db):
 
 def test_one_key_tells_a_person_once_and_another_person_too(app, db):
     first, second = resident(db), resident(db, email="li@example.org", phone="13900000068")
-    for _ in range(2):
-        for user in (first, second):
-            notifications.notify(db, user.id, "booking_reminder", *welcome(), key="reminder:booking:7")
-    notifications.notify(db, first.id, "booking_reminder", *welcome())  # no key: as often as it is said
+    told_now = [notifications.notify(db, user.id, "booking_reminder", *welcome(), key="reminder:booking:7")
+                for _ in range(2) for user in (first, second)]
+    assert told_now == [True, True, False, False]
+    assert notifications.notify(db, first.id, "booking_reminder", *welcome())  # no key: as often as it is said
     db.commit()
     assert [len(told(db, first.id)), len(told(db, second.id))] == [2, 1]
 
@@ -181,6 +182,8 @@ class Recorder(SmsProvider):
         return bool(config.get("SMS_PROVIDER") == self.key)
 
     def send(self, sms: Sms, config) -> str:
+        if sms.kind not in config.get("RECORDER_KINDS", (sms.kind,)):
+            raise SmsNotSent(f"no template for {sms.kind!r}")
         self.sent.append(sms)
         return f"m-{len(self.sent)}"
 
@@ -204,6 +207,16 @@ def test_a_text_in_chinese_is_sent_once_to_the_residents_phone(make_app, db):
     assert (sms.phone, sms.kind) == ("13900000092", "booking_confirmed")
     assert sms.text.startswith("王奶奶，欢迎使用邻里：和您有关的事") and sms.params == {"name": "王奶奶"}
     assert db.get(Notification, entry.id).texted_at == NOW
+
+
+def test_a_text_that_can_never_go_is_not_tried_again(make_app, db):
+    recorder = Recorder()
+    app = make_app(SMS_PROVIDER="recorder", RECORDER_KINDS=("booking_reminder",), PLUGINS=[RecorderPlugin(recorder)])
+    user = resident(db)
+    db.commit()
+    tell_through_the_queue(app, user.id)  # a booking_confirmed: the gateway has no template for it
+    assert deliveries(db) == [("email", "done", 1), ("sms", "done", 1)]
+    assert recorder.sent == [] and told(db, user.id)[0].texted_at is None
 
 
 def test_no_text_without_a_provider(app, db):
@@ -281,3 +294,20 @@ def test_without_an_smtp_server_the_inbox_still_has_it_and_the_task_says_why(app
     tell_through_the_queue(app, user.id)
     assert deliveries(db) == [("email", "done", 1), ("sms", "done", 1)]
     assert notifications.unread_count(db, user.id) == 1 and told(db, user.id)[0].emailed_at is None
+
+
+@pytest.mark.postgres
+def test_the_unread_count_of_every_page_is_read_from_the_index(app, db):
+    """The menu counts on every page a user opens: over a year of notifications of many people, the plan reads the
+    index on (user_id, read_at) alone, never the table."""
+    people = [resident(db, email=f"n{number}@example.org", phone=None).id for number in range(20)]
+    db.execute(insert(Notification), [
+        {"user_id": person, "kind": "booking_reminder", "title": "{}", "body": "{}", "created_at": NOW,
+         "read_at": NOW if day % 10 else None} for person in people for day in range(365)])
+    db.commit()
+    engine = app.extensions["linli"].db.engine
+    statement = notifications.unread_query(people[0]).compile(engine, compile_kwargs={"literal_binds": True})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sql("VACUUM ANALYZE notifications"))  # the statistics a live database has
+        plan = "\n".join(row[0] for row in connection.execute(sql(f"EXPLAIN {statement}")))
+    assert "Index Only Scan using ix_notifications_unread" in plan, plan
