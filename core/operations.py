@@ -56,7 +56,7 @@ def readyz():
     return jsonify(status="unavailable" if failed else "ready", checks=checks, failed=failed), 503 if failed else 200
 
 
-@bp.get("/metrics")
+@bp.get("/metrics", endpoint="metrics")
 def metrics_text():
     token = current_app.config.get("METRICS_TOKEN")
     if not token or not metrics.measured(current_app):
