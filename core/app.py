@@ -12,6 +12,7 @@ from core.db import Database, Pool
 from core.listings import SearchTotals
 from core.payments.service import BookingPayments
 from core.plugins import Plugins, collect, make_plugin_manager
+from core.queue import Queue
 from core.request_session import close_session
 
 
@@ -23,6 +24,7 @@ class Linli:
     plugins: Plugins
     payments: BookingPayments
     search_totals: SearchTotals = field(default_factory=SearchTotals)
+    queue: Queue | None = None
 
 
 def build_app(overrides: dict | None = None) -> Flask:
@@ -51,6 +53,10 @@ def build_app(overrides: dict | None = None) -> Flask:
     app.extensions["linli"] = Linli(db=Database(app.config["DATABASE_URL"], pool), plugins=plugins,
                                     payments=BookingPayments(plugins, app.config))
     app.teardown_appcontext(close_session)
+    from core.jobs import CORE_TASKS
+
+    tasks = collect([CORE_TASKS, *pm.hook.register_tasks()], key=lambda task: task.name)
+    app.extensions["linli"].queue = Queue(app, {task.name: task for task in tasks})
 
     from core.api import init_api, register_plugin_blueprint
     from core.operations import init_operations

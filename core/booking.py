@@ -33,10 +33,11 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from core import audit, policy, residents
 from core.catalog import OPERATOR_STAFF_ONLY
-from core.db import after_commit, utcnow
+from core.db import utcnow
 from core.errors import N_, DomainError, conflict, forbidden, invalid, not_found
 from core.models import Booking, Community, Listing, Operator, Slot, User
 from core.operator_types import OperatorType, load_details
+from core.outbox import enqueue
 from core.pricing import Person, Quote, parse_rules, quote
 
 if TYPE_CHECKING:
@@ -417,8 +418,18 @@ def _take_again(session: Session, operator_type: OperatorType | None, booking: B
 
 
 def _announce(session: Session, plugins: Plugins, event: str, booking: Booking) -> None:
-    """Fire the ``booking_*`` hook ``event`` once the transaction commits (never, if it rolls back)."""
-    after_commit(session, lambda: getattr(plugins.hook, event)(session=session, booking=booking))
+    """Write the event to the outbox with the change: the ``booking_*`` hook ``event`` fires once the transaction
+    commits (never, if it rolls back), even if this process dies right after the commit."""
+    enqueue(session, BOOKING_EVENT, event=event, booking_id=booking.id)
+
+
+BOOKING_EVENT = "booking.event"
+"""The outbox task of a booking's change of status (run by :func:`announced`)."""
+
+
+def announced(session: Session, plugins: Plugins, event: str, booking_id: int) -> None:
+    """Fire the ``booking_*`` hook ``event`` about a committed change (in a task of its own)."""
+    getattr(plugins.hook, event)(session=session, booking=session.get(Booking, booking_id))
 
 
 def confirm_paid(session: Session, plugins: Plugins, booking: Booking) -> bool:

@@ -96,6 +96,9 @@ def run_demo(host, port):
     if demo.seed(current_app):
         click.echo("demo data loaded: every demo account's password is demo-password")
     demo.seed_activity(current_app)  # the neighbours' bookings and the operators' records, once per database
+    queue = current_app.extensions["linli"].queue
+    if queue.celery is None:
+        queue.start()  # no broker: holds expire, slots are made and messages go out from this process
     click.echo(f"serving Linli on http://{host}:{port}  (Ctrl+C stops)")
     run_simple(host, port, current_app._get_current_object(), threaded=True)
 
@@ -296,8 +299,81 @@ def check():
     click.echo("all invariants hold")
 
 
+def _queue():
+    return current_app.extensions["linli"].queue
+
+
+def _celery_or_exit():
+    celery = _queue().celery
+    if celery is None:
+        raise click.ClickException("set LINLI_BROKER_URL (e.g. redis://127.0.0.1:6379/0): the worker and the scheduler "
+                                   "share their work through it. Without it, `linli demo` runs the jobs itself.")
+    return celery
+
+
+@click.command("worker")
+@click.option("--concurrency", type=int, default=None, help="processes (default: the number of CPUs)")
+@with_appcontext
+def worker(concurrency):
+    """Run the background worker (Celery on LINLI_BROKER_URL): outbox tasks and periodic jobs."""
+    argv = ["worker", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    _celery_or_exit().worker_main(argv)
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler():
+    """Run the periodic schedule (Celery beat): sends each periodic job, and the outbox sweep, when due."""
+    _celery_or_exit().start(["beat", "--loglevel=INFO"])
+
+
+@click.group("jobs", invoke_without_command=True)
+@click.pass_context
+@with_appcontext
+def jobs(ctx):
+    """Each periodic job's schedule and last run, and the outbox's tasks in hand; `linli jobs run NAME` runs one."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from core import outbox
+    from core.request_session import session
+    from core.tasks import describe_schedule
+
+    db = session()
+    runner = _queue().runner
+    click.echo(f"{'job':20} {'schedule':28} {'last run (UTC)':20} {'status':8} outcome")
+    for name, run in runner.last_runs(db).items():
+        schedule = describe_schedule(runner.tasks[name].schedule)
+        started = run.started_at.strftime("%Y-%m-%d %H:%M:%S") if run else "never"
+        click.echo(f"{name:20} {schedule[:28]:28} {started:20} {run.status if run else '-':8} "
+                   f"{(run.outcome or '') if run else ''}")
+    depth = outbox.depth(db)
+    click.echo(f"outbox: {depth['pending']} pending, {depth['running']} running, {depth['failed']} failed")
+    if any(run is not None and run.status == "failed" for run in runner.last_runs(db).values()) or depth["failed"]:
+        raise SystemExit(1)
+
+
+@jobs.command("run")
+@click.argument("name")
+@with_appcontext
+def run_job(name):
+    """Run the periodic job NAME now (recorded like a scheduled run); exit 1 if it failed."""
+    runner = _queue().runner
+    if name not in {task.name for task in runner.periodic()}:
+        raise click.ClickException(f"no periodic job is named {name!r}: "
+                                   f"{', '.join(task.name for task in runner.periodic())}")
+    try:
+        run = runner.run_periodic(name)
+    except Exception as error:
+        raise click.ClickException(f"{name} failed: {error}") from None
+    click.echo(f"{name}: {run.status}: {run.outcome or ''}")
+    if run.status != "ok":
+        raise SystemExit(1)
+
+
 CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user, expire_holds, generate_slots, verify_resident,
-                 import_residents, settle, reconcile, verify_ledger, check)
+                 import_residents, settle, reconcile, verify_ledger, check, worker, scheduler, jobs)
 
 
 def register_commands(app, plugin_commands) -> None:

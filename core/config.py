@@ -33,6 +33,7 @@ DEFAULTS = {
     "WEB_THREADS": 1,  # threads per gunicorn worker: 1 runs sync workers, more runs gthread workers
     "LOG_FORMAT": None,  # json (one JSON object per line) or text; default json in production, text otherwise
     "METRICS_TOKEN": None,  # the bearer token GET /metrics asks for (at least 16 characters); unset: /metrics is 404
+    "BROKER_URL": None,  # Celery's broker, e.g. redis://127.0.0.1:6379/0; without one, jobs run in the app's process
 }
 INT_KEYS = {"HOLD_MINUTES", "TOKEN_HOURS", "TRUSTED_PROXIES", "DB_POOL_SIZE", "DB_MAX_OVERFLOW", "WEB_WORKERS",
             "WEB_THREADS"}

@@ -155,9 +155,13 @@ class Database:
     def __init__(self, url: str, pool: Pool = Pool()):
         self.url = url
         self.engine = make_engine(url, pool)
-        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, info={"nudge": self._nudge})
         self.reader = sessionmaker(self.engine.execution_options(**_READING[self.engine.dialect.name]),
                                    expire_on_commit=False)
+        self.nudge = lambda: None  # set by the app's queue: what a commit that wrote outbox tasks calls
+
+    def _nudge(self) -> None:
+        self.nudge()
 
     @property
     def is_postgres(self) -> bool:

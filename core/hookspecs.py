@@ -47,6 +47,12 @@ def register_payment_providers():
 
 
 @hookspec
+def register_tasks():
+    """Background work this plugin adds: a list of :class:`core.plugin_api.Task` (a task its code enqueues with
+    ``enqueue``, or, with a ``schedule``, a periodic job the scheduler runs). Names are unique."""
+
+
+@hookspec
 def register_sms_providers():
     """SMS providers this plugin adds (e.g. Aliyun or Tencent Cloud SMS).
 

@@ -15,14 +15,16 @@ from flask import Flask, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.db import Database
-from core.models import BOOKING_STATUSES, Booking
+from core.models import BOOKING_STATUSES, Booking, JobRun, OutboxTask
 
 MULTIPROCESS_FOLDER = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+QUEUED = ("pending", "running", "failed")
+"""The outbox's statuses a queue's depth is made of (``done`` tasks are history)."""
 UNMATCHED = "unmatched"
 """The endpoint label of a request no route matched (a 404, a 405): never its path, which may hold anything."""
 
@@ -98,8 +100,18 @@ class DatabaseCounts:
 
 
 def _families(session):
-    bookings = GaugeMetricFamily("linli_bookings", "Bookings by status", labels=["status"])
-    found = dict(session.execute(select(Booking.status, func.count()).group_by(Booking.status)).all())
-    for status in BOOKING_STATUSES:
-        bookings.add_metric([status], found.get(status, 0))
-    yield bookings
+    yield _by_label(session, "linli_bookings", "Bookings by status", Booking.status, BOOKING_STATUSES)
+    yield _by_label(session, "linli_queue_tasks", "Tasks of the queue's outbox waiting, running or failed",
+                    OutboxTask.status, QUEUED, where=OutboxTask.status.in_(QUEUED))
+    yield _by_label(session, "linli_job_failures", "Failed runs of each periodic job that has run, as recorded",
+                    JobRun.name, counted=func.count().filter(JobRun.status == "failed"))
+
+
+def _by_label(session, name: str, documentation: str, column, always=(), counted=None, where=true()):
+    """A gauge of rows by ``column``'s values (``counted``: how, by default all), each of ``always`` present."""
+    family = GaugeMetricFamily(name, documentation, labels=[column.key])
+    found = dict(session.execute(select(column, counted if counted is not None else func.count())
+                                 .where(where).group_by(column)).all())
+    for value in sorted(set(always) | set(found), key=lambda v: (v not in always, v)):
+        family.add_metric([value], found.get(value, 0))
+    return family

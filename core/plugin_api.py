@@ -24,6 +24,9 @@ from the core's other modules. A third-party plugin is written against these nam
   ``PAYMENT_DECLINED``.
 - **SMS providers**: subclass ``SmsProvider`` (``is_configured(config)``, ``send(Sms, config)`` returning the
   gateway's message id, raising on a failure worth retrying); register it with ``register_sms_providers``.
+- **Background work**: ``Task(name, run, schedule=None)`` registered with ``register_tasks`` (``run(job:
+  JobContext, **payload)``; a ``schedule`` makes it periodic), ``enqueue(session, name, **payload)`` writes one in
+  the caller's transaction, run after the commit (retried with backoff; it must be idempotent).
 - **Errors shared with the core**: ``BOOKING_NOT_FOUND``, ``UNKNOWN_USER``,
   ``NO_ACCOUNT``, ``VALIDATION_FAILED``.
 - **The API**: ``ApiBlueprint`` (joins the OpenAPI document under /api/v1),
@@ -67,7 +70,9 @@ from core.payments.service import BookingPayments, payment_by_reference, record_
 from core.policy import has_role, require, require_user
 from core.request_session import session
 from core.settlement import declare_cost, parse_period
+from core.outbox import enqueue
 from core.sms import Sms, SmsProvider
+from core.tasks import JobContext, Task
 from core.web.common import attempt, back_to, field_errors, flash_error, headline, page_blueprint, web_user
 from core.web.forms import ActionForm, Finite
 from core.web.i18n import money, say, to_minor_units
@@ -96,6 +101,8 @@ __all__ = [
     "booking_payments", "payment_by_reference", "record_refund",
     # SMS providers
     "Sms", "SmsProvider",
+    # background work
+    "JobContext", "Task", "enqueue",
     # errors shared with the core
     "BOOKING_NOT_FOUND", "NO_ACCOUNT", "UNKNOWN_USER", "VALIDATION_FAILED",
     # the API

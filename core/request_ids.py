@@ -7,8 +7,9 @@ from contextvars import ContextVar
 
 CURRENT: ContextVar[str | None] = ContextVar("linli_request_id", default=None)
 
-SANE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:=+/-]{0,127}")
-"""An id a proxy or client may send (X-Request-ID): a short token that cannot break a log line."""
+SANE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:=+/-]{0,63}")
+"""An id a proxy or client may send (X-Request-ID): a short token that cannot break a log line (and fits the
+outbox's ``request_id`` column)."""
 
 
 def accepted(sent: str | None) -> str:

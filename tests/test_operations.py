@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from core import gunicorn_conf, request_ids
-from core.models import Booking
+from core.models import Booking, JobRun, OutboxTask
 from tests.server import gunicorn
 from tests.test_security import redis_url  # noqa: F401 - the fixture
 
@@ -120,6 +120,19 @@ def test_bookings_are_counted_by_status_when_scraped(demo, client, db):
     assert scrape(client)[("linli_bookings", (("status", "confirmed"),))] == counted.get("confirmed", 0) + 1
 
 
+def test_the_queue_and_the_jobs_failures_are_counted_when_scraped(client, db):
+    db.add_all([OutboxTask(task="deliver", status=status) for status in ("pending", "pending", "failed", "done")]
+               + [JobRun(name=name, status=status) for name, status in (
+                   ("expire_holds", "failed"), ("expire_holds", "failed"), ("expire_holds", "ok"), ("check", "ok"))])
+    db.commit()
+    found = scrape(client)
+    assert {status: found[("linli_queue_tasks", (("status", status),))] for status in ("pending", "running", "failed")} \
+        == {"pending": 2, "running": 0, "failed": 1}
+    assert ("linli_queue_tasks", (("status", "done"),)) not in found  # history, not depth
+    assert found[("linli_job_failures", (("name", "expire_holds"),))] == 2
+    assert found[("linli_job_failures", (("name", "check"),))] == 0  # a job that ran has a series before it fails
+
+
 def test_a_database_down_still_gives_the_request_metrics(make_app):
     client = make_app(DATABASE_URL=NOWHERE, METRICS_TOKEN=TOKEN).test_client()
     client.get("/healthz")
@@ -134,7 +147,7 @@ def test_every_response_carries_its_request_id_taken_from_a_sane_header_or_made(
     made = client.get("/healthz").headers["X-Request-ID"]
     assert len(made) == 32 and made != client.get("/healthz").headers["X-Request-ID"]
     assert client.get("/healthz", headers={"X-Request-ID": "lb-7f3a-01"}).headers["X-Request-ID"] == "lb-7f3a-01"
-    for insane in ("two words", "x" * 129, "quote\"d", "line\\nbreak", "-leading-dash"):
+    for insane in ("two words", "x" * 65, "quote\"d", "line\\nbreak", "-leading-dash"):
         replaced = client.get("/api/v1/communities", headers={"X-Request-ID": insane}).headers["X-Request-ID"]
         assert replaced != insane and request_ids.SANE.fullmatch(replaced)
     assert request_ids.CURRENT.get() is None  # forgotten once the request is over

@@ -5,6 +5,7 @@ from core.models.community import Community, Space
 from core.models.fund import (
     DONOR_KINDS, PROPOSAL_STATUSES, FundGift, FundTransfer, InKindDonation, Proposal, ProposalVote, ReconciliationNote,
 )
+from core.models.jobs import JOB_RUN_STATUSES, OUTBOX_STATUSES, JobRun, OutboxTask
 from core.models.ledger import ClosedPeriod, JournalEntry, JournalLine, LedgerHead
 from core.models.listing import Closure, Listing, Schedule, Slot
 from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, Agreement, Operator
@@ -13,9 +14,9 @@ from core.models.user import RESIDENT_STATUSES, ROLES, ApiToken, Helper, Residen
 
 __all__ = [
     "BOOKING_STATUSES", "DONATION_KINDS", "DONOR_KINDS", "OPERATOR_STATUSES", "PROPOSAL_STATUSES",
-    "RESIDENT_STATUSES", "ROLES",
+    "RESIDENT_STATUSES", "ROLES", "JOB_RUN_STATUSES", "OUTBOX_STATUSES",
     "FundGift", "FundTransfer", "Helper", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",
-    "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Closure", "Community", "IdempotentRequest", "JournalEntry",
-    "JournalLine", "LedgerHead", "Listing", "Operator", "OperatorCost", "Payment", "Rating", "Refund", "ResidentProfile",
+    "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Closure", "Community", "IdempotentRequest", "JobRun", "JournalEntry",
+    "JournalLine", "LedgerHead", "Listing", "Operator", "OperatorCost", "OutboxTask", "Payment", "Rating", "Refund", "ResidentProfile",
     "RoleGrant", "Schedule", "Slot", "Space", "StripeEvent", "User", "VerifiedAttribute",
 ]

@@ -84,15 +84,25 @@ class BookingPayments:
 
     def cancelled(self, session: Session, booking: Booking, ctx: SlotContext) -> None:
         """Give back what was paid, or stop the payment still pending."""
-        for payment in session.scalars(select(Payment).where(Payment.booking_id == booking.id).with_for_update()):
-            provider = self.providers.get(payment.provider)
-            if provider is None:
-                continue
+        for payment, provider in self._payments_of(session, booking):
             if payment.status == "pending":
                 provider.cancel(session, payment, self.config)
             elif payment.status == "succeeded":
                 reason = CALLED_OFF if booking.cancel_reason else CANCELLED_BY_RESIDENT
                 self.refund(session, payment, provider, payment.amount, reason=text(reason))
+
+    def hold_ended(self, session: Session, booking: Booking) -> None:
+        """The booking's hold ran out: stop its payments still pending with their provider, so that the resident can
+        no longer pay for places that are gone (one paid all the same is refunded when it is reported)."""
+        for payment, provider in self._payments_of(session, booking):
+            if payment.status == "pending":
+                provider.cancel(session, payment, self.config)
+
+    def _payments_of(self, session: Session, booking: Booking):
+        for payment in session.scalars(select(Payment).where(Payment.booking_id == booking.id).with_for_update()):
+            provider = self.providers.get(payment.provider)
+            if provider is not None:
+                yield payment, provider
 
     def fulfilled(self, session: Session, booking: Booking, ctx: SlotContext) -> None:
         """Take cash due at the counter, and post a per-booking donation."""

@@ -1,0 +1,88 @@
+"""The outbox: tasks written in the transaction of the change that causes them, so that no event is lost.
+
+A task enqueued here commits or rolls back with the booking or the payment it is about. After the commit the
+session's ``nudge`` (set by the app's queue, :mod:`core.queue`) tells a runner there is work; a runner claims a task
+with a lease, runs it, and marks it done in the same transaction as the task's own writes — so what a task writes
+is written once even if it runs twice, and a runner that dies lets its lease lapse for another to take over. A task
+that raises is tried again after a growing pause, and marked ``failed`` after its last attempt.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from core import request_ids
+from core.db import after_commit, utcnow
+from core.models import OutboxTask
+
+LEASE = dt.timedelta(minutes=5)
+"""How long a claimed task is its runner's: longer than any task runs, short enough to recover a dead runner's."""
+
+
+def enqueue(session: Session, task: str, /, **payload) -> None:
+    """Write ``task`` with its JSON ``payload`` in the caller's transaction; after the commit, nudge a runner."""
+    now = utcnow()
+    session.add(OutboxTask(task=task, payload=payload, status="pending", attempts=0, run_after=now, created_at=now,
+                           request_id=request_ids.CURRENT.get()))
+    nudge = session.info.get("nudge")
+    if nudge is not None and nudge not in session.info.get("after_commit", ()):
+        after_commit(session, nudge)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """The pause before attempt ``attempts + 1``: 10 s, 20 s, 40 s … at most an hour."""
+    return dt.timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _due(now: dt.datetime):
+    return or_((OutboxTask.status == "pending") & (OutboxTask.run_after <= now),
+               (OutboxTask.status == "running") & (OutboxTask.lease_until < now))
+
+
+def claim(session: Session, now: dt.datetime) -> tuple[int, int] | None:
+    """Take the oldest due task (pending, or running under a lapsed lease) for this runner: its id and attempt.
+
+    Concurrent runners skip each other's rows on PostgreSQL (``SKIP LOCKED``); SQLite runs one writer at a time.
+    The caller commits.
+    """
+    task_id = session.scalar(select(OutboxTask.id).where(_due(now)).order_by(OutboxTask.id).limit(1)
+                             .with_for_update(skip_locked=True))
+    if task_id is None:
+        return None
+    attempt = session.scalar(
+        update(OutboxTask).where(OutboxTask.id == task_id, _due(now))
+        .values(status="running", attempts=OutboxTask.attempts + 1, lease_until=now + LEASE)
+        .returning(OutboxTask.attempts))
+    return None if attempt is None else (task_id, attempt)
+
+
+def finish(session: Session, task_id: int, attempt: int, now: dt.datetime) -> bool:
+    """Mark the task done in the transaction of its work; False when another runner took it over meanwhile."""
+    result = session.execute(
+        update(OutboxTask).where(OutboxTask.id == task_id, OutboxTask.status == "running",
+                                 OutboxTask.attempts == attempt)
+        .values(status="done", done_at=now, lease_until=None, last_error=None))
+    return result.rowcount == 1
+
+
+def give_back(session: Session, task_id: int, attempt: int, error: str, now: dt.datetime, most: int) -> str:
+    """After a failed attempt: pending again after :func:`backoff`, or ``failed`` after the ``most``-th attempt."""
+    status = "failed" if attempt >= most else "pending"
+    session.execute(
+        update(OutboxTask).where(OutboxTask.id == task_id, OutboxTask.attempts == attempt)
+        .values(status=status, run_after=now + backoff(attempt), lease_until=None, last_error=error[:500]))
+    return status
+
+
+def depth(session: Session) -> dict[str, int]:
+    """How many tasks there are in each state but ``done``: the queue's depth, its work in hand and its failures."""
+    rows = session.execute(select(OutboxTask.status, func.count()).where(OutboxTask.status != "done")
+                           .group_by(OutboxTask.status))
+    return {status: 0 for status in ("pending", "running", "failed")} | dict(rows.all())
+
+
+def purge_done(session: Session, before: dt.datetime) -> int:
+    """Forget tasks done before ``before`` (retention); failed ones stay for the admins to see."""
+    return session.execute(delete(OutboxTask).where(OutboxTask.status == "done", OutboxTask.done_at < before)).rowcount

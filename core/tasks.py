@@ -1,0 +1,153 @@
+"""What background work is, and how one piece of it runs: tasks from the outbox and periodic jobs.
+
+A :class:`Task` is a function of a :class:`JobContext` and its payload. The :class:`Runner` runs outbox tasks
+(claimed, run, marked done in one transaction; retried with backoff) and periodic jobs (each run recorded in
+``job_runs`` with its outcome). Where it runs — a Celery worker, a thread of the app, the committing thread in
+tests — is :mod:`core.queue`'s business; this module imports no Flask and no Celery.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core import outbox, request_ids
+from core.db import commit, rollback, utcnow
+from core.models import JobRun, OutboxTask
+
+log = logging.getLogger(__name__)
+
+
+class Failed(str):
+    """A periodic job's outcome that is a failure although the job ran to its end (a nightly check that found
+    violations): its writes (the alert) commit, and its run is recorded as failed."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """A piece of background work: ``run(job, **payload)`` returns a short outcome (or None).
+
+    With a ``schedule`` (a ``celery.schedules`` schedule or crontab) it is also a periodic job, run by the
+    scheduler with no payload. ``run`` must be idempotent: run twice, it changes nothing the second time.
+    """
+
+    name: str
+    run: Callable[..., str | None]
+    schedule: Any = None
+    max_attempts: int = 8
+
+
+@dataclass
+class JobContext:
+    """What a task works with: its own session (committed when it returns, rolled back if it raises), the
+    plugins, the money side of bookings, the configuration, and the time it started."""
+
+    session: Session
+    plugins: Any
+    payments: Any
+    config: Mapping
+    now: dt.datetime
+
+
+class Runner:
+    """Runs the tasks of one app against its database."""
+
+    def __init__(self, sessions: sessionmaker, tasks: Mapping[str, Task], context: Callable[[Session], JobContext]):
+        self.sessions, self.tasks, self.context = sessions, tasks, context
+
+    def drain(self, most: int = 1000) -> int:
+        """Run due outbox tasks, oldest first, until none is due (or ``most`` ran); return how many ran."""
+        ran = 0
+        while ran < most:
+            with self.sessions() as session:
+                claimed = outbox.claim(session, utcnow())
+                commit(session)
+            if claimed is None:
+                return ran
+            self._run_claimed(*claimed)
+            ran += 1
+        return ran
+
+    def _run_claimed(self, task_id: int, attempt: int) -> None:
+        with self.sessions() as session:
+            row = session.get(OutboxTask, task_id)
+            name, payload, request_id = row.task, dict(row.payload), row.request_id
+            task = self.tasks.get(name)
+            most = task.max_attempts if task else 1
+            token = request_ids.CURRENT.set(request_id)
+            try:
+                if task is None:
+                    raise LookupError(f"no task is named {name!r} in this app")
+                job = self.context(session)
+                task.run(job, **payload)
+                if outbox.finish(session, task_id, attempt, utcnow()):
+                    commit(session)
+                else:
+                    rollback(session)  # its lease lapsed and another runner has it: that one's work counts
+            except Exception as error:  # any failure of a task is retried, whatever it is
+                rollback(session)
+                session.close()  # nothing of it is read again: no new transaction may hold SQLite's write lock
+                log.exception("task %s (outbox %s, attempt %s) failed", name, task_id, attempt)
+                with self.sessions() as again:
+                    status = outbox.give_back(again, task_id, attempt, _describe(error), utcnow(), most)
+                    commit(again)
+                log.warning("task %s (outbox %s) is %s", name, task_id, status)
+            finally:
+                request_ids.CURRENT.reset(token)
+
+    def run_periodic(self, name: str) -> JobRun:
+        """Run the periodic job ``name`` now, recording its run; raise what it raised (after recording it)."""
+        task = self.tasks[name]
+        with self.sessions() as session:
+            run = JobRun(name=name, status="running", started_at=utcnow())
+            session.add(run)
+            commit(session)
+            run_id = run.id
+        with self.sessions() as session:
+            try:
+                outcome = task.run(self.context(session))
+                commit(session)
+            except Exception as error:
+                rollback(session)
+                log.exception("periodic job %s failed", name)
+                self._finish_run(run_id, "failed", _describe(error))
+                raise
+        return self._finish_run(run_id, "failed" if isinstance(outcome, Failed) else "ok", outcome)
+
+    def _finish_run(self, run_id: int, status: str, outcome: str | None) -> JobRun:
+        with self.sessions() as session:
+            session.execute(update(JobRun).where(JobRun.id == run_id)
+                            .values(status=status, outcome=(outcome or "")[:500] or None, finished_at=utcnow()))
+            commit(session)
+            return session.get(JobRun, run_id)
+
+    def periodic(self) -> list[Task]:
+        return [task for task in self.tasks.values() if task.schedule is not None]
+
+    def last_runs(self, session: Session) -> dict[str, JobRun]:
+        """Each periodic job's latest run (None for one that never ran)."""
+        latest = {}
+        for task in self.periodic():
+            latest[task.name] = session.scalar(select(JobRun).where(JobRun.name == task.name)
+                                               .order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(1))
+        return latest
+
+
+def describe_schedule(schedule) -> str:
+    """A schedule as an admin reads it: ``every 60 s`` or the crontab's five fields (UTC)."""
+    if hasattr(schedule, "_orig_minute"):
+        fields = (schedule._orig_minute, schedule._orig_hour, schedule._orig_day_of_month,
+                  schedule._orig_month_of_year, schedule._orig_day_of_week)
+        return "cron " + " ".join(str(field) for field in fields) + " UTC"
+    return f"every {int(schedule.run_every.total_seconds())} s"
+
+
+def _describe(error: Exception) -> str:
+    """What the jobs page and the logs say of a failure: its kind and its first line (never a traceback)."""
+    first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first}"[:500] if first else type(error).__name__
