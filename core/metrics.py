@@ -107,11 +107,10 @@ def _families(session):
                     JobRun.name, counted=func.count().filter(JobRun.status == "failed"))
 
 
-def _by_label(session, name: str, documentation: str, column, always=(), counted=None, where=true()):
+def _by_label(session, name: str, documentation: str, column, always=(), counted=func.count(), where=true()):
     """A gauge of rows by ``column``'s values (``counted``: how, by default all), each of ``always`` present."""
     family = GaugeMetricFamily(name, documentation, labels=[column.key])
-    found = dict(session.execute(select(column, counted if counted is not None else func.count())
-                                 .where(where).group_by(column)).all())
+    found = dict(session.execute(select(column, counted).where(where).group_by(column)).all())
     for value in sorted(set(always) | set(found), key=lambda v: (v not in always, v)):
         family.add_metric([value], found.get(value, 0))
     return family
