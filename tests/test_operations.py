@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import http.client
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -41,6 +44,11 @@ def requests_of(found: dict, endpoint: str, status: str, method: str = "GET") ->
     key = ("linli_http_request_duration_seconds_count", (("endpoint", endpoint), ("method", method),
                                                          ("status", status)))
     return found.get(key, 0)
+
+
+def test_the_operators_routes_are_outside_the_api_and_its_document(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert not [path for path in paths if path.endswith(("healthz", "readyz", "metrics"))]
 
 
 # --- health and readiness -------------------------------------------------------------------------------
@@ -151,6 +159,22 @@ def test_every_response_carries_its_request_id_taken_from_a_sane_header_or_made(
         replaced = client.get("/api/v1/communities", headers={"X-Request-ID": insane}).headers["X-Request-ID"]
         assert replaced != insane and request_ids.SANE.fullmatch(replaced)
     assert request_ids.CURRENT.get() is None  # forgotten once the request is over
+
+
+@pytest.mark.parametrize("form", ["json", "text"])
+def test_the_linli_command_logs_in_the_configured_form(tmp_path, form):
+    linli = Path(sys.executable).parent / "linli"
+    environment = {"PATH": "/usr/bin:/bin", "LINLI_INSTANCE_PATH": str(tmp_path), "LINLI_LOG_FORMAT": form,
+                   "LINLI_DATABASE_URL": f"sqlite:///{tmp_path / 'linli.db'}"}
+    upgraded = subprocess.run([str(linli), "db", "upgrade"], env=environment, capture_output=True, text=True,
+                              timeout=120)
+    assert upgraded.returncode == 0, upgraded.stderr
+    lines = [line for line in upgraded.stderr.splitlines() if "Running upgrade" in line]
+    assert lines
+    if form == "json":
+        assert all(json.loads(line)["logger"] == "alembic.runtime.migration" for line in lines)
+    else:
+        assert all(" INFO alembic.runtime.migration [-] Running upgrade" in line for line in lines)
 
 
 # --- under gunicorn ---------------------------------------------------------------------------------------
