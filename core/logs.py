@@ -31,7 +31,7 @@ def request_id(record: logging.LogRecord) -> str | None:
     """The id of the request or job a line belongs to: an access line's from the response it logs (the request's
     own context has ended by then), any other line's from :data:`core.request_ids.CURRENT` as it is written."""
     if record.name == ACCESS_LOGGER and isinstance(record.args, Mapping):
-        value = record.args[_RESPONSE_ID]
+        value = record.args.get(_RESPONSE_ID)
         return None if value in (None, "-") else value
     return request_ids.CURRENT.get()
 
@@ -51,8 +51,8 @@ class JsonLines(JsonFormatter):
 
 
 def _access_fields(atoms: Mapping) -> dict:
-    return {"method": atoms["m"], "path": atoms["U"], "status": _number(atoms["s"]), "bytes": _number(atoms["B"]),
-            "duration_ms": _number(atoms["M"])}
+    return {"method": atoms.get("m"), "path": atoms.get("U"), "status": _number(atoms.get("s")),
+            "bytes": _number(atoms.get("B")), "duration_ms": _number(atoms.get("M"))}
 
 
 def _number(value):

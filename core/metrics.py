@@ -63,10 +63,6 @@ def _observe(response):
     return response
 
 
-def measured(app: Flask) -> bool:
-    return "linli_metrics" in app.extensions
-
-
 def exposition(app: Flask) -> tuple[bytes, str]:
     """The text a scrape reads, and its content type."""
     metrics: Metrics = app.extensions["linli_metrics"]
