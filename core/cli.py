@@ -284,6 +284,42 @@ def verify_ledger(slug):
         raise SystemExit(1)
 
 
+@click.command("ledger-head")
+@click.option("--community", "slug", default=None)
+@click.option("--expect", "expected_file", type=click.File("r", encoding="utf-8"), default=None,
+              help="a file this command printed earlier: exit 1 naming each community whose chain no longer "
+                   "holds the head printed there (run it on a restored database, after verify-ledger)")
+@with_appcontext
+def ledger_head(slug, expected_file):
+    """Print each community's chain head (seq, entry id, effective date, hash), to publish with every backup."""
+    from sqlalchemy import select
+
+    from core import ledger_heads
+    from core.db import utcnow
+    from core.models import Community
+    from core.request_session import session
+
+    db = session()
+    if expected_file is None:
+        communities = [_community(db, slug)] if slug else db.scalars(select(Community).order_by(Community.id)).all()
+        click.echo(ledger_heads.printed([ledger_heads.head(db, c) for c in communities], utcnow()), nl=False)
+        return
+    try:
+        expected = ledger_heads.published(expected_file.read())
+    except ledger_heads.UnreadableHeads as e:
+        raise click.ClickException(f"{expected_file.name}: {e}") from None
+    expected = [head for head in expected if not slug or head.community == slug]
+    if not expected:
+        raise click.ClickException(f"{expected_file.name}: no head of {slug or 'any community'} in it")
+    differences = []
+    for head in expected:
+        difference = ledger_heads.difference(db, head)
+        differences.append(difference)
+        click.echo(difference or f"{head.community}: holds the published head (entry {head.seq} of the chain)")
+    if any(differences):
+        raise SystemExit(1)
+
+
 @click.command("check")
 @with_appcontext
 def check():
@@ -373,7 +409,7 @@ def run_job(name):
 
 
 CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user, expire_holds, generate_slots, verify_resident,
-                 import_residents, settle, reconcile, verify_ledger, check, worker, scheduler, jobs)
+                 import_residents, settle, reconcile, verify_ledger, ledger_head, check, worker, scheduler, jobs)
 
 
 def register_commands(app, plugin_commands) -> None:

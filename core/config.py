@@ -20,6 +20,11 @@ DEFAULTS = {
     "STRIPE_API_BASE": None,  # a local Stripe-compatible server in tests
     "STRIPE_PAYMENT_METHODS": "card",
     "DISABLED_PLUGINS": "",
+    "ALIYUN_SMS_ACCESS_KEY_ID": None,  # Alibaba Cloud SMS (plugins/aliyun_sms): a RAM user's key allowed SendSms
+    "ALIYUN_SMS_ACCESS_KEY_SECRET": None,
+    "ALIYUN_SMS_SIGN_NAME": None,  # the approved signature, e.g. 和平社区
+    "ALIYUN_SMS_TEMPLATES": None,  # JSON: notification kind → approved template code; a kind without one is not texted
+    "ALIYUN_SMS_ENDPOINT": "dysmsapi.aliyuncs.com",  # or http://127.0.0.1:port, a local fake in tests
     "REDIS_URL": None,  # what the workers share, e.g. redis://127.0.0.1:6379/0: the login limiter counts there
     "RATELIMIT_STORAGE": None,  # the login limiter's store when not REDIS_URL; memory:// (one process) without either
     "LOGIN_RATE_LIMIT": "10 per minute",
@@ -34,6 +39,10 @@ DEFAULTS = {
     "LOG_FORMAT": None,  # json (one JSON object per line) or text; default json in production, text otherwise
     "METRICS_TOKEN": None,  # the bearer token GET /metrics asks for (at least 16 characters); unset: /metrics is 404
     "BROKER_URL": None,  # Celery's broker, e.g. redis://127.0.0.1:6379/0; without one, jobs run in the app's process
+    "SMTP_URL": None,  # smtp://user:password@host:587?starttls=1, or smtps://… (TLS); unset: no emails
+    "MAIL_FROM": None,  # the emails' sender, e.g. "邻里 Linli <linli@example.org>"
+    "BASE_URL": "http://127.0.0.1:5000",  # where the site is, for the links in emails
+    "SMS_PROVIDER": None,  # the key of the SMS provider texts go through (a plugin's); unset: no texts
 }
 INT_KEYS = {"HOLD_MINUTES", "TOKEN_HOURS", "TRUSTED_PROXIES", "DB_POOL_SIZE", "DB_MAX_OVERFLOW", "WEB_WORKERS",
             "WEB_THREADS"}
@@ -64,7 +73,7 @@ def from_environment(environ=None) -> dict:
 
 def check(config: dict) -> None:
     """Type the settings in place and fill the derived defaults, or raise one error naming every problem."""
-    problems = [*_typed(config), *_choices(config), *production_problems(config)]
+    problems = [*_typed(config), *_choices(config), *_mail_problems(config), *production_problems(config)]
     if problems:
         raise ConfigurationError(problems)
     _derive(config)
@@ -101,6 +110,22 @@ def _choices(config: dict) -> list[str]:
     token = config.get("METRICS_TOKEN")
     if token is not None and len(str(token)) < MIN_METRICS_TOKEN:
         problems.append(f"LINLI_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} characters long")
+    return problems
+
+
+def _mail_problems(config: dict) -> list[str]:
+    """An SMTP server that cannot be understood, or no sender for its emails."""
+    if not config.get("SMTP_URL"):
+        return []
+    from core.mail import smtp_server
+
+    problems = []
+    try:
+        smtp_server(config["SMTP_URL"])
+    except ValueError as error:
+        problems.append(str(error))
+    if not config.get("MAIL_FROM"):
+        problems.append("LINLI_MAIL_FROM must be set (the emails' sender) when LINLI_SMTP_URL is")
     return problems
 
 

@@ -20,11 +20,12 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import accounts, gifts
+from core import accounts, gifts, notifications
 from core import booking as bookings
 from core.booking import LIVE, BookingRequest, person_for, try_take_places
 from core.catalog import validate_donation
 from core.db import commit, utcnow
+from core.errors import N_, text
 from core.demo_register import give_phones, seed_register
 from core.models import (
     Agreement, Booking, Community, Listing, Operator, RoleGrant, Schedule, Slot, Space, User, VerifiedAttribute,
@@ -58,6 +59,8 @@ NEIGHBOURS = [("elder95", "孙爷爷", dt.date(1930, 10, 8), ()),  # Sun Yeye
 GIFTS = [(6, "government", "和平街道办事处", 2_000_000, "JD-2026-018"),
          (3, "company", "和平大药房", 500_000, "GH-7731"),
          (1, "anonymous", "", 20_000, "XJ-0001")]
+WELCOME = (N_("Welcome to Linli, %(name)s"),
+           N_("Here you will read what concerns you: a booking confirmed, a reminder the day before your lunch."))
 
 
 def english(**fields: str) -> dict:
@@ -108,6 +111,9 @@ def seed_activity(app: Flask) -> bool:
         for days_ago, kind, name, amount, reference in GIFTS:
             gifts.record_gift(session, committee, community, name, kind, amount, reference,
                               today - dt.timedelta(days=days_ago))
+        elder = demo_user(session, "elder92")
+        notifications.notify(session, elder.id, "welcome", text(WELCOME[0], name=elder.name), text(WELCOME[1]),
+                             key="welcome", link="/")
         commit(session)
         return True
     finally:

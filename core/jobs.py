@@ -14,9 +14,20 @@ from sqlalchemy import delete, select
 
 from core import booking as bookings
 from core import checks, ledger, outbox, schedules, settlement
+from core.errors import N_, Message
 from core.models import ApiToken, Booking, Community, IdempotentRequest, JobRun, StripeEvent
 from core.outbox import enqueue
+from core.outgoing import DELIVER
 from core.tasks import Failed, JobContext, Task
+
+HOLDS_EXPIRED = N_("%(count)s payment holds expired")
+SLOTS_MADE = N_("%(count)s times made")
+SETTLED = N_("Settled: %(months)s")
+NO_MONTH_ENDED = N_("No community's month ended today")
+VIOLATIONS = N_("%(count)s problems found: %(found)s")
+ALL_HOLD = N_("Every check holds, every chain is intact")
+PURGED = N_("Forgotten: %(keys)s idempotency keys, %(tokens)s expired tokens, %(events)s webhook events, "
+            "%(runs)s job runs, %(tasks)s done tasks")
 
 RETENTION = dt.timedelta(days=90)
 """How long idempotency keys, processed webhook events, done tasks and job runs are kept (SPEC §11.4)."""
@@ -37,16 +48,15 @@ def hold_ended(job: JobContext, booking_id: int) -> None:
         job.payments.hold_ended(job.session, booking)
 
 
-def expire_holds(job: JobContext) -> str:
-    count = bookings.expire_holds(job.session, job.plugins, job.now)
-    return f"{count} holds expired"
+def expire_holds(job: JobContext) -> Message:
+    return Message(HOLDS_EXPIRED, {"count": bookings.expire_holds(job.session, job.plugins, job.now)})
 
 
-def generate_slots(job: JobContext) -> str:
-    return f"{schedules.generate(job.session, job.now)} slots made"
+def generate_slots(job: JobContext) -> Message:
+    return Message(SLOTS_MADE, {"count": schedules.generate(job.session, job.now)})
 
 
-def settle_last_month(job: JobContext) -> str:
+def settle_last_month(job: JobContext) -> Message:
     """On a community's 1st (its own time zone), settle the month before: it posts nothing twice."""
     settled = []
     for community in job.session.scalars(select(Community).order_by(Community.id)):
@@ -56,40 +66,42 @@ def settle_last_month(job: JobContext) -> str:
         period = ledger.period_of(today - dt.timedelta(days=1))
         settlement.settle(job.session, job.plugins.operator_types, community, period)
         settled.append(f"{community.slug} {period}")
-    return f"settled {', '.join(settled)}" if settled else "no community's month ended"
+    return Message(SETTLED, {"months": ", ".join(settled)}) if settled else Message(NO_MONTH_ENDED)
 
 
-def nightly_check(job: JobContext) -> str:
-    """``linli check`` and ``linli verify-ledger``: a failure is recorded as the run's outcome."""
-    found = checks.violations(job.session)
-    for community in job.session.scalars(select(Community).order_by(Community.id)):
-        found += [f"{community.slug}: chain broken at {problem}" for problem in ledger.verify(job.session, community.id)]
+def nightly_check(job: JobContext) -> Message | Failed:
+    """``linli check`` (which verifies every community's chain, as ``linli verify-ledger`` does): a failure is
+    recorded as the run's outcome."""
+    found = checks.violations(job.session)  # every community's chain too
     if found:
-        return Failed(f"{len(found)} violations: " + "; ".join(found))
-    return "all invariants hold, every chain intact"
+        return Failed(Message(VIOLATIONS, {"count": len(found), "found": "; ".join(found)}))
+    return Message(ALL_HOLD)
 
 
-def purge_old_records(job: JobContext) -> str:
+def purge_old_records(job: JobContext) -> Message:
     """Forget what is only kept for a while: idempotency keys, expired tokens, processed webhook events, done tasks."""
     before = job.now - RETENTION
     session = job.session
     counts = {
-        "idempotency keys": session.execute(delete(IdempotentRequest).where(IdempotentRequest.created_at < before)),
-        "expired tokens": session.execute(delete(ApiToken).where(ApiToken.expires_at < job.now)),
-        "webhook events": session.execute(delete(StripeEvent).where(StripeEvent.received_at < before)),
-        "job runs": session.execute(delete(JobRun).where(JobRun.finished_at < before)),
+        "keys": session.execute(delete(IdempotentRequest).where(IdempotentRequest.created_at < before)),
+        "tokens": session.execute(delete(ApiToken).where(ApiToken.expires_at < job.now)),
+        "events": session.execute(delete(StripeEvent).where(StripeEvent.received_at < before)),
+        "runs": session.execute(delete(JobRun).where(JobRun.finished_at < before)),
     }
     counts = {name: result.rowcount for name, result in counts.items()}
-    counts["done tasks"] = outbox.purge_done(session, before)
-    return ", ".join(f"{count} {name}" for name, count in counts.items())
+    return Message(PURGED, {**counts, "tasks": outbox.purge_done(session, before)})
 
 
 CORE_TASKS = (
     Task(bookings.BOOKING_EVENT, booking_event),
     Task("payments.hold_ended", hold_ended),
-    Task("expire_holds", expire_holds, schedule=every(dt.timedelta(minutes=1))),
-    Task("generate_slots", generate_slots, schedule=crontab(minute=5)),
-    Task("settle_last_month", settle_last_month, schedule=crontab(minute=30)),
-    Task("nightly_check", nightly_check, schedule=crontab(hour=19, minute=0)),  # 03:00 in China
-    Task("purge_old_records", purge_old_records, schedule=crontab(hour=20, minute=0)),
+    DELIVER,
+    Task("expire_holds", expire_holds, schedule=every(dt.timedelta(minutes=1)), label=N_("Expire payment holds")),
+    Task("generate_slots", generate_slots, schedule=crontab(minute=5), label=N_("Make the times of the coming weeks")),
+    Task("settle_last_month", settle_last_month, schedule=crontab(minute=30),
+         label=N_("Settle the month on the 1st")),
+    Task("nightly_check", nightly_check, schedule=crontab(hour=19, minute=0),  # 03:00 in China
+         label=N_("Check the books every night")),
+    Task("purge_old_records", purge_old_records, schedule=crontab(hour=20, minute=0),
+         label=N_("Forget old records")),
 )

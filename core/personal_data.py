@@ -1,7 +1,8 @@
 """A person's own data, as China's Personal Information Protection Law lets them ask for it: one JSON document.
 
 What Linli keeps about them (their account, their entry in the register, what the office checked), what they did
-(bookings with their times, services and amounts, ratings), and who may book for them. Nothing about anyone else
+(bookings with their times, services and amounts, ratings), what Linli told them and how they chose to be told,
+and who may book for them. Nothing about anyone else
 but a name: the staff who checked something are not named, a helper's phone is not shown.
 """
 from __future__ import annotations
@@ -10,7 +11,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import residents
+from core import notifications, residents
 from core.models import Booking, Community, Listing, Operator, Rating, Slot, User
 
 
@@ -66,6 +67,23 @@ class RatingPart(Schema):
     created_at = fields.DateTime()
 
 
+class NotificationPart(Schema):
+    kind = fields.String()
+    title = fields.String(metadata={"description": "in English (the pages and the API say it in your language)"})
+    body = fields.String()
+    link = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+    emailed_at = fields.DateTime(allow_none=True)
+    texted_at = fields.DateTime(allow_none=True)
+
+
+class NotificationPreferencesPart(Schema):
+    email = fields.Boolean()
+    sms = fields.Boolean()
+    language = fields.String()
+
+
 class PersonPart(Schema):
     name = fields.String()
     linked_at = fields.DateTime(allow_none=True)
@@ -79,6 +97,8 @@ class PersonalDataSchema(Schema):
     attributes = fields.List(fields.Nested(AttributePart))
     bookings = fields.List(fields.Nested(BookingPart))
     ratings = fields.List(fields.Nested(RatingPart))
+    notifications = fields.List(fields.Nested(NotificationPart))
+    notification_preferences = fields.Nested(NotificationPreferencesPart)
     helpers = fields.List(fields.Nested(PersonPart), metadata={"description": "who may book for them"})
     helping = fields.List(fields.Nested(PersonPart), metadata={"description": "whom they may book for"})
 
@@ -98,6 +118,11 @@ def export(session: Session, user: User) -> dict:
                     for rating, title in session.execute(
                         select(Rating, Listing.title).join(Listing, Listing.id == Rating.listing_id)
                         .where(Rating.resident_id == user.id).order_by(Rating.id))],
+        "notifications": [{"kind": n.kind, "title": str(n.title_message), "body": str(n.body_message),
+                           "link": n.link, "created_at": n.created_at, "read_at": n.read_at,
+                           "emailed_at": n.emailed_at, "texted_at": n.texted_at}
+                          for n in session.scalars(notifications.inbox_query(user.id))],
+        "notification_preferences": notifications.preferences(session, user.id),
         "helpers": [{"name": helper.name, "linked_at": link.linked_at}
                     for link, helper in residents.helpers_of(session, user.id)] if profile else [],
         "helping": [{"name": p.user.name, "linked_at": None} for p in residents.helped_by(session, user)],

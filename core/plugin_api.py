@@ -23,7 +23,8 @@ from the core's other modules. A third-party plugin is written against these nam
   ``record_refund``; raise ``PROVIDER_UNAVAILABLE``, ``BAD_SIGNATURE`` or
   ``PAYMENT_DECLINED``.
 - **SMS providers**: subclass ``SmsProvider`` (``is_configured(config)``, ``send(Sms, config)`` returning the
-  gateway's message id, raising on a failure worth retrying); register it with ``register_sms_providers``.
+  gateway's message id, raising ``SmsNotSent`` when the text can never go and anything else on a failure worth
+  retrying); register it with ``register_sms_providers``.
 - **Background work**: ``Task(name, run, schedule=None)`` registered with ``register_tasks`` (``run(job:
   JobContext, **payload)``; a ``schedule`` makes it periodic), ``enqueue(session, name, **payload)`` writes one in
   the caller's transaction, run after the commit (retried with backoff; it must be idempotent).
@@ -71,7 +72,7 @@ from core.policy import has_role, require, require_user
 from core.request_session import session
 from core.settlement import declare_cost, parse_period
 from core.outbox import enqueue
-from core.sms import Sms, SmsProvider
+from core.sms import Sms, SmsNotSent, SmsProvider
 from core.tasks import JobContext, Task
 from core.web.common import attempt, back_to, field_errors, flash_error, headline, page_blueprint, web_user
 from core.web.forms import ActionForm, Finite
@@ -100,7 +101,7 @@ __all__ = [
     "BAD_SIGNATURE", "PAYMENT_DECLINED", "PROVIDER_UNAVAILABLE", "PaymentProvider", "PaymentStart",
     "booking_payments", "payment_by_reference", "record_refund",
     # SMS providers
-    "Sms", "SmsProvider",
+    "Sms", "SmsNotSent", "SmsProvider",
     # background work
     "JobContext", "Task", "enqueue",
     # errors shared with the core

@@ -1,7 +1,9 @@
 """The plugins of one app: the plugin manager (specs, entry points, blocked plugins, checks) and what they register."""
 from __future__ import annotations
 
+import inspect
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import pluggy
 
@@ -90,6 +92,16 @@ class Plugins:
         """The SMS providers the plugins register (none is built in: texts need a contract with a gateway)."""
         return self._of_the_plugins("sms_providers", lambda: {
             p.key: p for p in collect(self.pm.hook.register_sms_providers(), key=lambda p: p.key)})
+
+    def folders(self) -> list[Path]:
+        """The folder of each plugin's module: its ``templates/`` extend the core's layout, its ``translations/``
+        join the core's catalogue."""
+        folders = []
+        for plugin in self.pm.get_plugins():
+            module = inspect.getmodule(plugin)
+            if module and getattr(module, "__file__", None) and not module.__name__.startswith("core."):
+                folders.append(Path(module.__file__).parent)
+        return folders
 
     def type_of(self, key: str) -> OperatorType:
         """The installed type ``key``; a 409 when its plugin is not installed (its listings take no bookings)."""

@@ -19,8 +19,15 @@ class Sms:
     params: dict[str, str] = field(default_factory=dict)
 
 
+class SmsNotSent(Exception):
+    """A text that will never go as asked (no template for its kind, a number or a key the gateway refuses):
+    sending it again changes nothing, so its delivery records why and stops. Its message names the cause for the
+    jobs page and the log, and never holds a secret."""
+
+
 class SmsProvider:
-    """A way to send texts. ``send`` returns the provider's message id, and raises on a failure worth retrying."""
+    """A way to send texts. ``send`` returns the provider's message id, raises :class:`SmsNotSent` when the text
+    can never go, and raises anything else on a failure worth retrying (throttling, the gateway down)."""
 
     key: str = ""
 

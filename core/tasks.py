@@ -16,21 +16,25 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import outbox, request_ids
+from core import memos, outbox, request_ids
 from core.db import commit, rollback, utcnow
 from core.models import JobRun, OutboxTask
 
 log = logging.getLogger(__name__)
 
 
-class Failed(str):
+@dataclass(frozen=True)
+class Failed:
     """A periodic job's outcome that is a failure although the job ran to its end (a nightly check that found
     violations): its writes (the alert) commit, and its run is recorded as failed."""
+
+    outcome: str
 
 
 @dataclass(frozen=True)
 class Task:
-    """A piece of background work: ``run(job, **payload)`` returns a short outcome (or None).
+    """A piece of background work: ``run(job, **payload)`` returns a short outcome (or None; a
+    :class:`~core.errors.Message` is said in the reader's language on the jobs page). ``label`` names it there.
 
     With a ``schedule`` (a ``celery.schedules`` schedule or crontab) it is also a periodic job, run by the
     scheduler with no payload. ``run`` must be idempotent: run twice, it changes nothing the second time.
@@ -39,6 +43,7 @@ class Task:
     name: str
     run: Callable[..., str | None]
     schedule: Any = None
+    label: str = ""
     max_attempts: int = 8
 
 
@@ -117,12 +122,17 @@ class Runner:
                 log.exception("periodic job %s failed", name)
                 self._finish_run(run_id, "failed", _describe(error))
                 raise
-        return self._finish_run(run_id, "failed" if isinstance(outcome, Failed) else "ok", outcome)
+        if isinstance(outcome, Failed):
+            return self._finish_run(run_id, "failed", outcome.outcome)
+        return self._finish_run(run_id, "ok", outcome)
 
     def _finish_run(self, run_id: int, status: str, outcome: str | None) -> JobRun:
+        """Record how the run ended; an outcome that is a message is kept as one, to be said in the reader's
+        language."""
         with self.sessions() as session:
-            session.execute(update(JobRun).where(JobRun.id == run_id)
-                            .values(status=status, outcome=(outcome or "")[:500] or None, finished_at=utcnow()))
+            session.execute(update(JobRun).where(JobRun.id == run_id).values(
+                status=status, outcome=(outcome or "")[:500] or None, outcome_message=memos.stored(outcome),
+                finished_at=utcnow()))
             commit(session)
             return session.get(JobRun, run_id)
 

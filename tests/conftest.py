@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from core import auth, create_app
 
-pytest_plugins = ["tests.factories", "tests.pages", "tests.snapshots", "tests.stripe_support", "tests.web_support",
-                  "tests.world"]
+pytest_plugins = ["tests.factories", "tests.mail_support", "tests.pages", "tests.snapshots", "tests.stripe_support",
+                  "tests.web_support", "tests.world"]
 
 CONFIGURED_URL = os.environ.get("LINLI_DATABASE_URL", "")
 ON_POSTGRES = CONFIGURED_URL.startswith("postgresql")

@@ -171,6 +171,10 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "public.fund_report": public(),
     "public.donor_statement": public(),
     "problems.problem_type": public(path={"code": "slot_full"}),
+    "notifications.list_notifications": users(),
+    "notifications.read_notification": only(RESIDENT),  # one's own: another's is a 404
+    "notifications.get_preferences": users(),
+    "notifications.put_preferences": users(body=lambda w: {"email": True, "sms": False, "language": "en"}),
     # --- the plugins' API ------------------------------------------------------------------------
     "canteen.list_menus": public(),
     "canteen.get_menu": public(),
@@ -256,6 +260,10 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_resident.cancel": only(RESIDENT),
     "web_resident.pay": only(RESIDENT),
     "web_resident.rate": only(RESIDENT, body=lambda w: {"stars": "5"}, kind="rated"),
+    "web_inbox.inbox": users(),
+    "web_inbox.mark_read": only(RESIDENT),  # one's own: another's is a 404
+    "web_inbox.mark_all_read": users(),
+    "web_inbox.preferences": users(body=lambda w: {"email": "y", "language": "en"}),
     "web_agreements.apply": users(body=lambda w: {"name": "New", "type": "canteen"}),
     "web_agreements.agreement": only(OPERATOR, ADMIN, body=lambda w: {"space_id": str(w["space"]),
                                                                      "starts_on": TOMORROW}),
@@ -280,6 +288,8 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_operator.new_listing": only(OPERATOR, ADMIN, body=lambda w: {"title": "Dinner"}),
     "web_operator.edit_listing": only(OPERATOR, ADMIN, body=lambda w: {"title": "Lunch"}),
     "web_staff.office": only(STAFF, ADMIN),
+    "web_admin.jobs": only(ADMIN),
+    "web_admin.run_job": only(ADMIN),
     "web_staff.approve_operator": only(STAFF, ADMIN),
     "web_staff.approve_agreement": only(STAFF, ADMIN),
     "web_register.residents": only(STAFF, ADMIN),
@@ -326,8 +336,9 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
 PATH_VALUES = {
     "ref": "community", "slug": "community", "operator_id": "operator", "listing_id": "listing", "slot_id": "slot",
     "booking_id": "booking", "resident_id": "member", "agreement_id": "agreement", "proposal_id": "proposal", "user_id": "member", "gift_id": "gift",
+    "notification_id": "notification",
     "period": "period", "attribute": "attribute", "job_id": "job", "worker_id": "worker", "vendor_id": "vendor",
-    "code": "=en", "step": "=votes", "action": "=check-in", "filename": "=linli.css",
+    "code": "=en", "step": "=votes", "action": "=check-in", "filename": "=linli.css", "name": "=expire_holds",
 }
 
 

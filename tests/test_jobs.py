@@ -145,11 +145,11 @@ def test_expired_holds_free_their_places_once_and_stop_the_providers_payment(pla
     booked = world.api("adult").post("/bookings", {"slot_id": slot, "payment_method": "stripe",
                                                    "details": {"address": ADDRESS}}).get_json()
     assert booked["status"] == "pending_payment"
-    assert run(app, "expire_holds").outcome == "0 holds expired"  # its hold still runs
+    assert run(app, "expire_holds").outcome == "0 payment holds expired"  # its hold still runs
     with time_machine.travel(utcnow() + dt.timedelta(minutes=16), tick=False):
         first = run(app, "expire_holds")
         second = run(app, "expire_holds")
-    assert (first.status, first.outcome, second.outcome) == ("ok", "1 holds expired", "0 holds expired")
+    assert (first.status, first.outcome, second.outcome) == ("ok", "1 payment holds expired", "0 payment holds expired")
     assert fresh(db).get(Booking, booked["id"]).status == "expired"
     assert db.get(Slot, slot).taken == 0
     cancels = [r.path for r in recording_http.requests if r.path.endswith("/cancel")]
@@ -176,11 +176,11 @@ def test_a_provider_that_does_not_answer_is_asked_again_to_stop_the_payment(plat
 def test_generating_slots_twice_makes_them_once(platform, db):
     app, world = platform()
     first, second = run(app, "generate_slots"), run(app, "generate_slots")
-    assert second.outcome == "0 slots made"
+    assert second.outcome == "0 times made"
     with time_machine.travel(utcnow() + dt.timedelta(days=1), tick=False):
         later = run(app, "generate_slots")
-        assert run(app, "generate_slots").outcome == "0 slots made"
-    assert later.outcome != "0 slots made" and first.status == "ok"
+        assert run(app, "generate_slots").outcome == "0 times made"
+    assert later.outcome != "0 times made" and first.status == "ok"
 
 
 def test_the_month_is_settled_on_the_communitys_first_once(platform, db):
@@ -196,11 +196,11 @@ def test_the_month_is_settled_on_the_communitys_first_once(platform, db):
         entries = fresh(db).scalar(select(JournalEntry.id).order_by(JournalEntry.id.desc()).limit(1))
         second = run(app, "settle_last_month")
     period = today.strftime("%Y-%m")
-    assert first.outcome == f"settled heping {period}" == second.outcome
+    assert first.outcome == f"Settled: heping {period}" == second.outcome
     assert fresh(db).scalar(select(JournalEntry.id).order_by(JournalEntry.id.desc()).limit(1)) == entries
     with time_machine.travel(dt.datetime.combine(first_of_next + dt.timedelta(days=1), dt.time(12),
                                                  dt.timezone.utc), tick=False):
-        assert run(app, "settle_last_month").outcome == "no community's month ended"
+        assert run(app, "settle_last_month").outcome == "No community's month ended today"
 
 
 def test_the_nightly_check_passes_then_fails_on_a_broken_chain(platform, db):
@@ -208,12 +208,12 @@ def test_the_nightly_check_passes_then_fails_on_a_broken_chain(platform, db):
     assert app.test_cli_runner().invoke(args=["settle", "--community", "heping", "--period",
                                               utcnow().strftime("%Y-%m")]).exit_code == 0  # the workshop's fixed gift
     ok = run(app, "nightly_check")
-    assert (ok.status, ok.outcome) == ("ok", "all invariants hold, every chain intact")
+    assert (ok.status, ok.outcome) == ("ok", "Every check holds, every chain is intact")
     entry = db.scalar(select(JournalEntry).order_by(JournalEntry.id).limit(1))
     db.execute(update(JournalEntry).where(JournalEntry.id == entry.id).values(memo="tampered"))
     db.commit()
     failed = run(app, "nightly_check")
-    assert failed.status == "failed" and "heping: chain broken at entry" in failed.outcome
+    assert failed.status == "failed" and "1 problems found: community heping: entry " in failed.outcome
     assert run(app, "nightly_check").status == "failed"  # run again: the same finding, nothing else
 
 
@@ -228,8 +228,8 @@ def test_old_records_are_purged_and_recent_ones_kept(platform, db):
                 ApiToken(user_id=1, token_hash="b" * 64, expires_at=now + dt.timedelta(days=1))])
     db.commit()
     first = run(app, "purge_old_records")
-    assert first.outcome.startswith("1 idempotency keys, 1 expired tokens, 0 webhook events")
-    assert run(app, "purge_old_records").outcome.startswith("0 idempotency keys, 0 expired tokens")
+    assert first.outcome.startswith("Forgotten: 1 idempotency keys, 1 expired tokens, 0 webhook events")
+    assert run(app, "purge_old_records").outcome.startswith("Forgotten: 0 idempotency keys, 0 expired tokens")
     assert fresh(db).scalars(select(IdempotentRequest.key)).all() == ["new"]
     assert db.scalar(select(ApiToken.token_hash).where(ApiToken.token_hash == "b" * 64))
 
@@ -254,11 +254,11 @@ def test_linli_jobs_lists_each_job_and_runs_one(platform):
     app, world = platform()
     cli = app.test_cli_runner()
     ran = cli.invoke(args=["jobs", "run", "expire_holds"])
-    assert ran.exit_code == 0 and "expire_holds: ok: 0 holds expired" in ran.output
+    assert ran.exit_code == 0 and "expire_holds: ok: 0 payment holds expired" in ran.output
     listed = cli.invoke(args=["jobs"])
     assert listed.exit_code == 0, listed.output
     line = next(line for line in listed.output.splitlines() if line.startswith("expire_holds"))
-    assert "every 60 s" in line and " ok " in line and "0 holds expired" in line
+    assert "every 60 s" in line and " ok " in line and "0 payment holds expired" in line
     assert re.search(r"^nightly_check +cron 0 19 \* \* \* UTC +never", listed.output, re.M)
     assert "outbox: 0 pending, 0 running, 0 failed" in listed.output
     unknown = cli.invoke(args=["jobs", "run", "nope"])
@@ -272,14 +272,15 @@ def test_without_a_broker_the_apps_own_thread_runs_tasks_and_periodic_jobs(make_
 
     from tests.factories import DemoWorld
 
-    app = make_app(TESTING=False)
-    restore(app.extensions["linli"].db.engine, demo_rows)
-    world = DemoWorld(app.test_client())
+    booking_app = make_app()  # books, and runs its tasks at once: the runner under test has not started
+    restore(booking_app.extensions["linli"].db.engine, demo_rows)
+    world = DemoWorld(booking_app.test_client())
     booking = world.api("adult").post("/bookings", {"slot_id": world.slots(CLEANING)[0]["id"], "payment_method": "cash",
                                                     "details": {"address": ADDRESS}}).get_json()["id"]
     db.execute(update(Booking).where(Booking.id == booking).values(status="pending_payment",
                                                                     hold_expires_at=utcnow() - dt.timedelta(minutes=1)))
     db.commit()
+    app = make_app(TESTING=False)
     queue = queue_of(app)
     assert not queue.eager
     with app.extensions["linli"].db.sessionmaker() as session:
@@ -293,4 +294,4 @@ def test_without_a_broker_the_apps_own_thread_runs_tasks_and_periodic_jobs(make_
             break
         time.sleep(0.2)
     assert done == "done"
-    assert expired.outcome == "1 holds expired"
+    assert expired.outcome == "1 payment holds expired"

@@ -2,10 +2,11 @@
 import subprocess
 import sys
 
-DOMAIN = ("accounts", "audit", "auth", "booking", "catalog", "checks", "donations", "eligibility", "exports", "fund",
-          "input_text", "ledger", "listings", "money", "operator_types", "personal_data", "phones", "plugins", "policy",
-          "pricing", "proposals", "ratings", "resident_import", "residents", "settlement", "transparency", "models",
-          "payments.service",
+DOMAIN = ("accounts", "audit", "auth", "booking", "catalog", "catalogues", "checks", "donations", "eligibility",
+          "exports", "fund", "input_text", "jobs", "ledger", "ledger_heads", "listings", "mail", "money", "notices",
+          "notifications", "operator_types", "outbox", "outgoing", "personal_data", "phones", "plugins", "policy",
+          "pricing", "proposals", "ratings", "resident_import", "residents", "settlement", "tasks", "transparency",
+          "models", "payments.service",
           "payments.webhooks")
 WEB = ("flask", "werkzeug", "flask_babel", "flask_smorest", "flask_wtf")
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from core.models import Operator
 from plugins.housekeeping.models import Worker
+from tests.test_notifications_api import tell
 from tests.web_support import PHONE, log_in, screenshot
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -72,7 +73,8 @@ def pages_by_role(demo, db) -> dict[str, list[str]]:
                                                                         "workshop"))
     worker = db.scalar(select(Worker.id).where(Worker.operator_id == home))
     return {
-        "elder92": ["/", f"/services/{lunch['id']}", f"/book/{slot['id']}", "/my/bookings"],
+        "elder92": ["/", f"/services/{lunch['id']}", f"/book/{slot['id']}", "/my/bookings", "/my/notifications",
+                    "/my/notification-preferences"],
         "canteen": [f"/operators/{canteen}/today", f"/operators/{canteen}/listings",
                     f"/operators/{canteen}/statement"],
         "housekeeping": [f"/housekeeping/operators/{home}/workers", f"/housekeeping/workers/{worker}"],
@@ -86,6 +88,7 @@ def pages_by_role(demo, db) -> dict[str, list[str]]:
 @pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
 def test_pages_fit_a_phone_and_a_desktop_with_big_enough_controls(browse, demo, db, locale):
     money_came_in(demo)
+    tell(db, "elder92", 2)  # her inbox with new messages, and the menu saying so
     problems, charts = [], 0
     for role, paths in pages_by_role(demo, db).items():
         page = browse(locale=locale, viewport=PHONE)

@@ -16,9 +16,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from core import accounts
+from core import accounts, notifications
 from core.auth import issue_token
-from core.models import Agreement, Community, Listing, Operator, Slot, Space, User, VerifiedAttribute
+from core.demo import WELCOME
+from core.errors import text
+from core.models import (
+    Agreement, Community, Listing, Notification, Operator, Slot, Space, User, VerifiedAttribute,
+)
 from tests.clock import serving
 from tests.factories import make_community, make_operator, make_user
 from tests.snapshots import restore, snapshot
@@ -76,11 +80,14 @@ def _people_and_places(session) -> tuple[dict, dict]:
     session.add(VerifiedAttribute(user_id=member.id, attribute="student"))
     resident = session.get(User, users[RESIDENT])
     resident.profile.address, resident.profile.phone = CANARIES[0], CANARIES[2]
+    notifications.notify(session, resident.id, "booking_confirmed", text(WELCOME[0], name=resident.name),
+                         text(WELCOME[1]), key="world")
     zone = ZoneInfo(home.timezone)
     ids = {"community": home.slug, "member": member.id, "resident": resident.id,
            "period": dt.datetime.now(zone).strftime("%Y-%m"), "attribute": "student",
            "space": session.scalar(select(Space.id).where(Space.community_id == home.id)),
-           "agreement": session.scalar(select(Agreement.id).where(Agreement.operator_id == ours["canteen"].id))}
+           "agreement": session.scalar(select(Agreement.id).where(Agreement.operator_id == ours["canteen"].id)),
+           "notification": session.scalar(select(Notification.id).where(Notification.user_id == resident.id))}
     for key, operator in ours.items():
         listing = session.scalar(select(Listing).where(Listing.operator_id == operator.id).order_by(Listing.id))
         ids[f"operator:{key}"], ids[f"listing:{key}"] = operator.id, listing.id

@@ -82,6 +82,15 @@ MONTH = validate.Regexp(PERIOD.pattern, error=N_("Write the month as YYYY-MM, e.
 NOT_BLANK = validate.Regexp(r"\s*\S", error=N_("Please write something here."))
 """Validates text that must say something: spaces alone are not an answer."""
 
+class JsonBoolean(fields.Boolean):
+    """``true`` or ``false`` as JSON writes them: marshmallow's Boolean also takes 0, 1, "yes" and "off"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 RAW = fields.Boolean(load_default=False, metadata={"description": (
     "With a CSV: 1 for tools (English column names, amounts in minor units, UTF-8 without a byte-order mark); "
     "without it the file is for people (the reader's language, amounts such as 1,250.00 and a currency column, "

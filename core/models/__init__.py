@@ -8,6 +8,7 @@ from core.models.fund import (
 from core.models.jobs import JOB_RUN_STATUSES, OUTBOX_STATUSES, JobRun, OutboxTask
 from core.models.ledger import ClosedPeriod, JournalEntry, JournalLine, LedgerHead
 from core.models.listing import Closure, Listing, Schedule, Slot
+from core.models.notification import Notification, NotificationPreferences
 from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, Agreement, Operator
 from core.models.payment import OperatorCost, Payment, Refund, StripeEvent
 from core.models.user import RESIDENT_STATUSES, ROLES, ApiToken, Helper, ResidentProfile, RoleGrant, User, VerifiedAttribute
@@ -17,6 +18,6 @@ __all__ = [
     "RESIDENT_STATUSES", "ROLES", "JOB_RUN_STATUSES", "OUTBOX_STATUSES",
     "FundGift", "FundTransfer", "Helper", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",
     "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Closure", "Community", "IdempotentRequest", "JobRun", "JournalEntry",
-    "JournalLine", "LedgerHead", "Listing", "Operator", "OperatorCost", "OutboxTask", "Payment", "Rating", "Refund", "ResidentProfile",
+    "JournalLine", "LedgerHead", "Listing", "Notification", "NotificationPreferences", "Operator", "OperatorCost", "OutboxTask", "Payment", "Rating", "Refund", "ResidentProfile",
     "RoleGrant", "Schedule", "Slot", "Space", "StripeEvent", "User", "VerifiedAttribute",
 ]

@@ -10,7 +10,6 @@ a plugin's ``translations/`` folder (a Babel catalogue) joins the core's.
 """
 from __future__ import annotations
 
-import inspect
 from pathlib import Path
 
 from flask import Flask, current_app, g, has_request_context, make_response, render_template, request
@@ -32,7 +31,7 @@ csrf = CSRFProtect()
 def init_web(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # a page left open for an hour still works
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked below, for everything but the API
-    plugin_folders = _plugin_folders(app)
+    plugin_folders = app.extensions["linli"].plugins.folders()
     # The core's folder last: Flask-Babel keeps the plural rule of the last folder it loads, and a plugin
     # without a catalogue for the reader's language brings English's (n != 1), which would turn every
     # Chinese plural back into English.
@@ -56,11 +55,12 @@ def init_web(app: Flask) -> None:
     _register_error_pages(app)
 
     from core.web import (
-        acting, agreements, auth, committee, counter, gifts, operator, public, register, resident, schedules, staff,
+        acting, admin, agreements, auth, committee, counter, gifts, inbox, operator, public, register, resident,
+        schedules, staff,
     )
 
     for module in (public, auth, resident, acting, operator, schedules, counter, agreements, staff, register,
-                   committee, gifts):
+                   committee, gifts, inbox, admin):
         app.register_blueprint(module.bp)
 
 
@@ -90,24 +90,15 @@ def _refuse_unstorable_text():
         raise INVISIBLE_CHARACTERS()
 
 
-def _plugin_folders(app: Flask) -> list[Path]:
-    """The folder of each plugin's module: its ``templates/`` extend the core's layout, its ``translations/`` join ours."""
-    folders = []
-    for plugin in app.extensions["linli"].plugins.pm.get_plugins():
-        module = inspect.getmodule(plugin)
-        if module and getattr(module, "__file__", None) and not module.__name__.startswith("core."):
-            folders.append(Path(module.__file__).parent)
-    return folders
-
-
 def _page_context() -> dict:
     from core.web.common import web_user
-    from core.web.nav import menu
+    from core.web.nav import inbox, menu
 
     from core.web.acting import acting_for
 
     user = web_user() if has_request_context() else None
-    return {"current_user": user, "menu": menu(user), "lang": current_language(), "languages": LANGUAGES,
+    return {"current_user": user, "menu": menu(user), "inbox": inbox(user), "lang": current_language(),
+            "languages": LANGUAGES,
             "acting_for": acting_for() if user else None}
 
 

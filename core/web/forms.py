@@ -249,5 +249,14 @@ class HelperForm(FlaskForm):
     contact = StringField(_l("Their email or mobile phone number"), validators=[REQUIRED, Length(max=254)])
 
 
+class NotificationPreferencesForm(FlaskForm):
+    """Besides the inbox: emails, texts, and the language they are written in."""
+
+    email = BooleanField(_l("By email"))
+    sms = BooleanField(_l("By text message to my mobile phone"))
+    language = RadioField(_l("Language of my messages"), validators=[CHOSEN], invalid_choice_message=NOT_AN_OPTION,
+                          choices=options([("zh_Hans", "中文"), ("en", "English")]))
+
+
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token travels."""

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
-from core import policy
+from core import notifications, policy
 from core.models import Community, User
 from core.request_session import session as db_session
 from core.web.acting import may_act
@@ -35,5 +36,16 @@ def menu(user: User | None) -> list[tuple[str, str]]:
         items.append((_("Community office"), url_for("web_staff.office", slug=community.slug)))
     for community in _communities(user, "committee_member", "charity_officer"):
         items.append((_("Fund"), url_for("web_committee.overview", slug=community.slug)))
+    if policy.is_admin(user):
+        items.append((_("Background jobs"), url_for("web_admin.jobs")))
     items.append((_("My details"), url_for("web_resident.my_details")))
     return items
+
+
+def inbox(user: User | None) -> dict | None:
+    """The inbox in the menu, saying plainly how many messages are new ("3 条新消息"); one indexed count."""
+    if user is None:
+        return None
+    unread = notifications.unread_count(db_session(), user.id)
+    label = ngettext("%(num)d new message", "%(num)d new messages", unread) if unread else _("My messages")
+    return {"label": label, "url": url_for("web_inbox.inbox"), "unread": unread}

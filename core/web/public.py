@@ -8,12 +8,14 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from core import booking as bookings
-from core import fund, listings, ratings, transparency
+from core import fund, listings, notifications, ratings, transparency
+from core.db import commit
 from core.everyday import Everyday, next_everyday
 from core.api.common import DAY
 from core.errors import N_, DomainError, not_found
 from core.models import Community, Operator, Slot
 from core.pricing import parse_rules
+from core.request_session import database
 from core.request_session import session as db_session
 from core.settlement import PERIOD
 from core.web.acting import acting_for
@@ -129,9 +131,19 @@ def transparency_page(slug: str):
                            period=period)
 
 
+def _remember_language(code: str) -> None:
+    """A logged-in reader's inbox, emails and texts follow the language they switched to."""
+    user = web_user()
+    if user is not None:
+        with database().sessionmaker() as db:
+            notifications.choose(db, user.id, language=code)
+            commit(db)
+
+
 @bp.route("/lang/<code>")
 def switch_language(code: str):
     """Remember the reader's language in the session, and go back to the page they were reading."""
     if code in LANGUAGES:
         session["lang"] = code
+        _remember_language(code)
     return redirect(safe_next(request.args.get("next")) or url_for("web_public.home"), code=303)

@@ -25,6 +25,7 @@ def upgrade():
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('outcome', sa.String(length=500), nullable=True),
+    sa.Column('outcome_message', sa.Text(), nullable=True),
     sa.Column('started_at', core.db.UTCDateTime(), nullable=False),
     sa.Column('finished_at', core.db.UTCDateTime(), nullable=True),
     sa.CheckConstraint("status IN ('running', 'ok', 'failed')", name=op.f('ck_job_runs_status')),

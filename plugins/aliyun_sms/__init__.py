@@ -1,0 +1,1 @@
+"""Texts through Alibaba Cloud SMS (阿里云短信服务)."""
