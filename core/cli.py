@@ -378,11 +378,11 @@ def jobs(ctx):
 
     db = session()
     runner = _queue().runner
-    click.echo(f"{'job':20} {'schedule':28} {'last run (UTC)':20} {'status':8} outcome")
+    click.echo(f"{'job':24} {'schedule':28} {'last run (UTC)':20} {'status':8} outcome")
     for name, run in runner.last_runs(db).items():
         schedule = describe_schedule(runner.tasks[name].schedule)
         started = run.started_at.strftime("%Y-%m-%d %H:%M:%S") if run else "never"
-        click.echo(f"{name:20} {schedule[:28]:28} {started:20} {run.status if run else '-':8} "
+        click.echo(f"{name:24} {schedule[:28]:28} {started:20} {run.status if run else '-':8} "
                    f"{(run.outcome or '') if run else ''}")
     depth = outbox.depth(db)
     click.echo(f"outbox: {depth['pending']} pending, {depth['running']} running, {depth['failed']} failed")

@@ -38,15 +38,19 @@ DEFAULTS = {
     "WEB_THREADS": 1,  # threads per gunicorn worker: 1 runs sync workers, more runs gthread workers
     "LOG_FORMAT": None,  # json (one JSON object per line) or text; default json in production, text otherwise
     "METRICS_TOKEN": None,  # the bearer token GET /metrics asks for (at least 16 characters); unset: /metrics is 404
+    "REMINDER_HOUR": 16,  # from this hour of a community's day, its residents are reminded of tomorrow's bookings
+    "TASK_LEASE_SECONDS": 300,  # a claimed task is its runner's this long; a dead runner's is then taken over
     "BROKER_URL": None,  # Celery's broker, e.g. redis://127.0.0.1:6379/0; without one, jobs run in the app's process
     "SMTP_URL": None,  # smtp://user:password@host:587?starttls=1, or smtps://… (TLS); unset: no emails
     "MAIL_FROM": None,  # the emails' sender, e.g. "邻里 Linli <linli@example.org>"
     "BASE_URL": "http://127.0.0.1:5000",  # where the site is, for the links in emails
     "SMS_PROVIDER": None,  # the key of the SMS provider texts go through (a plugin's); unset: no texts
 }
-INT_KEYS = {"HOLD_MINUTES", "TOKEN_HOURS", "TRUSTED_PROXIES", "DB_POOL_SIZE", "DB_MAX_OVERFLOW", "WEB_WORKERS",
-            "WEB_THREADS"}
-MAY_BE_ZERO = {"TRUSTED_PROXIES", "DB_MAX_OVERFLOW"}
+INT_KEYS = {"TOKEN_HOURS", "REMINDER_HOUR", "TASK_LEASE_SECONDS", "TRUSTED_PROXIES", "DB_POOL_SIZE", "DB_MAX_OVERFLOW",
+            "WEB_WORKERS", "WEB_THREADS"}
+RANGES = {"TRUSTED_PROXIES": (0, None), "DB_MAX_OVERFLOW": (0, None), "REMINDER_HOUR": (0, 23)}
+"""The whole numbers allowed where not from 1 up."""
+DECIMAL_KEYS = {"HOLD_MINUTES"}  # 0.5 is half a minute: a test of real processes need not wait a quarter of an hour
 BOOL_KEYS = {"DB_PRE_PING"}
 CHOICES = {"ENV": ("development", "production"), "LOG_FORMAT": ("json", "text")}
 TRUTH = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
@@ -85,10 +89,18 @@ def _typed(config: dict) -> list[str]:
         value = config.get(key)
         if value is None:
             continue
-        least = 0 if key in MAY_BE_ZERO else 1
+        least, most = RANGES.get(key, (1, None))
         number = _whole_number(value)
-        if number is None or number < least:
-            problems.append(f"LINLI_{key} must be a whole number of at least {least}, not {_shown(value)}")
+        if number is None or number < least or (most is not None and number > most):
+            allowed = f"of at least {least}" if most is None else f"from {least} to {most}"
+            problems.append(f"LINLI_{key} must be a whole number {allowed}, not {_shown(value)}")
+        else:
+            config[key] = number
+    for key in sorted(DECIMAL_KEYS):
+        value = config.get(key)
+        number = _positive_number(value)
+        if number is None:
+            problems.append(f"LINLI_{key} must be a number above 0, not {_shown(value)}")
         else:
             config[key] = number
     for key in sorted(BOOL_KEYS):
@@ -136,6 +148,16 @@ def _whole_number(value) -> int | None:
         return value
     text = str(value).strip()
     return int(text) if text.isascii() and text.isdigit() else None
+
+
+def _positive_number(value) -> int | float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        number = value if isinstance(value, (int, float)) else float(str(value).strip())
+    except ValueError:
+        return None
+    return number if 0 < number < float("inf") else None
 
 
 def _shown(value) -> str:

@@ -13,14 +13,15 @@ from celery.schedules import schedule as every
 from sqlalchemy import delete, select
 
 from core import booking as bookings
-from core import checks, ledger, outbox, schedules, settlement
+from core import checks, ledger, notices, outbox, schedules, settlement
 from core.errors import N_, Message
 from core.models import ApiToken, Booking, Community, IdempotentRequest, JobRun, StripeEvent
 from core.outbox import enqueue
 from core.outgoing import DELIVER
 from core.tasks import Failed, JobContext, Task
 
-HOLDS_EXPIRED = N_("%(count)s payment holds expired")
+HOLDS_EXPIRED = N_("%(count)s payment holds expired, %(told)s residents reminded to pay")
+REMINDED = N_("%(count)s residents reminded of tomorrow")
 SLOTS_MADE = N_("%(count)s times made")
 SETTLED = N_("Settled: %(months)s")
 NO_MONTH_ENDED = N_("No community's month ended today")
@@ -36,6 +37,7 @@ RETENTION = dt.timedelta(days=90)
 def booking_event(job: JobContext, event: str, booking_id: int) -> str:
     """A booking changed status (committed): the plugins hear of it; a hold that ran out stops its payment."""
     bookings.announced(job.session, job.plugins, event, booking_id)
+    notices.booking_event(job.session, event, job.session.get(Booking, booking_id))
     if event == "booking_expired":
         enqueue(job.session, "payments.hold_ended", booking_id=booking_id)
     return event
@@ -49,7 +51,14 @@ def hold_ended(job: JobContext, booking_id: int) -> None:
 
 
 def expire_holds(job: JobContext) -> Message:
-    return Message(HOLDS_EXPIRED, {"count": bookings.expire_holds(job.session, job.plugins, job.now)})
+    """Holds that ran out let their places go (and their payments stop); those about to run out are reminded."""
+    expired = bookings.expire_holds(job.session, job.plugins, job.now)
+    return Message(HOLDS_EXPIRED, {"count": expired, "told": notices.holds_running_out(job.session, job.now)})
+
+
+def send_reminders(job: JobContext) -> Message:
+    """The day before a booking, from the configured hour of the community's day, its resident is reminded once."""
+    return Message(REMINDED, {"count": notices.remind_tomorrow(job.session, job.now, job.config["REMINDER_HOUR"])})
 
 
 def generate_slots(job: JobContext) -> Message:
@@ -65,6 +74,7 @@ def settle_last_month(job: JobContext) -> Message:
             continue
         period = ledger.period_of(today - dt.timedelta(days=1))
         settlement.settle(job.session, job.plugins.operator_types, community, period)
+        notices.statements_ready(job.session, community, period)
         settled.append(f"{community.slug} {period}")
     return Message(SETTLED, {"months": ", ".join(settled)}) if settled else Message(NO_MONTH_ENDED)
 
@@ -74,6 +84,7 @@ def nightly_check(job: JobContext) -> Message | Failed:
     recorded as the run's outcome."""
     found = checks.violations(job.session)  # every community's chain too
     if found:
+        notices.check_failed(job.session, job.now.date(), found)
         return Failed(Message(VIOLATIONS, {"count": len(found), "found": "; ".join(found)}))
     return Message(ALL_HOLD)
 
@@ -97,6 +108,8 @@ CORE_TASKS = (
     Task("payments.hold_ended", hold_ended),
     DELIVER,
     Task("expire_holds", expire_holds, schedule=every(dt.timedelta(minutes=1)), label=N_("Expire payment holds")),
+    Task("send_reminders", send_reminders, schedule=every(dt.timedelta(minutes=1)),
+         label=N_("Remind residents the day before")),
     Task("generate_slots", generate_slots, schedule=crontab(minute=5), label=N_("Make the times of the coming weeks")),
     Task("settle_last_month", settle_last_month, schedule=crontab(minute=30),
          label=N_("Settle the month on the 1st")),

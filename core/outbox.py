@@ -18,7 +18,8 @@ from core.db import after_commit, utcnow
 from core.models import OutboxTask
 
 LEASE = dt.timedelta(minutes=5)
-"""How long a claimed task is its runner's: longer than any task runs, short enough to recover a dead runner's."""
+"""How long a claimed task is its runner's by default (``LINLI_TASK_LEASE_SECONDS``): longer than any task runs,
+short enough to recover a dead runner's."""
 
 
 def enqueue(session: Session, task: str, /, **payload) -> None:
@@ -41,7 +42,7 @@ def _due(now: dt.datetime):
                (OutboxTask.status == "running") & (OutboxTask.lease_until < now))
 
 
-def claim(session: Session, now: dt.datetime) -> tuple[int, int] | None:
+def claim(session: Session, now: dt.datetime, lease: dt.timedelta = LEASE) -> tuple[int, int] | None:
     """Take the oldest due task (pending, or running under a lapsed lease) for this runner: its id and attempt.
 
     Concurrent runners skip each other's rows on PostgreSQL (``SKIP LOCKED``); SQLite runs one writer at a time.
@@ -53,7 +54,7 @@ def claim(session: Session, now: dt.datetime) -> tuple[int, int] | None:
         return None
     attempt = session.scalar(
         update(OutboxTask).where(OutboxTask.id == task_id, _due(now))
-        .values(status="running", attempts=OutboxTask.attempts + 1, lease_until=now + LEASE)
+        .values(status="running", attempts=OutboxTask.attempts + 1, lease_until=now + lease)
         .returning(OutboxTask.attempts))
     return None if attempt is None else (task_id, attempt)
 

@@ -28,6 +28,9 @@ from the core's other modules. A third-party plugin is written against these nam
 - **Background work**: ``Task(name, run, schedule=None)`` registered with ``register_tasks`` (``run(job:
   JobContext, **payload)``; a ``schedule`` makes it periodic), ``enqueue(session, name, **payload)`` writes one in
   the caller's transaction, run after the commit (retried with backoff; it must be idempotent).
+  ``notify(session, user_id, kind, title, body, key=, link=)`` tells someone (inbox, and email or text as they
+  chose; a ``key`` tells them once) in messages (``Message``) said in their language; ``people_with_role(session,
+  community_id, role)`` and ``staff_of_operator(session, operator)`` are whom to tell.
 - **Errors shared with the core**: ``BOOKING_NOT_FOUND``, ``UNKNOWN_USER``,
   ``NO_ACCOUNT``, ``VALIDATION_FAILED``.
 - **The API**: ``ApiBlueprint`` (joins the OpenAPI document under /api/v1),
@@ -61,7 +64,7 @@ from core.catalog import may_read_operator, operator_of_type, operator_or_404
 from core.db import Base, MinorUnits, UTCDateTime, commit, utcnow
 from core.donations import pledge as pledge_donation
 from core.downloads import csv_download
-from core.errors import VALIDATION_FAILED
+from core.errors import VALIDATION_FAILED, Message
 from core.exports import Column, Shown, Table, safe_cell
 from core.fund import may_record_in_kind, record_in_kind, require_in_kind_recorder
 from core.models import Booking, Community, InKindDonation, Listing, Operator, Payment, Slot, User
@@ -71,6 +74,8 @@ from core.payments.service import BookingPayments, payment_by_reference, record_
 from core.policy import has_role, require, require_user
 from core.request_session import session
 from core.settlement import declare_cost, parse_period
+from core.notices import people_with_role, staff_of_operator
+from core.notifications import notify
 from core.outbox import enqueue
 from core.sms import Sms, SmsNotSent, SmsProvider
 from core.tasks import JobContext, Task
@@ -102,8 +107,8 @@ __all__ = [
     "booking_payments", "payment_by_reference", "record_refund",
     # SMS providers
     "Sms", "SmsNotSent", "SmsProvider",
-    # background work
-    "JobContext", "Task", "enqueue",
+    # background work and notifications
+    "JobContext", "Message", "Task", "enqueue", "notify", "people_with_role", "staff_of_operator",
     # errors shared with the core
     "BOOKING_NOT_FOUND", "NO_ACCOUNT", "UNKNOWN_USER", "VALIDATION_FAILED",
     # the API

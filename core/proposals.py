@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import String, cast, literal, select
 from sqlalchemy.orm import Session
 
-from core import accounts, audit, ledger, policy
+from core import accounts, audit, ledger, notices, policy
 from core.db import utcnow
 from core.errors import N_, conflict, forbidden, invalid, not_found, text
 from core.ledger import credit, debit
@@ -89,6 +89,8 @@ def submit(session: Session, actor: User | None, community: Community, proposal_
     proposal = proposal_or_404(session, community, proposal_id, lock=True)
     _move(proposal, "draft", "submitted")
     audit.record(session, actor, "proposal_submitted", "proposal", proposal.id, community.id)
+    notices.proposal_submitted(session, community, proposal, notices.amount(proposal.requested_amount,
+                                                                            proposal.currency))
     return proposal
 
 
@@ -135,6 +137,7 @@ def charity_decision(session: Session, actor: User | None, community: Community,
     proposal.charity_reason = reason
     audit.record(session, actor, "charity_decided", "proposal", proposal.id, community.id, approved=approved,
                  reason=reason)
+    notices.charity_decided(session, community, proposal)
     return proposal
 
 

@@ -35,7 +35,8 @@ class Queue:
         linli = app.extensions["linli"]
         self.app = app
         self.runner = Runner(linli.db.sessionmaker, tasks, lambda session: JobContext(
-            session=session, plugins=linli.plugins, payments=linli.payments, config=app.config, now=utcnow()))
+            session=session, plugins=linli.plugins, payments=linli.payments, config=app.config, now=utcnow()),
+            lease=dt.timedelta(seconds=app.config["TASK_LEASE_SECONDS"]))
         self.celery = make_celery(app, self) if app.config.get("BROKER_URL") else None
         self.eager = self.celery is None and bool(app.config.get("TESTING"))
         self._thread: tuple[int, threading.Thread] | None = None

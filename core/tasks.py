@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core import memos, outbox, request_ids
 from core.db import commit, rollback, utcnow
 from core.models import JobRun, OutboxTask
+from core.reading import READER
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +63,16 @@ class JobContext:
 class Runner:
     """Runs the tasks of one app against its database."""
 
-    def __init__(self, sessions: sessionmaker, tasks: Mapping[str, Task], context: Callable[[Session], JobContext]):
-        self.sessions, self.tasks, self.context = sessions, tasks, context
+    def __init__(self, sessions: sessionmaker, tasks: Mapping[str, Task], context: Callable[[Session], JobContext],
+                 lease: dt.timedelta = outbox.LEASE):
+        self.sessions, self.tasks, self.context, self.lease = sessions, tasks, context, lease
 
     def drain(self, most: int = 1000) -> int:
         """Run due outbox tasks, oldest first, until none is due (or ``most`` ran); return how many ran."""
         ran = 0
         while ran < most:
             with self.sessions() as session:
-                claimed = outbox.claim(session, utcnow())
+                claimed = outbox.claim(session, utcnow(), self.lease)
                 commit(session)
             if claimed is None:
                 return ran
@@ -85,6 +87,7 @@ class Runner:
             task = self.tasks.get(name)
             most = task.max_attempts if task else 1
             token = request_ids.CURRENT.set(request_id)
+            reader = READER.set(None)  # no reader: a task sees what is stored, whichever request ran it
             try:
                 if task is None:
                     raise LookupError(f"no task is named {name!r} in this app")
@@ -103,6 +106,7 @@ class Runner:
                     commit(again)
                 log.warning("task %s (outbox %s) is %s", name, task_id, status)
             finally:
+                READER.reset(reader)
                 request_ids.CURRENT.reset(token)
 
     def run_periodic(self, name: str) -> JobRun:
@@ -114,6 +118,7 @@ class Runner:
             commit(session)
             run_id = run.id
         with self.sessions() as session:
+            reader = READER.set(None)
             try:
                 outcome = task.run(self.context(session))
                 commit(session)
@@ -122,6 +127,8 @@ class Runner:
                 log.exception("periodic job %s failed", name)
                 self._finish_run(run_id, "failed", _describe(error))
                 raise
+            finally:
+                READER.reset(reader)
         if isinstance(outcome, Failed):
             return self._finish_run(run_id, "failed", outcome.outcome)
         return self._finish_run(run_id, "ok", outcome)

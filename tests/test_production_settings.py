@@ -42,6 +42,16 @@ def test_a_refused_value_is_quoted_short():
     assert "s3cr3t" * 4 not in str(refused.value)
 
 
+def test_numbers_are_checked_against_their_ranges():
+    settings = configuration.from_environment({"LINLI_HOLD_MINUTES": "0.5", "LINLI_REMINDER_HOUR": "0"})
+    configuration.check(settings)
+    assert (settings["HOLD_MINUTES"], settings["REMINDER_HOUR"]) == (0.5, 0)
+    with pytest.raises(ConfigurationError) as refused:
+        configuration.check(configuration.from_environment({"LINLI_HOLD_MINUTES": "0", "LINLI_REMINDER_HOUR": "24"}))
+    assert refused.value.problems == ["LINLI_REMINDER_HOUR must be a whole number from 0 to 23, not '24'",
+                                      "LINLI_HOLD_MINUTES must be a number above 0, not '0'"]
+
+
 def test_the_linli_command_says_what_is_wrong_without_a_traceback():
     result = CliRunner().invoke(main, ["check"], env=BAD)
     assert result.exit_code == 1

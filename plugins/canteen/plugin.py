@@ -81,6 +81,13 @@ def register_blueprints():
 
 
 @hookimpl
+def register_tasks():
+    from plugins.canteen.jobs import TASKS
+
+    return TASKS
+
+
+@hookimpl
 def register_migration_paths():
     return [Path(__file__).parent / "migrations"]
 

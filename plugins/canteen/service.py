@@ -133,22 +133,34 @@ def next_delivery_day(session, operator: Operator, after: dt.date) -> dt.date | 
     return starts_at.astimezone(zone).date() if starts_at else None
 
 
+def _deliveries_of_day(query, operator: Operator, zone: ZoneInfo, day: dt.date):
+    """``query`` over the canteen's meals taken home on ``day``, with their booking, time and resident."""
+    start, end = local_day(zone, day)
+    return (query.select_from(CanteenDelivery)
+            .join(Booking, Booking.id == CanteenDelivery.booking_id)
+            .join(Slot, Slot.id == Booking.slot_id)
+            .join(User, User.id == Booking.resident_id)
+            .where(Booking.operator_id == operator.id, Booking.status.in_(SERVED),
+                   Slot.starts_at >= start, Slot.starts_at < end))
+
+
+def delivery_count(session, operator: Operator, zone: ZoneInfo, day: dt.date) -> tuple[int, int]:
+    """How many homes the canteen's meals go to on ``day``, and how many meals."""
+    homes, meals = session.execute(_deliveries_of_day(
+        select(func.count(), func.coalesce(func.sum(Booking.quantity), 0)), operator, zone, day)).one()
+    return homes, int(meals)
+
+
 def deliveries(session, user, operator_id: int, args: dict) -> dict:
     """The meals to take home on a day (today by default): who, where, how many."""
     operator = operator_of_type(session, user, operator_id, KEY)
     zone = zone_of(session, operator.community_id)
     day = args.get("date") or utcnow().astimezone(zone).date()
-    start, end = local_day(zone, day)
 
     def of_day(query):
-        return (query.select_from(CanteenDelivery)
-                .join(Booking, Booking.id == CanteenDelivery.booking_id)
-                .join(Slot, Slot.id == Booking.slot_id)
-                .join(User, User.id == Booking.resident_id)
-                .where(Booking.operator_id == operator.id, Booking.status.in_(SERVED),
-                       Slot.starts_at >= start, Slot.starts_at < end))
+        return _deliveries_of_day(query, operator, zone, day)
 
-    total, meals = session.execute(of_day(select(func.count(), func.coalesce(func.sum(Booking.quantity), 0)))).one()
+    total, meals = delivery_count(session, operator, zone, day)
     page, per_page = args["page"], args["per_page"]
     rows = session.execute(of_day(select(
         Booking.id, Booking.slot_id, Slot.starts_at, Booking.resident_id, User.name, CanteenDelivery.address,
@@ -156,5 +168,5 @@ def deliveries(session, user, operator_id: int, args: dict) -> dict:
         .limit(per_page).offset((page - 1) * per_page)).all()
     items = [{"booking_id": r[0], "slot_id": r[1], "starts_at": r[2].astimezone(zone), "resident_id": r[3],
               "resident_name": r[4], "address": r[5], "meals": r[6], "status": r[7]} for r in rows]
-    return {"operator_id": operator.id, "date": day, "total_meals": int(meals), "items": items, "page": page,
+    return {"operator_id": operator.id, "date": day, "total_meals": meals, "items": items, "page": page,
             "per_page": per_page, "total": total}

@@ -1,0 +1,170 @@
+"""Who is told what, and in which words: the notifications of the core's events (SPEC §11.4).
+
+Short, plain sentences a 92-year-old reads at a glance: what, when, and what to do. Each is a message said in the
+reader's language when read (``core.notifications``), keyed so that a job run twice tells nobody twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, select
+
+from core.errors import N_, Message
+from core.models import Booking, Community, Listing, Operator, Proposal, RoleGrant, Slot, User
+from core.notifications import notify
+
+CONFIRMED_TITLE = N_("Booked: %(title)s")
+CONFIRMED_BODY = N_("%(title)s on %(day)s/%(month)s at %(time)s. Please come on time.")
+CALLED_OFF_TITLE = N_("Called off: %(title)s")
+CALLED_OFF_BODY = N_("%(title)s on %(day)s/%(month)s at %(time)s is called off: %(reason)s. "
+                     "Anything you paid is given back.")
+REMINDER_TITLE = N_("Tomorrow: %(title)s")
+REMINDER_BODY = N_("Tomorrow, %(day)s/%(month)s at %(time)s: %(title)s. Please come on time.")
+HOLD_TITLE = N_("Please pay for %(title)s")
+HOLD_BODY = N_("Your place is kept for %(minutes)s more minutes. Pay now, or it goes to someone else.")
+VOTE_TITLE = N_("Please vote: %(title)s")
+VOTE_BODY = N_("A proposal asks the fund for %(amount)s. Please read it and vote.")
+CHARITY_TITLE = N_("The charity decided: %(title)s")
+CHARITY_APPROVED = N_("The charity approved the proposal. It can now be paid out.")
+CHARITY_REJECTED = N_("The charity did not approve the proposal: %(reason)s")
+STATEMENT_TITLE = N_("The statements of %(period)s are ready")
+STATEMENT_BODY = N_("Every operator's statement of %(period)s is settled. Please reconcile the donations.")
+CHECK_TITLE = N_("The nightly check found problems")
+CHECK_BODY = N_("%(count)s problems: %(found)s")
+
+HOLD_WARNING = dt.timedelta(minutes=5)
+"""How long before a hold runs out its resident is reminded to pay."""
+
+
+def amount(minor_units: int, currency: str) -> str:
+    """An amount as a message says it: ¥1,250.00 (other currencies by their code)."""
+    figure = f"{minor_units // 100:,}.{minor_units % 100:02d}"
+    return f"¥{figure}" if currency == "CNY" else f"{figure} {currency}"
+
+
+def _when(slot: Slot, community: Community) -> dict:
+    local = slot.starts_at.astimezone(ZoneInfo(community.timezone))
+    return {"day": local.day, "month": local.month, "time": local.strftime("%H:%M")}
+
+
+def _booked(session, booking: Booking) -> tuple[Slot, Listing, Community]:
+    slot = session.get(Slot, booking.slot_id)
+    listing = session.get(Listing, slot.listing_id)
+    return slot, listing, session.get(Community, listing.community_id)
+
+
+def _about(session, booking: Booking, kind: str, title: str, body: str, **values) -> None:
+    """Tell the booking's resident (a visitor served at the counter has no account: nobody to tell)."""
+    if booking.resident_id is None:
+        return
+    slot, listing, community = _booked(session, booking)
+    params = {"title": listing.title, **_when(slot, community), **values}
+    notify(session, booking.resident_id, kind, Message(title, params), Message(body, params),
+           key=f"{kind}:{booking.id}", link=f"/my/bookings/{booking.id}")
+
+
+def booking_event(session, event: str, booking: Booking) -> None:
+    """A booking confirmed, or called off by its operator (a resident's own cancellation needs no message)."""
+    if event == "booking_confirmed" and booking.status == "confirmed":
+        _about(session, booking, "booking_confirmed", CONFIRMED_TITLE, CONFIRMED_BODY)
+    elif event == "booking_cancelled" and booking.cancel_reason:
+        _about(session, booking, "booking_called_off", CALLED_OFF_TITLE, CALLED_OFF_BODY,
+               reason=booking.cancel_reason)
+
+
+def remind_tomorrow(session, now: dt.datetime, from_hour: int) -> int:
+    """Remind each confirmed booking of tomorrow (its community's day), once, from ``from_hour`` o'clock on."""
+    reminded = 0
+    for community in session.scalars(select(Community)):
+        local_now = now.astimezone(ZoneInfo(community.timezone))
+        if local_now.hour < from_hour:
+            continue
+        tomorrow = local_now.date() + dt.timedelta(days=1)
+        start = dt.datetime.combine(tomorrow, dt.time(), ZoneInfo(community.timezone))
+        bookings = session.scalars(
+            select(Booking).join(Slot, Slot.id == Booking.slot_id).join(Listing, Listing.id == Slot.listing_id)
+            .where(Listing.community_id == community.id, Booking.status == "confirmed",
+                   Booking.resident_id.is_not(None), Slot.starts_at >= start,
+                   Slot.starts_at < start + dt.timedelta(days=1))
+            .order_by(Booking.id))
+        for booking in bookings:
+            reminded += notify_once(session, booking, "booking_reminder", REMINDER_TITLE, REMINDER_BODY)
+    return reminded
+
+
+def notify_once(session, booking: Booking, kind: str, title: str, body: str, **values) -> int:
+    """Tell the booking's resident unless they were told already (1 if told now)."""
+    from core.models import Notification
+
+    told = session.scalar(select(exists().where(Notification.user_id == booking.resident_id,
+                                                Notification.key == f"{kind}:{booking.id}")))
+    if told:
+        return 0
+    _about(session, booking, kind, title, body, **values)
+    return 1
+
+
+def holds_running_out(session, now: dt.datetime) -> int:
+    """Remind each resident whose payment hold runs out within :data:`HOLD_WARNING` to pay, once."""
+    told = 0
+    for booking in session.scalars(select(Booking).where(
+            Booking.status == "pending_payment", Booking.hold_expires_at > now,
+            Booking.hold_expires_at <= now + HOLD_WARNING).order_by(Booking.id)):
+        minutes = max(1, int((booking.hold_expires_at - now).total_seconds() // 60))
+        told += notify_once(session, booking, "hold_expiring", HOLD_TITLE, HOLD_BODY, minutes=minutes)
+    return told
+
+
+def people_with_role(session, community_id: int, role: str) -> list[int]:
+    """The active users holding ``role`` in the community."""
+    return list(session.scalars(select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id).where(
+        RoleGrant.role == role, RoleGrant.community_id == community_id, User.is_active.is_(True))
+        .order_by(RoleGrant.user_id).distinct()))
+
+
+def proposal_submitted(session, community: Community, proposal: Proposal, amount: str) -> None:
+    """Each committee member is asked for their vote."""
+    params = {"title": proposal.title, "amount": amount}
+    for member in people_with_role(session, community.id, "committee_member"):
+        notify(session, member, "proposal_vote", Message(VOTE_TITLE, params), Message(VOTE_BODY, params),
+               key=f"proposal_vote:{proposal.id}",
+               link=f"/communities/{community.slug}/fund/proposals/{proposal.id}")
+
+
+def charity_decided(session, community: Community, proposal: Proposal) -> None:
+    """The committee and whoever wrote the proposal hear the charity's decision."""
+    approved = proposal.status == "charity_approved"
+    body = Message(CHARITY_APPROVED) if approved else Message(CHARITY_REJECTED, {"reason": proposal.charity_reason})
+    told = {*people_with_role(session, community.id, "committee_member"), proposal.created_by_id}
+    for user_id in sorted(told):
+        notify(session, user_id, "charity_decision", Message(CHARITY_TITLE, {"title": proposal.title}), body,
+               key=f"charity_decision:{proposal.id}",
+               link=f"/communities/{community.slug}/fund/proposals/{proposal.id}")
+
+
+def statements_ready(session, community: Community, period: str) -> None:
+    """The committee hears that the month is settled and may be reconciled."""
+    params = {"period": period}
+    for member in {*people_with_role(session, community.id, "committee_member"),
+                   *people_with_role(session, community.id, "charity_officer")}:
+        notify(session, member, "statement_ready", Message(STATEMENT_TITLE, params), Message(STATEMENT_BODY, params),
+               key=f"statement_ready:{community.id}:{period}",
+               link=f"/communities/{community.slug}/fund/reconciliation?period={period}")
+
+
+def check_failed(session, day: dt.date, found: list[str]) -> None:
+    """Every administrator hears of a failed nightly check (once a day)."""
+    admins = session.scalars(select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id)
+                             .where(RoleGrant.role == "admin", User.is_active.is_(True)).distinct())
+    body = Message(CHECK_BODY, {"count": len(found), "found": "; ".join(found)[:1500]})
+    for admin in admins:
+        notify(session, admin, "check_failed", Message(CHECK_TITLE), body, key=f"check_failed:{day.isoformat()}",
+               link="/admin/jobs")
+
+
+def staff_of_operator(session, operator: Operator) -> list[int]:
+    """The operator's staff, who hear of its day's work (the canteen's delivery list)."""
+    return list(session.scalars(select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id).where(
+        RoleGrant.role == "operator_staff", RoleGrant.operator_id == operator.id, User.is_active.is_(True))
+        .order_by(RoleGrant.user_id).distinct()))
