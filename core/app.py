@@ -5,9 +5,10 @@ import os
 from dataclasses import dataclass, field
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import config as configuration
-from core.db import Database
+from core.db import Database, Pool
 from core.listings import SearchTotals
 from core.payments.service import BookingPayments
 from core.plugins import Plugins, collect, make_plugin_manager
@@ -31,10 +32,10 @@ def build_app(overrides: dict | None = None) -> Flask:
     app = Flask("core", instance_path=os.environ.get("LINLI_INSTANCE_PATH") or None, instance_relative_config=True)
     app.config.update(configuration.from_environment())
     app.config.update({k: v for k, v in overrides.items() if k not in ("PLUGINS",)})
+    configuration.check(app.config)  # every problem at once, before anything is built
     production = app.config["ENV"] == "production"
-    configuration.check_mail(app.config)
     if not app.config.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = configuration.instance_secret_key(app.instance_path, production)
+        app.config["SECRET_KEY"] = configuration.instance_secret_key(app.instance_path)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = configuration.default_database_url(app.instance_path)
     app.config.update(
@@ -43,11 +44,13 @@ def build_app(overrides: dict | None = None) -> Flask:
         SESSION_COOKIE_SECURE=production,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
+    _trust_proxies(app, app.config["TRUSTED_PROXIES"])
 
     disabled = {name.strip() for name in str(app.config["DISABLED_PLUGINS"]).split(",") if name.strip()}
     pm = make_plugin_manager(disabled, overrides.get("PLUGINS", ()))
     plugins = Plugins(pm)
-    app.extensions["linli"] = Linli(db=Database(app.config["DATABASE_URL"]), plugins=plugins,
+    pool = Pool(app.config["DB_POOL_SIZE"], app.config["DB_MAX_OVERFLOW"], app.config["DB_PRE_PING"])
+    app.extensions["linli"] = Linli(db=Database(app.config["DATABASE_URL"], pool), plugins=plugins,
                                     payments=BookingPayments(plugins, app.config))
     app.teardown_appcontext(close_session)
     from core.jobs import CORE_TASKS
@@ -56,12 +59,13 @@ def build_app(overrides: dict | None = None) -> Flask:
     app.extensions["linli"].queue = Queue(app, {task.name: task for task in tasks})
 
     from core.api import init_api, register_plugin_blueprint
+    from core.operations import init_operations
     from core.security import init_security, limit_logins
-
-    init_security(app)
-    init_api(app)
     from core.web import init_web
 
+    init_operations(app)  # first: the request id, before any other hook may log
+    init_security(app)
+    init_api(app)
     init_web(app)
     limit_logins(app, "auth.login", "web_auth.login")
     for blueprint in collect(pm.hook.register_blueprints()):
@@ -70,3 +74,12 @@ def build_app(overrides: dict | None = None) -> Flask:
 
     register_commands(app, collect(pm.hook.register_cli_commands()))
     return app
+
+
+def _trust_proxies(app: Flask, proxies: int) -> None:
+    """Behind ``proxies`` proxies (``LINLI_TRUSTED_PROXIES``), take the client's address, scheme and host from their
+    X-Forwarded-* headers: the login limiter then counts per client, not per proxy, and a request that reached the
+    proxy over HTTPS is secure (HSTS, secure cookies). With none trusted, such headers are ignored: anyone can
+    send them."""
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)

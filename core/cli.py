@@ -5,21 +5,25 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from werkzeug.serving import run_simple
 
-from core import migrate
+from core import logs, migrate
+from core.config import ConfigurationError
 from core.errors import DomainError
 
 
 def _create_app():
     from core import create_app
 
-    return create_app()
+    app = create_app()
+    logs.configure(app.config["LOG_FORMAT"])
+    return app
 
 
 class LinliGroup(FlaskGroup):
-    """Turns domain errors into a clear message and exit status 1, not a traceback."""
+    """Turns domain errors and a configuration Linli cannot start with into a clear message and exit status 1,
+    not a traceback."""
 
     def invoke(self, ctx):
         try:
@@ -27,6 +31,17 @@ class LinliGroup(FlaskGroup):
         except DomainError as e:
             details = f" {e.errors}" if e.errors else ""
             raise click.ClickException(f"{e.detail} ({e.code}){details}") from None
+        except ConfigurationError as e:
+            raise click.ClickException(str(e)) from None
+
+    def list_commands(self, ctx):
+        """The commands for ``--help``; with a configuration Linli cannot start with, its message and the core's."""
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except ConfigurationError as e:
+            click.secho(f"Error: {e}\n", err=True, fg="red")
+            return super(FlaskGroup, self).list_commands(ctx)
+        return super().list_commands(ctx)
 
 
 @click.group(cls=LinliGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)

@@ -5,6 +5,7 @@ No Flask here: the domain modules import this. The session of a request lives in
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated
 
 from sqlalchemy import BigInteger, DateTime, Index, MetaData, Select, create_engine, event, func, select
@@ -92,13 +93,24 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def make_engine(url: str) -> Engine:
+@dataclass(frozen=True)
+class Pool:
+    """The connections one process keeps to PostgreSQL (``LINLI_DB_POOL_SIZE``), may open beyond them in a burst
+    (``LINLI_DB_MAX_OVERFLOW``), and whether each is tested before use (``LINLI_DB_PRE_PING``)."""
+
+    size: int = 5
+    overflow: int = 5
+    pre_ping: bool = True
+
+
+def make_engine(url: str, pool: Pool = Pool()) -> Engine:
     """The app's engine; its errors never quote the statement's parameters (emails, token hashes) into the logs."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
         _serialise_sqlite_writers(engine)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, hide_parameters=True)
+    return create_engine(url, pool_size=pool.size, max_overflow=pool.overflow, pool_pre_ping=pool.pre_ping,
+                         hide_parameters=True)
 
 
 def _serialise_sqlite_writers(engine: Engine) -> None:
@@ -140,9 +152,9 @@ _READING = {
 class Database:
     """The engine and session factory of one app."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, pool: Pool = Pool()):
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False, info={"nudge": self._nudge})
         self.reader = sessionmaker(self.engine.execution_options(**_READING[self.engine.dialect.name]),
                                    expire_on_commit=False)

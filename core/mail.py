@@ -30,7 +30,7 @@ def smtp_server(url: str) -> SmtpServer:
     parts = urlsplit(url)
     if parts.scheme not in SCHEMES or not parts.hostname:
         raise ValueError(f"LINLI_SMTP_URL must look like smtp://user:password@host:587?starttls=1 or "
-                         f"smtps://user:password@host:465, not {parts.scheme or url!r}://…")
+                         f"smtps://user:password@host:465, not {parts.scheme!r}://…")  # never the password
     try:
         port = parts.port or SCHEMES[parts.scheme]
     except ValueError as error:

@@ -3,7 +3,9 @@
 The limiter counts in Redis (``LINLI_REDIS_URL``, or any store ``limits`` knows
 named by ``LINLI_RATELIMIT_STORAGE``), so that every gunicorn worker counts the
 same attempts; without either it counts in the process's memory, which
-``LINLI_ENV=production`` refuses: four workers would each allow the limit.
+``LINLI_ENV=production`` refuses (core.config): four workers would each allow the limit.
+The client's address is the proxy's unless ``LINLI_TRUSTED_PROXIES`` says how many
+proxies to look through (core.app).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import limits.strategies
 from flask import Flask, g, request
 from werkzeug.exceptions import TooManyRequests
 
+from core.config import limiter_storage
 from core.input_text import (  # noqa: F401 - the API and the pages check input here
     CONTROL_CHARACTERS, INVISIBLE_CHARACTERS, INVISIBLE_CHARACTERS_HERE, refused_text, unstorable_text,
 )
@@ -75,15 +78,6 @@ def init_security(app: Flask) -> None:
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
-
-
-def limiter_storage(config) -> str:
-    """Where the login limiter counts; in production never in one process's memory."""
-    url = config.get("RATELIMIT_STORAGE") or config.get("REDIS_URL") or "memory://"
-    if config.get("ENV") == "production" and url.startswith("memory"):
-        raise RuntimeError("LINLI_ENV=production counts login attempts in Redis, shared by every worker: set "
-                           "LINLI_REDIS_URL (or LINLI_RATELIMIT_STORAGE=redis://...)")
-    return url
 
 
 def limit_logins(app: Flask, *endpoints: str) -> None:

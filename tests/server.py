@@ -79,13 +79,15 @@ class Server:
 
 
 @contextmanager
-def gunicorn(database_url: str, folder: Path, workers: int = 3, env: dict | None = None):
-    """Serve ``core:create_app()`` on the given database until the block ends (``env``: more LINLI_* settings)."""
+def gunicorn(database_url: str, folder: Path, workers: int = 3, env: dict | None = None, config: bool = False):
+    """Serve ``core:create_app()`` on the given database until the block ends (``env``: more LINLI_* settings;
+    ``config``: with production's core/gunicorn_conf.py, its logs and metrics, the options below overriding it)."""
     port = free_port()
     env = {**os.environ, "LINLI_DATABASE_URL": database_url, "LINLI_SECRET_KEY": "test-secret",
            "LINLI_INSTANCE_PATH": str(folder), "LINLI_LOGIN_RATE_LIMIT": "10000 per minute",
            "LINLI_LOGIN_ADDRESS_RATE_LIMIT": "10000 per minute", **(env or {})}
-    command = [str(Path(sys.executable).parent / "gunicorn"), "--no-control-socket", "--workers", str(workers),
+    command = [str(Path(sys.executable).parent / "gunicorn"), *(["-c", "python:core.gunicorn_conf"] if config else []),
+               "--no-control-socket", "--workers", str(workers),
                "--bind", f"127.0.0.1:{port}", "--timeout", "30", "--graceful-timeout", "5",
                "--log-level", "warning", "core:create_app()"]
     with open(folder / "gunicorn.log", "wb") as log:

@@ -234,6 +234,10 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "workshop_pages.deliver": only(OPERATOR, ADMIN),
     "workshop_pages.wage_sheet": only(RESIDENT, *OPERATOR_OR_STAFF),
     "workshop_pages.wage_sheet_csv": only(RESIDENT, *OPERATOR_OR_STAFF),
+    # --- operations, outside the API -------------------------------------------------------------
+    "operations.healthz": public(),
+    "operations.readyz": public(),
+    "operations.metrics": only(),  # its token is the only key: with none configured it is a 404 to everybody
     # --- pages -----------------------------------------------------------------------------------
     "static": public(),
     "web_public.home": public(),

@@ -1,12 +1,15 @@
 """No secret and no personal data reaches the logs: every logger captured at DEBUG through logins, a booking paid
-with Stripe, its webhook, and a database error in a booking's event task (whose traceback the job runner logs)."""
+with Stripe, its webhook, and a database error in a booking's event task (whose traceback the job runner logs), in
+the records and in production's JSON lines, where each line carries the id of the request it belongs to (the
+task's too)."""
+import io
 import json
 import logging
 
 import pytest
 from sqlalchemy import text
 
-from core import hookimpl
+from core import hookimpl, logs
 from core.models import User
 from tests.stripe_support import SECRET_KEY, WEBHOOK_SECRET, sign_webhook
 from tests.test_security import web_login
@@ -31,7 +34,18 @@ def captured(caplog):
     return caplog
 
 
-def test_logins_a_stripe_payment_and_a_database_error_log_no_secret(platform, captured):
+@pytest.fixture
+def json_lines():
+    """What every logger writes, as production's JSON lines."""
+    stream = io.StringIO()
+    lines = logs.handler("json", stream)
+    lines.setLevel(logging.DEBUG)
+    logging.getLogger().addHandler(lines)
+    yield stream
+    logging.getLogger().removeHandler(lines)
+
+
+def test_logins_a_stripe_payment_and_a_database_error_log_no_secret(platform, captured, json_lines):
     app, world = platform(PLUGINS=[BrokenQuery()], PROPAGATE_EXCEPTIONS=False)
     client = app.test_client()
     wrong = client.post("/api/v1/auth/token", json={"email": "adult@example.org", "password": "Wrong-Secret-123"})
@@ -57,3 +71,10 @@ def test_logins_a_stripe_payment_and_a_database_error_log_no_secret(platform, ca
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in captured.records)
     assert "no_such_table" in logged and "failed" in logged  # the traceback was logged: the check below means something
     assert [name for name, secret in secrets.items() if secret in logged] == []
+
+    lines = [json.loads(line) for line in json_lines.getvalue().splitlines()]  # one JSON object per line
+    error = next(line for line in lines if "no_such_table" in line.get("exc_info", ""))
+    assert error["request_id"] == failed.headers["X-Request-ID"]  # the task runs under the id of its request
+    assert all("request_id" in line for line in lines)
+    said = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines)
+    assert [name for name, secret in secrets.items() if secret in said] == []

@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy import text as sql
 
 from core import hookimpl, notifications
+from core.config import ConfigurationError
 from core.db import commit, utcnow
 from core.demo import WELCOME
 from core.errors import NotFound, text
@@ -162,9 +163,9 @@ def test_no_email_to_whom_switched_emails_off_since_or_without_an_smtp_server(ma
 
 
 def test_a_bad_smtp_url_stops_the_app_at_start_up(make_app):
-    with pytest.raises(ValueError, match="LINLI_SMTP_URL"):
+    with pytest.raises(ConfigurationError, match="LINLI_SMTP_URL"):
         make_app(SMTP_URL="mail://example.org", MAIL_FROM="linli@example.org")
-    with pytest.raises(ValueError, match="LINLI_MAIL_FROM"):
+    with pytest.raises(ConfigurationError, match="LINLI_MAIL_FROM"):
         make_app(SMTP_URL="smtp://127.0.0.1:1025")
 
 

@@ -15,6 +15,7 @@ import pytest
 from argon2 import Type, extract_parameters
 
 from core import auth
+from core.config import ConfigurationError
 from core.models import Booking
 from core.security import CSP, STRIPE_CSP
 from tests.factories import PASSWORD, make_user
@@ -98,15 +99,19 @@ def test_one_address_trying_many_accounts_is_limited_too(make_app, db):
     assert elsewhere.status_code == 401  # another address has its own count
 
 
+PRODUCTION = {"ENV": "production", "DATABASE_URL": "postgresql+psycopg://linli@127.0.0.1:1/never_connected"}
+"""A production app's settings where the test needs no database (building an app connects to none)."""
+
+
 @pytest.mark.parametrize("store", [{}, {"RATELIMIT_STORAGE": "memory://"}])
 def test_production_refuses_to_count_logins_in_one_process_memory(make_app, store):
-    with pytest.raises(RuntimeError, match="LINLI_REDIS_URL"):
-        make_app(ENV="production", REDIS_URL=None, **{"RATELIMIT_STORAGE": None, **store})
+    with pytest.raises(ConfigurationError, match="LINLI_REDIS_URL"):
+        make_app(**PRODUCTION, REDIS_URL=None, **{"RATELIMIT_STORAGE": None, **store})
 
 
 def test_production_counts_logins_in_redis(make_app, redis_url):
-    assert make_app(ENV="production", REDIS_URL=redis_url, RATELIMIT_STORAGE=None)
-    assert make_app(ENV="production", REDIS_URL=None, RATELIMIT_STORAGE=redis_url)
+    assert make_app(**PRODUCTION, REDIS_URL=redis_url, RATELIMIT_STORAGE=None)
+    assert make_app(**PRODUCTION, REDIS_URL=None, RATELIMIT_STORAGE=redis_url)
 
 
 def test_gunicorn_workers_share_the_login_limits_through_redis(database_url, tmp_path, redis_url):
@@ -223,7 +228,9 @@ def session_cookie(response) -> str:
     return next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))
 
 
-@pytest.mark.parametrize("environment, secure", [("production", True), ("development", False)])
+@pytest.mark.parametrize("environment, secure", [
+    pytest.param("production", True, marks=pytest.mark.postgres),  # production refuses SQLite
+    ("development", False)])
 def test_the_session_cookie_is_http_only_same_site_and_secure_in_production(make_app, db, environment, secure,
                                                                           redis_url):
     client = make_app(ENV=environment, REDIS_URL=redis_url).test_client()
@@ -256,10 +263,11 @@ def test_a_web_logout_ends_the_session_for_good_even_for_a_copy_of_its_cookie(de
     assert again.get("/my/bookings").status_code == 200
 
 
-def test_production_refuses_to_start_without_a_secret_key(make_app, monkeypatch):
+def test_production_refuses_to_start_without_a_secret_key(make_app, monkeypatch, redis_url):
     monkeypatch.delenv("LINLI_SECRET_KEY", raising=False)
-    with pytest.raises(RuntimeError, match="LINLI_SECRET_KEY"):
-        make_app(ENV="production", SECRET_KEY=None)
+    with pytest.raises(ConfigurationError, match="LINLI_SECRET_KEY") as refused:
+        make_app(**PRODUCTION, SECRET_KEY=None, REDIS_URL=redis_url)
+    assert len(refused.value.problems) == 1
 
 
 # --- CSRF ----------------------------------------------------------------------------------------------------
