@@ -187,7 +187,8 @@ def usable_cores() -> int:
 
 
 def production_problems(config: dict) -> list[str]:
-    """What ``LINLI_ENV=production`` refuses: SQLite, a secret key made up on one machine, limits in one process."""
+    """What ``LINLI_ENV=production`` refuses: SQLite, a secret key made up on one machine, limits in one process,
+    background jobs in the web's processes (no broker)."""
     if config.get("ENV") != "production":
         return []
     problems = []
@@ -201,6 +202,9 @@ def production_problems(config: dict) -> list[str]:
     if limiter_storage(config).startswith("memory"):
         problems.append("LINLI_ENV=production counts login attempts in Redis, shared by every worker: set "
                         "LINLI_REDIS_URL (or LINLI_RATELIMIT_STORAGE=redis://...)")
+    if not config.get("BROKER_URL"):
+        problems.append("LINLI_ENV=production runs its background jobs in `linli worker` and `linli scheduler`, "
+                        "which share them through a broker: set LINLI_BROKER_URL=redis://...")
     return problems
 
 

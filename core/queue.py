@@ -68,6 +68,8 @@ class Queue:
                 self._draining.again = False
                 with self.app.app_context():
                     self.runner.drain()
+        except Exception:  # the commit stands: its tasks wait in the outbox for the next drain
+            log.exception("the outbox could not be drained")
         finally:
             self._draining.active = False
 

@@ -18,10 +18,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import memos, outbox, request_ids
 from core.db import commit, rollback, utcnow
+from core.errors import N_, Message
 from core.models import JobRun, OutboxTask
 from core.reading import READER
 
 log = logging.getLogger(__name__)
+
+EVERY_SECONDS = N_("every %(seconds)s seconds")
+EVERY_HOUR = N_("every hour at minute %(minute)s")
+EVERY_DAY = N_("every day at %(time)s UTC")
+ON_SCHEDULE = N_("on the schedule %(fields)s (minute, hour, day, month, weekday; UTC)")
 
 
 @dataclass(frozen=True)
@@ -155,13 +161,19 @@ class Runner:
         return latest
 
 
-def describe_schedule(schedule) -> str:
-    """A schedule as an admin reads it: ``every 60 s`` or the crontab's five fields (UTC)."""
-    if hasattr(schedule, "_orig_minute"):
-        fields = (schedule._orig_minute, schedule._orig_hour, schedule._orig_day_of_month,
-                  schedule._orig_month_of_year, schedule._orig_day_of_week)
-        return "cron " + " ".join(str(field) for field in fields) + " UTC"
-    return f"every {int(schedule.run_every.total_seconds())} s"
+def describe_schedule(schedule) -> Message:
+    """A schedule as an admin reads it: every 60 seconds, every hour at minute 5, every day at 19:00 UTC."""
+    if not hasattr(schedule, "_orig_minute"):
+        return Message(EVERY_SECONDS, {"seconds": int(schedule.run_every.total_seconds())})
+    minute, hour = str(schedule._orig_minute), str(schedule._orig_hour)
+    rest = (schedule._orig_day_of_month, schedule._orig_month_of_year, schedule._orig_day_of_week)
+    if minute.isdigit() and all(str(field) == "*" for field in rest):
+        if hour == "*":
+            return Message(EVERY_HOUR, {"minute": int(minute)})
+        if hour.isdigit():
+            return Message(EVERY_DAY, {"time": f"{int(hour):02d}:{int(minute):02d}"})
+    fields = " ".join(str(field) for field in (minute, hour, *rest))
+    return Message(ON_SCHEDULE, {"fields": fields})
 
 
 def _describe(error: Exception) -> str:

@@ -260,8 +260,8 @@ def test_linli_jobs_lists_each_job_and_runs_one(platform):
     listed = cli.invoke(args=["jobs"])
     assert listed.exit_code == 0, listed.output
     line = next(line for line in listed.output.splitlines() if line.startswith("expire_holds"))
-    assert "every 60 s" in line and " ok " in line and "0 payment holds expired" in line
-    assert re.search(r"^nightly_check +cron 0 19 \* \* \* UTC +never", listed.output, re.M)
+    assert "every 60 seconds" in line and " ok " in line and "0 payment holds expired" in line
+    assert re.search(r"^nightly_check +every day at 19:00 UTC +never", listed.output, re.M)
     assert "outbox: 0 pending, 0 running, 0 failed" in listed.output
     unknown = cli.invoke(args=["jobs", "run", "nope"])
     assert unknown.exit_code == 1 and "no periodic job is named 'nope'" in unknown.output

@@ -10,8 +10,8 @@ def test_an_admin_sees_each_job_runs_one_and_reads_it_in_chinese(demo, browser, 
     db.commit()
     admin = browser("admin")
     page = text(admin.get("/admin/jobs"))
-    assert "Expire payment holds" in page and "every 60 s" in page and "never" in page
-    assert "Check the books every night" in page and "cron 0 19 * * * UTC" in page
+    assert "Expire payment holds" in page and "every 60 seconds" in page and "never" in page
+    assert "Check the books every night" in page and "every day at 19:00 UTC" in page
     assert "0 waiting, 0 running, 1 failed" in page and "SMTPServerDisconnected" in page
     ran = admin.submit("/admin/jobs/expire_holds/run", form_at="/admin/jobs")
     assert ran.status_code == 303
@@ -21,6 +21,7 @@ def test_an_admin_sees_each_job_runs_one_and_reads_it_in_chinese(demo, browser, 
     page = text(admin.get("/admin/jobs"))
     assert "释放超时未付的预留" in page and "每晚核对账目" in page
     assert "0 个付款保留已过期" in page and "完成" in page
+    assert "每 60 秒" in page and "每天 19:00（协调世界时）" in page
     assert "Background jobs" not in page
 
 

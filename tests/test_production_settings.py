@@ -20,9 +20,10 @@ from tests.server import ROOT
 NEVER_CONNECTED = "postgresql+psycopg://linli@127.0.0.1:1/never_connected"
 BAD = {"LINLI_ENV": "production", "LINLI_DATABASE_URL": "sqlite:///linli.db", "LINLI_WEB_WORKERS": "0",
        "LINLI_DB_POOL_SIZE": "ten", "LINLI_TRUSTED_PROXIES": "-1", "LINLI_LOG_FORMAT": "xml",
-       "LINLI_DB_PRE_PING": "maybe", "LINLI_REDIS_URL": "", "LINLI_RATELIMIT_STORAGE": "", "LINLI_SECRET_KEY": ""}
+       "LINLI_DB_PRE_PING": "maybe", "LINLI_REDIS_URL": "", "LINLI_RATELIMIT_STORAGE": "", "LINLI_SECRET_KEY": "",
+       "LINLI_BROKER_URL": ""}
 NAMED = ["LINLI_WEB_WORKERS", "LINLI_DB_POOL_SIZE", "LINLI_TRUSTED_PROXIES", "LINLI_LOG_FORMAT", "LINLI_DB_PRE_PING",
-         "PostgreSQL", "LINLI_SECRET_KEY", "LINLI_REDIS_URL"]
+         "PostgreSQL", "LINLI_SECRET_KEY", "LINLI_REDIS_URL", "LINLI_BROKER_URL"]
 
 
 def test_every_problem_is_named_at_once(monkeypatch):

@@ -349,7 +349,9 @@ def test_a_resident_downloads_their_own_data_and_nobody_elses(demo, web, db):
     assert dt.datetime.fromisoformat(booking["starts_at"]) == dt.datetime.fromisoformat(slot["starts_at"])
     assert data["ratings"][0]["stars"] == 5 and data["ratings"][0]["comment"] == "好吃"
     assert [h["name"] for h in data["helpers"]] == ["陈杰"]
-    assert data["notifications"] == [] and data["notification_preferences"] == {
+    [told] = data["notifications"]  # the booking confirmed
+    assert told["kind"] == "booking_confirmed" and told["link"].startswith("/my/bookings/")
+    assert data["notification_preferences"] == {
         "email": True, "sms": True, "language": "zh_Hans"}
     assert demo.api("senior68").get("/me/data").get_json() == data
     helper = json.loads(web("adult").get("/my/data.json").get_data(as_text=True))

@@ -99,7 +99,8 @@ def test_one_address_trying_many_accounts_is_limited_too(make_app, db):
     assert elsewhere.status_code == 401  # another address has its own count
 
 
-PRODUCTION = {"ENV": "production", "DATABASE_URL": "postgresql+psycopg://linli@127.0.0.1:1/never_connected"}
+PRODUCTION = {"ENV": "production", "DATABASE_URL": "postgresql+psycopg://linli@127.0.0.1:1/never_connected",
+              "BROKER_URL": "redis://127.0.0.1:1/0"}
 """A production app's settings where the test needs no database (building an app connects to none)."""
 
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import memos, outbox
-from core.models import OutboxTask
+from core.models import Community, OutboxTask
 from core.request_session import session as db_session
 from core.tasks import describe_schedule
 from core.web.common import back_to, page_blueprint, require
@@ -29,15 +29,17 @@ def outcome_of(run) -> str:
 
 @bp.route("/jobs")
 def jobs():
+    """The last runs' times in the (first) community's time zone: the admins' day."""
     require("admin")
     db = db_session()
     runner = _runner()
     runs = runner.last_runs(db)
-    rows = [(task, describe_schedule(task.schedule), runs[task.name]) for task in runner.periodic()]
+    rows = [(task, say(describe_schedule(task.schedule)), runs[task.name]) for task in runner.periodic()]
     failed = db.scalars(select(OutboxTask).where(OutboxTask.status == "failed")
                         .order_by(OutboxTask.id.desc()).limit(50)).all()
+    zone = db.scalar(select(Community.timezone).order_by(Community.id).limit(1)) or "UTC"
     return render_template("admin/jobs.html", rows=rows, depth=outbox.depth(db), failed=failed, form=ActionForm(),
-                           outcome_of=outcome_of)
+                           outcome_of=outcome_of, zone=zone)
 
 
 @bp.route("/jobs/<name>/run", methods=["POST"])

@@ -63,7 +63,7 @@ DETAIL_FIELDS = {
     "agency_fee_amount": _l("Agency fee for each placement"),
     "trainee_allowance_amount": _l("Allowance for each trainee (lunch and travel)"),
     "stalls": _l("How many stalls"), "local_merchant_amount": _l("Stall price for local merchants"),
-    "product": _l("What is made"), "merchant": _l("For which merchant"),
+    "product": _l("What is made"), "merchant": _l("For which merchant"), "worker": _l("Who comes to you"),
 }
 
 STAFF_DETAIL_FIELDS = {  # the same answers as the operator's staff read them on their day list
