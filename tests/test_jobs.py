@@ -297,3 +297,28 @@ def test_without_a_broker_the_apps_own_thread_runs_tasks_and_periodic_jobs(make_
         time.sleep(0.2)
     assert done == "done"
     assert expired.outcome == "1 payment holds expired, 0 residents reminded to pay"
+
+
+def test_the_workers_periodic_task_retries_a_failed_job_with_celery(make_app, db):
+    """The scheduler sends ``linli.periodic``; a job that fails is tried again by Celery (here applied in this
+    process: a broker is named but never reached)."""
+    class FailsOnce:
+        runs = 0
+
+        @hookimpl
+        def register_tasks(self):
+            def job(context):
+                FailsOnce.runs += 1
+                if FailsOnce.runs == 1:
+                    raise ConnectionError("the database went away")
+                return "done the second time"
+            return [Task("test.fails_once", job, schedule=60)]
+
+    app = make_app(BROKER_URL="redis://127.0.0.1:1/0", PLUGINS=[FailsOnce()])
+    celery = queue_of(app).celery
+    assert "test.fails_once" in celery.conf.beat_schedule
+    result = celery.tasks["linli.periodic"].apply(args=("test.fails_once",))
+    assert result.get() == "ok" and FailsOnce.runs == 2
+    runs = fresh(db).scalars(select(JobRun).where(JobRun.name == "test.fails_once").order_by(JobRun.id)).all()
+    assert [(r.status, r.outcome) for r in runs] == [("failed", "ConnectionError: the database went away"),
+                                                     ("ok", "done the second time")]
