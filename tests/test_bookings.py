@@ -2,6 +2,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from core import hookimpl
@@ -282,13 +283,14 @@ def test_expire_holds_command_frees_places(make_app):
     from core import demo as demo_data
     from tests.factories import DemoWorld
 
-    app = make_app(PLUGINS=[OnlinePayments()], HOLD_MINUTES=0)
+    app = make_app(PLUGINS=[OnlinePayments()], HOLD_MINUTES=10)
     demo_data.seed(app)
     world = DemoWorld(app.test_client())
     slot = world.slots("Community lunch")[0]
     book(world.api("adult"), slot, payment_method="online", quantity=5)
     book(world.api("student"), slot, payment_method="online", quantity=7)
-    assert app.test_cli_runner().invoke(args=["expire-holds"]).output.strip() == "2 holds expired"
+    with time_machine.travel(utcnow() + dt.timedelta(minutes=11), tick=False):
+        assert app.test_cli_runner().invoke(args=["expire-holds"]).output.strip() == "2 holds expired"
     session = app.extensions["linli"].db.reader()
     assert session.get(Slot, slot["id"]).taken == 0
     session.close()

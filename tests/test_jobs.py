@@ -160,8 +160,8 @@ def test_expired_holds_free_their_places_once_and_stop_the_providers_payment(pla
 
 def test_a_provider_that_does_not_answer_is_asked_again_to_stop_the_payment(platform, db, recording_http):
     app, world = platform()
-    booked = world.api("adult").post("/bookings", {"slot_id": world.slots(CLEANING)[0]["id"], "payment_method": "stripe",
-                                                   "details": {"address": ADDRESS}}).get_json()
+    booked = world.api("adult").post("/bookings", {"slot_id": world.slots(CLEANING)[0]["id"],
+                                                   "payment_method": "stripe", "details": {"address": ADDRESS}}).get_json()
     recording_http.answer("POST", "/v1/payment_intents/", {"error": {"type": "api_error", "message": "down"}}, 500)
     with time_machine.travel(utcnow() + dt.timedelta(minutes=16), tick=False):
         run(app, "expire_holds")

@@ -234,7 +234,7 @@ def session_cookie(response) -> str:
     ("development", False)])
 def test_the_session_cookie_is_http_only_same_site_and_secure_in_production(make_app, db, environment, secure,
                                                                           redis_url):
-    client = make_app(ENV=environment, REDIS_URL=redis_url).test_client()
+    client = make_app(ENV=environment, REDIS_URL=redis_url, BROKER_URL="redis://127.0.0.1:1/0").test_client()
     user = make_user(db, "admin")
     db.commit()
     response = web_login(client, user.email, PASSWORD, base_url="https://linli.example")

@@ -7,14 +7,17 @@ re-takes the places, or is refunded when they are gone.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import time
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from core import checks, ledger
+from core.db import utcnow
 from core.models import Community, JournalEntry, Operator, Payment, Refund, Slot, StripeEvent
 from plugins.housekeeping.plugin import CENTRE
 from tests.stripe_support import WEBHOOK_SECRET as SECRET
@@ -289,10 +292,16 @@ def _expire_holds(app):
     assert result.output.strip() == "1 holds expired", result.output
 
 
+def after_the_hold():
+    """A moment after a hold of the default 15 minutes ran out."""
+    return time_machine.travel(utcnow() + dt.timedelta(minutes=16), tick=False)
+
+
 def test_a_late_payment_re_takes_free_places(platform):
-    app, world = platform(HOLD_MINUTES=0)
+    app, world = platform()
     booking = book_cleaning(world)
-    _expire_holds(app)
+    with after_the_hold():
+        _expire_holds(app)
     assert status(world, booking) == "expired" and remaining(world, booking) == 3
     assert delivered(app.test_client(), intent_event("evt_late", "payment_intent.succeeded", booking)) == "processed"
     assert status(world, booking) == "confirmed"
@@ -302,27 +311,29 @@ def test_a_late_payment_re_takes_free_places(platform):
 
 
 def test_a_late_payment_for_a_filled_slot_is_refunded(platform, recording_http):
-    app, world = platform(HOLD_MINUTES=0)
+    app, world = platform()
     booking = book_cleaning(world)
-    others = [book_cleaning(world, who=who, method="cash") for who in ("lowincome", "senior68", "student")]
-    assert {other["status"] for other in others} == {"confirmed"}  # the first released the stale hold
-    assert status(world, booking) == "expired"
-    assert delivered(app.test_client(), intent_event("evt_late", "payment_intent.succeeded", booking)) == "processed"
+    with after_the_hold():
+        others = [book_cleaning(world, who=who, method="cash") for who in ("lowincome", "senior68", "student")]
+        assert {other["status"] for other in others} == {"confirmed"}  # the first released the stale hold
+        assert status(world, booking) == "expired"
+        late = intent_event("evt_late", "payment_intent.succeeded", booking)
+        assert delivered(app.test_client(), late) == "processed"
 
-    refund_requests = [r for r in recording_http.requests if r.path == "/v1/refunds"]
-    assert len(refund_requests) == 1
-    assert refund_requests[0].form["payment_intent"] == f"pi_booking_{booking['id']}"
-    assert refund_requests[0].form["amount"] == "12000"
-    assert status(world, booking) == "expired" and remaining(world, booking) == 0
-    state = books(app)
-    assert state["payments"] == [("succeeded", 12000, 1200, 12000)]
-    assert state["refunds"] == [("re_app_1", 12000, 1200)]
-    home = by_account(state)
-    assert home["operator_revenue"] == home["refunds"] == 12000  # nets to zero revenue
-    assert "fund_cash" not in home and "payments_clearing" not in home and "donation_income" not in home
-    # Stripe then reports the refund the platform made: already posted, nothing more
-    delivered(app.test_client(), refunded_event("evt_refunded", booking, [("re_app_1", 12000, 1_700_000_100)]))
-    assert books(app) == state
+        refund_requests = [r for r in recording_http.requests if r.path == "/v1/refunds"]
+        assert len(refund_requests) == 1
+        assert refund_requests[0].form["payment_intent"] == f"pi_booking_{booking['id']}"
+        assert refund_requests[0].form["amount"] == "12000"
+        assert status(world, booking) == "expired" and remaining(world, booking) == 0
+        state = books(app)
+        assert state["payments"] == [("succeeded", 12000, 1200, 12000)]
+        assert state["refunds"] == [("re_app_1", 12000, 1200)]
+        home = by_account(state)
+        assert home["operator_revenue"] == home["refunds"] == 12000  # nets to zero revenue
+        assert "fund_cash" not in home and "payments_clearing" not in home and "donation_income" not in home
+        # Stripe then reports the refund the platform made: already posted, nothing more
+        delivered(app.test_client(), refunded_event("evt_refunded", booking, [("re_app_1", 12000, 1_700_000_100)]))
+        assert books(app) == state
 
 
 def test_a_late_failure_after_success_changes_nothing(platform):
