@@ -280,9 +280,8 @@ def place(session: Session, plugins: Plugins, operator_type: OperatorType, booki
     confirmed if it is) after the commit."""
     _insert(session, booking)
     operator_type.booking_placed(session, booking, ctx)
-    _announce(session, plugins, "booking_created", booking)
-    if booking.status == "confirmed":
-        _announce(session, plugins, "booking_confirmed", booking)
+    _announce(session, plugins, booking, "booking_created", *(("booking_confirmed",) if booking.status == "confirmed"
+                                                              else ()))
 
 
 _BOOKING_COLUMNS = [attr.key for attr in inspect(Booking).column_attrs if attr.key != "id"]
@@ -405,7 +404,7 @@ def _move(session: Session, plugins: Plugins, booking: Booking, ctx: SlotContext
         _release_places(session, booking.slot_id, booking.quantity)
     if operator_type is not None:
         getattr(operator_type, move.reaction)(session, booking, ctx, actor)
-    _announce(session, plugins, move.event, booking)
+    _announce(session, plugins, booking, move.event)
 
 
 def _take_again(session: Session, operator_type: OperatorType | None, booking: Booking) -> None:
@@ -417,10 +416,10 @@ def _take_again(session: Session, operator_type: OperatorType | None, booking: B
         check_limit(session, operator_type, booking.slot_id, booking.resident_id, excluding=booking.id)
 
 
-def _announce(session: Session, plugins: Plugins, event: str, booking: Booking) -> None:
-    """Write the event to the outbox with the change: the ``booking_*`` hook ``event`` fires once the transaction
-    commits (never, if it rolls back), even if this process dies right after the commit."""
-    enqueue(session, BOOKING_EVENT, event=event, booking_id=booking.id)
+def _announce(session: Session, plugins: Plugins, booking: Booking, *events: str) -> None:
+    """Write the events to the outbox with the change, as one task: the ``booking_*`` hooks fire, in this order,
+    once the transaction commits (never, if it rolls back), even if this process dies right after the commit."""
+    enqueue(session, BOOKING_EVENT, events=list(events), booking_id=booking.id)
 
 
 BOOKING_EVENT = "booking.event"

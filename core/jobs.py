@@ -34,13 +34,16 @@ RETENTION = dt.timedelta(days=90)
 """How long idempotency keys, processed webhook events, done tasks and job runs are kept (SPEC §11.4)."""
 
 
-def booking_event(job: JobContext, event: str, booking_id: int) -> str:
-    """A booking changed status (committed): the plugins hear of it; a hold that ran out stops its payment."""
-    bookings.announced(job.session, job.plugins, event, booking_id)
-    notices.booking_event(job.session, event, job.session.get(Booking, booking_id))
-    if event == "booking_expired":
+def booking_event(job: JobContext, events: list[str], booking_id: int) -> str:
+    """A booking changed status (committed): the plugins hear of it, its resident is told what they need to know, and
+    a hold that ran out stops its payment."""
+    booking = job.session.get(Booking, booking_id)
+    for event in events:
+        bookings.announced(job.session, job.plugins, event, booking_id)
+        notices.booking_event(job.session, event, booking)
+    if "booking_expired" in events:
         enqueue(job.session, "payments.hold_ended", booking_id=booking_id)
-    return event
+    return ", ".join(events)
 
 
 def hold_ended(job: JobContext, booking_id: int) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import request_ids
@@ -22,11 +22,17 @@ LEASE = dt.timedelta(minutes=5)
 short enough to recover a dead runner's."""
 
 
+_INSERT = insert(OutboxTask.__table__)
+
+
 def enqueue(session: Session, task: str, /, **payload) -> None:
-    """Write ``task`` with its JSON ``payload`` in the caller's transaction; after the commit, nudge a runner."""
+    """Write ``task`` with its JSON ``payload`` in the caller's transaction; after the commit, nudge a runner.
+
+    One plain INSERT, sent now: no object for the session to track on the booking's hot path, and rolled back with
+    whatever savepoint or transaction it was written in."""
     now = utcnow()
-    session.add(OutboxTask(task=task, payload=payload, status="pending", attempts=0, run_after=now, created_at=now,
-                           request_id=request_ids.CURRENT.get()))
+    session.execute(_INSERT, {"task": task, "payload": payload, "status": "pending", "attempts": 0, "run_after": now,
+                              "created_at": now, "request_id": request_ids.CURRENT.get()})
     nudge = session.info.get("nudge")
     if nudge is not None and nudge not in session.info.get("after_commit", ()):
         after_commit(session, nudge)

@@ -70,15 +70,15 @@ def test_a_bookings_event_reaches_the_plugins_after_the_commit_from_the_outbox(p
     with app.extensions["linli"].db.sessionmaker() as session:
         tasks = session.scalars(select(OutboxTask).where(OutboxTask.task == "booking.event")
                                 .order_by(OutboxTask.id)).all()
-        assert [(t.task, t.payload["event"], t.status, t.attempts) for t in tasks] == [
-            ("booking.event", "booking_created", "done", 1), ("booking.event", "booking_confirmed", "done", 1)]
+        assert [(t.task, t.payload["events"], t.status, t.attempts) for t in tasks] == [
+            ("booking.event", ["booking_created", "booking_confirmed"], "done", 1)]
         assert outbox.depth(session) == {"pending": 0, "running": 0, "failed": 0}
 
 
 def test_a_booking_that_rolls_back_leaves_no_task(platform):
     app, world = platform()
     with app.extensions["linli"].db.sessionmaker() as session:
-        outbox.enqueue(session, "booking.event", event="booking_confirmed", booking_id=1)
+        outbox.enqueue(session, "booking.event", events=["booking_confirmed"], booking_id=1)
         session.rollback()
         assert session.scalar(select(OutboxTask.id)) is None
 
