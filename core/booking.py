@@ -37,7 +37,7 @@ from core.db import utcnow
 from core.errors import N_, DomainError, conflict, forbidden, invalid, not_found
 from core.models import Booking, Community, Listing, Operator, Slot, User
 from core.operator_types import OperatorType, load_details
-from core.outbox import enqueue
+from core.outbox import RowWithTask, enqueue
 from core.pricing import Person, Quote, parse_rules, quote
 
 if TYPE_CHECKING:
@@ -278,24 +278,24 @@ def place(session: Session, plugins: Plugins, operator_type: OperatorType, booki
           ctx: SlotContext) -> None:
     """Write a new booking whose places are taken: its row, its type's placing, and the events (created, and
     confirmed if it is) after the commit."""
-    _insert(session, booking)
+    _insert(session, booking, ["booking_created", *(["booking_confirmed"] if booking.status == "confirmed" else [])])
     operator_type.booking_placed(session, booking, ctx)
-    _announce(session, plugins, booking, "booking_created", *(("booking_confirmed",) if booking.status == "confirmed"
-                                                              else ()))
 
 
 _BOOKING_COLUMNS = [attr.key for attr in inspect(Booking).column_attrs if attr.key != "id"]
-_INSERT_BOOKING = insert(Booking.__table__).returning(Booking.__table__.c.id)
+_INSERT_BOOKING = RowWithTask(Booking.__table__, "booking.event", "booking_id")
 
 
-def _insert(session: Session, booking: Booking) -> None:
-    """Insert a new booking, every column given, and keep it in the session as if it had been loaded.
+def _insert(session: Session, booking: Booking, events: list[str]) -> None:
+    """Insert a new booking, every column given, with the outbox task of its first ``events``, and keep it in the
+    session as if it had been loaded.
 
-    One plain INSERT instead of the unit of work's flush (0.22 ms of CPU against 0.58 ms per booking, measured);
-    ``make_transient_to_detached`` and ``add`` then make it the session's object for that row, so a later change
-    (a type's ``booking_placed`` filling ``details``) is saved as an UPDATE.
+    One plain INSERT instead of the unit of work's flush (0.22 ms of CPU against 0.58 ms per booking, measured), the
+    task in the same statement on PostgreSQL; ``make_transient_to_detached`` and ``add`` then make it the session's
+    object for that row, so a later change (a type's ``booking_placed`` filling ``details``) is saved as an UPDATE.
     """
-    booking.id = session.execute(_INSERT_BOOKING, {key: getattr(booking, key) for key in _BOOKING_COLUMNS}).scalar_one()
+    values = {key: getattr(booking, key) for key in _BOOKING_COLUMNS}
+    booking.id = _INSERT_BOOKING.insert(session, values, events=events)
     make_transient_to_detached(booking)
     session.add(booking)
 
@@ -422,7 +422,7 @@ def _announce(session: Session, plugins: Plugins, booking: Booking, *events: str
     enqueue(session, BOOKING_EVENT, events=list(events), booking_id=booking.id)
 
 
-BOOKING_EVENT = "booking.event"
+BOOKING_EVENT = _INSERT_BOOKING.task
 """The outbox task of a booking's change of status (run by :func:`announced`)."""
 
 

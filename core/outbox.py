@@ -9,12 +9,14 @@ that raises is tried again after a growing pause, and marked ``failed`` after it
 from __future__ import annotations
 
 import datetime as dt
+import json
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import JSON, String, Table, bindparam, cast, delete, func, insert, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from core import request_ids
-from core.db import after_commit, utcnow
+from core.db import UTCDateTime, after_commit, utcnow
 from core.models import OutboxTask
 
 LEASE = dt.timedelta(minutes=5)
@@ -33,9 +35,46 @@ def enqueue(session: Session, task: str, /, **payload) -> None:
     now = utcnow()
     session.execute(_INSERT, {"task": task, "payload": payload, "status": "pending", "attempts": 0, "run_after": now,
                               "created_at": now, "request_id": request_ids.CURRENT.get()})
+    _nudge_after_commit(session)
+
+
+def _nudge_after_commit(session: Session) -> None:
     nudge = session.info.get("nudge")
     if nudge is not None and nudge not in session.info.get("after_commit", ()):
         after_commit(session, nudge)
+
+
+class RowWithTask:
+    """Insert a row and enqueue a task about it (its id in the payload) — on PostgreSQL in one statement, a
+    round trip fewer on the booking's hot path (a CTE inserts the row, the outbox's INSERT selects its id); on
+    other databases in two."""
+
+    def __init__(self, table: Table, task: str, id_key: str):
+        self.table, self.task, self.id_key = table, task, id_key
+        self.columns = [column.key for column in table.columns if column.key != "id"]
+        self.plain = insert(table).returning(table.c.id)
+        row = (insert(table).values({key: bindparam(key, type_=table.c[key].type) for key in self.columns})
+               .returning(table.c.id).cte("inserted_row"))
+        payload = cast(cast(bindparam("task_payload", type_=String), JSONB).op("||")(
+            func.jsonb_build_object(literal(id_key), row.c.id)), JSON)
+        now = bindparam("task_now", type_=UTCDateTime())
+        self.combined = (
+            insert(OutboxTask.__table__)
+            .from_select(["task", "payload", "status", "attempts", "run_after", "created_at", "request_id"],
+                         select(literal(task), payload, literal("pending"), literal(0), now, now,
+                                bindparam("task_request_id", type_=String)).select_from(row))
+            .returning(select(row.c.id).scalar_subquery()))
+
+    def insert(self, session: Session, values: dict, **payload) -> int:
+        """The new row's id, its task written with it (payload: ``payload`` and the id)."""
+        if session.get_bind().dialect.name != "postgresql":
+            row_id = session.execute(self.plain, values).scalar_one()
+            enqueue(session, self.task, **payload, **{self.id_key: row_id})
+            return row_id
+        row_id = session.execute(self.combined, {**values, "task_payload": json.dumps(payload), "task_now": utcnow(),
+                                                 "task_request_id": request_ids.CURRENT.get()}).scalar_one()
+        _nudge_after_commit(session)
+        return row_id
 
 
 def backoff(attempts: int) -> dt.timedelta:
