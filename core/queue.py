@@ -44,6 +44,7 @@ class Queue:
         self.eager = self.celery is None and bool(app.config.get("TESTING"))
         self._thread: tuple[int, threading.Thread] | None = None
         self._wake = threading.Event()
+        self._stopping = threading.Event()
         self._draining = threading.local()
         linli.db.nudge = self.nudge
 
@@ -83,12 +84,21 @@ class Queue:
         self._thread = (os.getpid(), thread)
         thread.start()
 
+    def stop(self) -> None:
+        """End this process's thread after its current round (an app that is done with its database)."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None and self._thread[0] == os.getpid():
+            self._thread[1].join(timeout=30)
+
     def _tell_the_worker(self) -> None:
         """Send the worker a drain at most every :data:`NUDGE_EVERY`, however many commits asked for one meanwhile:
         a request pays for setting a flag, not for a message to the broker (1–2 ms of Python each)."""
-        while True:
+        while not self._stopping.is_set():
             self._wake.wait()
             self._wake.clear()
+            if self._stopping.is_set():
+                break
             try:
                 self.celery.send_task("linli.drain", retry=False)
             except Exception:  # the broker is down: the committed tasks wait for the scheduler's sweep
@@ -97,7 +107,7 @@ class Queue:
 
     def _run_in_process(self) -> None:
         last_runs: dict[str, dt.datetime] = {}
-        while True:
+        while not self._stopping.is_set():
             try:
                 with self.app.app_context():
                     self.runner.drain()

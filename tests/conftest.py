@@ -114,6 +114,7 @@ def make_app(database_url, tmp_path):
 
     yield make
     for app in apps:
+        app.extensions["linli"].queue.stop()  # a runner thread the test started ends with it
         app.extensions["linli"].db.engine.dispose()
 
 

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from core import demo
 from core.db import commit
+from core.ledger import local_today
 from core.models import Agreement, Community, Listing, Operator, Schedule, Slot, User
 from core.schedules import HORIZON_DAYS as DAYS_AHEAD
 
@@ -83,8 +84,9 @@ def test_plain_seeding_books_nothing_and_the_activity_is_added_once(app, db, run
     assert demo.seed_activity(app) is False and everything() == once  # once per database
     session = app.extensions["linli"].db.sessionmaker()  # and each plugin's part is idempotent by itself
     community = session.scalar(select(Community))
-    app.extensions["linli"].plugins.hook.seed_demo_activity(session=session, community=community, today=dt.date.today(),
-                                                    book=demo.booker(app, session))
+    app.extensions["linli"].plugins.hook.seed_demo_activity(session=session, community=community,
+                                                            today=local_today(community),  # the community's day
+                                                            book=demo.booker(app, session))
     commit(session)
     session.close()
     assert everything() == once
