@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
+from sqlalchemy import String, cast, exists, literal, select
 
 from core.errors import N_, Message
-from core.models import Booking, Community, Listing, Operator, Proposal, RoleGrant, Slot, User
+from core.models import Booking, Community, Listing, Notification, Proposal, RoleGrant, Slot, User
 from core.notifications import notify
 
 CONFIRMED_TITLE = N_("Booked: %(title)s")
@@ -54,14 +54,20 @@ def _booked(session, booking: Booking) -> tuple[Slot, Listing, Community]:
     return slot, listing, session.get(Community, listing.community_id)
 
 
-def _about(session, booking: Booking, kind: str, title: str, body: str, **values) -> None:
-    """Tell the booking's resident (a visitor served at the counter has no account: nobody to tell)."""
+def _about(session, booking: Booking, kind: str, title: str, body: str, **values) -> bool:
+    """Tell the booking's resident, once (a visitor served at the counter has no account: nobody to tell)."""
     if booking.resident_id is None:
-        return
+        return False
     slot, listing, community = _booked(session, booking)
     params = {"title": listing.title, **_when(slot, community), **values}
-    notify(session, booking.resident_id, kind, Message(title, params), Message(body, params),
-           key=f"{kind}:{booking.id}", link=f"/my/bookings/{booking.id}")
+    return notify(session, booking.resident_id, kind, Message(title, params), Message(body, params),
+                  key=f"{kind}:{booking.id}", link=f"/my/bookings/{booking.id}")
+
+
+def _untold(kind: str):
+    """SQL: the booking's resident has not been told ``kind`` of it yet (the key :func:`_about` gives)."""
+    return ~exists().where(Notification.user_id == Booking.resident_id,
+                           Notification.key == literal(f"{kind}:") + cast(Booking.id, String))
 
 
 def booking_event(session, event: str, booking: Booking) -> None:
@@ -86,23 +92,11 @@ def remind_tomorrow(session, now: dt.datetime, from_hour: int) -> int:
             select(Booking).join(Slot, Slot.id == Booking.slot_id).join(Listing, Listing.id == Slot.listing_id)
             .where(Listing.community_id == community.id, Booking.status == "confirmed",
                    Booking.resident_id.is_not(None), Slot.starts_at >= start,
-                   Slot.starts_at < start + dt.timedelta(days=1))
+                   Slot.starts_at < start + dt.timedelta(days=1), _untold("booking_reminder"))
             .order_by(Booking.id))
         for booking in bookings:
-            reminded += notify_once(session, booking, "booking_reminder", REMINDER_TITLE, REMINDER_BODY)
+            reminded += _about(session, booking, "booking_reminder", REMINDER_TITLE, REMINDER_BODY)
     return reminded
-
-
-def notify_once(session, booking: Booking, kind: str, title: str, body: str, **values) -> int:
-    """Tell the booking's resident unless they were told already (1 if told now)."""
-    from core.models import Notification
-
-    told = session.scalar(select(exists().where(Notification.user_id == booking.resident_id,
-                                                Notification.key == f"{kind}:{booking.id}")))
-    if told:
-        return 0
-    _about(session, booking, kind, title, body, **values)
-    return 1
 
 
 def holds_running_out(session, now: dt.datetime) -> int:
@@ -110,23 +104,28 @@ def holds_running_out(session, now: dt.datetime) -> int:
     told = 0
     for booking in session.scalars(select(Booking).where(
             Booking.status == "pending_payment", Booking.hold_expires_at > now,
-            Booking.hold_expires_at <= now + HOLD_WARNING).order_by(Booking.id)):
+            Booking.hold_expires_at <= now + HOLD_WARNING, _untold("hold_expiring")).order_by(Booking.id)):
         minutes = max(1, int((booking.hold_expires_at - now).total_seconds() // 60))
-        told += notify_once(session, booking, "hold_expiring", HOLD_TITLE, HOLD_BODY, minutes=minutes)
+        told += _about(session, booking, "hold_expiring", HOLD_TITLE, HOLD_BODY, minutes=minutes)
     return told
 
 
-def people_with_role(session, community_id: int, role: str) -> list[int]:
-    """The active users holding ``role`` in the community."""
-    return list(session.scalars(select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id).where(
-        RoleGrant.role == role, RoleGrant.community_id == community_id, User.is_active.is_(True))
-        .order_by(RoleGrant.user_id).distinct()))
+def people_with_role(session, role: str, *, community_id: int | None = None,
+                     operator_id: int | None = None) -> list[int]:
+    """The active users holding ``role`` — in a community, at an operator, or (neither given) anywhere."""
+    query = (select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id)
+             .where(RoleGrant.role == role, User.is_active.is_(True)))
+    if community_id is not None:
+        query = query.where(RoleGrant.community_id == community_id)
+    if operator_id is not None:
+        query = query.where(RoleGrant.operator_id == operator_id)
+    return list(session.scalars(query.order_by(RoleGrant.user_id).distinct()))
 
 
 def proposal_submitted(session, community: Community, proposal: Proposal, amount: str) -> None:
     """Each committee member is asked for their vote."""
     params = {"title": proposal.title, "amount": amount}
-    for member in people_with_role(session, community.id, "committee_member"):
+    for member in people_with_role(session, "committee_member", community_id=community.id):
         notify(session, member, "proposal_vote", Message(VOTE_TITLE, params), Message(VOTE_BODY, params),
                key=f"proposal_vote:{proposal.id}",
                link=f"/communities/{community.slug}/fund/proposals/{proposal.id}")
@@ -136,7 +135,7 @@ def charity_decided(session, community: Community, proposal: Proposal) -> None:
     """The committee and whoever wrote the proposal hear the charity's decision."""
     approved = proposal.status == "charity_approved"
     body = Message(CHARITY_APPROVED) if approved else Message(CHARITY_REJECTED, {"reason": proposal.charity_reason})
-    told = {*people_with_role(session, community.id, "committee_member"), proposal.created_by_id}
+    told = {*people_with_role(session, "committee_member", community_id=community.id), proposal.created_by_id}
     for user_id in sorted(told):
         notify(session, user_id, "charity_decision", Message(CHARITY_TITLE, {"title": proposal.title}), body,
                key=f"charity_decision:{proposal.id}",
@@ -146,8 +145,8 @@ def charity_decided(session, community: Community, proposal: Proposal) -> None:
 def statements_ready(session, community: Community, period: str) -> None:
     """The committee hears that the month is settled and may be reconciled."""
     params = {"period": period}
-    for member in {*people_with_role(session, community.id, "committee_member"),
-                   *people_with_role(session, community.id, "charity_officer")}:
+    for member in {*people_with_role(session, "committee_member", community_id=community.id),
+                   *people_with_role(session, "charity_officer", community_id=community.id)}:
         notify(session, member, "statement_ready", Message(STATEMENT_TITLE, params), Message(STATEMENT_BODY, params),
                key=f"statement_ready:{community.id}:{period}",
                link=f"/communities/{community.slug}/fund/reconciliation?period={period}")
@@ -155,16 +154,8 @@ def statements_ready(session, community: Community, period: str) -> None:
 
 def check_failed(session, day: dt.date, found: list[str]) -> None:
     """Every administrator hears of a failed nightly check (once a day)."""
-    admins = session.scalars(select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id)
-                             .where(RoleGrant.role == "admin", User.is_active.is_(True)).distinct())
+    admins = people_with_role(session, "admin")
     body = Message(CHECK_BODY, {"count": len(found), "found": "; ".join(found)[:1500]})
     for admin in admins:
         notify(session, admin, "check_failed", Message(CHECK_TITLE), body, key=f"check_failed:{day.isoformat()}",
                link="/admin/jobs")
-
-
-def staff_of_operator(session, operator: Operator) -> list[int]:
-    """The operator's staff, who hear of its day's work (the canteen's delivery list)."""
-    return list(session.scalars(select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id).where(
-        RoleGrant.role == "operator_staff", RoleGrant.operator_id == operator.id, User.is_active.is_(True))
-        .order_by(RoleGrant.user_id).distinct()))

@@ -30,7 +30,7 @@ from the core's other modules. A third-party plugin is written against these nam
   the caller's transaction, run after the commit (retried with backoff; it must be idempotent).
   ``notify(session, user_id, kind, title, body, key=, link=)`` tells someone (inbox, and email or text as they
   chose; a ``key`` tells them once) in messages (``Message``) said in their language; ``people_with_role(session,
-  community_id, role)`` and ``staff_of_operator(session, operator)`` are whom to tell.
+  role, community_id=…, operator_id=…)`` is whom to tell.
 - **Errors shared with the core**: ``BOOKING_NOT_FOUND``, ``UNKNOWN_USER``,
   ``NO_ACCOUNT``, ``VALIDATION_FAILED``.
 - **The API**: ``ApiBlueprint`` (joins the OpenAPI document under /api/v1),
@@ -74,7 +74,7 @@ from core.payments.service import BookingPayments, payment_by_reference, record_
 from core.policy import has_role, require, require_user
 from core.request_session import session
 from core.settlement import declare_cost, parse_period
-from core.notices import people_with_role, staff_of_operator
+from core.notices import people_with_role
 from core.notifications import notify
 from core.outbox import enqueue
 from core.sms import Sms, SmsNotSent, SmsProvider
@@ -108,7 +108,7 @@ __all__ = [
     # SMS providers
     "Sms", "SmsNotSent", "SmsProvider",
     # background work and notifications
-    "JobContext", "Message", "Task", "enqueue", "notify", "people_with_role", "staff_of_operator",
+    "JobContext", "Message", "Task", "enqueue", "notify", "people_with_role",
     # errors shared with the core
     "BOOKING_NOT_FOUND", "NO_ACCOUNT", "UNKNOWN_USER", "VALIDATION_FAILED",
     # the API

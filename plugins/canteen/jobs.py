@@ -7,7 +7,7 @@ from celery.schedules import schedule as every
 from sqlalchemy import select
 
 from core import N_
-from core.plugin_api import JobContext, Message, Operator, Task, notify, people_with_role, staff_of_operator
+from core.plugin_api import JobContext, Message, Operator, Task, notify, people_with_role
 from plugins.canteen import KEY
 from plugins.canteen.service import delivery_count, zone_of
 
@@ -31,8 +31,8 @@ def send_delivery_lists(job: JobContext) -> Message:
         if not homes:
             continue
         params = {"homes": homes, "meals": meals}
-        for user_id in sorted({*staff_of_operator(job.session, operator),
-                               *people_with_role(job.session, operator.community_id, "community_staff")}):
+        for user_id in sorted({*people_with_role(job.session, "operator_staff", operator_id=operator.id),
+                               *people_with_role(job.session, "community_staff", community_id=operator.community_id)}):
             notify(job.session, user_id, "delivery_list", Message(TITLE, params), Message(BODY, params),
                    key=f"delivery_list:{operator.id}:{local_now.date().isoformat()}",
                    link=f"/canteen/operators/{operator.id}/deliveries")
