@@ -15,12 +15,14 @@ from sqlalchemy import delete, select
 from core import booking as bookings
 from core import checks, ledger, notices, outbox, schedules, settlement
 from core.errors import N_, Message
-from core.models import ApiToken, Booking, Community, IdempotentRequest, JobRun, StripeEvent
+from core.models import ApiToken, Booking, Community, IdempotentRequest, JobRun, PaymentEvent
 from core.outbox import enqueue
 from core.outgoing import DELIVER
+from core.payments import shares
 from core.tasks import Failed, JobContext, Task
 
 HOLDS_EXPIRED = N_("%(count)s payment holds expired, %(told)s residents reminded to pay")
+SPLITS_ASKED = N_("%(count)s splits of the fund's share asked after")
 REMINDED = N_("%(count)s residents reminded of tomorrow")
 SLOTS_MADE = N_("%(count)s times made")
 SETTLED = N_("Settled: %(months)s")
@@ -51,6 +53,20 @@ def hold_ended(job: JobContext, booking_id: int) -> None:
     booking = job.session.get(Booking, booking_id)
     if booking.status == "expired":
         job.payments.hold_ended(job.session, booking)
+
+
+def split_share(job: JobContext, payment_id: int) -> None:
+    """Request the fund's share of a payment from its provider, or ask how the request went (retried with backoff
+    while the provider does not answer)."""
+    shares.step(job.session, job.payments.providers, job.config, payment_id)
+
+
+def split_shares(job: JobContext) -> Message:
+    """Ask after every split still to request or still processing at the provider (the notifications may be lost)."""
+    waiting = shares.open_splits(job.session)
+    for payment_id in waiting:
+        enqueue(job.session, "payments.split_share", payment_id=payment_id)
+    return Message(SPLITS_ASKED, {"count": len(waiting)})
 
 
 def expire_holds(job: JobContext) -> Message:
@@ -99,7 +115,7 @@ def purge_old_records(job: JobContext) -> Message:
     counts = {
         "keys": session.execute(delete(IdempotentRequest).where(IdempotentRequest.created_at < before)),
         "tokens": session.execute(delete(ApiToken).where(ApiToken.expires_at < job.now)),
-        "events": session.execute(delete(StripeEvent).where(StripeEvent.received_at < before)),
+        "events": session.execute(delete(PaymentEvent).where(PaymentEvent.received_at < before)),
         "runs": session.execute(delete(JobRun).where(JobRun.finished_at < before)),
     }
     counts = {name: result.rowcount for name, result in counts.items()}
@@ -109,6 +125,9 @@ def purge_old_records(job: JobContext) -> Message:
 CORE_TASKS = (
     Task(bookings.BOOKING_EVENT, booking_event),
     Task("payments.hold_ended", hold_ended),
+    Task("payments.split_share", split_share),
+    Task("payments.split_shares", split_shares, schedule=every(dt.timedelta(minutes=10)),
+         label=N_("Ask after the splits of the fund's share")),
     DELIVER,
     Task("expire_holds", expire_holds, schedule=every(dt.timedelta(minutes=1)), label=N_("Expire payment holds")),
     Task("send_reminders", send_reminders, schedule=every(dt.timedelta(minutes=1)),

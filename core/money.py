@@ -87,3 +87,26 @@ def share_bps(amount: int, bps: int) -> int:
     if bps in (0, BPS_WHOLE):
         return amount if bps else 0
     return allocate(amount, [bps, BPS_WHOLE - bps])[0]
+
+
+def major_units(amount: int, places: int = 2) -> str:
+    """``amount`` minor units as the decimal string providers speak (1250 → "12.50"; Alipay's yuan), exactly."""
+    if type(amount) is not int:
+        raise TypeError("an amount is an integer of minor units")
+    sign, magnitude = ("-", -amount) if amount < 0 else ("", amount)
+    whole, part = divmod(magnitude, 10 ** places)
+    return f"{sign}{whole}.{part:0{places}d}" if places else f"{sign}{whole}"
+
+
+def minor_units(value: str, places: int = 2) -> int:
+    """A provider's decimal string in minor units ("12.5" → 1250); ValueError for anything that is not exactly
+    such an amount (a float's repr, an exponent, more decimals than the currency has)."""
+    text = value.strip() if isinstance(value, str) else None
+    if not text or len(text) > 30:
+        raise ValueError(f"not an amount: {value!r}")
+    sign = -1 if text.startswith("-") else 1
+    whole, dot, part = text.lstrip("-").partition(".")
+    if not whole.isascii() or not whole.isdigit() or (dot and not (part.isascii() and part.isdigit())) \
+            or len(part) > places:
+        raise ValueError(f"not an amount with at most {places} decimals: {value!r}")
+    return sign * (int(whole) * 10 ** places + int(part.ljust(places, "0") or 0))

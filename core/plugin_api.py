@@ -16,11 +16,18 @@ from the core's other modules. A third-party plugin is written against these nam
   operator and community).
 - **Money**: ``record_revenue`` (revenue outside bookings), ``declare_cost``,
   ``pledge_donation``, ``record_in_kind``, ``parse_period``.
-- **Payment providers**: subclass ``PaymentProvider`` (``start`` returns a
-  ``PaymentStart``); when the provider reports back, find the payment with
-  ``payment_by_reference`` and tell ``booking_payments()`` that it ``succeeded``
-  or ``failed`` (it confirms, revives or refunds the booking), post refunds with
-  ``record_refund``; raise ``PROVIDER_UNAVAILABLE``, ``BAD_SIGNATURE`` or
+- **Payment providers**: subclass ``PaymentProvider``: ``start`` returns a
+  ``PaymentStart`` (``action`` ``qr`` with a ``code_url``, ``redirect`` with a
+  ``redirect_url``, or ``client``); ``cancel`` closes, ``query`` asks, ``refund``
+  returns; ``parse_notification`` verifies what arrives at
+  ``/api/v1/payments/<key>/notify`` and says what it means as a ``Notification``
+  (``RefundNotice``, ``ShareResult``), answered with ``reply``/``refusal`` in the
+  provider's own format (``Reply``) — the core deduplicates it and applies it;
+  ``splits_share`` providers split the fund's share after payment
+  (``split_share``/``share_state``, run and retried by a job); ``statement``
+  gives the provider's day as ``StatementLine``s for reconciliation. Amounts are
+  minor units: ``major_units``/``minor_units`` convert the providers' decimal
+  strings exactly. Raise ``PROVIDER_UNAVAILABLE``, ``BAD_SIGNATURE`` or
   ``PAYMENT_DECLINED``.
 - **SMS providers**: subclass ``SmsProvider`` (``is_configured(config)``, ``send(Sms, config)`` returning the
   gateway's message id, raising ``SmsNotSent`` when the text can never go and anything else on a failure worth
@@ -68,8 +75,12 @@ from core.errors import VALIDATION_FAILED, Message
 from core.exports import Column, Shown, Table, safe_cell
 from core.fund import may_record_in_kind, record_in_kind, require_in_kind_recorder
 from core.models import Booking, Community, InKindDonation, Listing, Operator, Payment, Slot, User
+from core.money import major_units, minor_units
 from core.payments import PaymentProvider, PaymentStart
-from core.payments.base import BAD_SIGNATURE, PAYMENT_DECLINED, PROVIDER_UNAVAILABLE
+from core.payments.base import (
+    BAD_SIGNATURE, PAYMENT_DECLINED, PROVIDER_UNAVAILABLE, Notification, RefundNotice, Reply, ShareResult,
+    StatementLine,
+)
 from core.payments.service import BookingPayments, payment_by_reference, record_refund, record_revenue
 from core.policy import has_role, require, require_user
 from core.request_session import session
@@ -103,8 +114,9 @@ __all__ = [
     "SlotContext", "declare_cost", "parse_period", "pledge_donation", "record_in_kind", "record_revenue",
     "slot_context",
     # payment providers
-    "BAD_SIGNATURE", "PAYMENT_DECLINED", "PROVIDER_UNAVAILABLE", "PaymentProvider", "PaymentStart",
-    "booking_payments", "payment_by_reference", "record_refund",
+    "BAD_SIGNATURE", "Notification", "PAYMENT_DECLINED", "PROVIDER_UNAVAILABLE", "PaymentProvider", "PaymentStart",
+    "RefundNotice", "Reply", "ShareResult", "StatementLine", "booking_payments", "major_units", "minor_units",
+    "payment_by_reference", "record_refund",
     # SMS providers
     "Sms", "SmsNotSent", "SmsProvider",
     # background work and notifications

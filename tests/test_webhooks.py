@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from core import checks, ledger
 from core.db import utcnow
-from core.models import Community, JournalEntry, Operator, Payment, Refund, Slot, StripeEvent
+from core.models import Community, JournalEntry, Operator, Payment, Refund, Slot, PaymentEvent
 from plugins.housekeeping.plugin import CENTRE
 from tests.stripe_support import WEBHOOK_SECRET as SECRET
 from tests.stripe_support import sign_webhook
@@ -136,7 +136,7 @@ def test_an_unverifiable_signature_is_a_400_and_changes_nothing(platform, case):
     payload, signature = BAD_SIGNATURES[case](intent_event("evt_bad", "payment_intent.succeeded", booking))
     response = post_webhook(app.test_client(), payload, signature)
     assert response.status_code == 400 and response.get_json()["code"] == "bad_signature"
-    assert count(app, StripeEvent) == 0 and count(app, JournalEntry) == 0
+    assert count(app, PaymentEvent) == 0 and count(app, JournalEntry) == 0
     assert status(world, booking) == "pending_payment"
     assert remaining(world, booking) == 2
 
@@ -156,7 +156,7 @@ def test_webhooks_are_refused_when_stripe_is_not_configured(platform, make_app):
     unconfigured = make_app()  # the same database, no Stripe keys
     response = deliver(unconfigured.test_client(), intent_event("evt_1", "payment_intent.succeeded", booking))
     assert response.status_code == 400
-    assert count(app, StripeEvent) == 0 and count(app, JournalEntry) == 0
+    assert count(app, PaymentEvent) == 0 and count(app, JournalEntry) == 0
     assert status(world, booking) == "pending_payment"
 
 
@@ -242,7 +242,7 @@ def test_a_duplicate_event_id_answers_duplicate_and_changes_nothing(platform):
     assert again.status_code == 200 and again.get_json() == {"result": "duplicate"}
     # the id decides, not the content: a different event under a seen id is not applied either
     assert delivered(client, intent_event("evt_once", "payment_intent.payment_failed", booking)) == "duplicate"
-    assert books(app) == after_first and count(app, StripeEvent) == 1
+    assert books(app) == after_first and count(app, PaymentEvent) == 1
     assert status(world, booking) == "confirmed"
 
 

@@ -12,6 +12,7 @@ from core.db import commit
 from core.errors import N_, text
 from core.web.i18n import say
 from core.models import BOOKING_STATUSES, Booking
+from core.payments.base import ACTIONS, PaymentStart
 from core.pricing import TIERS
 from core.request_session import session
 
@@ -61,6 +62,17 @@ class WalkInRequest(Schema):
         "description": "the resident served (their tier); leave out for a visitor (the price for everyone)"})
 
 
+class PaymentActionSchema(Schema):
+    provider = fields.String()
+    action = fields.String(validate=validate.OneOf(ACTIONS), metadata={
+        "description": "qr: show code_url as a QR code to scan; redirect: go to redirect_url; client: confirm in "
+                       "the page with client_secret (Stripe.js)"})
+    code_url = fields.String(allow_none=True)
+    redirect_url = fields.String(allow_none=True)
+    client_secret = fields.String(allow_none=True)
+    expires_at = fields.DateTime(metadata={"description": "when the held places are let go if it is not paid"})
+
+
 class BookingSchema(Schema):
     id = fields.Integer()
     slot_id = fields.Integer()
@@ -84,11 +96,13 @@ class BookingSchema(Schema):
     created_at = fields.DateTime()
     client_secret = fields.String(allow_none=True, dump_only=True,
                                   metadata={"description": "for an online payment, on creation: confirm it in the page"})
+    payment = fields.Nested(PaymentActionSchema, allow_none=True, dump_only=True,
+                            metadata={"description": "for an online payment, on creation: how the resident pays"})
 
 
 AWAITING_VERIFICATION = N_("Awaiting the community office's check: until then you pay the price for everyone.")
 
-BOOKING = BookingSchema()
+BOOKING, PAYMENT_ACTION = BookingSchema(), PaymentActionSchema()
 """One instance for every response: a schema keeps no state between dumps."""
 
 
@@ -110,6 +124,16 @@ class RatingSchema(Schema):
 class BookingQuery(PageArgs):
     status = fields.String(validate=validate.OneOf(BOOKING_STATUSES))
     slot_id = fields.Integer(validate=ID)
+
+
+def paying(booking: Booking, started: PaymentStart | None) -> dict:
+    """A new booking's online payment: how the resident pays (and Stripe's client secret where it was before)."""
+    if started is None:
+        return {"client_secret": None, "payment": None}
+    action = {"provider": booking.payment_method, "action": started.action, "code_url": started.code_url,
+              "redirect_url": started.redirect_url, "client_secret": started.client_secret,
+              "expires_at": booking.hold_expires_at}
+    return {"client_secret": started.client_secret, "payment": PAYMENT_ACTION.dump(action)}
 
 
 @blp.route("/quotes", methods=["POST"])
@@ -138,7 +162,7 @@ def create_booking(data):
     bookings.check_customer(db, user, data["resident_id"])
     idempotency.begin(db, user, claim_first=app.payments.is_online(data["payment_method"]))
     booking, started = bookings.book(db, app.plugins, app.payments, user, bookings.BookingRequest(**data))
-    response = jsonify(BOOKING.dump(booking) | {"client_secret": started and started.client_secret})
+    response = jsonify(BOOKING.dump(booking) | paying(booking, started))
     response.status_code = 201
     idempotency.finish(db, response)
     commit(db)

@@ -1,20 +1,23 @@
-"""Stripe webhooks, operators' declared costs, statements and settlement."""
+"""Payment providers and their notifications, operators' declared costs, statements and settlement."""
 from __future__ import annotations
 
-from flask import request
+from flask import Response, request
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from core import policy, settlement
 from core.api.common import ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate, public
 from core.catalog import operator_or_404, require_operator_scope
-from core.db import commit
+from core.db import commit, rollback
+from core.errors import N_, DomainError, not_found, text
 from core.models import Community, OperatorCost
-from core.payments import webhooks
+from core.payments import notifications
 from core.request_session import session
+from core.web.i18n import say
 
 blp = ApiBlueprint("payments", __name__, url_prefix="", description="Payments, costs and settlement")
 
+UNKNOWN_PROVIDER = not_found("unknown_payment_provider", N_("There is no online payment service called %(provider)s."))
 FUND_READERS = ("community_staff", "committee_member", "charity_officer")
 
 
@@ -49,17 +52,61 @@ class StatementSchema(Schema):
     outstanding_amount = fields.Integer()
 
 
+class ProviderChoiceSchema(Schema):
+    key = fields.String(metadata={"description": "the booking's payment_method"})
+    label = fields.String(metadata={"description": "in the reader's language"})
+    online = fields.Boolean(metadata={"description": "paid online: the places are held until it is paid"})
+
+
+class ProviderQuery(Schema):
+    community = fields.String(required=True, validate=validate.Length(1, 64),
+                              metadata={"description": "the community's id or slug"})
+
+
+@blp.route("/payment-providers")
+@blp.arguments(ProviderQuery, location="query")
+@blp.response(200, ProviderChoiceSchema(many=True))
+@public
+def payment_providers(args):
+    """The ways a resident of the community can pay now (configured on this platform, in its currency)."""
+    community = community_by_ref(session(), args["community"])
+    return [{"key": p.key, "label": say(text(p.label or p.key)), "online": p.online}
+            for p in linli().payments.choices(community.currency)]
+
+
+@blp.route("/payments/<provider>/notify", methods=["POST"])
+@blp.response(200, Schema.from_dict({"result": fields.String()}, name="NotificationResult"))
+@public
+def provider_notification(provider):
+    """A payment provider's notification, verified by the provider's own signature and answered in its own format;
+    each event is applied once, in any order. One that cannot be verified is refused and changes nothing."""
+    return _notified(provider)
+
+
 @blp.route("/payments/stripe/webhook", methods=["POST"])
 @blp.response(200, Schema.from_dict({"result": fields.String()}, name="WebhookResult"))
 @public
 def stripe_webhook():
-    """Stripe's events, verified by their signature; each event is applied once, in any order."""
-    db = session()
-    app = linli()
-    result = webhooks.handle(db, app.payments, app.plugins.payment_providers["stripe"], request.get_data(),
-                             request.headers.get("Stripe-Signature"))
+    """Stripe's events (the same as ``/payments/stripe/notify``), verified by their signature."""
+    return _notified("stripe")
+
+
+def _notified(key: str):
+    db, app = session(), linli()
+    provider = app.plugins.payment_providers.get(key)
+    if provider is None or not provider.online:
+        raise UNKNOWN_PROVIDER(provider=key)
+    try:
+        result = notifications.handle(db, app.payments, provider, request.get_data(), request.headers)
+    except DomainError:
+        refusal = provider.refusal()
+        if refusal is None:
+            raise
+        rollback(db)
+        return Response(refusal.body, refusal.status, content_type=refusal.content_type)
     commit(db)
-    return {"result": result}
+    answer = provider.reply(result)
+    return Response(answer.body, answer.status, content_type=answer.content_type)
 
 
 @blp.route("/operators/<int:operator_id>/costs")

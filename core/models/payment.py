@@ -1,12 +1,14 @@
-"""Payments taken for bookings, their refunds, Stripe events seen, and operators' declared costs."""
+"""Payments taken for bookings, their refunds, providers' notifications seen, and operators' declared costs."""
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, MinorUnits, UTCDateTime, utcnow
+
+SHARE_OPEN = "share_status IN ('pending', 'requested', 'failed')"
 
 
 class Payment(Base):
@@ -14,6 +16,8 @@ class Payment(Base):
     __table_args__ = (
         UniqueConstraint("provider", "reference"),
         CheckConstraint("amount > 0 AND refunded_amount >= 0 AND refunded_amount <= amount", name="amounts"),
+        Index("ix_payments_share_open", "share_status", postgresql_where=text(SHARE_OPEN),
+              sqlite_where=text(SHARE_OPEN)),  # the splits still to do, for the job and the reconciliation
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -28,6 +32,14 @@ class Payment(Base):
     refunded_amount: Mapped[MinorUnits] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    action: Mapped[str | None] = mapped_column(String(10))  # how the resident pays online: qr, redirect, client
+    action_url: Mapped[str | None] = mapped_column(String(1000))  # the QR code's content or the provider's page
+    # The fund's share split off after payment by the provider (WeChat Pay's 分账, Alipay's royalty): None where the
+    # provider does not split; pending (to request), requested (processing), done, failed (given up by the provider).
+    share_status: Mapped[str | None] = mapped_column(String(10))
+    share_reference: Mapped[str | None] = mapped_column(String(120))
+    share_amount: Mapped[int] = mapped_column(default=0)
+    share_error: Mapped[str | None] = mapped_column(String(200))  # why the provider refused the split
 
 
 class Refund(Base):
@@ -44,11 +56,12 @@ class Refund(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class StripeEvent(Base):
-    """Each webhook event id once: a redelivery finds its row and changes nothing."""
+class PaymentEvent(Base):
+    """Each notification of a provider once, by its event id: a redelivery finds its row and changes nothing."""
 
-    __tablename__ = "stripe_events"
+    __tablename__ = "payment_events"
 
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(80))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -21,6 +21,7 @@ from core.errors import N_, invalid, text
 from core.ledger import credit, debit
 from core.models import Booking, Community, Operator, Payment, Refund
 from core.money import allocate
+from core.payments import shares
 from core.payments.base import PaymentProvider, PaymentStart
 from core.plugins import Plugins
 from core.pricing import Quote
@@ -56,6 +57,15 @@ class BookingPayments:
         provider = self.providers.get(method or "")
         return provider is not None and provider.online
 
+    def available(self, provider: PaymentProvider, currency: str) -> bool:
+        """Whether residents may pay this way now: configured on this platform, and in this currency."""
+        return provider.is_configured(self.config) and (provider.currencies is None or currency in provider.currencies)
+
+    def choices(self, currency: str) -> list[PaymentProvider]:
+        """The ways a resident may pay in ``currency`` now, cash first."""
+        return sorted((p for p in self.providers.values() if self.available(p, currency)),
+                      key=lambda p: (p.online, p.key))
+
     def method_for(self, offer: Quote, method: str | None) -> PaymentMethod | None:
         """The provider that collects the money; none for a free booking (the method is ignored)."""
         if offer.total_amount == 0:
@@ -66,7 +76,7 @@ class BookingPayments:
         provider = self.providers.get(method)
         if provider is None:
             raise UNKNOWN_PAYMENT_METHOD(methods=known, field="payment_method")
-        if not provider.is_configured(self.config):
+        if not self.available(provider, offer.currency):
             raise PAYMENT_NOT_CONFIGURED(method=text(provider.label or provider.key), field="payment_method")
         hold = dt.timedelta(minutes=self.config["HOLD_MINUTES"]) if provider.online else None
         return PaymentMethod(provider.key, provider.online, hold)
@@ -78,7 +88,8 @@ class BookingPayments:
         started = provider.start(session, booking, ctx.operator, donation, self.config)
         session.add(Payment(booking_id=booking.id, operator_id=booking.operator_id, provider=provider.key,
                             reference=started.reference, status="pending", amount=booking.total_amount,
-                            currency=booking.currency, donation_amount=donation))
+                            currency=booking.currency, donation_amount=donation, action=started.action,
+                            action_url=started.url))
         session.flush()
         return started
 
@@ -92,9 +103,12 @@ class BookingPayments:
                 self.refund(session, payment, provider, payment.amount, reason=text(reason))
 
     def hold_ended(self, session: Session, booking: Booking) -> None:
-        """The booking's hold ran out: stop its payments still pending with their provider, so that the resident can
-        no longer pay for places that are gone (one paid all the same is refunded when it is reported)."""
+        """The booking's hold ran out: ask the provider first (a payment made whose notification has not come is
+        taken: the places re-taken, or the money refunded), then close the payments still pending, so that the
+        resident can no longer pay for places that are gone (one paid all the same is refunded when reported)."""
         for payment, provider in self._payments_of(session, booking):
+            if payment.status == "pending" and provider.query(session, payment, self.config) == "succeeded":
+                self.succeeded(session, payment, provider)
             if payment.status == "pending":
                 provider.cancel(session, payment, self.config)
 
@@ -143,6 +157,7 @@ class BookingPayments:
         _post_payment(session, slot_context(session, booking.slot_id).community, payment, booking, provider)
         if not bookings.confirm_paid(session, self.plugins, booking):
             self.refund(session, payment, provider, payment.amount, reason=text(PAID_TOO_LATE))
+        shares.request(session, payment, provider)
 
     def failed(self, session: Session, payment: Payment, status: str) -> None:
         """The payment failed or was cancelled: the booking lets its hold go, if it still has one."""

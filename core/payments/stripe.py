@@ -14,7 +14,7 @@ import stripe
 from core.errors import N_
 from core.models import Operator
 from core.payments.base import (
-    BAD_SIGNATURE, PAYMENT_DECLINED, PROVIDER_UNAVAILABLE, PaymentProvider, PaymentStart,
+    BAD_SIGNATURE, PAYMENT_DECLINED, PROVIDER_UNAVAILABLE, Notification, PaymentProvider, PaymentStart, RefundNotice,
 )
 
 # The SDK logs whole request and response bodies (client secrets, customers' emails) at DEBUG: its logger stays
@@ -27,6 +27,9 @@ class StripeProvider(PaymentProvider):
     label = N_("Card, Alipay or WeChat Pay (Stripe)")
     online = True
     collects_for_fund = True
+    refunded_reason = N_("refunded in Stripe")
+    PAYMENT_STATUS = {"payment_intent.succeeded": "succeeded", "payment_intent.payment_failed": "failed",
+                      "payment_intent.canceled": "canceled"}
 
     def is_configured(self, config) -> bool:
         return bool(config.get("STRIPE_SECRET_KEY"))
@@ -74,6 +77,22 @@ class StripeProvider(PaymentProvider):
         refund = self._call(lambda: self.client(config).v1.refunds.create(
             params=params, options={"idempotency_key": key}))
         return refund.id
+
+    def parse_notification(self, payload: bytes, headers, config) -> Notification:
+        """A webhook event verified by its ``Stripe-Signature``: a payment's fate, or a charge's refunds."""
+        event = self.parse_event(payload, headers.get("Stripe-Signature"), config)
+        obj, kind = event["data"]["object"], event["type"]
+        if kind in self.PAYMENT_STATUS:
+            return Notification(event["id"], kind, reference=obj["id"], status=self.PAYMENT_STATUS[kind])
+        if kind == "charge.refunded" and obj.get("payment_intent"):
+            refunds = sorted((r for r in (obj.get("refunds") or {}).get("data") or []
+                              if r.get("status") not in ("failed", "canceled")),  # no money went back
+                             key=lambda r: r.get("created", 0))
+            return Notification(event["id"], kind, reference=obj["payment_intent"],
+                                refunds=tuple(RefundNotice(r["id"], r["amount"]) for r in refunds),
+                                refunded_total=obj.get("amount_refunded", 0),
+                                total_reference=f"{obj['id']}:{obj.get('amount_refunded', 0)}")
+        return Notification(event["id"], kind)
 
     def parse_event(self, payload: bytes, signature: str | None, config) -> dict:
         """The verified event as a dict; a signature that cannot be verified is a 400."""
