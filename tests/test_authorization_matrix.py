@@ -135,6 +135,8 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "residents.import_residents": only(STAFF, ADMIN, multipart=True, body=lambda w: {
         "file": (io.BytesIO("姓名,手机\r\n王芳,13812345670\r\n".encode()), "register.csv")}),
     "payments.stripe_webhook": public(body=lambda w: {}),  # the signature is its authentication (tests/test_webhooks.py)
+    "payments.provider_notification": public(body=lambda w: {}, path={"provider": "stripe"}),  # its signature, too
+    "payments.payment_providers": public(query=lambda w: {"community": w["community"]}),
     "payments.list_costs": only(*OPERATOR_OR_STAFF),
     "payments.declare_cost": only(OPERATOR, ADMIN, body=lambda w: {"period": w["period"], "amount": 100,
                                                                   "description": "Rice"}),

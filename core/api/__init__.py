@@ -19,7 +19,7 @@ from core.request_session import session
 from core.security import INVISIBLE_CHARACTERS, allow_upload, refused_text, unstorable_text
 
 API_PREFIX = "/api/v1"
-PROVIDER_NOTIFICATIONS = API_PREFIX + "/payments/"
+PROVIDER_NOTIFICATIONS = API_PREFIX + "/payments/"  # each provider's notify route
 
 
 LOCATIONS = ("json", "query", "path", "headers", "form", "files", "cookies")
@@ -107,6 +107,8 @@ def _check_what_comes_in(app: Flask) -> None:
             policy.require_user(current_user())
         if unstorable_text(request.view_args) is not None:
             return problem(NOT_FOUND())
+        if request.path.startswith(PROVIDER_NOTIFICATIONS):  # a provider's signed words in its own format (JSON, a
+            return None  # form, XML): its signature decides, and what a customer typed into it is never stored
         sends_a_body = request.method in ("POST", "PUT", "PATCH") and request.content_length
         if not allow_upload(view) and view is not None and sends_a_body \
                 and not request.is_json:  # no view: a 404 or a 405 says more than a 415
@@ -115,8 +117,6 @@ def _check_what_comes_in(app: Flask) -> None:
             body = request.get_json(silent=True) if request.content_length and request.is_json else None
         except RecursionError:  # the parser recursed past Python's limit: a body no client means to send
             return problem(JSON_TOO_DEEP())
-        if request.path.startswith(PROVIDER_NOTIFICATIONS):  # a provider's signed words: its signature decides, and
-            return None  # what a customer typed into it (a control character, say) is never stored
         place = refused_text(body) or refused_text(request.args.to_dict(flat=False))
         if place is not None:
             return problem(INVISIBLE_CHARACTERS(field=place))
