@@ -115,8 +115,8 @@ def signed(event: dict) -> tuple[bytes, dict]:
 
 
 @pytest.fixture
-def localpay(make_app):
-    """An app with LocalPay installed and configured; returns (app, provider)."""
+def localpaid(platform):
+    """The demo platform (tests/stripe_support.py) with LocalPay installed and configured: (app, world, provider)."""
     plugin = LocalPayPlugin()
-    app = make_app(PLUGINS=[plugin], LOCALPAY="on")
-    return app, plugin.provider
+    app, world = platform(PLUGINS=[plugin], LOCALPAY="on")
+    return app, world, plugin.provider

@@ -23,14 +23,6 @@ NOTIFY = "/api/v1/payments/localpay/notify"
 COMMUNITY = "heping"
 
 
-@pytest.fixture
-def localpaid(platform):
-    """The demo platform with LocalPay installed and configured: (app, world, provider)."""
-    plugin = LocalPayPlugin()
-    app, world = platform(PLUGINS=[plugin], LOCALPAY="on")
-    return app, world, plugin.provider
-
-
 def book(world, who="adult", method="localpay"):
     response = world.api(who).post("/bookings", {"slot_id": world.slots(CLEANING)[0]["id"], "quantity": 1,
                                                   "payment_method": method, "details": ADDRESS})
