@@ -112,6 +112,23 @@ def refund_mismatches(session: Session) -> list[str]:
     return found
 
 
+def share_mismatches(session: Session) -> list[str]:
+    """A fund share split off after payment is received in the ledger (``share:payment:<id>``) exactly once it is
+    ``done``, for its ``share_amount``, and never before."""
+    posted = (select(JournalEntry.source, _posted("fund_cash", "D").label("amount"))
+              .join(JournalLine, JournalLine.entry_id == JournalEntry.id)
+              .where(JournalEntry.kind == "donation", JournalEntry.source.like("share:payment:%"),
+                     JournalLine.account == "fund_cash")
+              .group_by(JournalEntry.source).subquery())
+    amount = func.coalesce(posted.c.amount, 0)
+    expected = case((Payment.share_status == "done", Payment.share_amount), else_=0)
+    query = (select(Payment.id, Payment.share_status, Payment.share_amount, amount)
+             .outerjoin(posted, posted.c.source == literal("share:payment:") + cast(Payment.id, String))
+             .where(amount != expected).order_by(Payment.id))
+    return [f"payment {payment}: fund share {status or 'not split'} of {share}, yet {received} received in the ledger"
+            for payment, status, share, received in session.execute(query)]
+
+
 def booking_amounts(session: Session) -> list[str]:
     """A booking's total is its first place's price plus its further places' (at ``unit_amount`` when not set)."""
     extra = func.coalesce(Booking.extra_unit_amount, Booking.unit_amount)
@@ -141,6 +158,7 @@ def fund_mismatches(session: Session, community: Community) -> list[str]:
 def violations(session: Session) -> list[str]:
     found = unbalanced_entries(session) + bad_lines(session) + slots_over_capacity(session)
     found += booking_amounts(session) + payment_mismatches(session) + refund_mismatches(session)
+    found += share_mismatches(session)
     for community in session.scalars(select(Community).order_by(Community.id)):
         found += fund_mismatches(session, community)
         found += [f"community {community.slug}: {p}" for p in ledger.verify(session, community.id)]

@@ -9,7 +9,7 @@ import random
 
 import pytest
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core import checks
 from core.db import utcnow
@@ -303,3 +303,13 @@ def test_a_float_is_no_amount():
         major_units(12.5)
     with pytest.raises(ValueError):
         minor_units(12.5)
+
+
+def test_linli_check_finds_a_share_received_that_was_never_split(localpaid, db):
+    app, world, _provider = localpaid
+    _booking, payment = paid_with_the_split(localpaid, "done")
+    assert checks.violations(db) == []
+    db.execute(update(Payment).where(Payment.id == payment.id).values(share_status="requested"))
+    assert checks.violations(db) == [f"payment {payment.id}: fund share requested of 1200, yet 1200 received in the "
+                                     f"ledger"]
+    db.rollback()
