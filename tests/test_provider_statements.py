@@ -215,3 +215,16 @@ def test_the_reconciliation_page_shows_the_statements_differences(localpay_platf
     page = text(committee(app).get(f"/communities/heping/fund/reconciliation?period={day:%Y-%m}"))
     assert "The payment services' statements" in page
     assert f"Payment {payment.reference}: CN¥120.00 in the books, CN¥110.00 on the statement." in page
+
+
+def test_a_day_is_imported_again_from_the_command_line(localpay_platform):
+    app, world, provider = localpay_platform
+    payment = pay(app, world, provider)
+    day = today(app)
+    provider.state.statement = lines_for(payment, day)
+    result = app.test_cli_runner().invoke(args=["statements", "import", "--provider", "localpay",
+                                                "--day", day.isoformat()])
+    assert result.exit_code == 0 and result.output == f"localpay {day.isoformat()}: 2 lines\n", result.output
+    assert centre_row(world, day)["provider_statement"]["matched_count"] == 2
+    refused = app.test_cli_runner().invoke(args=["statements", "import", "--provider", "cash", "--day", "2026-12-01"])
+    assert refused.exit_code == 1 and "not a configured provider that gives statements" in refused.output

@@ -144,7 +144,7 @@ class StripeProvider(PaymentProvider):
         """An Express account for the operator (once: the key is the operator's), to be completed on Stripe."""
         params = {"type": "express", "country": country, "email": operator.contact_email or None,
                   "capabilities": {"card_payments": {"requested": True}, "transfers": {"requested": True}},
-                  "business_profile": {"name": operator.name}, "metadata": {"operator_id": str(operator.id)}}
+                  "business_profile": {"name": operator.stored_name}, "metadata": {"operator_id": str(operator.id)}}
         account = self._call(lambda: self.client(config).v1.accounts.create(
             params={k: v for k, v in params.items() if v is not None},
             options={"idempotency_key": f"linli-operator-account-{operator.id}"}))
