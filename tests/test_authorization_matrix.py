@@ -137,6 +137,8 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "residents.clear_attribute": only(STAFF, ADMIN),
     "residents.import_residents": only(STAFF, ADMIN, multipart=True, body=lambda w: {
         "file": (io.BytesIO("姓名,手机\r\n王芳,13812345670\r\n".encode()), "register.csv")}),
+    "payments.payment_providers": public(query=lambda w: {"community": w["community"]}),
+    "payments.provider_notification": public(body=lambda w: {}),  # the provider's signature is its authentication
     "payments.stripe_webhook": public(body=lambda w: {}),  # the signature is its authentication (tests/test_webhooks.py)
     "payments.list_costs": only(*OPERATOR_OR_STAFF),
     "payments.declare_cost": only(OPERATOR, ADMIN, body=lambda w: {"period": w["period"], "amount": 100,
@@ -347,7 +349,7 @@ PATH_VALUES = {
     "payment_id": "payment",
     "notification_id": "notification",
     "period": "period", "attribute": "attribute", "job_id": "job", "worker_id": "worker", "vendor_id": "vendor",
-    "code": "=en", "step": "=votes", "action": "=check-in", "filename": "=linli.css", "name": "=expire_holds",
+    "code": "=en", "step": "=votes", "provider": "=stripe", "action": "=check-in", "filename": "=linli.css", "name": "=expire_holds",
 }
 
 

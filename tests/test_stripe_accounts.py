@@ -129,8 +129,11 @@ def test_without_stripe_no_account_can_be_connected(make_app, demo_rows):
     world = DemoWorld(app.test_client())
     refused = world.api("housekeeping").post(f"/operators/{centre(app).id}/stripe-account/link")
     assert (refused.status_code, refused.get_json()["code"]) == (409, "stripe_not_configured")
-    page = Browser(app.test_client()).log_in("housekeeping@example.org").get(f"/operators/{centre(app).id}/stripe")
+    staff = Browser(app.test_client()).log_in("housekeeping@example.org")
+    page = staff.get(f"/operators/{centre(app).id}/stripe")
     assert page.status_code == 200 and "Stripe is not set up on this platform" in text(page)
+    assert f'href="/operators/{centre(app).id}/stripe"' not in staff.get(f"/operators/{centre(app).id}/today").get_data(
+        True)  # no tab for it
 
 
 def test_the_page_sends_the_staff_to_stripe_and_shows_the_account_when_they_come_back(platform, recording_http):
@@ -140,6 +143,7 @@ def test_the_page_sends_the_staff_to_stripe_and_shows_the_account_when_they_come
     cook = Browser(app.test_client()).log_in("housekeeping@example.org")
     page = cook.get(f"/operators/{operator.id}/stripe")
     assert "Connect a Stripe account" in text(page)
+    assert f'href="/operators/{operator.id}/stripe"' in cook.get(f"/operators/{operator.id}/today").get_data(True)
     went = cook.submit(f"/operators/{operator.id}/stripe/connect", form_at=f"/operators/{operator.id}/stripe")
     assert (went.status_code, went.headers["Location"]) == (303, ONBOARDING + "1")
     back = cook.get(f"/operators/{operator.id}/stripe")  # Stripe's return_url
