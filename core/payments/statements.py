@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
@@ -20,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from core import ledger
 from core.db import utcnow
-from core.errors import DomainError
 from core.models import Community, Operator, Payment, ProviderStatement, ProviderStatementLine, Refund
 from core.payments.base import PaymentProvider
+
+log = logging.getLogger(__name__)
 
 KINDS = ("payment", "refund", "share")
 MISMATCHES = ("missing", "amount_differs")
@@ -55,10 +57,17 @@ def import_day(session: Session, provider: PaymentProvider, day: dt.date, config
     return len(merged)
 
 
-def _line_totals():
-    line = ProviderStatementLine
+def _days_around(start: dt.datetime, end: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The statement days that may list what happened between ``start`` and ``end``: a day more on each side, for
+    a provider whose day is not the community's."""
+    return start.date() - dt.timedelta(days=1), end.date() + dt.timedelta(days=1)
+
+
+def _line_totals(start: dt.datetime, end: dt.datetime):
+    line, (first, last) = ProviderStatementLine, _days_around(start, end)
     return (select(line.provider, line.kind, line.reference, func.sum(line.amount).label("amount"),
                    func.sum(line.fee).label("fee"))
+            .where(line.day >= first, line.day <= last)
             .group_by(line.provider, line.kind, line.reference).subquery())
 
 
@@ -66,7 +75,7 @@ def _recorded(session: Session, community: Community, period: str, providers: li
     """(operator, provider, kind, reference, amount, when, line amount, line fee) of each payment, refund and split
     done of the month by the providers whose statements Linli imports, with its statement line's if any."""
     start, end = ledger.month_window(community, period)
-    lines = _line_totals()
+    lines = _line_totals(start, end)
     ours = and_(Payment.operator_id == Operator.id, Operator.community_id == community.id,
                 Payment.provider.in_(providers))
 
@@ -92,10 +101,9 @@ def _recorded(session: Session, community: Community, period: str, providers: li
 
 
 def _imported_days(session: Session, community: Community, period: str, providers: list[str]) -> set:
-    start, end = ledger.month_window(community, period)
+    first, last = _days_around(*ledger.month_window(community, period))
     return set(session.execute(select(ProviderStatement.provider, ProviderStatement.day).where(
-        ProviderStatement.provider.in_(providers), ProviderStatement.day >= start.date() - dt.timedelta(days=1),
-        ProviderStatement.day <= end.date() + dt.timedelta(days=1))))
+        ProviderStatement.provider.in_(providers), ProviderStatement.day >= first, ProviderStatement.day <= last)))
 
 
 def recent_days(now: dt.datetime) -> list[dt.date]:
@@ -123,7 +131,8 @@ def nightly(session: Session, providers: dict[str, PaymentProvider], config, now
                 for day in recent_days(now):
                     import_day(session, provider, day, config)
             imported.append(provider.key)
-        except DomainError:
+        except Exception:  # noqa: BLE001 - whatever a provider's library raises: the others are still imported
+            log.exception("the statement of %s could not be imported", provider.key)
             failed.append(provider.key)
     return imported, failed
 
