@@ -5,8 +5,10 @@ from sqlalchemy import String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from core import ledger
+from core.db import utcnow
 from core.ledger import signed
 from core.models import Booking, Community, JournalEntry, JournalLine, Payment, Refund, Slot
+from core.payments import statements
 
 PLACE_HOLDING = ("pending_payment", "confirmed", "fulfilled", "no_show")
 
@@ -159,6 +161,7 @@ def violations(session: Session) -> list[str]:
     found = unbalanced_entries(session) + bad_lines(session) + slots_over_capacity(session)
     found += booking_amounts(session) + payment_mismatches(session) + refund_mismatches(session)
     found += share_mismatches(session)
+    found += statements.unknown_lines(session, utcnow())
     for community in session.scalars(select(Community).order_by(Community.id)):
         found += fund_mismatches(session, community)
         found += [f"community {community.slug}: {p}" for p in ledger.verify(session, community.id)]

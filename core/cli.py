@@ -335,6 +335,30 @@ def check():
     click.echo("all invariants hold")
 
 
+@click.group("statements")
+def statements_group():
+    """The payment services' own statements, matched against the books in the reconciliation."""
+
+
+@statements_group.command("import")
+@click.option("--provider", required=True, help="the payment provider's key, e.g. wechat_pay, alipay, stripe")
+@click.option("--day", required=True, type=click.DateTime(["%Y-%m-%d"]), help="the statement's day, YYYY-MM-DD")
+@with_appcontext
+def import_statement(provider, day):
+    """Import (again) one day of a provider's statement: its lines replace those imported before."""
+    from core.db import commit
+    from core.payments import statements
+    from core.request_session import session
+
+    found = current_app.extensions["linli"].plugins.payment_providers.get(provider)
+    if found is None or not found.has_statements or not found.is_configured(current_app.config):
+        raise click.ClickException(f"{provider!r} is not a configured provider that gives statements")
+    db = session()
+    count = statements.import_day(db, found, day.date(), current_app.config)
+    commit(db)
+    click.echo(f"{provider} {day.date().isoformat()}: {count} lines")
+
+
 def _queue():
     return current_app.extensions["linli"].queue
 
@@ -409,7 +433,8 @@ def run_job(name):
 
 
 CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user, expire_holds, generate_slots, verify_resident,
-                 import_residents, settle, reconcile, verify_ledger, ledger_head, check, worker, scheduler, jobs)
+                 import_residents, settle, reconcile, verify_ledger, ledger_head, check, statements_group, worker,
+                 scheduler, jobs)
 
 
 def register_commands(app, plugin_commands) -> None:

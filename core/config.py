@@ -19,6 +19,7 @@ DEFAULTS = {
     "STRIPE_WEBHOOK_SECRET": None,
     "STRIPE_API_BASE": None,  # a local Stripe-compatible server in tests
     "STRIPE_PAYMENT_METHODS": "card",
+    "STRIPE_CONNECT_COUNTRY": "HK",  # where operators' Express accounts are opened: Stripe onboards none in mainland China
     "DISABLED_PLUGINS": "",
     "ALIYUN_SMS_ACCESS_KEY_ID": None,  # Alibaba Cloud SMS (plugins/aliyun_sms): a RAM user's key allowed SendSms
     "ALIYUN_SMS_ACCESS_KEY_SECRET": None,

@@ -102,7 +102,15 @@ RECONCILIATION = [
     Column("received_amount", N_("Received in all"), amount=True),
     Column("variance_amount", N_("Difference"), amount=True), Column("in_kind_amount", N_("In kind"), amount=True),
     Column("notes", N_("Notes")),
+    Column("statement_amount", N_("On the payment services' statements"), amount=True),
+    Column("statement_differences", N_("Differences with the statements")),
+    Column("shares_awaiting_amount", N_("Splits awaiting the payment service"), amount=True),
+    Column("shares_failed_amount", N_("Splits refused"), amount=True),
 ]
+NESTED = {"statement_amount": ("provider_statement", "statement_amount"),
+          "statement_differences": ("provider_statement", "mismatches"),
+          "shares_awaiting_amount": ("shares", "awaiting_amount"), "shares_failed_amount": ("shares", "failed_amount")}
+"""The columns read from the reconciliation's nested figures: (figure, key); a list is counted."""
 
 
 def reconciliation_table(report: dict, operator_types: Mapping[str, object] | None = None) -> Table:
@@ -115,6 +123,10 @@ def reconciliation_table(report: dict, operator_types: Mapping[str, object] | No
             return " | ".join(n["note"] for n in row["notes"])
         if name == "type":
             return Shown(row["type"], getattr(types.get(row["type"]), "label", row["type"]))
+        if name in NESTED:
+            figure, key = NESTED[name]
+            value = row[figure][key]
+            return len(value) if isinstance(value, list) else value
         return row[name]
 
     return Table(RECONCILIATION, [[value(row, column.name) for column in RECONCILIATION]

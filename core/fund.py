@@ -20,13 +20,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import arrears, audit, donations, ledger, memos, policy, settlement
-from core.errors import N_, conflict, forbidden, invalid, text
+from core.errors import N_, conflict, forbidden, invalid, not_found, text
 from core.ledger import credit, debit, period_of
 from core.models import (
-    ClosedPeriod, Community, FundTransfer, InKindDonation, JournalEntry, JournalLine, Operator, ReconciliationNote,
-    User,
+    ClosedPeriod, Community, FundTransfer, InKindDonation, JournalEntry, JournalLine, Operator, Payment,
+    ReconciliationNote, User,
 )
 from core.operator_types import OperatorType
+from core.payments import shares, statements
 from core.settlement import parse_period
 
 COMMITTEE = ("committee_member",)
@@ -40,6 +41,9 @@ IN_KIND_RECORDERS = forbidden("in_kind_recorders", N_(
 DATED_IN_THE_FUTURE = invalid("dated_in_the_future", N_("The money cannot have arrived after today."))
 PERIOD_NOT_ENDED = conflict("period_not_ended", N_(
     "%(period)s has not ended yet, so it cannot be closed: close it from the first day of the next month."))
+SPLIT_NOT_FAILED = conflict("split_not_failed", N_(
+    "Only a split the payment service refused can be asked for again."))
+NOT_A_PAYMENT_HERE = not_found("not_a_payment_here", N_("There is no such payment in this community."))
 PERIOD_CLOSED_ALREADY = conflict("period_closed_already", N_("%(period)s is closed already."))
 TRANSFER_MEMO = N_("Bank transfer %(reference)s")
 IN_KIND_MEMO = N_("%(quantity)s × %(item)s from %(donor)s")
@@ -165,7 +169,8 @@ def is_closed(session: Session, community_id: int, period: str) -> bool:
 
 def reconciliation(session: Session, community: Community, period: str) -> dict:
     """Per operator: donation due vs received (online; by transfer, whenever it came, for the dues it cleared —
-    ``cleared_by`` names each; in kind apart), the variance and its notes."""
+    ``cleared_by`` names each; in kind apart), the variance and its notes; what the payment services' statements
+    say of its payments (``provider_statement``) and the state of the splits of the fund's share (``shares``)."""
     parse_period(period)
     rows = {op.id: {"operator_id": op.id, "operator": op.name, "type": op.type, "due_amount": 0,
                     "received_online_amount": 0, "received_transfer_amount": 0, "in_kind_amount": 0,
@@ -184,9 +189,12 @@ def reconciliation(session: Session, community: Community, period: str) -> dict:
                                 .order_by(ReconciliationNote.id)):
         rows[note.operator_id]["notes"].append({"note": note.note, "author_id": note.author_id,
                                                 "created_at": note.created_at.isoformat()})
+    matched, splits = statements.matches(session, community, period), shares.of_month(session, community, period)
     for row in rows.values():
         row["received_amount"] = row["received_online_amount"] + row["received_transfer_amount"]
         row["variance_amount"] = row["due_amount"] - row["received_amount"]
+        row["provider_statement"] = matched[row["operator_id"]]
+        row["shares"] = splits.get(row["operator_id"]) or shares.none_of_month()
     return {"community_id": community.id, "period": period, "currency": community.currency,
             "closed": is_closed(session, community.id, period), "operators": list(rows.values())}
 
@@ -249,6 +257,21 @@ def close_period(session: Session, actor: User | None, community: Community, per
     session.flush()
     audit.record(session, actor, "period_closed", "closed_period", row.id, community.id, period=period)
     return row
+
+
+def retry_split(session: Session, actor: User | None, community: Community, payment_id: int) -> Payment:
+    """A committee member asks the payment service again for a split of the fund's share it refused (once its cause,
+    e.g. a receiving account not bound, is fixed); the split is requested by a task after the commit."""
+    policy.require(actor, *COMMITTEE, community_id=community.id)
+    payment = session.get(Payment, payment_id, with_for_update=True)
+    if payment is None or session.get(Operator, payment.operator_id).community_id != community.id:
+        raise NOT_A_PAYMENT_HERE()
+    if payment.share_status != "failed":
+        raise SPLIT_NOT_FAILED()
+    reason = payment.share_error or ""
+    shares.retry(session, payment)
+    audit.record(session, actor, "split_retried", "payment", payment.id, community.id, reason=reason)
+    return payment
 
 
 def require_reader(actor: User | None, community: Community, *roles: str) -> None:

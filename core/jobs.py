@@ -18,11 +18,13 @@ from core.errors import N_, Message
 from core.models import ApiToken, Booking, Community, IdempotentRequest, JobRun, PaymentEvent
 from core.outbox import enqueue
 from core.outgoing import DELIVER
-from core.payments import shares
+from core.payments import shares, statements
 from core.tasks import Failed, JobContext, Task
 
 HOLDS_EXPIRED = N_("%(count)s payment holds expired, %(told)s residents reminded to pay")
 SPLITS_ASKED = N_("%(count)s splits of the fund's share asked after")
+STATEMENTS_IMPORTED = N_("Statements imported: %(imported)s; committees told of differences: %(told)s")
+STATEMENTS_FAILED = N_("Statements imported: %(imported)s; no answer from: %(failed)s")
 REMINDED = N_("%(count)s residents reminded of tomorrow")
 SLOTS_MADE = N_("%(count)s times made")
 SETTLED = N_("Settled: %(months)s")
@@ -67,6 +69,21 @@ def split_shares(job: JobContext) -> Message:
     for payment_id in waiting:
         enqueue(job.session, "payments.split_share", payment_id=payment_id)
     return Message(SPLITS_ASKED, {"count": len(waiting)})
+
+
+def fetch_statements(job: JobContext) -> Message | Failed:
+    """Import the payment services' statements of the last days and tell each committee of the differences with
+    the books it has not heard of (a service that does not answer fails the run: tried again the next night)."""
+    imported, failed = statements.nightly(job.session, job.payments.providers, job.config, job.now)
+    told = 0
+    for community in job.session.scalars(select(Community).order_by(Community.id)):
+        for period in statements.periods_to_check(job.now):
+            told += notices.statement_mismatch(job.session, community, period,
+                                               statements.matches(job.session, community, period))
+    names = ", ".join(imported) or "-"
+    if failed:
+        return Failed(Message(STATEMENTS_FAILED, {"imported": names, "failed": ", ".join(failed)}))
+    return Message(STATEMENTS_IMPORTED, {"imported": names, "told": told})
 
 
 def expire_holds(job: JobContext) -> Message:
@@ -128,6 +145,8 @@ CORE_TASKS = (
     Task("payments.split_share", split_share),
     Task("payments.split_shares", split_shares, schedule=every(dt.timedelta(minutes=10)),
          label=N_("Ask after the splits of the fund's share")),
+    Task("payments.fetch_statements", fetch_statements, schedule=crontab(hour=18, minute=30),  # 02:30 in China
+         label=N_("Match the payment services' statements")),
     DELIVER,
     Task("expire_holds", expire_holds, schedule=every(dt.timedelta(minutes=1)), label=N_("Expire payment holds")),
     Task("send_reminders", send_reminders, schedule=every(dt.timedelta(minutes=1)),

@@ -104,6 +104,15 @@ def period_of(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+def month_window(community: Community, period: str) -> tuple[dt.datetime, dt.datetime]:
+    """The instants a ``YYYY-MM`` month of the community's own time zone begins and ends (the end excluded)."""
+    year, month = int(period[:4]), int(period[5:7])
+    zone = ZoneInfo(community.timezone)
+    following = dt.date(year + month // 12, month % 12 + 1, 1)
+    return (dt.datetime.combine(dt.date(year, month, 1), dt.time(), zone),
+            dt.datetime.combine(following, dt.time(), zone))
+
+
 def local_today(community: Community) -> dt.date:
     return dt.datetime.now(ZoneInfo(community.timezone)).date()
 

@@ -13,6 +13,7 @@ from sqlalchemy import String, cast, exists, literal, select
 from core.errors import N_, Message
 from core.models import Booking, Community, Listing, Notification, Proposal, RoleGrant, Slot, User
 from core.notifications import notify
+from core.payments.statements import mismatch_digest
 
 CONFIRMED_TITLE = N_("Booked: %(title)s")
 CONFIRMED_BODY = N_("%(title)s on %(day)s/%(month)s at %(time)s. Please come on time.")
@@ -30,6 +31,9 @@ CHARITY_APPROVED = N_("The charity approved the proposal. It can now be paid out
 CHARITY_REJECTED = N_("The charity did not approve the proposal: %(reason)s")
 STATEMENT_TITLE = N_("The statements of %(period)s are ready")
 STATEMENT_BODY = N_("Every operator's statement of %(period)s is settled. Please reconcile the donations.")
+MISMATCH_TITLE = N_("The payment services' statements differ from the books")
+MISMATCH_BODY = N_("%(count)s payments, refunds or splits of %(period)s are not as the payment services' statements "
+                   "say. Please look at the reconciliation.")
 CHECK_TITLE = N_("The nightly check found problems")
 CHECK_BODY = N_("%(count)s problems: %(found)s")
 
@@ -150,6 +154,19 @@ def statements_ready(session, community: Community, period: str) -> None:
         notify(session, member, "statement_ready", Message(STATEMENT_TITLE, params), Message(STATEMENT_BODY, params),
                key=f"statement_ready:{community.id}:{period}",
                link=f"/communities/{community.slug}/fund/reconciliation?period={period}")
+
+
+def statement_mismatch(session, community: Community, period: str, report: dict[int, dict]) -> int:
+    """The committee hears of differences between the books and the payment services' statements, once for each
+    set of them (the same differences found again the next night tell nobody again); return how many were told."""
+    digest = mismatch_digest(report)
+    if digest is None:
+        return 0
+    params = {"period": period, "count": sum(len(row["mismatches"]) for row in report.values())}
+    return sum(notify(session, member, "statement_mismatch", Message(MISMATCH_TITLE), Message(MISMATCH_BODY, params),
+                      key=f"statement_mismatch:{community.id}:{period}:{digest}",
+                      link=f"/communities/{community.slug}/fund/reconciliation?period={period}")
+               for member in people_with_role(session, "committee_member", community_id=community.id))
 
 
 def check_failed(session, day: dt.date, found: list[str]) -> None:

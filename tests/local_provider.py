@@ -41,6 +41,7 @@ class LocalPay(PaymentProvider):
     label = "LocalPay"
     online = True
     splits_share = True
+    has_statements = True
     currencies = ("CNY",)
 
     def __init__(self):

@@ -96,6 +96,9 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
                                                                           "starts_on": TOMORROW}),
     "operators.approve_agreement": only(STAFF, ADMIN),
     "operators.find_customers": only(OPERATOR, ADMIN, query=lambda w: {"q": "Chen"}),  # the operator's own staff
+    "operators.get_stripe_account": only(*OPERATOR_OR_STAFF),
+    "operators.put_stripe_account": only(STAFF, ADMIN, body=lambda w: {"account_id": "acct_1Matrix0"}),
+    "operators.stripe_onboarding_link": only(OPERATOR, ADMIN),  # without Stripe here: a 409, past authorization
     "listings.search": public(),
     "listings.get": public(),
     "listings.list_slots": public(),
@@ -134,6 +137,8 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "residents.clear_attribute": only(STAFF, ADMIN),
     "residents.import_residents": only(STAFF, ADMIN, multipart=True, body=lambda w: {
         "file": (io.BytesIO("姓名,手机\r\n王芳,13812345670\r\n".encode()), "register.csv")}),
+    "payments.payment_providers": public(query=lambda w: {"community": w["community"]}),
+    "payments.provider_notification": public(body=lambda w: {}),  # the provider's signature is its authentication
     "payments.stripe_webhook": public(body=lambda w: {}),  # the signature is its authentication (tests/test_webhooks.py)
     "payments.provider_notification": public(body=lambda w: {}, path={"provider": "stripe"}),  # its signature, too
     "payments.payment_providers": public(query=lambda w: {"community": w["community"]}),
@@ -159,6 +164,7 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "fund.drill_down": only(*AUDITORS),
     "fund.annotate": only(COMMITTEE, ADMIN, body=lambda w: {"operator_id": w["operator"], "note": "Paid late"}),
     "fund.close_period": only(COMMITTEE, ADMIN),
+    "fund.retry_split": only(COMMITTEE, ADMIN),  # a cash payment has no split: a 409, past authorization
     "fund.get_committee": only(*FUND_READERS),
     "fund.add_member": only(STAFF, ADMIN, body=lambda w: {"user_id": w["resident"]}),
     "fund.remove_member": only(STAFF, ADMIN),
@@ -324,6 +330,10 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_committee.annotate": only(COMMITTEE, ADMIN, body=lambda w: {"operator_id": str(w["operator"]),
                                                                     "note": "Paid late"}),
     "web_committee.close_period": only(COMMITTEE, ADMIN),
+    "web_committee.retry_split": only(COMMITTEE, ADMIN),
+    "web_stripe_account.account": only(OPERATOR, ADMIN),
+    "web_stripe_account.connect": only(OPERATOR, ADMIN),  # without Stripe here: a flashed 409
+    "web_stripe_account.refresh": only(OPERATOR, ADMIN),
     "web_committee.new_transfer": only(COMMITTEE, ADMIN, body=lambda w: {
         "operator_id": str(w["operator"]), "amount": "0.01", "reference": "BANK-3", "received_on": TODAY}),
     "web_gifts.gift_list": only(*AUDITORS),
@@ -338,9 +348,10 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
 PATH_VALUES = {
     "ref": "community", "slug": "community", "operator_id": "operator", "listing_id": "listing", "slot_id": "slot",
     "booking_id": "booking", "resident_id": "member", "agreement_id": "agreement", "proposal_id": "proposal", "user_id": "member", "gift_id": "gift",
+    "payment_id": "payment",
     "notification_id": "notification",
     "period": "period", "attribute": "attribute", "job_id": "job", "worker_id": "worker", "vendor_id": "vendor",
-    "code": "=en", "step": "=votes", "action": "=check-in", "filename": "=linli.css", "name": "=expire_holds",
+    "code": "=en", "step": "=votes", "provider": "=stripe", "action": "=check-in", "filename": "=linli.css", "name": "=expire_holds",
 }
 
 

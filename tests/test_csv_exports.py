@@ -128,7 +128,7 @@ def test_a_chinese_reader_gets_chinese_column_names_and_amounts_in_yuan(demo, gi
     assert response.data.startswith("\ufeff".encode())  # Excel reads UTF-8 only after a byte-order mark
     header = next(csv.reader(io.StringIO(response.get_data(as_text=True).removeprefix("\ufeff"))))
     assert header == ["服务商编号", "服务商", "服务类型", "应捐", "网上收到", "转账收到", "收到合计", "差额", "实物",
-                      "备注", "币种"]
+                      "备注", "支付机构对账单金额", "与对账单的差异", "待支付机构分账", "被拒绝的分账", "币种"]
     row = canteen_row(response)
     assert (row["实物"], row["应捐"], row["服务类型"], row["币种"]) == ("1,250.00", "0.00", "社区食堂", "CNY")
 
@@ -158,7 +158,9 @@ def test_tools_get_english_names_minor_units_and_no_byte_order_mark(app, demo, g
     assert page.get_data(as_text=True) == out.read_bytes().decode("utf-8") == text
     assert not text.startswith("\ufeff")
     assert text.splitlines()[0] == ("operator_id,operator,type,due_amount,received_online_amount,"
-                                    "received_transfer_amount,received_amount,variance_amount,in_kind_amount,notes")
+                                    "received_transfer_amount,received_amount,variance_amount,in_kind_amount,notes,"
+                                    "statement_amount,statement_differences,shares_awaiting_amount,"
+                                    "shares_failed_amount")
     row = canteen_row(api)
     assert (row["in_kind_amount"], row["due_amount"], row["type"]) == ("125000", "0", "canteen")
 

@@ -6,7 +6,8 @@ DOMAIN = ("accounts", "audit", "auth", "booking", "catalog", "catalogues", "chec
           "exports", "fund", "input_text", "jobs", "ledger", "ledger_heads", "listings", "mail", "money", "notices",
           "notifications", "operator_types", "outbox", "outgoing", "personal_data", "phones", "plugins", "policy",
           "pricing", "proposals", "ratings", "resident_import", "residents", "settlement", "tasks", "transparency",
-          "models", "payments.service", "payments.notifications", "payments.shares")
+          "models", "payments.service", "payments.notifications", "payments.statements", "payments.shares",
+          "stripe_accounts")
 WEB = ("flask", "werkzeug", "flask_babel", "flask_smorest", "flask_wtf")
 
 

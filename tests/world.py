@@ -21,7 +21,7 @@ from core.auth import issue_token
 from core.demo import WELCOME
 from core.errors import text
 from core.models import (
-    Agreement, Community, Listing, Notification, Operator, Slot, Space, User, VerifiedAttribute,
+    Agreement, Community, Listing, Notification, Operator, Payment, Slot, Space, User, VerifiedAttribute,
 )
 from tests.clock import serving
 from tests.factories import make_community, make_operator, make_user
@@ -130,6 +130,8 @@ def _book_and_propose(app, ids: dict, tokens: dict) -> None:
     with serving(lunch):
         post(OPERATOR, f"/bookings/{rated['id']}/check-in")
     ids["booking:rated"] = post(RESIDENT, f"/bookings/{rated['id']}/rating", {"stars": 4})["booking_id"]
+    with app.extensions["linli"].db.reader() as session:  # the cash taken at its check-in
+        ids["payment"] = session.scalar(select(Payment.id).where(Payment.booking_id == rated["id"]))
     ids["operator:rated"] = ids["operator:canteen"]
     proposal = post(STAFF, "/communities/heping/fund/proposals", {
         "title": "Benches for the garden", "purpose": "Somewhere to rest", "requested_amount": 100,

@@ -247,6 +247,27 @@ def annotate(data, ref, period):
     return fund.reconciliation(db, community, period)
 
 
+class SplitSchema(Schema):
+    payment_id = fields.Integer(attribute="id")
+    booking_id = fields.Integer()
+    provider = fields.String()
+    share_status = fields.String(allow_none=True, metadata={
+        "description": "pending (to request), requested (at the payment service), done, failed"})
+    share_amount = fields.Integer()
+    share_error = fields.String(allow_none=True, metadata={"description": "why the payment service refused it"})
+
+
+@blp.route("/<ref>/fund/splits/<int:payment_id>/retry", methods=["POST"])
+@blp.response(200, SplitSchema)
+def retry_split(ref, payment_id):
+    """A committee member asks the payment service again for a split of the fund's share it refused (409 unless it
+    failed); it is requested in the background, its state shown in the reconciliation."""
+    db = session()
+    payment = fund.retry_split(db, current_user(), community_by_ref(db, ref), payment_id)
+    commit(db)
+    return payment
+
+
 @blp.route("/<ref>/fund/periods/<period>/close", methods=["POST"])
 @blp.response(200, ReconciliationSchema)
 def close_period(ref, period):

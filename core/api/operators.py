@@ -1,16 +1,18 @@
 """Operator types (from the plugins), operators and their agreements."""
 from __future__ import annotations
 
+from flask import current_app
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from core import catalog, counter, policy
+from core import catalog, counter, policy, stripe_accounts
 from core.api.common import (
     DAY, ID, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate, public,
 )
 from core.db import commit
 from core.models import OPERATOR_STATUSES, Agreement, Operator
 from core.request_session import session
+from core.web.stripe_account import onboarding_returns
 
 blp = ApiBlueprint("operators", __name__, url_prefix="", description="Operators and agreements")
 
@@ -182,3 +184,48 @@ def approve_agreement(operator_id, agreement_id):
     catalog.approve_agreement(db, current_user(), operator, agreement)
     commit(db)
     return agreement_json(agreement)
+
+
+class StripeAccountSchema(Schema):
+    account_id = fields.String(required=True, validate=validate.Length(1, 200), metadata={
+        "description": "acct_…; null until the operator connects one"})
+    charges_enabled = fields.Boolean(dump_only=True, allow_none=True, metadata={
+        "description": "Stripe lets the account take payments (null: Stripe was not asked)"})
+    details_submitted = fields.Boolean(dump_only=True, allow_none=True, metadata={
+        "description": "the operator gave Stripe all it asked for (null: Stripe was not asked)"})
+
+
+class OnboardingLinkSchema(Schema):
+    url = fields.String(metadata={"description": "Stripe's onboarding page; it can be used once, within minutes"})
+
+
+@blp.route("/operators/<int:operator_id>/stripe-account")
+@blp.response(200, StripeAccountSchema)
+def get_stripe_account(operator_id):
+    """The operator's Stripe account and whether Stripe lets it take payments (its staff, its community's staff)."""
+    return stripe_accounts.account_state(current_user(), catalog.operator_or_404(session(), operator_id),
+                                         current_app.config)
+
+
+@blp.route("/operators/<int:operator_id>/stripe-account", methods=["PUT"])
+@blp.arguments(StripeAccountSchema)
+@blp.response(200, StripeAccountSchema)
+def put_stripe_account(data, operator_id):
+    """Community staff enter the id of a Stripe account the operator has already."""
+    db = session()
+    operator = stripe_accounts.set_account(db, current_user(), catalog.operator_or_404(db, operator_id),
+                                           data["account_id"])
+    commit(db)
+    return stripe_accounts.account_state(current_user(), operator, current_app.config)
+
+
+@blp.route("/operators/<int:operator_id>/stripe-account/link", methods=["POST"])
+@blp.response(200, OnboardingLinkSchema)
+def stripe_onboarding_link(operator_id):
+    """The operator's staff connect a Stripe account: an Express account is opened (once), and the answer is the
+    address of Stripe's onboarding, which comes back to the operator's Stripe page."""
+    db = session()
+    operator = catalog.operator_or_404(db, operator_id)
+    stripe_accounts.open_account(db, current_user(), operator, current_app.config)
+    commit(db)
+    return {"url": stripe_accounts.onboarding_link(operator, current_app.config, *onboarding_returns(operator.id))}

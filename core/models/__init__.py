@@ -10,7 +10,7 @@ from core.models.ledger import ClosedPeriod, JournalEntry, JournalLine, LedgerHe
 from core.models.listing import Closure, Listing, Schedule, Slot
 from core.models.notification import Notification, NotificationPreferences
 from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, Agreement, Operator
-from core.models.payment import OperatorCost, Payment, PaymentEvent, Refund
+from core.models.payment import OperatorCost, Payment, PaymentEvent, ProviderStatement, Refund, ProviderStatementLine
 from core.models.user import RESIDENT_STATUSES, ROLES, ApiToken, Helper, ResidentProfile, RoleGrant, User, VerifiedAttribute
 
 __all__ = [
@@ -18,6 +18,6 @@ __all__ = [
     "RESIDENT_STATUSES", "ROLES", "JOB_RUN_STATUSES", "OUTBOX_STATUSES",
     "FundGift", "FundTransfer", "Helper", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",
     "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Closure", "Community", "IdempotentRequest", "JobRun", "JournalEntry",
-    "JournalLine", "LedgerHead", "Listing", "Notification", "NotificationPreferences", "Operator", "OperatorCost", "OutboxTask", "Payment", "PaymentEvent", "Rating", "Refund", "ResidentProfile",
-    "RoleGrant", "Schedule", "Slot", "Space", "User", "VerifiedAttribute",
+    "JournalLine", "LedgerHead", "Listing", "Notification", "NotificationPreferences", "Operator", "OperatorCost", "OutboxTask", "Payment", "PaymentEvent", "ProviderStatement", "Rating", "Refund", "ResidentProfile",
+    "RoleGrant", "Schedule", "Slot", "Space", "ProviderStatementLine", "User", "VerifiedAttribute",
 ]

@@ -67,6 +67,37 @@ class PaymentEvent(Base):
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class ProviderStatement(Base):
+    """A day of a provider's own statement that Linli imported (kept even when it had no line): a payment it does
+    not list is missing from it only once the statement of its day is here."""
+
+    __tablename__ = "provider_statements"
+
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(primary_key=True)
+    line_count: Mapped[int] = mapped_column(default=0)
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ProviderStatementLine(Base):
+    """One line of an imported statement: a payment, refund or split of the fund's share, under the reference Linli
+    knows it by; its amount (positive, minor units) and the provider's fee. Importing a day again replaces its lines."""
+
+    __tablename__ = "provider_statement_lines"
+    __table_args__ = (UniqueConstraint("provider", "day", "kind", "reference"),
+                      CheckConstraint("kind IN ('payment', 'refund', 'share')", name="kind"),
+                      Index("ix_provider_statement_lines_reference", "provider", "reference"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    day: Mapped[dt.date]
+    kind: Mapped[str] = mapped_column(String(10))
+    reference: Mapped[str] = mapped_column(String(120))
+    amount: Mapped[MinorUnits]
+    fee: Mapped[MinorUnits] = mapped_column(default=0)
+    imported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class OperatorCost(Base):
     """Costs an operator declares for a period; a profit-share donation is computed after them."""
 

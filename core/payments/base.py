@@ -115,6 +115,7 @@ class PaymentProvider:
     online: bool = False
     collects_for_fund: bool = False
     splits_share: bool = False
+    has_statements: bool = False  # :meth:`statement` gives the provider's daily statement, matched every night
     currencies: tuple[str, ...] | None = None  # the currencies it takes (None: any)
     refunded_reason: str = N_("refunded by the payment service")  # a refund reported by the provider, in the books
 

@@ -87,3 +87,29 @@ def open_splits(session: Session) -> list[int]:
     """Payments whose split is to be requested or asked after (the sweep's work), oldest first."""
     return list(session.scalars(select(Payment.id).where(Payment.share_status.in_(OPEN))
                                 .order_by(Payment.id).limit(SWEEP_BATCH)))
+
+
+def none_of_month() -> dict:
+    return {"awaiting_amount": 0, "awaiting_count": 0, "done_amount": 0, "failed_amount": 0, "failed": []}
+
+
+def of_month(session: Session, community: Community, period: str) -> dict[int, dict]:
+    """Per operator: the splits of the month's payments still awaiting the provider (``awaiting_amount``), done, and
+    failed (each with the provider's reason), for the reconciliation."""
+    start, end = ledger.month_window(community, period)
+    report: dict[int, dict] = {}
+    for payment in session.scalars(select(Payment).join(Operator, Operator.id == Payment.operator_id).where(
+            Operator.community_id == community.id, Payment.share_status.is_not(None),
+            Payment.paid_at >= start, Payment.paid_at < end).order_by(Payment.id)):
+        row = report.setdefault(payment.operator_id, none_of_month())
+        amount = payment.share_amount or share_left(payment)
+        if payment.share_status in OPEN:
+            row["awaiting_amount"] += amount
+            row["awaiting_count"] += 1
+        elif payment.share_status == "done":
+            row["done_amount"] += amount
+        else:
+            row["failed_amount"] += amount
+            row["failed"].append({"payment_id": payment.id, "booking_id": payment.booking_id,
+                                  "provider": payment.provider, "amount": amount, "reason": payment.share_error or ""})
+    return report

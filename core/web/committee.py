@@ -16,6 +16,7 @@ from core.web.common import (
 )
 from core.web.forms import ActionForm, CharityDecisionForm, DisburseForm, NoteForm, TransferForm, VoteForm, options
 from core.web.i18n import to_minor_units
+from core.web.labels import STATEMENT_KINDS
 from core.web.periods import month_of, next_period, previous_period
 from core.web.permissions import AUDITORS
 
@@ -51,7 +52,11 @@ def reconciliation(slug: str):
     user, community = _reader(slug, *AUDITORS)
     period = _period(community)
     report = fund.reconciliation(db_session(), community, period)
+    statement_rows = [row for row in report["operators"] if any(
+        row["provider_statement"][name] for name in ("matched_count", "awaiting_count", "mismatches"))]
+    split_rows = [row for row in report["operators"] if row["shares"]["awaiting_count"] or row["shares"]["failed"]]
     return render_template("committee/reconciliation.html", community=community, report=report, period=period,
+                           statement_rows=statement_rows, split_rows=split_rows, statement_kinds=STATEMENT_KINDS,
                            previous=previous_period(period), following=next_period(period),
                            is_member=policy.has_role(user, "committee_member", community_id=community.id),
                            ended=period < ledger.period_of(ledger.local_today(community)),
@@ -105,6 +110,18 @@ def annotate(slug: str, period: str):
         flash_error(error)
     else:
         flash(_("Your note is saved."), "success")
+    return back_to("web_committee.reconciliation", slug=slug, period=period)
+
+
+@bp.route("/reconciliation/<period>/splits/<int:payment_id>/retry", methods=["POST"])
+def retry_split(slug: str, period: str, payment_id: int):
+    """Ask the payment service again for a split of the fund's share it refused."""
+    user, community = _reader(slug, "committee_member")
+    _payment, error = attempt(lambda db: fund.retry_split(db, user, community, payment_id))
+    if error is not None:
+        flash_error(error)
+    else:
+        flash(_("The split is asked for again. Its state shows here in a few minutes."), "success")
     return back_to("web_committee.reconciliation", slug=slug, period=period)
 
 

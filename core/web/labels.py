@@ -28,6 +28,8 @@ PROPOSAL_STATUSES = {
     "disbursed": _l("Paid out"),
 }
 
+STATEMENT_KINDS = {"payment": _l("Payment"), "refund": _l("Refund"), "share": _l("Split of the fund's share")}
+
 OPERATOR_STATUSES = {"pending": _l("Waiting for approval"), "active": _l("Active"),
                      "suspended": _l("Suspended"), "exited": _l("Left")}
 
