@@ -192,3 +192,54 @@ def test_the_pay_page_reads_in_chinese(app, demo):
         assert words in html, words
     with app.extensions["linli"].db.reader() as session:
         assert session.get(Booking, booking_id).status == "pending_payment"
+
+
+# --- in a browser ------------------------------------------------------------------------------------------------
+
+def test_a_resident_scans_the_code_and_the_page_moves_on_by_itself_when_the_payment_arrives(app, demo, browse):
+    from playwright.sync_api import expect
+
+    from tests.web_support import log_in
+
+    slot = demo.slots(CLEANING)[0]
+    page = browse(locale="zh-CN")
+    log_in(page, "adult")
+    page.goto("/lang/zh_Hans")
+    page.goto(f"/book/{slot['id']}")
+    page.get_by_label("您的地址").fill(ADDRESS)
+    page.get_by_label("LocalPay").check()
+    page.get_by_role("button", name="确认预约").click()
+    expect(page.get_by_test_id("qr").locator("svg.qr")).to_be_visible()
+    expect(page.get_by_text("请用LocalPay扫一扫付款")).to_be_visible()
+    clock_text = page.locator("[data-countdown]")
+    expect(clock_text).to_have_text(re.compile(r"^1[45]:\d\d$"))
+    first = clock_text.inner_text()
+    expect(clock_text).not_to_have_text(first, timeout=3000)  # the countdown runs in the page
+    box = page.get_by_test_id("qr").locator("svg.qr").bounding_box()
+    assert box["width"] >= 300 and box["height"] >= 300  # big enough to scan from a phone held at arm's length
+    page.screenshot(path="/tmp/paypage-1-qr-zh.png", full_page=True)
+    booking_id = int(re.search(r"/my/bookings/(\d+)/pay", page.url).group(1))
+    notify_paid(app, payment_of(app, booking_id).reference)  # as the provider would, to the live app
+    expect(page).to_have_url(re.compile(rf"/my/bookings/{booking_id}$"), timeout=10_000)  # no tap needed
+    expect(page.get_by_text("已付款，谢谢！您的预约已确认。")).to_be_visible()
+    expect(page.get_by_test_id("status")).to_have_text("已预约")
+    page.screenshot(path="/tmp/paypage-2-confirmed-zh.png", full_page=True)
+
+
+def test_at_the_counter_the_tablet_shows_the_code_and_then_that_it_is_paid(app, demo, browse):
+    from playwright.sync_api import expect
+
+    from tests.web_support import TABLET, log_in
+
+    _resident, booking_id = book_online(app, demo)
+    page = browse(locale="zh-CN", viewport=TABLET)
+    log_in(page, "housekeeping")
+    page.goto("/lang/zh_Hans")
+    page.goto(f"/operators/{housekeeping_id(demo)}/counter")
+    page.get_by_test_id(f"awaiting-{booking_id}").get_by_role("link", name="显示二维码").click()
+    expect(page.get_by_test_id("qr").locator("svg.qr")).to_be_visible()
+    expect(page.get_by_test_id("countdown")).to_contain_text("付款剩余时间：")
+    page.screenshot(path="/tmp/paypage-3-counter-qr-zh.png", full_page=True)
+    notify_paid(app, payment_of(app, booking_id).reference)
+    expect(page.get_by_test_id("paid")).to_be_visible(timeout=10_000)
+    page.screenshot(path="/tmp/paypage-4-counter-paid-zh.png", full_page=True)

@@ -17,6 +17,7 @@
     }
     var seconds = Math.max(0, left);
     clock.textContent = Math.floor(seconds / 60) + ":" + ("0" + (seconds % 60)).slice(-2);
+    status.classList.toggle("soon", seconds < parseInt(status.dataset.soon, 10));
   }
 
   function poll() {
