@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from core.models import Booking, Payment
+from core.models import Payment
 from core.payments import PaymentStart
 from core.web.paying import clock, qr_svg
 from tests.clock import at
@@ -184,14 +184,23 @@ def test_the_counter_qr_page_says_when_the_time_ran_out(app, demo, web):
     assert 'data-testid="ran-out"' in html and "<svg" not in html
 
 
-def test_the_pay_page_reads_in_chinese(app, demo):
+def test_the_pay_pages_read_in_chinese(app, demo, web):
+    from tests.test_chinese_pages import english_words
+
     resident, booking_id = book_online(app, demo)
     resident.get("/lang/zh_Hans")
     html = resident.get(f"/my/bookings/{booking_id}/pay").get_data(as_text=True)
     for words in ("请用LocalPay扫一扫付款", "付款剩余时间：", "我已付款，查看结果"):
         assert words in html, words
-    with app.extensions["linli"].db.reader() as session:
-        assert session.get(Booking, booking_id).status == "pending_payment"
+    staff = web("housekeeping")
+    staff.get("/lang/zh_Hans")
+    counter = f"/operators/{housekeeping_id(demo)}/counter"
+    pages = {"pay": html, "counter": staff.get(counter).get_data(as_text=True),
+             "counter-pay": staff.get(f"{counter}/pay/{booking_id}").get_data(as_text=True)}
+    with at(dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=16)):
+        pages["ran-out"] = resident.get(f"/my/bookings/{booking_id}/pay").get_data(as_text=True)
+    assert "显示二维码" in pages["counter"] and "付款时间已过。" in pages["ran-out"]
+    assert {name: english_words(page) - {"LocalPay"} for name, page in pages.items()} == dict.fromkeys(pages, set())
 
 
 # --- in a browser ------------------------------------------------------------------------------------------------
