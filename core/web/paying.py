@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import segno
 from flask import jsonify
@@ -56,7 +57,7 @@ class Waiting:
     def provider_label(self) -> str:
         return payment_method_label(self.payment.provider if self.payment else self.booking.payment_method)
 
-    @property
+    @cached_property
     def qr_code(self) -> Markup | None:
         return qr_svg(self.payment.action_url) if self.action == "qr" and self.payment.action_url else None
 
