@@ -267,6 +267,7 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_resident.booking": only(RESIDENT),
     "web_resident.cancel": only(RESIDENT),
     "web_resident.pay": only(RESIDENT),
+    "web_resident.pay_status": only(RESIDENT),
     "web_resident.rate": only(RESIDENT, body=lambda w: {"stars": "5"}, kind="rated"),
     "web_inbox.inbox": users(),
     "web_inbox.mark_read": only(RESIDENT),  # one's own: another's is a 404
@@ -293,6 +294,8 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_schedules.change_places": only(OPERATOR, ADMIN, body=lambda w: {"capacity": "90"}),
     "web_counter.counter_page": only(OPERATOR, ADMIN, query=lambda w: {"slot": w["slot"], "customer": "visitor"},
                                      body=lambda w: {"quantity": "1", "nonce": "n-1", "action": "sell"}),
+    "web_counter.pay": only(OPERATOR, ADMIN),  # the operator's own staff show its bookings' QR codes
+    "web_counter.pay_status": only(OPERATOR, ADMIN),
     "web_operator.new_listing": only(OPERATOR, ADMIN, body=lambda w: {"title": "Dinner"}),
     "web_operator.edit_listing": only(OPERATOR, ADMIN, body=lambda w: {"title": "Lunch"}),
     "web_staff.office": only(STAFF, ADMIN),

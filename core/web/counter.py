@@ -26,6 +26,7 @@ from core.pricing import Quote
 from core.request_session import session as db_session
 from core.web.common import attempt, back_to, field_errors, headline, linli, page_blueprint, require
 from core.web.forms import SaleForm
+from core.web.paying import Waiting, awaiting_payment, status_response, waiting_of
 
 bp = page_blueprint("web_counter", __name__)
 VISITOR = "visitor"
@@ -85,7 +86,37 @@ def counter_page(operator_id: int):
         quote=quote, repriced=repriced, error=error, headline=headline(error) if error else None,
         problems={name: said for name, said in field_errors(error).items() if name != "quantity"},
         q=_search_text(), found=_found(user, operator, buyer), sold=_sold(operator), limit=counter.SHOWN_CUSTOMERS,
-        sale_opens=counter.sale_opens, several=several), status
+        sale_opens=counter.sale_opens, several=several, awaiting=awaiting_payment(db, operator.id)), status
+
+
+@bp.route("/operators/<int:operator_id>/counter/pay/<int:booking_id>")
+def pay(operator_id: int, booking_id: int):
+    """A booking's QR code, big on the counter's tablet, for a resident who pays with their phone; the page moves on
+    by itself once the money arrived."""
+    operator, waiting = _waiting_at(operator_id, booking_id)
+    db = db_session()
+    booking = waiting.booking
+    return render_template("operator/counter_pay.html", operator=operator, waiting=waiting,
+                           community=db.get(Community, operator.community_id),
+                           ctx=bookings.slot_context(db, booking.slot_id),
+                           resident=db.get(User, booking.resident_id) if booking.resident_id else None)
+
+
+@bp.route("/operators/<int:operator_id>/counter/pay/<int:booking_id>/status.json")
+def pay_status(operator_id: int, booking_id: int):
+    """What the counter's QR page asks every few seconds: is the booking still waiting for its payment?"""
+    return status_response(_waiting_at(operator_id, booking_id)[1])
+
+
+def _waiting_at(operator_id: int, booking_id: int) -> tuple[Operator, Waiting]:
+    """A booking of this operator, for its own staff only; any other booking is not found."""
+    require("operator_staff", operator_id=operator_id)
+    db = db_session()
+    operator = catalog.operator_or_404(db, operator_id)
+    booking = db.get(Booking, booking_id)
+    if booking is None or booking.operator_id != operator.id:
+        raise bookings.BOOKING_NOT_FOUND(booking_id=booking_id)
+    return operator, waiting_of(db, booking)
 
 
 def _sells_several(operator: Operator) -> bool:

@@ -1,6 +1,7 @@
 """Plain, translated words for the codes the core uses: tiers, price rules, statuses, roles."""
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import gettext, lazy_gettext as _l
 
 TIERS = {"free": _l("Free"), "low_cost": _l("Low-cost price"), "paid": _l("Standard price")}
@@ -140,6 +141,14 @@ def label(table: dict, code: str | None) -> str:
     return str(table[code]) if code in table else code.replace("_", " ")
 
 
+def payment_method_label(code: str | None) -> str:
+    """How a booking is paid, in words: the core's own, else the provider's label from its plugin's catalogue."""
+    if code in PAYMENT_METHODS:
+        return str(PAYMENT_METHODS[code])
+    provider = current_app.extensions["linli"].plugins.payment_providers.get(code or "")
+    return gettext(provider.label) if provider is not None and provider.label else label({}, code)
+
+
 def type_label(operator_type) -> str:
     if operator_type is None:
         return ""
@@ -168,7 +177,7 @@ def register_globals(app) -> None:
         proposal_status_label=lambda code: label(PROPOSAL_STATUSES, code),
         operator_status_label=lambda code: label(OPERATOR_STATUSES, code),
         role_label=lambda code: label(ROLES, code), attribute_label=lambda code: label(ATTRIBUTES, code),
-        payment_label=lambda code: label(PAYMENT_METHODS, code) if code else gettext("Nothing to pay"),
+        payment_label=lambda code: payment_method_label(code) if code else gettext("Nothing to pay"),
         entry_kind_label=lambda code: label(ENTRY_KINDS, code), detail_label=detail_label,
         donor_kind_label=lambda code: label(DONOR_KINDS, code),
         agreement_status_label=lambda code: label(AGREEMENT_STATUSES, code),

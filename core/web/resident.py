@@ -21,7 +21,8 @@ from core.web.common import (
     attempt, back_to, field_errors, flash_error, headline, linli, logged_in, page_blueprint, require, today_in,
 )
 from core.web.forms import ActionForm, BookForm, RateForm
-from core.web.labels import PAYMENT_METHODS
+from core.web.labels import payment_method_label
+from core.web.paying import status_response, waiting_of
 from core.web.schema_form import answers, questions, shown_value
 
 bp = page_blueprint("web_resident", __name__)
@@ -38,7 +39,7 @@ def payment_choices(total: int) -> list[tuple[str, str]]:
         provider = providers[key]
         if not provider.is_configured(config) or (key == "stripe" and not config.get("STRIPE_PUBLISHABLE_KEY")):
             continue
-        choices.append((key, str(PAYMENT_METHODS[key]) if key in PAYMENT_METHODS else provider.label or key))
+        choices.append((key, payment_method_label(key)))
     return choices
 
 
@@ -202,12 +203,26 @@ def cancel(booking_id: int):
 
 @bp.route("/my/bookings/<int:booking_id>/pay")
 def pay(booking_id: int):
-    """Pay online with Stripe's own form (Stripe.js comes from Stripe), where this server is set up for it."""
+    """Pay online as the provider asks: scan its QR code (drawn here), go to its page, or use its form in this page
+    (Stripe.js comes from Stripe); the page counts down the hold and moves on by itself once the money arrived."""
     _user, booking, ctx = _own_booking(booking_id)
-    if booking.status != "pending_payment":
+    waiting = waiting_of(db_session(), booking)
+    if not (waiting.waiting or waiting.ran_out):
+        if waiting.paid:
+            flash(_("Paid. Thank you: your booking is confirmed."), "success")
         return redirect(url_for("web_resident.booking", booking_id=booking_id), code=303)
     client_secret = session.get("pay", {}).get(str(booking_id))
-    if client_secret and current_app.config.get("STRIPE_PUBLISHABLE_KEY"):
+    publishable_key = current_app.config.get("STRIPE_PUBLISHABLE_KEY")
+    stripe_form = waiting.waiting and waiting.action == "client" and bool(client_secret and publishable_key)
+    if stripe_form:
         allow_stripe_js()
-    return render_template("resident/pay.html", booking=booking, ctx=ctx, client_secret=client_secret,
-                           publishable_key=current_app.config.get("STRIPE_PUBLISHABLE_KEY"))
+    return render_template("resident/pay.html", booking=booking, ctx=ctx, waiting=waiting, stripe_form=stripe_form,
+                           client_secret=client_secret, publishable_key=publishable_key,
+                           book_again=ctx.slot.starts_at > utcnow())
+
+
+@bp.route("/my/bookings/<int:booking_id>/status.json")
+def pay_status(booking_id: int):
+    """What the pay page asks every few seconds: is the booking still waiting for its payment?"""
+    _user, booking, _ctx = _own_booking(booking_id)
+    return status_response(waiting_of(db_session(), booking))
