@@ -90,6 +90,8 @@ class FakeAlipay:
         self.refused: list[str] = []  # why requests were refused
         self.down = False  # answer 502 to every API call
         self.settle_state = "SUCCESS"  # or PROCESSING: the settle answers "unknown outcome" and is processing
+        self.paid_at_close: set[str] = set()  # trades the resident pays the moment Linli closes them (a race)
+        self.lost: list[dict] = []  # notifications of payments made in such a race, to be delivered late
         self.numbers = itertools.count(1)
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -170,6 +172,9 @@ class FakeAlipay:
         trade = self.trades.get(biz.get("out_trade_no"))
         if trade is None:
             return failure("40004", "ACQ.TRADE_NOT_EXIST", "交易不存在")
+        if trade.out_trade_no in self.paid_at_close and trade.status == "WAIT_BUYER_PAY":
+            trade.status, trade.trade_no = "TRADE_SUCCESS", f"2026{next(self.numbers):024d}"
+            self.lost.append(self.notification(trade.out_trade_no))
         if trade.status != "WAIT_BUYER_PAY":
             return failure("40004", "ACQ.TRADE_STATUS_ERROR", "交易状态不合法")
         trade.status = "TRADE_CLOSED"
@@ -325,6 +330,7 @@ def alipay_keys() -> Keys:
 def fake_alipay(alipay_keys):
     """A running fake gateway, and the app settings that point the plugin at it."""
     fake = FakeAlipay(alipay_keys.app, alipay_keys.alipay)
+    fake.stranger_key = alipay_keys.stranger
     fake.start()
     fake.config = {
         "ALIPAY_APP_ID": APP_ID, "ALIPAY_APP_PRIVATE_KEY": private_pem(alipay_keys.app),

@@ -97,3 +97,205 @@ def test_a_booking_paid_with_alipay_is_sent_to_the_cashier_and_confirmed_by_the_
     # Alipay repeats the notification until it hears "success": the same notify_id changes nothing
     assert notify(app, form) == (200, "success")
     assert books(app) == state and count(app, PaymentEvent) == 1
+
+
+def test_the_pay_address_of_a_payment_no_longer_awaited_sends_nobody_to_the_cashier(alipay_platform):
+    app, world, fake = alipay_platform
+    booking = book(world)
+    world.api("adult").post(f"/bookings/{booking['id']}/cancel")
+    response = app.test_client().get(urlsplit(booking["payment"]["redirect_url"]).path)
+    assert response.status_code == 404 and fake.pages == []
+    assert app.test_client().get("/alipay/pay/L1T1").status_code == 404
+
+
+# --- notifications that are not Alipay's, or not for this app ----------------------------------------------
+
+REFUSED = {
+    "tampered amount": lambda fake, form: {**form, "total_amount": "0.01"},
+    "tampered status": lambda fake, form: {**form, "trade_status": "TRADE_SUCCESS", "out_trade_no": "L9T9"},
+    "wrong key": lambda fake, form: fake.signed(form, key=fake.stranger_key),
+    "wrong app_id": lambda fake, form: fake.signed({**form, "app_id": "2021000000000999"}),
+    "signed amount not the payment's": lambda fake, form: fake.signed({**form, "total_amount": "1.00"}),
+    "no sign": lambda fake, form: {k: v for k, v in form.items() if k != "sign"},
+    "sign_type RSA": lambda fake, form: {**form, "sign_type": "RSA"},
+    "garbage sign": lambda fake, form: {**form, "sign": "not base64 at all!"},
+    "a field twice": lambda fake, form: list(form.items()) + [("total_amount", "0.01")],
+    "no notify_id": lambda fake, form: fake.signed({k: v for k, v in form.items() if k != "notify_id"}),
+    "amount not a number": lambda fake, form: fake.signed({**form, "total_amount": "1e5"}),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+def test_a_notification_that_is_not_alipays_for_this_payment_is_refused_and_changes_nothing(alipay_platform, case):
+    app, world, fake = alipay_platform
+    booking = book(world)
+    open_cashier(app, booking)
+    form = REFUSED[case](fake, fake.pay(reference(booking)))
+    body = urlencode(form).encode()
+    assert notify(app, body) == (400, "fail")
+    assert count(app, PaymentEvent) == 0 and count(app, JournalEntry) == 0
+    assert status(world, booking) == "pending_payment" and remaining(world, booking) == 2
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_garbage_bodies_are_refused_never_a_500(alipay_platform, seed):
+    app, world, fake = alipay_platform
+    booking = book(world)
+    open_cashier(app, booking)
+    form = fake.pay(reference(booking))
+    rng = random.Random(seed)
+    bodies = [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400))), b"", b"=", b"&&&", b"%ff%fe=1",
+              b"sign=&sign_type=RSA2", urlencode({k: v[::-1] for k, v in form.items()}).encode(),
+              urlencode({k: v for k, v in form.items() if rng.random() < 0.5}).encode(),
+              urlencode(form).encode()[:rng.randrange(1, 300)], ("a=1&" * 200).encode(), b'{"json": true}']
+    client = app.test_client()
+    for body in bodies:
+        for kind in (FORM, "application/json", "text/plain"):
+            response = client.post(NOTIFY, data=body, content_type=kind)
+            assert (response.status_code, response.get_data(as_text=True)) == (400, "fail"), body
+    assert count(app, PaymentEvent) == 0 and count(app, JournalEntry) == 0
+    assert status(world, booking) == "pending_payment"
+
+
+def test_notifications_are_refused_when_alipay_is_not_configured(alipay_platform, make_app):
+    app, world, fake = alipay_platform
+    booking = book(world)
+    open_cashier(app, booking)
+    form = fake.pay(reference(booking))
+    unconfigured = make_app()  # the same database, no Alipay settings
+    response = unconfigured.test_client().post(NOTIFY, data=urlencode(form), content_type=FORM)
+    assert (response.status_code, response.get_data(as_text=True)) == (400, "fail")
+    assert status(world, booking) == "pending_payment"
+    choices = unconfigured.test_client().get("/api/v1/payment-providers?community=heping").get_json()
+    assert "alipay" not in [c["key"] for c in choices]
+
+
+# --- each notification once, in any order ------------------------------------------------------------------
+
+def _paid_then_refunded_twice_at_alipay(app, world, fake):
+    """A paid booking refunded 30.00 then 20.00 from Alipay's merchant console: three notifications."""
+    booking = book(world)
+    open_cashier(app, booking)
+    number = reference(booking)
+    notes = [fake.pay(number)]
+    for request_no, amount in (("console1", "30.00"), ("console2", "20.00")):
+        fake.answer("alipay.trade.refund", {"out_trade_no": number, "refund_amount": amount,
+                                            "out_request_no": request_no})
+        notes.append(fake.refund_notification(number, request_no))
+    return booking, notes
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_notifications_twice_in_any_order_give_the_books_of_one_clean_delivery(alipay_platform, seed):
+    app, world, fake = alipay_platform
+    booking, notes = _paid_then_refunded_twice_at_alipay(app, world, fake)
+    deliveries = notes * 2
+    random.Random(seed).shuffle(deliveries)
+    for form in deliveries:
+        assert notify(app, form) == (200, "success")
+    state = books(app)
+    assert state["payments"] == [("succeeded", 12000, 1200, 5000)]
+    assert sum(amount for _, amount, _ in state["refunds"]) == 5000
+    assert sum(reversed_ for _, _, reversed_ in state["refunds"]) == 500
+    assert status(world, booking) == "confirmed" and remaining(world, booking) == 2
+    assert count(app, PaymentEvent) == 3
+
+
+def test_a_refund_notified_before_the_payment_implies_it(alipay_platform):
+    app, world, fake = alipay_platform
+    booking, (paid_note, first, second) = _paid_then_refunded_twice_at_alipay(app, world, fake)
+    for form in (second, first, paid_note):
+        assert notify(app, form) == (200, "success")
+    state = books(app)
+    assert state["payments"] == [("succeeded", 12000, 1200, 5000)]
+    assert state["refunds"] == [("console2", 5000, 500)]  # the running total, under the refund that brought it
+    assert status(world, booking) == "confirmed"
+
+
+def test_a_closed_trade_lets_the_places_go(alipay_platform):
+    app, world, fake = alipay_platform
+    booking = book(world)
+    open_cashier(app, booking)
+    fake.trades[reference(booking)].status = "TRADE_CLOSED"
+    assert notify(app, fake.notification(reference(booking))) == (200, "success")
+    assert status(world, booking) == "expired" and remaining(world, booking) == 3
+    assert books(app)["payments"] == [("canceled", 12000, 1200, 0)]
+
+
+# --- refunds, closing, and a payment racing the end of the hold -------------------------------------------
+
+def test_cancelling_a_paid_booking_refunds_it_through_alipay_once(alipay_platform):
+    app, world, fake = alipay_platform
+    booking = book(world)
+    paid(app, fake, booking)
+    cancelled = world.api("adult").post(f"/bookings/{booking['id']}/cancel")
+    assert cancelled.status_code == 200, cancelled.get_json()
+    trade = fake.trades[reference(booking)]
+    assert trade.refunded == 12000 and list(trade.refunds) == [f"{reference(booking)}R0"]
+    state = books(app)
+    assert state["refunds"] == [(f"{reference(booking)}R0", 12000, 1200)]
+    # Alipay then notifies the refund Linli made: already posted
+    assert notify(app, fake.refund_notification(reference(booking), f"{reference(booking)}R0")) == (200, "success")
+    assert books(app) == state
+
+
+def test_cancelling_a_booking_not_yet_paid_closes_the_trade(alipay_platform):
+    app, world, fake = alipay_platform
+    booking = book(world)
+    open_cashier(app, booking)
+    world.api("adult").post(f"/bookings/{booking['id']}/cancel")
+    assert fake.trades[reference(booking)].status == "TRADE_CLOSED"
+    assert remaining(world, booking) == 3
+
+
+def _expire_holds(app):
+    result = app.test_cli_runner().invoke(args=["expire-holds"])
+    assert result.output.strip() == "1 holds expired", result.output
+
+
+@pytest.mark.parametrize("opened", [True, False])
+def test_a_hold_that_runs_out_closes_the_trade(alipay_platform, opened):
+    app, world, fake = alipay_platform
+    booking = book(world)
+    if opened:
+        open_cashier(app, booking)
+    with after_the_hold():
+        _expire_holds(app)
+    methods = [method for method, _ in fake.calls if method != "alipay.trade.page.pay"]
+    assert methods == ["alipay.trade.query", "alipay.trade.close"]
+    if opened:
+        assert fake.trades[reference(booking)].status == "TRADE_CLOSED"
+    assert status(world, booking) == "expired" and remaining(world, booking) == 3
+
+
+def test_a_payment_made_before_the_hold_ran_out_but_not_yet_notified_re_takes_the_places(alipay_platform):
+    app, world, fake = alipay_platform
+    booking = book(world)
+    open_cashier(app, booking)
+    late = fake.pay(reference(booking))  # the notification is on its way
+    with after_the_hold():
+        _expire_holds(app)  # the query finds it paid: taken at once
+        assert status(world, booking) == "confirmed" and remaining(world, booking) == 2
+        assert fake.trades[reference(booking)].status == "TRADE_SUCCESS"
+        assert notify(app, late) == (200, "success")
+    assert books(app)["payments"] == [("succeeded", 12000, 1200, 0)]
+
+
+def test_a_payment_racing_the_close_for_a_slot_now_full_is_refunded(alipay_platform):
+    app, world, fake = alipay_platform
+    booking = book(world)
+    open_cashier(app, booking)
+    fake.paid_at_close.add(reference(booking))  # paid the moment Linli closes the trade: the close fails
+    with after_the_hold():
+        others = [book_cleaning(world, who=who, method="cash") for who in ("lowincome", "senior68", "student")]
+        assert {other["status"] for other in others} == {"confirmed"}
+        assert status(world, booking) == "expired" and remaining(world, booking) == 0
+        (late,) = fake.lost
+        assert notify(app, late) == (200, "success")
+    trade = fake.trades[reference(booking)]
+    assert trade.refunded == 12000
+    state = books(app)
+    assert state["payments"] == [("succeeded", 12000, 1200, 12000)]
+    home = by_account(state)
+    assert home["operator_revenue"] == home["refunds"] == 12000 and "fund_cash" not in home
+    assert status(world, booking) == "expired"
