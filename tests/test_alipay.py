@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlencode, urlsplit
 from urllib.request import urlopen
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
-from core.db import utcnow
+from core.db import commit, utcnow
 from core.models import JournalEntry, Payment, PaymentEvent
+from core.payments import shares
+from core.plugin_api import StatementLine
 from tests.alipay_fake import APP_ID, FUND_ACCOUNT, alipay_keys, fake_alipay  # noqa: F401 - fixtures
 from tests.test_webhooks import after_the_hold, book_cleaning, books, by_account, count, remaining, status
 
@@ -299,3 +303,141 @@ def test_a_payment_racing_the_close_for_a_slot_now_full_is_refunded(alipay_platf
     home = by_account(state)
     assert home["operator_revenue"] == home["refunds"] == 12000 and "fund_cash" not in home
     assert status(world, booking) == "expired"
+
+
+# --- the fund's share: a royalty to its account ----------------------------------------------------------------
+
+def _payment(app) -> Payment:
+    with app.extensions["linli"].db.reader() as session:
+        return session.scalar(select(Payment))
+
+
+def _share_entries(app, payment_id) -> int:
+    with app.extensions["linli"].db.reader() as session:
+        return len(session.scalars(select(JournalEntry).where(JournalEntry.source == f"share:payment:{payment_id}"))
+                   .all())
+
+
+def _retry_split(app, payment_id):
+    """The committee asks again for a split Alipay refused (core.payments.shares.retry), run by the job."""
+    linli = app.extensions["linli"]
+    with linli.db.sessionmaker() as session:
+        shares.retry(session, session.get(Payment, payment_id))
+        commit(session)
+
+
+def test_a_refused_royalty_is_kept_with_alipays_reason_and_done_when_asked_again(alipay_platform):
+    app, world, fake = alipay_platform
+    fake.receivers.clear()  # the fund's account was never bound to the app
+    booking = book(world)
+    paid(app, fake, booking)
+    payment = _payment(app)
+    assert (payment.share_status, payment.share_error) == ("failed", "分账收款方未绑定分账关系")
+    assert payment.share_reference == f"{reference(booking)}S1" and _share_entries(app, payment.id) == 0
+    assert "fund_cash" not in by_account(books(app))
+    fake.receivers.add(FUND_ACCOUNT)
+    _retry_split(app, payment.id)
+    payment = _payment(app)
+    assert (payment.share_status, payment.share_error, payment.share_amount) == ("done", None, 1200)
+    assert payment.share_reference == f"{reference(booking)}S2"  # a new request after a refusal
+    assert _share_entries(app, payment.id) == 1 and by_account(books(app))["fund_cash"] == 1200
+
+
+def test_a_royalty_alipay_did_not_answer_is_asked_again_under_the_same_number(alipay_platform):
+    app, world, fake = alipay_platform
+    booking = book(world)
+    open_cashier(app, booking)
+    form = fake.pay(reference(booking))
+    fake.down = True  # the gateway answers 502 to the split
+    assert notify(app, form) == (200, "success")
+    assert _payment(app).share_status == "pending" and fake.settles == {}
+    fake.down = False
+    with time_machine.travel(utcnow() + dt.timedelta(minutes=2), tick=False):
+        assert app.extensions["linli"].queue.runner.drain() == 1  # the task's retry, after its backoff
+    payment = _payment(app)
+    assert payment.share_status == "done" and list(fake.settles) == [f"{reference(booking)}S1"]
+    assert _share_entries(app, payment.id) == 1
+
+
+def test_a_royalty_still_processing_is_asked_after_until_done(alipay_platform):
+    app, world, fake = alipay_platform
+    fake.settle_state = "PROCESSING"
+    booking = book(world)
+    paid(app, fake, booking)
+    assert _payment(app).share_status == "requested"
+    app.extensions["linli"].queue.runner.run_periodic("payments.split_shares")
+    assert _payment(app).share_status == "requested"  # still processing at Alipay
+    fake.settles[f"{reference(booking)}S1"]["state"] = "SUCCESS"
+    app.extensions["linli"].queue.runner.run_periodic("payments.split_shares")
+    payment = _payment(app)
+    assert payment.share_status == "done" and _share_entries(app, payment.id) == 1
+    assert [m for m, _ in fake.calls].count("alipay.trade.order.settle") == 1
+
+
+def test_a_royalty_that_failed_at_alipay_after_processing_is_failed_with_its_reason(alipay_platform):
+    app, world, fake = alipay_platform
+    fake.settle_state = "PROCESSING"
+    booking = book(world)
+    paid(app, fake, booking)
+    fake.settles[f"{reference(booking)}S1"]["state"] = "FAIL"
+    app.extensions["linli"].queue.runner.run_periodic("payments.split_shares")
+    payment = _payment(app)
+    assert (payment.share_status, payment.share_error) == ("failed", "收款账户异常")
+    assert _share_entries(app, payment.id) == 0
+
+
+# --- the day's bill ----------------------------------------------------------------------------------------------
+
+def _bill_row(kind, out_trade_no, amount, fee, refund_no=""):
+    row = [""] * 25
+    row[0], row[1], row[2], row[3] = "2026120622001400001\t", out_trade_no + "\t", kind, "邻里 Linli #1"
+    row[4] = row[5] = "2026-12-06 10:00:00"
+    row[11], row[12], row[21], row[22] = amount, amount, refund_no, fee
+    return row
+
+
+def test_the_days_bill_is_read_exactly(alipay_platform):
+    app, world, fake = alipay_platform
+    fake.bill("2026-12-06", [
+        _bill_row("交易", "L1T1", "0.01", "0.00"),
+        _bill_row("交易", "L2T2", "0.10", "-0.01"),
+        _bill_row("交易", "L3T3", "1.00", "-0.01"),
+        _bill_row("交易", "L4T4", "99999.99", "-600.00"),
+        _bill_row("退款", "L4T4", "-20.00", "0.12", refund_no="L4T4R0"),
+        _bill_row("其他", "L5T5", "5.00", "0.00"),
+    ])
+    provider = app.extensions["linli"].payments.providers["alipay"]
+    day = dt.date(2026, 12, 6)
+    assert provider.statement(day, app.config) == [
+        StatementLine(day, "payment", "L1T1", 1, 0),
+        StatementLine(day, "payment", "L2T2", 10, 1),
+        StatementLine(day, "payment", "L3T3", 100, 1),
+        StatementLine(day, "payment", "L4T4", 9999999, 60000),
+        StatementLine(day, "refund", "L4T4R0", 2000, -12),
+    ]
+    assert ("alipay.data.dataservice.bill.downloadurl.query",
+            {"bill_type": "trade", "bill_date": "2026-12-06"}) in fake.calls
+    assert provider.statement(dt.date(2026, 12, 5), app.config) == []  # no bill that day: nothing happened
+
+
+# --- amounts, exactly ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fen, yuan", [(1, "0.01"), (10, "0.10"), (100, "1.00"), (9999999, "99999.99")])
+def test_amounts_go_to_alipay_and_come_back_exactly(alipay_platform, fen, yuan):
+    app, world, fake = alipay_platform
+    provider = app.extensions["linli"].payments.providers["alipay"]
+    hold = utcnow() + dt.timedelta(minutes=15)
+    booking = SimpleNamespace(id=7, hold_expires_at=hold)
+    payment = SimpleNamespace(id=1, reference="L7T1", amount=fen, donation_amount=0, refunded_amount=0)
+    with urlopen(provider.cashier_url(payment, booking, app.config), timeout=5):
+        pass
+    (page,) = fake.pages
+    assert page["total_amount"] == yuan and "extend_params" not in page
+    note = provider.parse_notification(urlencode(fake.pay("L7T1")).encode(), {}, app.config)
+    assert note.amount == fen and note.status == "succeeded" and note.reference == "L7T1"
+    assert provider.refund(None, payment, fen, app.config) == "L7T1R0"
+    assert fake.calls[-1] == ("alipay.trade.refund", {"out_trade_no": "L7T1", "refund_amount": yuan,
+                                                     "out_request_no": "L7T1R0"})
+    refund_note = provider.parse_notification(urlencode(fake.refund_notification("L7T1", "L7T1R0")).encode(), {},
+                                              app.config)
+    assert (refund_note.refunded_total, refund_note.total_reference, refund_note.status) == (fen, "L7T1R0", None)
