@@ -108,8 +108,8 @@ def test_the_pay_address_of_a_payment_no_longer_awaited_sends_nobody_to_the_cash
     booking = book(world)
     world.api("adult").post(f"/bookings/{booking['id']}/cancel")
     response = app.test_client().get(urlsplit(booking["payment"]["redirect_url"]).path)
-    assert response.status_code == 404 and fake.pages == []
-    assert app.test_client().get("/alipay/pay/L1T1").status_code == 404
+    assert response.status_code == 409 and "no longer open" in response.get_data(as_text=True)
+    assert app.test_client().get("/alipay/pay/L1T1").status_code == 409 and fake.pages == []
 
 
 # --- notifications that are not Alipay's, or not for this app ----------------------------------------------

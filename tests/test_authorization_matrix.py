@@ -237,6 +237,7 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "workshop_pages.wage_sheet": only(RESIDENT, *OPERATOR_OR_STAFF),
     "workshop_pages.wage_sheet_csv": only(RESIDENT, *OPERATOR_OR_STAFF),
     # --- operations, outside the API -------------------------------------------------------------
+    "alipay.pay": public(path={"reference": "L1T1"}),  # a pay link: 409 for one not open (tests/test_alipay.py)
     "operations.healthz": public(),
     "operations.readyz": public(),
     "operations.metrics": only(),  # its token is the only key: with none configured it is a 404 to everybody

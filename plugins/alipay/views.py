@@ -4,18 +4,19 @@ from __future__ import annotations
 from flask import redirect
 from sqlalchemy import select
 
-from core import N_, not_found
+from core import N_, conflict
 from core.plugin_api import Booking, Payment, booking_payments, page_blueprint, session, utcnow
 
 pages = page_blueprint("alipay", __name__, url_prefix="/alipay")
 
-PAYMENT_NOT_OPEN = not_found("alipay_payment_not_open", N_(
+PAYMENT_NOT_OPEN = conflict("alipay_payment_not_open", N_(
     "This payment is no longer open: the booking was paid or cancelled, or its places are no longer held."))
 
 
 @pages.route("/pay/<reference>")
 def pay(reference: str):
-    """Alipay's cashier for a payment still awaited, while the booking's places are held."""
+    """Alipay's cashier for a payment still awaited, while the booking's places are held (409 for any other
+    reference: paid, cancelled, run out or unknown, there is nothing to pay)."""
     payments = booking_payments()
     provider = payments.providers["alipay"]
     db = session()
