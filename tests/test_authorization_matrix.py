@@ -237,7 +237,7 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "workshop_pages.wage_sheet": only(RESIDENT, *OPERATOR_OR_STAFF),
     "workshop_pages.wage_sheet_csv": only(RESIDENT, *OPERATOR_OR_STAFF),
     # --- operations, outside the API -------------------------------------------------------------
-    "alipay.pay": public(path={"reference": "L1T1"}),  # a pay link: 409 for one not open (tests/test_alipay.py)
+    "alipay.pay": public(),  # a pay link: 409 for one not open (tests/test_alipay.py)
     "operations.healthz": public(),
     "operations.readyz": public(),
     "operations.metrics": only(),  # its token is the only key: with none configured it is a 404 to everybody
@@ -342,6 +342,7 @@ PATH_VALUES = {
     "notification_id": "notification",
     "period": "period", "attribute": "attribute", "job_id": "job", "worker_id": "worker", "vendor_id": "vendor",
     "code": "=en", "step": "=votes", "action": "=check-in", "filename": "=linli.css", "name": "=expire_holds",
+    "reference": "=L1T1",
 }
 
 
