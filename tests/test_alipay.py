@@ -17,7 +17,9 @@ from core.db import commit, utcnow
 from core.models import JournalEntry, Payment, PaymentEvent
 from core.payments import shares
 from core.plugin_api import StatementLine
-from tests.alipay_fake import APP_ID, FUND_ACCOUNT, alipay_keys, fake_alipay  # noqa: F401 - fixtures
+from tests.alipay_fake import (  # noqa: F401 - fixtures
+    APP_ID, FUND_ACCOUNT, alipay_keys, fake_alipay, private_pem, public_pem,
+)
 from tests.test_webhooks import after_the_hold, book_cleaning, books, by_account, count, remaining, status
 
 NOTIFY = "/api/v1/payments/alipay/notify"
@@ -441,3 +443,30 @@ def test_amounts_go_to_alipay_and_come_back_exactly(alipay_platform, fen, yuan):
     refund_note = provider.parse_notification(urlencode(fake.refund_notification("L7T1", "L7T1R0")).encode(), {},
                                               app.config)
     assert (refund_note.refunded_total, refund_note.total_reference, refund_note.status) == (fen, "L7T1R0", None)
+
+
+# --- keys -------------------------------------------------------------------------------------------------------
+
+def test_keys_may_be_given_as_a_pem_files_path_or_as_bare_base64(platform, fake_alipay, alipay_keys, tmp_path):
+    key_file = tmp_path / "app_private_key.pem"
+    key_file.write_text(private_pem(alipay_keys.app))
+    bare = "".join(public_pem(alipay_keys.alipay).splitlines()[1:-1])  # what Alipay's key tool prints
+    app, world = platform(**{**fake_alipay.config, "ALIPAY_APP_PRIVATE_KEY": str(key_file),
+                             "ALIPAY_ALIPAY_PUBLIC_KEY": bare})
+    booking = book(world)
+    paid(app, fake_alipay, booking)
+    assert status(world, booking) == "confirmed" and _payment(app).share_status == "done"
+
+
+@pytest.mark.parametrize("wrong", ["ALIPAY_APP_PRIVATE_KEY", "ALIPAY_ALIPAY_PUBLIC_KEY"])
+def test_a_call_signed_with_a_key_alipay_does_not_know_or_answered_by_another_is_not_taken(
+        platform, fake_alipay, alipay_keys, wrong):
+    stranger = alipay_keys.stranger
+    wrong_key = private_pem(stranger) if wrong == "ALIPAY_APP_PRIVATE_KEY" else public_pem(stranger)
+    app, world = platform(**{**fake_alipay.config, wrong: wrong_key})
+    booking = book(world)
+    cancelled = world.api("adult").post(f"/bookings/{booking['id']}/cancel")  # closing the trade needs Alipay
+    assert cancelled.status_code == 502 and cancelled.get_json()["code"] == "provider_unavailable"
+    assert status(world, booking) == "pending_payment" and remaining(world, booking) == 2
+    refused = ["signature"] if wrong == "ALIPAY_APP_PRIVATE_KEY" else []
+    assert fake_alipay.refused == refused
