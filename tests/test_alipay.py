@@ -470,3 +470,10 @@ def test_a_call_signed_with_a_key_alipay_does_not_know_or_answered_by_another_is
     assert status(world, booking) == "pending_payment" and remaining(world, booking) == 2
     refused = ["signature"] if wrong == "ALIPAY_APP_PRIVATE_KEY" else []
     assert fake_alipay.refused == refused
+
+
+def test_residents_choose_alipay_by_its_chinese_name(alipay_platform):
+    app, world, fake = alipay_platform
+    choices = app.test_client().get("/api/v1/payment-providers?community=heping",
+                                    headers={"Accept-Language": "zh-CN"}).get_json()
+    assert {"key": "alipay", "label": "支付宝", "online": True} in choices

@@ -97,7 +97,8 @@ class Client(AliPay):
         ``PROVIDER_UNAVAILABLE`` when it cannot be reached, or answers unsigned or with a signature that fails."""
         try:
             return self.server_api(method, biz_content)
-        except (OSError, ValueError, KeyError, AliPayException, AliPayValidationError) as error:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, AliPayException,
+                AliPayValidationError) as error:  # no answer, or not a signed one the SDK can read
             log.warning("Alipay's %s did not answer usably: %s", method, type(error).__name__)
             raise PROVIDER_UNAVAILABLE() from None
 
