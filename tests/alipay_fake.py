@@ -92,6 +92,7 @@ class FakeAlipay:
         self.settle_state = "SUCCESS"  # or PROCESSING: the settle answers "unknown outcome" and is processing
         self.paid_at_close: set[str] = set()  # trades the resident pays the moment Linli closes them (a race)
         self.lost: list[dict] = []  # notifications of payments made in such a race, to be delivered late
+        self.pages: list[dict] = []  # the page pays the resident opened
         self.numbers = itertools.count(1)
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -142,7 +143,8 @@ class FakeAlipay:
     def bill(self, day: str, rows: list[list[str]]) -> None:
         """Issue the trade bill of ``day``: a zip of the detail and summary CSVs, GBK-encoded, as Alipay's."""
         detail = ["#支付宝业务明细查询", "#账号：[20880000000001000156]", f"#起始日期：[{day} 00:00:00]",
-                  ",".join(BILL_HEADER), *(",".join(row) for row in rows), "#-----------------------------------------业务明细列表结束------------------------------------", "#导出时间：[2026-12-07 09:00:00]"]
+                  ",".join(BILL_HEADER), *(",".join(row) for row in rows), "#" + "-" * 40 + "业务明细列表结束" + "-" * 36,
+                  "#导出时间：[2026-12-07 09:00:00]"]
         summary = ["#支付宝业务汇总查询", "门店编号,门店名称,交易订单总笔数,退款订单总笔数,订单金额（元）,商家实收（元）",
                    f"合计,,{len(rows)},0,0.00,0.00", "#结束"]
         archive = io.BytesIO()
@@ -239,8 +241,6 @@ class FakeAlipay:
 
     # --- HTTP -----------------------------------------------------------------------------------------------
 
-    pages: list
-
     def verified_request(self, query: str) -> tuple[str, dict] | None:
         params = dict(parse_qsl(query, keep_blank_values=True))
         try:
@@ -297,7 +297,6 @@ class FakeAlipay:
         return Handler
 
     def start(self):
-        self.pages = []
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self):
