@@ -26,6 +26,13 @@ DEFAULTS = {
     "ALIYUN_SMS_SIGN_NAME": None,  # the approved signature, e.g. 和平社区
     "ALIYUN_SMS_TEMPLATES": None,  # JSON: notification kind → approved template code; a kind without one is not texted
     "ALIYUN_SMS_ENDPOINT": "dysmsapi.aliyuncs.com",  # or http://127.0.0.1:port, a local fake in tests
+    "ALIPAY_APP_ID": None,  # Alipay (plugins/alipay), on when all but the return URL are set: the app's id
+    "ALIPAY_APP_PRIVATE_KEY": None,  # the app's RSA2 private key: PEM text, a PEM file's path, or bare base64
+    "ALIPAY_ALIPAY_PUBLIC_KEY": None,  # Alipay's public key (not the app's), in the same forms
+    "ALIPAY_NOTIFY_URL": None,  # https://<host>/api/v1/payments/alipay/notify, where Alipay posts its notifications
+    "ALIPAY_RETURN_URL": None,  # where the cashier sends the resident back after paying (optional)
+    "ALIPAY_GATEWAY": "https://openapi.alipay.com/gateway.do",  # the sandbox's, or a local fake in tests
+    "ALIPAY_ROYALTY_ACCOUNT": None,  # the fund's Alipay account (2088… user id, or logon) its share is split to
     "REDIS_URL": None,  # what the workers share, e.g. redis://127.0.0.1:6379/0: the login limiter counts there
     "RATELIMIT_STORAGE": None,  # the login limiter's store when not REDIS_URL; memory:// (one process) without either
     "LOGIN_RATE_LIMIT": "10 per minute",

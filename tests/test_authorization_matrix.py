@@ -140,8 +140,6 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "payments.payment_providers": public(query=lambda w: {"community": w["community"]}),
     "payments.provider_notification": public(body=lambda w: {}),  # the provider's signature is its authentication
     "payments.stripe_webhook": public(body=lambda w: {}),  # the signature is its authentication (tests/test_webhooks.py)
-    "payments.provider_notification": public(body=lambda w: {}, path={"provider": "stripe"}),  # its signature, too
-    "payments.payment_providers": public(query=lambda w: {"community": w["community"]}),
     "payments.list_costs": only(*OPERATOR_OR_STAFF),
     "payments.declare_cost": only(OPERATOR, ADMIN, body=lambda w: {"period": w["period"], "amount": 100,
                                                                   "description": "Rice"}),
@@ -243,6 +241,7 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "workshop_pages.wage_sheet": only(RESIDENT, *OPERATOR_OR_STAFF),
     "workshop_pages.wage_sheet_csv": only(RESIDENT, *OPERATOR_OR_STAFF),
     # --- operations, outside the API -------------------------------------------------------------
+    "alipay.pay": public(),  # a pay link: 409 for one not open (tests/test_alipay.py)
     "operations.healthz": public(),
     "operations.readyz": public(),
     "operations.metrics": only(),  # its token is the only key: with none configured it is a 404 to everybody
@@ -355,6 +354,7 @@ PATH_VALUES = {
     "notification_id": "notification",
     "period": "period", "attribute": "attribute", "job_id": "job", "worker_id": "worker", "vendor_id": "vendor",
     "code": "=en", "step": "=votes", "provider": "=stripe", "action": "=check-in", "filename": "=linli.css", "name": "=expire_holds",
+    "reference": "=L1T1",
 }
 
 

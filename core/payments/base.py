@@ -55,6 +55,8 @@ class Notification:
     ``refunds``: refunds made (a refund before the success implies the success); ``refunded_total``: the provider's
     running total of refunds, when it may not list them all (the rest is posted under ``total_reference``).
     ``share``: the fate of a fund-share split (``done`` or ``failed``) under its reference.
+    ``amount``: what the provider says the payment is of, where it says it: another amount than the payment's is
+    refused (a notification about some other trade under the same reference), and changes nothing.
     """
 
     event_id: str
@@ -65,6 +67,7 @@ class Notification:
     refunded_total: int | None = None
     total_reference: str | None = None
     share: ShareResult | None = None
+    amount: int | None = None
 
 
 @dataclass(frozen=True)
