@@ -55,6 +55,8 @@ class Notification:
     ``refunds``: refunds made (a refund before the success implies the success); ``refunded_total``: the provider's
     running total of refunds, when it may not list them all (the rest is posted under ``total_reference``).
     ``share``: the fate of a fund-share split (``done`` or ``failed``) under its reference.
+    ``amount``: what the provider says was paid, in minor units, where it says it: a success for another amount
+    than the payment's is refused (as WeChat Pay and Alipay ask merchants to check, against forged notifications).
     """
 
     event_id: str
@@ -65,6 +67,7 @@ class Notification:
     refunded_total: int | None = None
     total_reference: str | None = None
     share: ShareResult | None = None
+    amount: int | None = None
 
 
 @dataclass(frozen=True)

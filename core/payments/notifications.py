@@ -54,6 +54,10 @@ def apply(session: Session, payments: BookingPayments, provider: PaymentProvider
     payment = service.payment_by_reference(session, provider.key, note.reference) if note.reference else None
     if payment is None:
         return "ignored"
+    if note.status == "succeeded" and note.amount is not None and note.amount != payment.amount:
+        log.error("refused a %s notification: it says %s was paid for payment %s of %s", provider.key, note.amount,
+                  payment.id, payment.amount)
+        raise BAD_SIGNATURE()
     if note.status == "succeeded" or ((note.refunds or note.refunded_total) and payment.status != "succeeded"):
         payments.succeeded(session, payment, provider)
     elif note.status in ("failed", "canceled"):
