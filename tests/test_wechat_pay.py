@@ -7,14 +7,19 @@ once, in any order; refunds, the close when a hold runs out, the fund's share sp
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
+import random
+import time
 
 import pytest
 import time_machine
 from sqlalchemy import select
 
-from core.db import utcnow
-from core.models import JournalEntry, OutboxTask, Payment, PaymentEvent
+from core.db import commit, utcnow
+from core.models import Booking, JournalEntry, Operator, OutboxTask, Payment, PaymentEvent
+from core.payments import shares
 from tests.test_webhooks import book_cleaning, books, by_account, count, remaining, status
 from tests.wechat_fake import FUND, SHANGHAI
 
@@ -128,3 +133,339 @@ def test_a_split_finished_at_once_is_posted_with_the_payment(wechat):
     assert payment.share_status == "done"
     assert [source for kind, source in entries(app)] == [f"donation:payment:{payment.id}", f"share:payment:{payment.id}",
                                                          f"payment:{payment.id}"]
+
+
+# --- notifications that cannot be verified ---------------------------------------------------------------------
+
+def _resigned(fake, body: bytes) -> tuple[bytes, dict]:
+    return body, fake.signed_headers(body, fake.keys.platform)
+
+
+def _tampered_ciphertext(fake, number):
+    """A byte of the encrypted resource changed, the body then signed again: only AES-GCM's tag can tell."""
+    body, _ = fake.paid_notice(number)
+    event = json.loads(body)
+    sealed = bytearray(base64.b64decode(event["resource"]["ciphertext"]))
+    sealed[5] ^= 1
+    event["resource"]["ciphertext"] = base64.b64encode(bytes(sealed)).decode()
+    return _resigned(fake, json.dumps(event).encode())
+
+
+def _with_header(name, value):
+    def build(fake, number):
+        body, headers = fake.paid_notice(number)
+        return body, {**headers, name: value}
+    return build
+
+
+def _without_headers(fake, number):
+    body, headers = fake.paid_notice(number)
+    return body, {"Content-Type": headers["Content-Type"]}
+
+
+UNVERIFIABLE = {
+    "body changed after signing": lambda fake, number: (
+        fake.paid_notice(number)[0].replace(b'"summary": "', b'"summary": "!'), fake.paid_notice(number)[1]),
+    "signed with another key": lambda fake, number: fake.paid_notice(number, key=fake.keys.stranger),
+    "stale timestamp": lambda fake, number: fake.paid_notice(number, timestamp=int(time.time()) - 301),
+    "timestamp from the future": lambda fake, number: fake.paid_notice(number, timestamp=int(time.time()) + 301),
+    "tampered ciphertext": _tampered_ciphertext,
+    "another public key id": _with_header("Wechatpay-Serial", "PUB_KEY_ID_0119000001092026120600451100000002"),
+    "another signature type": _with_header("Wechatpay-Signature-Type", "WECHATPAY2-SM2-WITH-SM3"),
+    "garbled signature": _with_header("Wechatpay-Signature", "bm90IGEgc2lnbmF0dXJl"),
+    "garbled timestamp": _with_header("Wechatpay-Timestamp", "1e9"),
+    "no signature headers": _without_headers,
+    "another merchant's payment": lambda fake, number: fake.paid_notice(number, mchid="1900000999"),
+    "an amount in yuan": lambda fake, number: fake.paid_notice(number, amount={"total": "120.00", "currency": "CNY"}),
+    "another amount than the order's": lambda fake, number: fake.paid_notice(
+        number, amount={"total": PRICE - 1, "payer_total": PRICE - 1, "currency": "CNY"}),
+}
+
+
+@pytest.mark.parametrize("case", list(UNVERIFIABLE))
+def test_a_notification_that_cannot_be_verified_is_refused_in_wechats_words_and_changes_nothing(wechat, case):
+    app, world, fake = wechat
+    booking = book(world)
+    number = payment_of(app, booking).reference
+    fake.pay(number)
+    assert deliver(app, UNVERIFIABLE[case](fake, number)) == (400, FAIL)
+    assert count(app, PaymentEvent) == 0 and count(app, JournalEntry) == 0
+    assert status(world, booking) == "pending_payment" and remaining(world, booking) == 2
+    assert fake.splits == {}
+    delivered(app, fake.paid_notice(number))  # WeChat's own, sent again, is taken
+    assert status(world, booking) == "confirmed"
+
+
+def _random_json(rng, depth=0):
+    kinds = ["int", "str", "float", "none", "bool"] + (["list", "dict"] if depth < 3 else [])
+    kind = rng.choice(kinds)
+    if kind == "list":
+        return [_random_json(rng, depth + 1) for _ in range(rng.randrange(4))]
+    if kind == "dict":
+        keys = ["id", "event_type", "resource", "resource_type", "ciphertext", "nonce", "mchid", "amount", "total",
+                "out_trade_no", "out_order_no", "out_refund_no", "trade_state", rng.choice("abcxyz")]
+        return {rng.choice(keys): _random_json(rng, depth + 1) for _ in range(rng.randrange(5))}
+    return {"int": lambda: rng.randrange(-10**12, 10**12), "str": lambda: "".join(rng.choice("ab \\\"é\x00{")
+                                                                                   for _ in range(rng.randrange(9))),
+            "float": rng.random, "none": lambda: None, "bool": lambda: rng.random() < 0.5}[kind]()
+
+
+def test_garbage_notifications_are_refused_never_a_500(wechat):
+    """Random bytes, random JSON unsigned and signed with WeChat's own key, and random resources encrypted and signed
+    as WeChat does: each a 400 with WeChat's FAIL reply, or at most ignored; nothing posted."""
+    app, world, fake = wechat
+    booking = book(world)
+    fake.pay(payment_of(app, booking).reference)
+    rng = random.Random(25)
+    notices, unsigned = [], {"Content-Type": "application/json"}  # WeChat's content type: others are a 415
+    for _ in range(40):
+        junk = bytes(rng.randrange(256) for _ in range(rng.randrange(200)))
+        notices += [(junk, unsigned), _resigned(fake, junk) if junk.isascii() else (junk, unsigned)]
+        body = json.dumps(_random_json(rng)).encode()
+        notices += [(body, unsigned), _resigned(fake, body)]
+        resource = _random_json(rng)
+        notices.append(fake.notification(rng.choice(["TRANSACTION.SUCCESS", "REFUND.SUCCESS", "X"]), "transaction",
+                                         resource if isinstance(resource, dict) else {"mchid": resource}))
+    for notice in notices:
+        code, said = deliver(app, notice)
+        assert (code, said) == (400, FAIL) or (code == 200 and said["code"] == "SUCCESS"), (notice, code, said)
+    assert count(app, JournalEntry) == 0 and status(world, booking) == "pending_payment"
+
+
+# --- each notification once, in any order ------------------------------------------------------------------------
+
+def test_a_notification_delivered_twice_counts_once(wechat):
+    app, world, fake = wechat
+    booking = book(world)
+    number = paid(app, fake, booking)
+    after_first = books(app)
+    notice = fake.paid_notice(number)
+    delivered(app, notice)
+    delivered(app, notice)
+    assert books(app) == after_first and count(app, PaymentEvent) == 2  # the first, and this one once
+    assert len(fake.splits) == 1
+
+
+def _payment_and_two_refunds_by_hand(fake, number):
+    """What WeChat sends for an order paid, then refunded 3000 and 2000 in the merchant platform."""
+    fake.pay(number)
+    first, second = fake.refund_by_hand(number, 3000), fake.refund_by_hand(number, 2000)
+    return [fake.paid_notice(number), fake.refund_notice(first), fake.refund_notice(second)], (first, second)
+
+
+def _clean_books(first, second):
+    return {"payments": [("succeeded", PRICE, SHARE, 5000)], "refunds": sorted([(first, 3000, 300), (second, 2000, 200)])}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_notifications_twice_in_any_order_give_the_books_of_one_clean_delivery(wechat, seed):
+    app, world, fake = wechat
+    fake.split_state = "PROCESSING"  # what is split depends on when the refunds come; here the split stays open
+    booking = book(world)
+    notices, refunds = _payment_and_two_refunds_by_hand(fake, payment_of(app, booking).reference)
+    deliveries = notices * 2
+    random.Random(seed).shuffle(deliveries)
+    for notice in deliveries:
+        delivered(app, notice)
+    state = books(app)
+    assert {"payments": state["payments"], "refunds": sorted(state["refunds"])} == _clean_books(*refunds)
+    home = by_account(state)
+    assert (home["operator_revenue"], home["refunds"], home["donations_receivable"]) == (PRICE, 5000, SHARE - 500)
+    assert status(world, booking) == "confirmed" and count(app, PaymentEvent) == 3
+
+
+def test_a_refund_notified_before_the_payment_implies_it(wechat):
+    app, world, fake = wechat
+    booking = book(world)
+    notices, refunds = _payment_and_two_refunds_by_hand(fake, payment_of(app, booking).reference)
+    for notice in reversed(notices):
+        delivered(app, notice)
+    state = books(app)
+    assert {"payments": state["payments"], "refunds": sorted(state["refunds"])} == _clean_books(*refunds)
+    assert status(world, booking) == "confirmed" and remaining(world, booking) == 2
+
+
+@pytest.mark.parametrize("outcome", ["ABNORMAL", "CLOSED"])
+def test_a_refund_that_did_not_go_through_posts_nothing(wechat, outcome):
+    app, world, fake = wechat
+    booking = book(world)
+    number = paid(app, fake, booking)
+    before = books(app)
+    delivered(app, fake.refund_notice(fake.refund_by_hand(number, 3000), status=outcome))
+    assert books(app) == before and count(app, PaymentEvent) == 2
+
+
+# --- refunds -----------------------------------------------------------------------------------------------------
+
+def test_cancelling_a_paid_booking_refunds_it_at_wechat_once(wechat):
+    app, world, fake = wechat
+    booking = book(world)
+    number = paid(app, fake, booking)
+    cancelled = world.api("adult").post(f"/bookings/{booking['id']}/cancel")
+    assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+    [(method, path, refund)] = [r for r in fake.requests if r[1] == "/v3/refund/domestic/refunds"]
+    assert refund == {"out_refund_no": f"R0-{number}", "out_trade_no": number,
+                      "notify_url": "https://linli.example.org/api/v1/payments/wechat_pay/notify",
+                      "amount": {"refund": PRICE, "total": PRICE, "currency": "CNY"}}
+    state = books(app)
+    assert state["refunds"] == [(f"R0-{number}", PRICE, SHARE)]
+    delivered(app, fake.refund_notice(f"R0-{number}"))  # WeChat reports the refund Linli made: posted already
+    assert books(app) == state and remaining(world, booking) == 3
+
+
+def test_a_refund_asked_again_is_the_same_refund(wechat):
+    app, world, fake = wechat
+    booking = book(world)
+    paid(app, fake, booking)
+    provider = app.extensions["linli"].plugins.payment_providers["wechat_pay"]
+    payment = payment_of(app, booking)
+    first = provider.refund(None, payment, 3000, app.config)
+    assert provider.refund(None, payment, 3000, app.config) == first  # no answer came: asked again
+    assert list(fake.refunds) == [first] and fake.orders[payment.reference]["refunded"] == 3000
+
+
+def test_a_refund_wechat_refuses_leaves_the_booking_paid(wechat):
+    app, world, fake = wechat
+    booking = book(world)
+    paid(app, fake, booking)
+    fake.fail_next("POST", "/v3/refund/domestic/refunds", 403, "NOT_ENOUGH")
+    cancelled = world.api("adult").post(f"/bookings/{booking['id']}/cancel")
+    assert cancelled.status_code == 502 and cancelled.get_json()["code"] == "provider_unavailable"
+    assert status(world, booking) == "confirmed" and books(app)["refunds"] == []
+
+
+# --- holds that run out ----------------------------------------------------------------------------------------
+
+def after_the_hold():
+    return time_machine.travel(utcnow() + dt.timedelta(minutes=16), tick=False)
+
+
+def test_an_order_whose_hold_ran_out_is_closed_at_wechat(wechat):
+    app, world, fake = wechat
+    booking = book(world)
+    number = payment_of(app, booking).reference
+    with after_the_hold():
+        run(app, "expire_holds")
+    assert status(world, booking) == "expired" and remaining(world, booking) == 3
+    assert fake.orders[number]["state"] == "CLOSED"
+    assert [(m, p) for m, p, _ in fake.requests[1:]] == [("GET", f"/v3/pay/transactions/out-trade-no/{number}"),
+                                                        ("POST", f"/v3/pay/transactions/out-trade-no/{number}/close")]
+    assert payment_of(app, booking).status == "pending" and books(app)["entries"] == []
+
+
+def test_a_payment_made_before_the_hold_ran_out_whose_notification_is_late_is_taken(wechat):
+    """The resident paid in time; WeChat's notification is late: the close asks first, and the places are kept."""
+    app, world, fake = wechat
+    booking = book(world)
+    number = payment_of(app, booking).reference
+    fake.pay(number)
+    with after_the_hold():
+        run(app, "expire_holds")
+    assert fake.orders[number]["state"] == "SUCCESS"  # not closed
+    assert status(world, booking) == "confirmed" and remaining(world, booking) == 2
+    state = books(app)
+    assert state["payments"] == [("succeeded", PRICE, SHARE, 0)] and state["refunds"] == []
+    delivered(app, fake.paid_notice(number))  # the late notification changes nothing more
+    assert books(app) == state
+
+
+def test_a_late_payment_for_places_taken_meanwhile_is_refunded(wechat):
+    app, world, fake = wechat
+    booking = book(world)
+    number = payment_of(app, booking).reference
+    fake.pay(number)  # paid, but neither WeChat's notification nor the close's question got through in time
+    with after_the_hold():
+        others = [book_cleaning(world, who=who, method="cash") for who in ("lowincome", "senior68", "student")]
+        assert {other["status"] for other in others} == {"confirmed"}
+        delivered(app, fake.paid_notice(number))
+    assert status(world, booking) == "expired" and remaining(world, booking) == 0
+    assert fake.refunds[f"R0-{number}"]["request"]["amount"] == {"refund": PRICE, "total": PRICE, "currency": "CNY"}
+    state = books(app)
+    assert state["refunds"] == [(f"R0-{number}", PRICE, SHARE)]
+    assert by_account(state)["operator_revenue"] == by_account(state)["refunds"] == PRICE
+    assert fake.splits == {}  # nothing left to split
+
+
+# --- the fund's share, split off --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("status_code, code", [(500, "SYSTEM_ERROR"), (429, "FREQUENCY_LIMITED"),
+                                               (403, "ORDER_NOT_READY")])
+def test_a_split_wechat_cannot_take_now_is_asked_again_later(wechat, status_code, code):
+    app, world, fake = wechat
+    fake.fail_next("POST", "/v3/profitsharing/orders", status_code, code)
+    booking = book(world)
+    paid(app, fake, booking)
+    payment = payment_of(app, booking)
+    assert payment.share_status == "pending" and fake.splits == {}
+    with app.extensions["linli"].db.reader() as session:
+        task = session.scalar(select(OutboxTask).where(OutboxTask.task == "payments.split_share"))
+        assert (task.status, task.attempts) == ("pending", 1) and code in task.last_error
+    assert drain_later(app, 11) == 1
+    payment = payment_of(app, booking)
+    assert (payment.share_status, payment.share_amount) == ("done", SHARE)
+    assert by_account(books(app))["fund_cash"] == SHARE
+
+
+def test_a_split_wechat_refuses_is_failed_until_the_committee_asks_again(wechat):
+    app, world, fake = wechat
+    fake.fail_next("POST", "/v3/profitsharing/orders", 400, "RECEIVER_INVALID")
+    booking = book(world)
+    number = paid(app, fake, booking)
+    payment = payment_of(app, booking)
+    assert (payment.share_status, payment.share_error) == ("failed", "RECEIVER_INVALID: 系统繁忙，请稍后重试")
+    assert "fund_cash" not in by_account(books(app))
+    with app.extensions["linli"].db.sessionmaker() as session:
+        shares.retry(session, session.get(Payment, payment.id))
+        commit(session)
+    payment = payment_of(app, booking)
+    assert (payment.share_status, payment.share_reference) == ("done", f"S2-{number}")
+    assert by_account(books(app))["fund_cash"] == SHARE
+
+
+def test_a_split_wechat_closes_is_failed_with_its_reason_and_asked_again_under_a_new_number(wechat):
+    app, world, fake = wechat
+    fake.split_state = "CLOSED"
+    booking = book(world)
+    number = paid(app, fake, booking)
+    payment = payment_of(app, booking)
+    assert (payment.share_status, payment.share_error) == ("failed", "ACCOUNT_ABNORMAL")
+    fake.split_state = "FINISHED"
+    with app.extensions["linli"].db.sessionmaker() as session:
+        shares.retry(session, session.get(Payment, payment.id))
+        commit(session)
+    payment = payment_of(app, booking)
+    assert (payment.share_status, payment.share_reference) == ("done", f"S2-{number}")
+    assert list(fake.splits) == [f"S1-{number}", f"S2-{number}"]
+
+
+def test_a_split_processing_is_settled_by_wechats_notification(wechat):
+    app, world, fake = wechat
+    fake.split_state = "PROCESSING"
+    booking = book(world)
+    number = paid(app, fake, booking)
+    fake.end_split(f"S1-{number}")
+    notice = fake.share_notice(f"S1-{number}")
+    delivered(app, notice)
+    delivered(app, notice)
+    payment = payment_of(app, booking)
+    assert payment.share_status == "done"
+    assert entries(app).count(("donation", f"share:payment:{payment.id}")) == 1
+    run(app, "payments.split_shares")  # nothing left to ask after
+    assert [p for m, p, _ in fake.requests].count(f"/v3/profitsharing/orders/S1-{number}") == 0
+
+
+def test_a_booking_without_a_donation_at_payment_is_not_frozen_for_splitting(wechat):
+    app, world, fake = wechat
+    booking = book(world)
+    provider = app.extensions["linli"].plugins.payment_providers["wechat_pay"]
+    with app.extensions["linli"].db.sessionmaker() as session:
+        row = session.get(Booking, booking["id"])
+        operator = session.get(Operator, row.operator_id)
+        again = provider.start(session, row, operator, SHARE, app.config)  # asked again: the same order
+        assert (again.reference, again.code_url) == (payment_of(app, booking).reference, booking["payment"]["code_url"])
+        row.created_at += dt.timedelta(microseconds=1)  # another booking, as far as WeChat can tell
+        provider.start(session, row, operator, 0, app.config)
+        session.rollback()
+    orders = [body for method, path, body in fake.requests if path == "/v3/pay/transactions/native"]
+    assert len(fake.orders) == 2 and [order.get("settle_info") for order in orders] == [
+        {"profit_sharing": True}, {"profit_sharing": True}, None]

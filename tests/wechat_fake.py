@@ -90,6 +90,7 @@ class FakeWeChatPay:
     requests: list[tuple[str, str, dict]] = field(default_factory=list)  # (method, path, body) it accepted
     refused: list[str] = field(default_factory=list)  # the codes it answered with instead
     failures: list[list] = field(default_factory=list)  # [method, path prefix, status, code, times left]
+    answer_key: rsa.RSAPrivateKey | None = None  # signs the answers instead of the platform key
     split_state: str = "FINISHED"  # how WeChat ends the next split: FINISHED, PROCESSING, or CLOSED (the receiver's)
     numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -306,7 +307,15 @@ class FakeWeChatPay:
                      day=today())
         return order
 
-    def paid_notice(self, number: str, **overrides) -> tuple[bytes, dict]:
+    def refund_by_hand(self, number: str, amount: int) -> str:
+        """Someone refunds part of an order in the merchant platform (商户平台), outside Linli: its refund number."""
+        refund = f"HAND{next(self.numbers)}"
+        with self.lock:
+            self.refund(query={}, body={"out_trade_no": number, "out_refund_no": refund, "amount": {
+                "refund": amount, "total": self.orders[number]["total"], "currency": "CNY"}})
+        return refund
+
+    def paid_notice(self, number: str, key=None, timestamp=None, **overrides) -> tuple[bytes, dict]:
         order = self.orders[number]
         resource = {"mchid": MCHID, "appid": APPID, "out_trade_no": number, "transaction_id": order["transaction_id"],
                     "trade_type": "NATIVE", "trade_state": "SUCCESS", "trade_state_desc": "支付成功",
@@ -314,7 +323,7 @@ class FakeWeChatPay:
                     "payer": {"openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"},
                     "amount": {"total": order["total"], "payer_total": order["total"], "currency": "CNY",
                                "payer_currency": "CNY"}}
-        return self.notification("TRANSACTION.SUCCESS", "transaction", {**resource, **overrides})
+        return self.notification("TRANSACTION.SUCCESS", "transaction", {**resource, **overrides}, key, timestamp)
 
     def refund_notice(self, number: str, status: str = "SUCCESS") -> tuple[bytes, dict]:
         refund = self.refunds[number]["shown"]
@@ -376,7 +385,7 @@ class _Handler(BaseHTTPRequestHandler):
             data, headers = payload, {"Content-Type": "application/octet-stream"}
         else:
             data = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode()
-            headers = self.fake.signed_headers(data, self.fake.keys.platform)
+            headers = self.fake.signed_headers(data, self.fake.answer_key or self.fake.keys.platform)
         self.send_response(status)
         for name, value in {**headers, "Content-Length": str(len(data)), "Request-ID": secrets.token_hex(8)}.items():
             self.send_header(name, value)

@@ -48,11 +48,13 @@ class WeChatPayProvider(PaymentProvider):
         return gateway.is_configured(config)
 
     def start(self, session, booking, operator, donation_amount: int, config) -> PaymentStart:
+        """The order, described by the operator's name in the community's language (what the payer's WeChat shows,
+        and the same whoever asks again: WeChat refuses a number sent again with other words)."""
         number = trade_number(booking)
         client = gateway.client(config)
         try:
             order = answer(lambda: client.pay(
-                description=f"{operator.name} #{booking.id}"[:120], out_trade_no=number,
+                description=f"{operator.stored_name} #{booking.id}"[:120], out_trade_no=number,
                 amount={"total": booking.total_amount, "currency": booking.currency},
                 time_expire=booking.hold_expires_at.astimezone(SHANGHAI).isoformat(timespec="seconds"),
                 attach=str(booking.id), settle_info={"profit_sharing": True} if donation_amount else None))
