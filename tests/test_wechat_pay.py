@@ -21,7 +21,10 @@ from core.db import commit, utcnow
 from core.models import Booking, JournalEntry, Operator, OutboxTask, Payment, PaymentEvent
 from core.payments import shares
 from tests.test_webhooks import book_cleaning, books, by_account, count, remaining, status
-from tests.wechat_fake import FUND, SHANGHAI
+from core.errors import DomainError
+from core.plugin_api import StatementLine
+from plugins.wechat_pay.bill import fee_in_fen, statement_lines
+from tests.wechat_fake import FUND, SHANGHAI, FakeWeChatPay, Keys
 
 NOTIFY = "/api/v1/payments/wechat_pay/notify"
 FAIL = {"code": "FAIL", "message": "失败"}
@@ -469,3 +472,169 @@ def test_a_booking_without_a_donation_at_payment_is_not_frozen_for_splitting(wec
     orders = [body for method, path, body in fake.requests if path == "/v3/pay/transactions/native"]
     assert len(fake.orders) == 2 and [order.get("settle_info") for order in orders] == [
         {"profit_sharing": True}, {"profit_sharing": True}, None]
+
+
+# --- the day's bill ---------------------------------------------------------------------------------------------
+
+def test_the_days_trade_bill_is_the_statement_in_fen(wechat):
+    app, world, fake = wechat
+    booking = book(world)
+    number = paid(app, fake, booking)
+    by_hand = fake.refund_by_hand(number, 3000)
+    provider = app.extensions["linli"].plugins.payment_providers["wechat_pay"]
+    day = dt.datetime.now(SHANGHAI).date()
+    assert provider.statement(day, app.config) == [
+        StatementLine(day, "payment", number, PRICE, 72),  # 0.6 % of ¥120.00
+        StatementLine(day, "refund", by_hand, 3000, -18),  # the fee of what went back, given back
+    ]
+    assert provider.statement(day - dt.timedelta(days=1), app.config) == []  # no bill: no trade that day
+    assert [p for m, p, _ in fake.requests].count("/v3/billdownload/file") == 1
+
+
+def test_a_bill_that_does_not_match_its_hash_is_not_read(wechat):
+    app, world, fake = wechat
+    paid(app, fake, book(world))
+    fake.file_change = ("`0.72000", "`0.01000")  # the file differs from what WeChat's hash is of
+    provider = app.extensions["linli"].plugins.payment_providers["wechat_pay"]
+    with pytest.raises(DomainError) as refused:
+        provider.statement(dt.datetime.now(SHANGHAI).date(), app.config)
+    assert refused.value.code == "provider_unavailable"
+
+
+BILL = (
+    "\ufeff交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,"
+    "应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,"
+    "手续费,费率,订单金额,申请退款金额,费率备注\r\n"
+    "`2026-12-05 09:00:01,`wxd678efh567hg6787,`1900000109,`0,`,`4200000001202612050000000001,`LL7-1a,`oUpF8u,"
+    "`NATIVE,`SUCCESS,`OTHERS,`CNY,`0.01,`0.00,`0,`0,`0.00,`0.00,`,`,`和平家政服务中心 #7,`7,`0.00000,`0.60%,"
+    "`0.01,`0.00,`\r\n"
+    "`2026-12-05 09:30:00,`wxd678efh567hg6787,`1900000109,`0,`,`4200000001202612050000000002,`LL8-1b,`oUpF8u,"
+    "`NATIVE,`SUCCESS,`CMB_CREDIT,`CNY,`0.10,`0.00,`0,`0,`0.00,`0.00,`,`,`商品, 名称里有逗号,`8,`0.00000,`0.60%,"
+    "`0.10,`0.00,`\r\n"
+    "`2026-12-05 10:00:00,`wxd678efh567hg6787,`1900000109,`0,`,`4200000001202612050000000003,`LL9-1c,`oUpF8u,"
+    "`NATIVE,`SUCCESS,`OTHERS,`CNY,`0.00,`1.00,`0,`0,`0.00,`0.00,`,`,`#9,`9,`0.00000,`0.60%,`1.00,`0.00,`\r\n"
+    "`2026-12-05 11:11:11,`wxd678efh567hg6787,`1900000109,`0,`,`4200000001202612050000000004,`LL10-1d,`oUpF8u,"
+    "`NATIVE,`SUCCESS,`OTHERS,`CNY,`123456.78,`0.00,`0,`0,`0.00,`0.00,`,`,`#10,`10,`740.74000,`0.60%,"
+    "`123456.78,`0.00,`\r\n"
+    "`2026-12-05 12:00:00,`wxd678efh567hg6787,`1900000109,`0,`,`4200000001202612050000000004,`LL10-1d,`oUpF8u,"
+    "`NATIVE,`REFUND,`OTHERS,`CNY,`0.00,`0.00,`50300000012026120500000001,`R0-LL10-1d,`1.00,`0.00,`ORIGINAL,"
+    "`SUCCESS,`#10,`10,`-0.01000,`0.60%,`0.00,`1.00,`\r\n"
+    "`2026-12-05 12:30:00,`wxd678efh567hg6787,`1900000109,`0,`,`4200000001202612050000000005,`LL11-1e,`oUpF8u,"
+    "`MICROPAY,`REVOKED,`OTHERS,`CNY,`0.00,`0.00,`0,`0,`0.00,`0.00,`,`,`#11,`11,`0.00000,`0.60%,`5.00,`0.00,`\r\n"
+    "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n"
+    "`6,`123456.89,`1.00,`0.00,`740.73000,`123462.89,`1.00\r\n"
+)
+
+
+def test_a_bill_is_read_exactly_amounts_in_fen_and_fees_of_five_decimals():
+    day = dt.date(2026, 12, 5)
+    assert statement_lines(BILL, day) == [
+        StatementLine(day, "payment", "LL7-1a", 1, 0),
+        StatementLine(day, "payment", "LL8-1b", 10, 0),  # a comma in the goods' name does not shift the columns
+        StatementLine(day, "payment", "LL9-1c", 100, 0),  # paid with a coupon: the order's amount, not the settled 0
+        StatementLine(day, "payment", "LL10-1d", 12345678, 74074),
+        StatementLine(day, "refund", "R0-LL10-1d", 100, -1),
+    ]  # the revoked card payment and the summary are not lines
+
+
+def test_an_older_bill_without_the_orders_amount_column_reads_the_settled_amount():
+    older = "交易时间,商户订单号,交易状态,应结订单金额,商户退款单号,退款金额,手续费\n`2026-12-05 09:00:01,`LL7-1a,`SUCCESS,`12.50,`0,`0.00,`0.08000\n"
+    assert statement_lines(older, dt.date(2026, 12, 5)) == [
+        StatementLine(dt.date(2026, 12, 5), "payment", "LL7-1a", 1250, 8)]
+
+
+@pytest.mark.parametrize("fee, fen", [("0.00000", 0), ("0.01000", 1), ("0.10000", 10), ("1.00000", 100),
+                                      ("-0.07000", -7), ("740.74000", 74074), ("0.6", 60)])
+def test_fees_are_read_in_fen_exactly(fee, fen):
+    assert fee_in_fen(fee) == fen
+
+
+@pytest.mark.parametrize("fee", ["0.00500", "0.000001", "1e2", "0.1.0", "", "¥1.00", "1,000.00"])
+def test_a_fee_that_is_not_a_whole_fen_is_refused(fee):
+    with pytest.raises(ValueError):
+        fee_in_fen(fee)
+
+
+@pytest.mark.parametrize("total", [PRICE + 0.0, str(PRICE), True, None, [PRICE]])
+def test_an_amount_wechat_gives_as_anything_but_whole_fen_is_refused(wechat, total):
+    app, world, fake = wechat
+    booking = book(world)
+    number = payment_of(app, booking).reference
+    fake.pay(number)
+    assert deliver(app, fake.paid_notice(number, amount={"total": total, "currency": "CNY"})) == (400, FAIL)
+    assert count(app, JournalEntry) == 0
+
+
+# --- configured, or not at all -------------------------------------------------------------------------------------
+
+def providers(world, language="en") -> dict:
+    answer = world.client.get("/api/v1/payment-providers?community=heping", headers={"Accept-Language": language})
+    return {p["key"]: p["label"] for p in answer.get_json()}
+
+
+def test_the_demo_without_wechat_settings_shows_no_wechat_pay(platform):
+    app, world = platform()
+    assert "wechat_pay" not in providers(world)
+    refused = world.api("adult").post("/bookings", {"slot_id": world.slots("Home cleaning, 2 hours")[0]["id"],
+                                                    "payment_method": "wechat_pay",
+                                                    "details": {"address": "Heping Road 1"}})
+    assert refused.status_code == 422 and refused.get_json()["code"] == "payment_method_not_configured"
+
+
+def test_wechat_pay_is_offered_by_its_name_in_the_readers_language(wechat):
+    app, world, fake = wechat
+    assert providers(world)["wechat_pay"] == "WeChat Pay"
+    assert providers(world, "zh-CN")["wechat_pay"] == "微信支付"
+
+
+@pytest.mark.parametrize("setting, value", [("WECHATPAY_APIV3_KEY", None), ("WECHATPAY_PUBLIC_KEY_ID", ""),
+                                            ("WECHATPAY_SHARE_RECEIVER", "1900000110"),
+                                            ("WECHATPAY_SHARE_RECEIVER", "BANK:1900000110"),
+                                            ("WECHATPAY_SHARE_RECEIVER", "MERCHANT_ID: ")])
+def test_wechat_pay_is_off_while_a_setting_is_missing_or_malformed(platform, wechat_fake, tmp_path, setting, value):
+    app, world = platform(**{**wechat_fake.settings(tmp_path), setting: value})
+    assert "wechat_pay" not in providers(world)
+
+
+# --- what WeChat answers when an order is made -----------------------------------------------------------------
+
+def refused_booking(world) -> dict:
+    response = world.api("adult").post("/bookings", {"slot_id": world.slots("Home cleaning, 2 hours")[0]["id"],
+                                                     "payment_method": "wechat_pay",
+                                                     "details": {"address": "Heping Road 1"}})
+    assert response.status_code in (422, 502), response.get_json()
+    return response.get_json()
+
+
+def test_wechat_down_when_the_order_is_made_books_nothing(wechat):
+    app, world, fake = wechat
+    fake.fail_next("POST", "/v3/pay/transactions/native", 500)
+    assert refused_booking(world)["code"] == "provider_unavailable"
+    assert count(app, Payment) == 0
+    assert world.slots("Home cleaning, 2 hours")[0]["remaining"] == 3
+
+
+def test_an_order_wechat_refuses_is_declined_in_its_words(wechat):
+    app, world, fake = wechat
+    fake.fail_next("POST", "/v3/pay/transactions/native", 403, "NOAUTH")
+    refused = refused_booking(world)
+    assert refused["code"] == "payment_declined" and "系统繁忙" in refused["detail"]
+    assert count(app, Payment) == 0
+
+
+def test_requests_signed_with_another_merchant_key_are_refused_by_wechat(platform, wechat_fake, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    settings = wechat_fake.settings(tmp_path)
+    wrong = FakeWeChatPay(Keys(wechat_fake.keys.stranger, wechat_fake.keys.platform, wechat_fake.keys.merchant))
+    settings["WECHATPAY_PRIVATE_KEY"] = wrong.settings(other)["WECHATPAY_PRIVATE_KEY"]
+    app, world = platform(**settings)
+    assert refused_booking(world)["code"] == "provider_unavailable"
+    assert wechat_fake.refused == ["SIGN_ERROR"] and wechat_fake.orders == {}
+
+
+def test_answers_not_signed_by_wechats_key_are_not_believed(wechat):
+    app, world, fake = wechat
+    fake.answer_key = fake.keys.stranger
+    assert refused_booking(world)["code"] == "provider_unavailable"
+    assert count(app, Payment) == 0

@@ -91,6 +91,7 @@ class FakeWeChatPay:
     refused: list[str] = field(default_factory=list)  # the codes it answered with instead
     failures: list[list] = field(default_factory=list)  # [method, path prefix, status, code, times left]
     answer_key: rsa.RSAPrivateKey | None = None  # signs the answers instead of the platform key
+    file_change: tuple[str, str] | None = None  # (old, new) replaced in the bill's file, not in what its hash is of
     split_state: str = "FINISHED"  # how WeChat ends the next split: FINISHED, PROCESSING, or CLOSED (the receiver's)
     numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -269,8 +270,8 @@ class FakeWeChatPay:
                      "download_url": f"{self.url}/v3/billdownload/file?token={token}"}
 
     def bill_file(self, query, body) -> tuple[int, bytes]:
-        return 200, gzip.compress(self.bill(dt.date.fromisoformat(base64.urlsafe_b64decode(query["token"]).decode()))
-                                  .encode())
+        text = self.bill(dt.date.fromisoformat(base64.urlsafe_b64decode(query["token"]).decode()))
+        return 200, gzip.compress(text.replace(*self.file_change).encode() if self.file_change else text.encode())
 
     def bill(self, day: dt.date) -> str | None:
         """The day's trade bill as WeChat writes it: a fee of 0.6 % rounded to the fen on each payment, given back
