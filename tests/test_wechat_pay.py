@@ -134,8 +134,8 @@ def test_a_split_finished_at_once_is_posted_with_the_payment(wechat):
     paid(app, fake, booking)
     payment = payment_of(app, booking)
     assert payment.share_status == "done"
-    assert [source for kind, source in entries(app)] == [f"donation:payment:{payment.id}", f"share:payment:{payment.id}",
-                                                         f"payment:{payment.id}"]
+    assert [source for kind, source in entries(app)] == [
+        f"donation:payment:{payment.id}", f"share:payment:{payment.id}", f"payment:{payment.id}"]
 
 
 # --- notifications that cannot be verified ---------------------------------------------------------------------
@@ -257,7 +257,8 @@ def _payment_and_two_refunds_by_hand(fake, number):
 
 
 def _clean_books(first, second):
-    return {"payments": [("succeeded", PRICE, SHARE, 5000)], "refunds": sorted([(first, 3000, 300), (second, 2000, 200)])}
+    return {"payments": [("succeeded", PRICE, SHARE, 5000)],
+            "refunds": sorted([(first, 3000, 300), (second, 2000, 200)])}
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])

@@ -289,8 +289,9 @@ class FakeWeChatPay:
                 order, amount = self.orders[refund["request"]["out_trade_no"]], refund["shown"]["amount"]["refund"]
                 fee = -((amount * 6 + 500) // 1000)
                 rows.append(bill_row(refund["shown"]["create_time"], order["transaction_id"],
-                                     refund["request"]["out_trade_no"], "REFUND", refund_id=refund["shown"]["refund_id"],
-                                     refund_number=number, refunded=amount, fee=fee))
+                                     refund["request"]["out_trade_no"], "REFUND",
+                                     refund_id=refund["shown"]["refund_id"], refund_number=number, refunded=amount,
+                                     fee=fee))
                 refunded, fees = refunded + amount, fees + fee
         if not rows:
             return None

@@ -23,7 +23,6 @@ from core.plugin_api import PROVIDER_UNAVAILABLE
 REQUIRED = ("WECHATPAY_MCHID", "WECHATPAY_APPID", "WECHATPAY_APIV3_KEY", "WECHATPAY_CERT_SERIAL_NO",
             "WECHATPAY_PRIVATE_KEY", "WECHATPAY_PUBLIC_KEY", "WECHATPAY_PUBLIC_KEY_ID", "WECHATPAY_NOTIFY_URL",
             "WECHATPAY_SHARE_RECEIVER")
-DEFAULT_API_BASE = "https://api.mch.weixin.qq.com"
 RECEIVER_TYPES = ("MERCHANT_ID", "PERSONAL_OPENID")
 TIMEOUT = (5, 15)  # seconds to connect, to read
 TRY_AGAIN = {"SYSTEM_ERROR", "FREQUENCY_LIMITED", "ORDER_NOT_READY", "NO_ANSWER"}
@@ -66,7 +65,7 @@ def client(config) -> WeChatPay:
     """The library's client for these settings (built once per set of settings: it loads two keys)."""
     settings = tuple(str(config[name]) for name in REQUIRED)
     try:
-        return _client(settings, (config.get("WECHATPAY_API_BASE") or DEFAULT_API_BASE).rstrip("/"))
+        return _client(settings, config["WECHATPAY_API_BASE"].rstrip("/"))
     except Exception as error:  # noqa: BLE001 - an unreadable file or a key the library cannot load
         log.error("WeChat Pay cannot be used: %s loading its keys; LINLI_WECHATPAY_PRIVATE_KEY and "
                   "LINLI_WECHATPAY_PUBLIC_KEY must name readable PEM files", type(error).__name__)
