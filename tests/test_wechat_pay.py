@@ -20,6 +20,7 @@ from sqlalchemy import select
 from core.db import commit, utcnow
 from core.models import Booking, JournalEntry, Operator, OutboxTask, Payment, PaymentEvent
 from core.payments import shares
+from tests.races import race
 from tests.test_webhooks import book_cleaning, books, by_account, count, remaining, status
 from core.errors import DomainError
 from core.plugin_api import StatementLine
@@ -639,3 +640,27 @@ def test_answers_not_signed_by_wechats_key_are_not_believed(wechat):
     fake.answer_key = fake.keys.stranger
     assert refused_booking(world)["code"] == "provider_unavailable"
     assert count(app, Payment) == 0
+
+
+def test_a_payment_of_another_system_on_the_same_merchant_is_taken_and_ignored(wechat):
+    """WeChat is told it was received (or it would send it for a day), and nothing is posted."""
+    app, world, fake = wechat
+    booking = book(world)
+    number = payment_of(app, booking).reference
+    fake.pay(number)
+    delivered(app, fake.paid_notice(number, out_trade_no="SHOP20261206001"))
+    assert count(app, PaymentEvent) == 1 and count(app, JournalEntry) == 0
+    assert status(world, booking) == "pending_payment"
+
+
+@pytest.mark.postgres
+def test_a_payment_and_its_refunds_notified_three_times_at_once_count_once(wechat):
+    app, world, fake = wechat
+    fake.split_state = "PROCESSING"
+    booking = book(world)
+    notices, refunds = _payment_and_two_refunds_by_hand(fake, payment_of(app, booking).reference)
+    results = race([lambda notice=notice: deliver(app, notice) for notice in notices * 3])
+    assert results == [(200, {"code": "SUCCESS", "message": "成功"})] * 9
+    state = books(app)  # and the invariants hold
+    assert {"payments": state["payments"], "refunds": sorted(state["refunds"])} == _clean_books(*refunds)
+    assert count(app, PaymentEvent) == 3 and status(world, booking) == "confirmed"
