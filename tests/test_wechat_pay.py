@@ -459,7 +459,7 @@ def test_a_split_processing_is_settled_by_wechats_notification(wechat):
     assert [p for m, p, _ in fake.requests].count(f"/v3/profitsharing/orders/S1-{number}") == 0
 
 
-def test_a_booking_without_a_donation_at_payment_is_not_frozen_for_splitting(wechat):
+def test_an_order_asked_again_is_the_same_and_one_without_a_donation_is_not_frozen_for_splitting(wechat):
     app, world, fake = wechat
     booking = book(world)
     provider = app.extensions["linli"].plugins.payment_providers["wechat_pay"]

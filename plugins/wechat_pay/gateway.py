@@ -25,7 +25,7 @@ REQUIRED = ("WECHATPAY_MCHID", "WECHATPAY_APPID", "WECHATPAY_APIV3_KEY", "WECHAT
             "WECHATPAY_SHARE_RECEIVER")
 RECEIVER_TYPES = ("MERCHANT_ID", "PERSONAL_OPENID")
 TIMEOUT = (5, 15)  # seconds to connect, to read
-TRY_AGAIN = {"SYSTEM_ERROR", "FREQUENCY_LIMITED", "ORDER_NOT_READY", "NO_ANSWER"}
+TRY_AGAIN = {"SYSTEM_ERROR", "FREQUENCY_LIMITED", "ORDER_NOT_READY"}
 """WeChat Pay's codes for a refusal that may not hold a moment later (ORDER_NOT_READY: a split asked for too soon
 after the payment)."""
 

@@ -73,7 +73,8 @@ def verified(payload: bytes, headers: Mapping[str, str], config) -> dict:
 
 
 def _share(event_id: str, kind: str, resource: dict) -> Notification:
-    """A split of the fund's share moved (分账动账通知), under the payment it was split from."""
+    """A split of the fund's share moved (分账动账通知), under the payment it was split from. WeChat sends these to
+    a receiver that asked for them in its merchant platform; the merchant learns the same by asking (the sweep)."""
     state = SHARE_STATES.get(kind)
     reference = payment_of_share(str(resource["out_order_no"]))
     if state is None or reference is None:
