@@ -112,7 +112,7 @@ def test_the_notification_of_a_payment_confirms_the_booking_and_the_split_sends_
     assert status(world, booking) == "confirmed" and remaining(world, booking) == 2
     payment = payment_of(app, booking)
     home = by_account(books(app))
-    assert home["operator_cash"] == PRICE - 0 and home["operator_revenue"] == PRICE
+    assert home["operator_cash"] == PRICE and home["operator_revenue"] == PRICE
     assert home["donations_receivable"] == SHARE and "fund_cash" not in home  # due until WeChat has split it
     [split] = fake.splits.values()
     assert split["out_order_no"] == f"S1-{number}"
