@@ -20,6 +20,16 @@ DEFAULTS = {
     "STRIPE_API_BASE": None,  # a local Stripe-compatible server in tests
     "STRIPE_PAYMENT_METHODS": "card",
     "STRIPE_CONNECT_COUNTRY": "HK",  # where operators' Express accounts are opened: Stripe onboards none in mainland China
+    "WECHATPAY_MCHID": None,  # WeChat Pay (plugins/wechat_pay): the directly connected merchant's number (商户号)
+    "WECHATPAY_APPID": None,  # the AppID bound to that merchant (公众号, 小程序 or 移动应用)
+    "WECHATPAY_APIV3_KEY": None,  # the APIv3 key set in the merchant platform (32 characters): decrypts notifications
+    "WECHATPAY_CERT_SERIAL_NO": None,  # the serial number of the merchant's API certificate
+    "WECHATPAY_PRIVATE_KEY": None,  # the path of the merchant's API private key (apiclient_key.pem): signs requests
+    "WECHATPAY_PUBLIC_KEY": None,  # the path of WeChat Pay's public key file (pub_key.pem): verifies what it sends
+    "WECHATPAY_PUBLIC_KEY_ID": None,  # that public key's id (PUB_KEY_ID_…)
+    "WECHATPAY_NOTIFY_URL": None,  # https://<host>/api/v1/payments/wechat_pay/notify, where WeChat Pay notifies
+    "WECHATPAY_SHARE_RECEIVER": None,  # the fund's receiver of splits: MERCHANT_ID:<mchid> or PERSONAL_OPENID:<openid>
+    "WECHATPAY_API_BASE": "https://api.mch.weixin.qq.com",  # or http://127.0.0.1:port, a local fake in tests
     "DISABLED_PLUGINS": "",
     "ALIYUN_SMS_ACCESS_KEY_ID": None,  # Alibaba Cloud SMS (plugins/aliyun_sms): a RAM user's key allowed SendSms
     "ALIYUN_SMS_ACCESS_KEY_SECRET": None,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from core import auth, create_app
 
 pytest_plugins = ["tests.factories", "tests.mail_support", "tests.pages", "tests.local_provider", "tests.snapshots", "tests.stripe_support",
-                  "tests.web_support", "tests.world"]
+                  "tests.web_support", "tests.wechat_fake", "tests.world"]
 
 CONFIGURED_URL = os.environ.get("LINLI_DATABASE_URL", "")
 ON_POSTGRES = CONFIGURED_URL.startswith("postgresql")
