@@ -127,6 +127,11 @@ def test_a_redirect_payment_shows_one_big_button_to_the_providers_page(make_app,
     assert (f'<a class="button big" href="https://pay.example/cashier?order={reference}&amp;sign=x" '
             f'rel="noreferrer" data-testid="go-pay">Go to PagePay to pay</a>') in html
     assert "<svg" not in html and "Time left to pay:" in html and "I have paid: check" in html
+    staff = WebSession(app.test_client()).login("housekeeping@example.org", "demo-password")
+    at_counter = staff.get(f"/operators/{payment_of(app, booking_id).operator_id}/counter/pay/{booking_id}")
+    shown = at_counter.get_data(as_text=True)  # the page as a code: the resident's camera opens it
+    assert str(qr_svg(f"https://pay.example/cashier?order={reference}&sign=x")) in shown
+    assert "Scan with the phone's camera to pay with PagePay" in shown and 'data-testid="no-qr"' not in shown
 
 
 def test_another_resident_sees_neither_the_page_nor_the_status(app, demo, web):

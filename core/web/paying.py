@@ -61,6 +61,12 @@ class Waiting:
     def qr_code(self) -> Markup | None:
         return qr_svg(self.payment.action_url) if self.action == "qr" and self.payment.action_url else None
 
+    @cached_property
+    def page_code(self) -> Markup | None:
+        """The provider's page as a QR code, for the counter's tablet: the resident opens it with the phone's camera
+        and pays there (Alipay's pay link)."""
+        return qr_svg(self.payment.action_url) if self.action == "redirect" and self.payment.action_url else None
+
     @property
     def time_left(self) -> str | None:
         return clock(self.seconds_left) if self.seconds_left is not None else None
@@ -107,5 +113,5 @@ def awaiting_payment(session: Session, operator_id: int) -> list:
         .join(Listing, Listing.id == Slot.listing_id).outerjoin(User, User.id == Booking.resident_id)
         .join(Payment, Payment.booking_id == Booking.id)
         .where(Booking.operator_id == operator_id, Booking.status == "pending_payment",
-               Booking.hold_expires_at > utcnow(), Payment.status == "pending", Payment.action == "qr")
+               Booking.hold_expires_at > utcnow(), Payment.status == "pending", Payment.action.in_(("qr", "redirect")))
         .order_by(Booking.hold_expires_at, Booking.id)).all()
