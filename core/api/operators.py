@@ -186,9 +186,13 @@ def approve_agreement(operator_id, agreement_id):
     return agreement_json(agreement)
 
 
-class StripeAccountSchema(Schema):
+class StripeAccountRequest(Schema):
     account_id = fields.String(required=True, validate=validate.Length(1, 200), metadata={
-        "description": "acct_…; null until the operator connects one"})
+        "description": "the id of the operator's existing Stripe account, acct_…"})
+
+
+class StripeAccountSchema(Schema):
+    account_id = fields.String(allow_none=True, metadata={"description": "acct_…; null until one is connected"})
     charges_enabled = fields.Boolean(dump_only=True, allow_none=True, metadata={
         "description": "Stripe lets the account take payments (null: Stripe was not asked)"})
     details_submitted = fields.Boolean(dump_only=True, allow_none=True, metadata={
@@ -208,7 +212,7 @@ def get_stripe_account(operator_id):
 
 
 @blp.route("/operators/<int:operator_id>/stripe-account", methods=["PUT"])
-@blp.arguments(StripeAccountSchema)
+@blp.arguments(StripeAccountRequest)
 @blp.response(200, StripeAccountSchema)
 def put_stripe_account(data, operator_id):
     """Community staff enter the id of a Stripe account the operator has already."""
