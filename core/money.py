@@ -76,6 +76,12 @@ def allocate(total: int, weights: list[int]) -> list[int]:
     return [sign * part for part in floors]
 
 
+def part_of(share: int, part: int, whole: int) -> int:
+    """The part of ``share`` that goes with ``part`` of ``whole`` (e.g. the donation a refund takes back), as the
+    first part of ``allocate``: the parts taken one after another never add up to more than the share."""
+    return allocate(share, [part, whole - part])[0] if part else 0
+
+
 def share_bps(amount: int, bps: int) -> int:
     """The part of ``amount`` that ``bps`` basis points give, rounded half up.
 

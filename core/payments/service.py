@@ -20,7 +20,7 @@ from core.db import utcnow
 from core.errors import N_, invalid, text
 from core.ledger import credit, debit
 from core.models import Booking, Community, Operator, Payment, Refund
-from core.money import allocate
+from core.money import part_of
 from core.payments import shares
 from core.payments.base import PaymentProvider, PaymentStart
 from core.plugins import Plugins
@@ -209,11 +209,9 @@ def record_refund(session: Session, payment: Payment, provider: PaymentProvider,
     amount = min(amount, payment.amount - payment.refunded_amount)
     if amount <= 0:
         return None
-    reversed_before = payment.refunded_amount and allocate(
-        payment.donation_amount, [payment.refunded_amount, payment.amount - payment.refunded_amount])[0]
+    reversed_before = part_of(payment.donation_amount, payment.refunded_amount, payment.amount)
     payment.refunded_amount += amount
-    reversed_now = allocate(payment.donation_amount, [payment.refunded_amount,
-                                                      payment.amount - payment.refunded_amount])[0]
+    reversed_now = part_of(payment.donation_amount, payment.refunded_amount, payment.amount)
     row = Refund(payment_id=payment.id, reference=reference, amount=amount,
                  donation_reversed=reversed_now - reversed_before, reason=str(reason))
     session.add(row)

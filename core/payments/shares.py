@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from core import donations, ledger
 from core.errors import N_, text
 from core.models import Community, Operator, Payment
-from core.money import allocate
+from core.money import part_of
 from core.outbox import enqueue
 from core.payments.base import PaymentProvider, ShareResult
 
@@ -25,10 +25,7 @@ SWEEP_BATCH = 100
 
 def share_left(payment: Payment) -> int:
     """The donation share of what was paid and not refunded (each refund gave back its part of the share)."""
-    if payment.refunded_amount == 0:
-        return payment.donation_amount
-    return allocate(payment.donation_amount, [payment.refunded_amount,
-                                              payment.amount - payment.refunded_amount])[1]
+    return payment.donation_amount - part_of(payment.donation_amount, payment.refunded_amount, payment.amount)
 
 
 def request(session: Session, payment: Payment, provider: PaymentProvider) -> None:
