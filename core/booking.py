@@ -35,7 +35,7 @@ from core import audit, policy, residents
 from core.catalog import OPERATOR_STAFF_ONLY
 from core.db import utcnow
 from core.errors import N_, DomainError, conflict, forbidden, invalid, not_found
-from core.models import Booking, Community, Listing, Operator, Slot, User
+from core.models import TAKING_BOOKINGS, Booking, Community, Listing, Operator, Slot, User
 from core.operator_types import OperatorType, load_details
 from core.outbox import RowWithTask, enqueue
 from core.pricing import Person, Quote, parse_rules, quote
@@ -184,7 +184,7 @@ def check_places(operator_type: OperatorType, quantity: int) -> None:
 
 
 def _check_bookable(ctx: SlotContext, now: dt.datetime) -> None:
-    if ctx.operator.status != "active" or not ctx.listing.is_active:
+    if ctx.operator.status not in TAKING_BOOKINGS or not ctx.listing.is_active:
         raise NOT_TAKING_BOOKINGS()
     if ctx.slot.cancelled_at is not None:
         raise SLOT_CALLED_OFF(reason=ctx.slot.cancel_reason)

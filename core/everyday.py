@@ -17,7 +17,7 @@ from core import booking as bookings
 from core.db import utcnow
 from core.errors import DomainError
 from core.listings import remaining_places
-from core.models import Booking, Community, Listing, Operator, Slot, User
+from core.models import TAKING_BOOKINGS, Booking, Community, Listing, Operator, Slot, User
 from core.pricing import Quote
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def next_everyday(session: Session, plugins: Plugins, actor: User, resident: Use
         select(Slot, Listing).join(Listing, Listing.id == Slot.listing_id)
         .join(Operator, Operator.id == Listing.operator_id)
         .where(Listing.community_id == community.id, Listing.type.in_(types), Listing.is_active.is_(True),
-               Operator.status == "active", Slot.cancelled_at.is_(None), Slot.starts_at > now,
+               Operator.status.in_(TAKING_BOOKINGS), Slot.cancelled_at.is_(None), Slot.starts_at > now,
                Slot.starts_at < now + LOOK_AHEAD)
         .order_by(Slot.starts_at, Slot.id).limit(20)).all()
     mine = {b.slot_id: b for b in session.scalars(select(Booking).where(

@@ -13,7 +13,7 @@ from core import policy
 from core.db import count_rows, utcnow
 from core.catalog import OPERATOR_STAFF_ONLY
 from core.errors import N_, conflict, invalid, not_found
-from core.models import Booking, Community, Listing, Operator, Slot, User
+from core.models import TAKING_BOOKINGS, Booking, Community, Listing, Operator, Slot, User
 from core.operator_types import OperatorType, load_details
 from core.pricing import parse_rules
 
@@ -36,7 +36,7 @@ def require_operator_staff(actor: User | None, operator: Operator) -> None:
 def create_listing(session: Session, actor: User, operator: Operator, operator_type: OperatorType,
                    fields: dict) -> Listing:
     require_operator_staff(actor, operator)
-    if operator.status != "active":
+    if operator.status not in TAKING_BOOKINGS:
         raise OPERATOR_NOT_ACTIVE()
     rules = fields.get("price_rules") or operator_type.default_price_rules
     listing = Listing(
@@ -109,7 +109,7 @@ def search_listings(community: Community | None, type_key: str | None, text: str
     query = (
         select(Listing)
         .join(Operator, Operator.id == Listing.operator_id)
-        .where(Listing.is_active.is_(True), Operator.status == "active")
+        .where(Listing.is_active.is_(True), Operator.status.in_(TAKING_BOOKINGS))
         .order_by(Listing.id)
     )
     if community is not None:

@@ -1,4 +1,7 @@
 """All core tables; importing this module registers them on ``Base.metadata``."""
+from core.models.accountability import (
+    COMPLAINT_CATEGORIES, COMPLAINT_STATUSES, SCORE_PARTS, Complaint, Inspection, OperatorScore, OperatorStars,
+)
 from core.models.audit import AuditEvent
 from core.models.booking import BOOKING_STATUSES, Booking, IdempotentRequest, Rating
 from core.models.community import Community, Space
@@ -9,11 +12,13 @@ from core.models.jobs import JOB_RUN_STATUSES, OUTBOX_STATUSES, JobRun, OutboxTa
 from core.models.ledger import ClosedPeriod, JournalEntry, JournalLine, LedgerHead
 from core.models.listing import Closure, Listing, Schedule, Slot
 from core.models.notification import Notification, NotificationPreferences
-from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, Agreement, Operator
+from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, TAKING_BOOKINGS, Agreement, Operator
 from core.models.payment import OperatorCost, Payment, PaymentEvent, ProviderStatement, Refund, ProviderStatementLine
 from core.models.user import RESIDENT_STATUSES, ROLES, ApiToken, Helper, ResidentProfile, RoleGrant, User, VerifiedAttribute
 
 __all__ = [
+    "COMPLAINT_CATEGORIES", "COMPLAINT_STATUSES", "SCORE_PARTS", "TAKING_BOOKINGS",
+    "Complaint", "Inspection", "OperatorScore", "OperatorStars",
     "BOOKING_STATUSES", "DONATION_KINDS", "DONOR_KINDS", "OPERATOR_STATUSES", "PROPOSAL_STATUSES",
     "RESIDENT_STATUSES", "ROLES", "JOB_RUN_STATUSES", "OUTBOX_STATUSES",
     "FundGift", "FundTransfer", "Helper", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",

@@ -22,6 +22,9 @@ class Community(Base):
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    accountability: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
+    """The community's settings for holding operators to account (``core.accountability_settings``): what is not
+    set here takes the documented default."""
     catalog_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     """Counts the writes that change what the listing search reads here (``core.listings``): a search's remembered
     total is keyed by it, so a total is never older than the catalog it counted."""

@@ -9,7 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base, MinorUnits, UTCDateTime, utcnow
 from core.reading import translated
 
-OPERATOR_STATUSES = ("pending", "active", "suspended", "exited")
+OPERATOR_STATUSES = ("pending", "active", "exit_proposed", "suspended", "exited")
+TAKING_BOOKINGS = ("active", "exit_proposed")
+"""The statuses in which an operator's listings take new bookings: an exit proposed is not an exit decided."""
 DONATION_KINDS = ("percent_of_revenue", "percent_of_profit", "fixed_per_period", "per_booking")
 
 

@@ -13,7 +13,7 @@ from core.db import commit
 from core.everyday import Everyday, next_everyday
 from core.api.common import DAY
 from core.errors import N_, DomainError, not_found
-from core.models import Community, Operator, Slot
+from core.models import TAKING_BOOKINGS, Community, Operator, Slot
 from core.pricing import parse_rules
 from core.request_session import database
 from core.request_session import session as db_session
@@ -80,7 +80,7 @@ def service(listing_id: int):
     db = db_session()
     listing = listings.listing_or_404(db, listing_id)
     operator = db.get(Operator, listing.operator_id)
-    if not listing.is_active or operator.status != "active":
+    if not listing.is_active or operator.status not in TAKING_BOOKINGS:
         raise NOT_OFFERED()
     community = db.get(Community, listing.community_id)
     slots = db.scalars(listings.slots_of(listing, upcoming=True).limit(SLOTS_SHOWN)).all()
