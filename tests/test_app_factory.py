@@ -111,3 +111,28 @@ def test_the_login_limit_counts_only_logins(make_app):
     attempt = {"email": "nobody@test.example", "password": "x"}
     assert [client.post("/api/v1/auth/token", json=attempt).status_code for _ in range(3)] == [401, 401, 429]
     assert client.get("/api/v1/communities").status_code == 200  # a limited login does not limit anything else
+
+
+def test_apps_share_their_url_builders_and_each_builds_its_own_urls(make_app):
+    """Rules with equal parts share one compiled builder across apps; URLs still take each call's values."""
+    first, second = make_app(), make_app()
+
+    def builder(app, endpoint):
+        return next(app.url_map.iter_rules(endpoint))._build_unknown.__func__
+
+    endpoint = next(rule.endpoint for rule in first.url_map.iter_rules() if "<int:" in rule.rule and not rule.defaults)
+    assert builder(first, endpoint) is builder(second, endpoint)
+    with second.test_request_context():
+        from flask import url_for
+
+        rule = next(first.url_map.iter_rules(endpoint))
+        name = next(iter(rule.arguments))
+        assert f"/{7}" in url_for(endpoint, **{name: 7}, x="y") and "x=y" in url_for(endpoint, **{name: 7}, x="y")
+
+
+def test_the_api_document_is_described_when_first_read(app, client):
+    """Describing the operations waits for the first reader of the document; then every operation is in it."""
+    api = app.extensions["linli_api"]
+    assert api._undocumented
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    assert not api._undocumented and "/api/v1/bookings" in paths

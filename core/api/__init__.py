@@ -31,6 +31,31 @@ class LinliApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
+    def __init__(self, *args, **kwargs):
+        self._undocumented = []
+        super().__init__(*args, **kwargs)
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        """Route the blueprint now, document it when the document is first read: describing every operation is
+        most of the cost of building an app, and most apps (every test's, every worker's) never serve it."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name, parameters))
+
+    @property
+    def spec(self):
+        """The OpenAPI document, with the blueprints registered so far described in it (in their order)."""
+        pending, self._undocumented = self._undocumented, []
+        for blp, name, parameters in pending:
+            blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+            self._spec.tag({"name": name, "description": blp.description})
+        return self._spec
+
+    @spec.setter
+    def spec(self, value):
+        self._spec = value
+
     def handle_http_exception(self, error):
         data = getattr(error, "data", None) or {}
         errors = data.get("errors", data.get("messages"))
