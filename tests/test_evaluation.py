@@ -234,3 +234,19 @@ def test_the_job_on_the_1st_scores_the_month_before(app, db):
     assert db.scalar(select(OperatorScore.score_tenths).where(OperatorScore.operator_id == operator.id)) == 80
     assert db.scalar(select(func.count()).select_from(OperatorScore)) == 1
     assert db.get(Operator, operator.id).status == "active"
+
+
+def test_linli_evaluate_scores_a_month_and_grades_a_year(app, db):
+    community = make_community(db, slug="clitown")
+    staff = make_user(db, "community_staff", community)
+    operator = make_operator(db, community, name="Clitown Canteen")
+    inspect(db, operator, "2025-11", 85, staff)
+    db.commit()
+    runner = app.test_cli_runner()
+    month = runner.invoke(args=["evaluate", "--community", "clitown", "--period", "2025-11"])
+    assert month.exit_code == 0 and "Clitown Canteen" in month.output and "8.5 computed" in month.output
+    year = runner.invoke(args=["evaluate", "--community", "clitown", "--year", "2025"])
+    assert year.exit_code == 0 and "8.5 4 stars, 1 months" in year.output
+    early = runner.invoke(args=["evaluate", "--community", "clitown", "--period", "2999-01"])
+    assert early.exit_code != 0 and early.exception.code == "invalid_period"
+    assert runner.invoke(args=["evaluate", "--community", "clitown"]).exit_code != 0
