@@ -43,10 +43,13 @@ def scores_of(session: Session, operator_id: int, periods: list[str]) -> dict[st
         OperatorScore.operator_id == operator_id, OperatorScore.period.in_(periods))).all())
 
 
-def told(session: Session, community: Community, operator: Operator) -> list[int]:
-    """Who hears of an operator's failing month: its staff and its community's staff."""
-    return sorted({*people_with_role(session, "operator_staff", operator_id=operator.id),
-                   *people_with_role(session, "community_staff", community_id=community.id)})
+def told(session: Session, community: Community, operator: Operator, period: str) -> dict[int, str | None]:
+    """Who hears of an operator's failing month, each with the page to open: its staff (their own desk) and its
+    community's staff (the month's review)."""
+    review = f"/communities/{community.slug}/reviews?period={period}"
+    people = dict.fromkeys(people_with_role(session, "operator_staff", operator_id=operator.id), "/operator")
+    people.update(dict.fromkeys(people_with_role(session, "community_staff", community_id=community.id), review))
+    return dict(sorted(people.items()))
 
 
 def apply(session: Session, community: Community, operator: Operator, period: str) -> None:
@@ -55,9 +58,9 @@ def apply(session: Session, community: Community, operator: Operator, period: st
                                                      OperatorScore.period == period))
     if row is None or row.score_tenths >= PASSING_TENTHS:
         return
-    link = f"/communities/{community.slug}/reviews?period={period}"
+    people = told(session, community, operator, period)
     params = {"operator": operator.name, "period": period, "score": said(row.score_tenths)}
-    for user_id in told(session, community, operator):
+    for user_id, link in people.items():
         notify(session, user_id, "score_low", Message(LOW_TITLE, params), Message(LOW_BODY, params),
                key=f"score_low:{operator.id}:{period}", link=link)
     scores = scores_of(session, operator.id, [previous(period, back) for back in range(FAILED_MONTHS)])
@@ -67,7 +70,7 @@ def apply(session: Session, community: Community, operator: Operator, period: st
     operator.status = "exit_proposed"
     audit.record(session, None, "exit_proposed", "operator", operator.id, community.id, period=period, scores=scores)
     params = {"operator": operator.name, "periods": ", ".join(sorted(scores))}
-    for user_id in told(session, community, operator):
+    for user_id, link in people.items():
         notify(session, user_id, "exit_proposed", Message(EXIT_TITLE, params), Message(EXIT_BODY, params),
                key=f"exit_proposed:{operator.id}:{period}", link=link)
 
