@@ -250,3 +250,20 @@ def test_linli_evaluate_scores_a_month_and_grades_a_year(app, db):
     early = runner.invoke(args=["evaluate", "--community", "clitown", "--period", "2999-01"])
     assert early.exit_code != 0 and early.exception.code == "invalid_period"
     assert runner.invoke(args=["evaluate", "--community", "clitown"]).exit_code != 0
+
+
+def test_on_the_first_of_january_the_job_also_grades_the_year_before(app, db):
+    from tests.test_jobs import run
+
+    community = make_community(db, slug="newyear")
+    staff = make_user(db, "community_staff", community)
+    operator = make_operator(db, community)
+    db.add(OperatorScore(community_id=community.id, operator_id=operator.id, period="2026-06", computed_tenths=92,
+                         score_tenths=92, parts=[]))
+    inspect(db, operator, "2026-12", 86, staff)
+    db.commit()
+    with time_machine.travel(dt.datetime(2027, 1, 1, 3, tzinfo=dt.timezone.utc), tick=False):
+        assert run(app, "evaluate_last_month").outcome == "Operators scored: newyear 2026-12"
+    db.expire_all()
+    graded = db.scalar(select(OperatorStars).where(OperatorStars.operator_id == operator.id))
+    assert (graded.year, graded.stars, graded.average_tenths, graded.months) == (2026, 4, 89, 2)
