@@ -230,6 +230,33 @@ def settle(slug, period):
                    f"{s['donation_received_amount']:>9} {s['outstanding_amount']:>11}")
 
 
+@click.command("evaluate")
+@click.option("--community", "slug", required=True)
+@click.option("--period", default=None, help="YYYY-MM: score each operator's month (it must have ended)")
+@click.option("--year", type=int, default=None, help="YYYY: grade each operator's year in stars (it must have ended)")
+@with_appcontext
+def evaluate(slug, period, year):
+    """Score each operator's month (as the job on the 1st does) and print the scores; or grade a year in stars."""
+    from core import evaluation, settlement
+    from core.db import commit
+    from core.request_session import session
+
+    if (period is None) == (year is None):
+        raise click.UsageError("give --period YYYY-MM or --year YYYY")
+    db = session()
+    community = _community(db, slug)
+    names = {op.id: op.name for op in settlement.operators(db, community.id)}
+    if period is not None:
+        rows = [(row.operator_id, f"{row.score_tenths / 10:.1f}", "adjusted" if row.adjusted else "computed")
+                for row in evaluation.evaluate(db, community, period)]
+    else:
+        rows = [(row.operator_id, f"{row.average_tenths / 10:.1f}", f"{row.stars or '-'} stars, {row.months} months")
+                for row in evaluation.grade_year(db, community, year)]
+    commit(db)
+    for operator_id, figure, note in rows:
+        click.echo(f"{names[operator_id][:32]:32} {figure:>5} {note}")
+
+
 @click.command("reconcile")
 @click.option("--community", "slug", required=True)
 @click.option("--period", required=True, help="YYYY-MM")
@@ -433,8 +460,8 @@ def run_job(name):
 
 
 CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user, expire_holds, generate_slots, verify_resident,
-                 import_residents, settle, reconcile, verify_ledger, ledger_head, check, statements_group, worker,
-                 scheduler, jobs)
+                 import_residents, settle, evaluate, reconcile, verify_ledger, ledger_head, check, statements_group,
+                 worker, scheduler, jobs)
 
 
 def register_commands(app, plugin_commands) -> None:

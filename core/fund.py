@@ -28,7 +28,7 @@ from core.models import (
 )
 from core.operator_types import OperatorType
 from core.payments import shares, statements
-from core.settlement import parse_period
+from core.settlement import PERIOD_NOT_ENDED, parse_period
 
 COMMITTEE = ("committee_member",)
 FUND_READERS = ("committee_member", "charity_officer", "community_staff")
@@ -39,8 +39,6 @@ TRANSFER_EXCEEDS_DEBT = conflict("transfer_exceeds_debt", N_(
 IN_KIND_RECORDERS = forbidden("in_kind_recorders", N_(
     "Gifts in kind are recorded by the committee, the community's staff or the operator."))
 DATED_IN_THE_FUTURE = invalid("dated_in_the_future", N_("The money cannot have arrived after today."))
-PERIOD_NOT_ENDED = conflict("period_not_ended", N_(
-    "%(period)s has not ended yet, so it cannot be closed: close it from the first day of the next month."))
 SPLIT_NOT_FAILED = conflict("split_not_failed", N_(
     "Only a split the payment service refused can be asked for again."))
 NOT_A_PAYMENT_HERE = not_found("not_a_payment_here", N_("There is no such payment in this community."))

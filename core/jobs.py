@@ -13,7 +13,7 @@ from celery.schedules import schedule as every
 from sqlalchemy import delete, select
 
 from core import booking as bookings
-from core import checks, ledger, notices, outbox, schedules, settlement
+from core import checks, evaluation, ledger, notices, outbox, schedules, settlement
 from core.errors import N_, Message
 from core.models import ApiToken, Booking, Community, IdempotentRequest, JobRun, PaymentEvent
 from core.outbox import enqueue
@@ -29,6 +29,7 @@ REMINDED = N_("%(count)s residents reminded of tomorrow")
 SLOTS_MADE = N_("%(count)s times made")
 SETTLED = N_("Settled: %(months)s")
 NO_MONTH_ENDED = N_("No community's month ended today")
+EVALUATED = N_("Operators scored: %(months)s")
 VIOLATIONS = N_("%(count)s problems found: %(found)s")
 ALL_HOLD = N_("Every check holds, every chain is intact")
 PURGED = N_("Forgotten: %(keys)s idempotency keys, %(tokens)s expired tokens, %(events)s webhook events, "
@@ -101,18 +102,36 @@ def generate_slots(job: JobContext) -> Message:
     return Message(SLOTS_MADE, {"count": schedules.generate(job.session, job.now)})
 
 
+def months_ended_today(session) -> list[tuple[Community, str, dt.date]]:
+    """Each community whose 1st it is today (its own time zone), with the month that ended and its today."""
+    ended = []
+    for community in session.scalars(select(Community).order_by(Community.id)):
+        today = ledger.local_today(community)
+        if today.day == 1:
+            ended.append((community, ledger.period_of(today - dt.timedelta(days=1)), today))
+    return ended
+
+
 def settle_last_month(job: JobContext) -> Message:
     """On a community's 1st (its own time zone), settle the month before: it posts nothing twice."""
     settled = []
-    for community in job.session.scalars(select(Community).order_by(Community.id)):
-        today = ledger.local_today(community)
-        if today.day != 1:
-            continue
-        period = ledger.period_of(today - dt.timedelta(days=1))
+    for community, period, _ in months_ended_today(job.session):
         settlement.settle(job.session, job.plugins.operator_types, community, period)
         notices.statements_ready(job.session, community, period)
         settled.append(f"{community.slug} {period}")
     return Message(SETTLED, {"months": ", ".join(settled)}) if settled else Message(NO_MONTH_ENDED)
+
+
+def evaluate_last_month(job: JobContext) -> Message:
+    """On a community's 1st, after its settlement, score each operator's month before (and on 1 January grade the
+    year before): scoring again replaces the scores and warns or proposes nothing twice."""
+    scored = []
+    for community, period, today in months_ended_today(job.session):
+        evaluation.evaluate(job.session, community, period)
+        if today.month == 1:
+            evaluation.grade_year(job.session, community, today.year - 1)
+        scored.append(f"{community.slug} {period}")
+    return Message(EVALUATED, {"months": ", ".join(scored)}) if scored else Message(NO_MONTH_ENDED)
 
 
 def nightly_check(job: JobContext) -> Message | Failed:
@@ -154,6 +173,8 @@ CORE_TASKS = (
     Task("generate_slots", generate_slots, schedule=crontab(minute=5), label=N_("Make the times of the coming weeks")),
     Task("settle_last_month", settle_last_month, schedule=crontab(minute=30),
          label=N_("Settle the month on the 1st")),
+    Task("evaluate_last_month", evaluate_last_month, schedule=crontab(minute=45),  # after settle_last_month
+         label=N_("Score the operators on the 1st")),
     Task("nightly_check", nightly_check, schedule=crontab(hour=19, minute=0),  # 03:00 in China
          label=N_("Check the books every night")),
     Task("purge_old_records", purge_old_records, schedule=crontab(hour=20, minute=0),

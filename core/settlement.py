@@ -27,6 +27,9 @@ SETTLED = "donation:settle:"
 """The source of every settlement posting begins so: ``donation:settle:<operator>:<period>:<n>``."""
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 INVALID_PERIOD = invalid("invalid_period", N_("Write the month as YYYY-MM, e.g. 2026-11."))
+PERIOD_NOT_ENDED = conflict("period_not_ended", N_(
+    "%(period)s has not ended yet: this can be done from the first day after it."))
+"""Closing a month, scoring its operators: only once it is over in the community's time."""
 PERIOD_CLOSED = conflict("period_closed", N_("%(period)s is closed: its figures never change again."))
 SETTLED_MEMO = N_("%(rule)s for %(period)s")
 RULES = {"percent_of_profit": N_("Share of profit"), "fixed_per_period": N_("Fixed donation"),

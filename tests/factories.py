@@ -109,6 +109,9 @@ class Api:
     def post(self, path, json=None, **kw):
         return self.call("POST", path, json=json if json is not None else {}, **kw)
 
+    def put(self, path, json=None, **kw):
+        return self.call("PUT", path, json=json, **kw)
+
     def patch(self, path, json=None, **kw):
         return self.call("PATCH", path, json=json, **kw)
 

@@ -73,6 +73,14 @@ OPERATOR_OR_STAFF = (OPERATOR, STAFF, ADMIN)
 TOMORROW = (dt.date.today() + dt.timedelta(days=2)).isoformat()
 TODAY = dt.date.today().isoformat()
 PERIOD = {"query": lambda w: {"period": w["period"]}}
+
+
+def month_before(period: str) -> str:
+    from core.score_rule import previous
+
+    return previous(period)
+
+
 LOGIN = {"email": "senior68@example.org", "password": "demo-password"}
 
 POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one method lets in fewer
@@ -99,6 +107,16 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "operators.get_stripe_account": only(*OPERATOR_OR_STAFF),
     "operators.put_stripe_account": only(STAFF, ADMIN, body=lambda w: {"account_id": "acct_1Matrix0"}),
     "operators.stripe_onboarding_link": only(OPERATOR, ADMIN),  # without Stripe here: a 409, past authorization
+    "scores.record_inspection": only(STAFF, ADMIN, body=lambda w: {"period": w["period"], "score": 7.5,
+                                                                   "notes": "Clean kitchen"}),
+    "scores.list_inspections": only(OPERATOR, *FUND_READERS),
+    "scores.list_scores": only(OPERATOR, *FUND_READERS),
+    "scores.adjust_score": only(STAFF, ADMIN, body=lambda w: {"score": 6.5, "reason": "Flooded kitchen"}),  # 409: none
+    "scores.evaluate": only(STAFF, ADMIN, body=lambda w: {"period": month_before(w["period"])}),
+    "scores.get_settings": only(STAFF, ADMIN),
+    "scores.put_settings": only(STAFF, ADMIN, body=lambda w: {
+        "answer_days": 7, "weights": {"ratings": 30, "complaints": 20, "fulfilment": 20, "inspection": 20,
+                                      "donations": 10}, "star_lines": {"5": 9, "4": 8, "3": 6.5}}),
     "listings.search": public(),
     "listings.get": public(),
     "listings.list_slots": public(),
@@ -316,6 +334,14 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_register.link_helper": only(STAFF, ADMIN, body=lambda w: {"contact": "adult@example.org"}),
     "web_staff.committee": only(STAFF, ADMIN, body=lambda w: {"email": "senior68@example.org"}),
     "web_staff.remove_member": only(STAFF, ADMIN),
+    "web_reviews.review": only(STAFF, ADMIN),
+    "web_reviews.evaluate": only(STAFF, ADMIN, body=lambda w: {"period": month_before(w["period"])}),
+    "web_reviews.inspection": only(STAFF, ADMIN, body=lambda w: {"period": w["period"], "score": "7.5",
+                                                                 "notes": "Clean"}),
+    "web_reviews.adjust": only(STAFF, ADMIN, body=lambda w: {"score": "6.5", "reason": "Flooded kitchen"}),
+    "web_reviews.settings": only(STAFF, ADMIN, body=lambda w: {
+        "answer_days": "7", "ratings": "30", "complaints": "20", "fulfilment": "20", "inspection": "20",
+        "donations": "10", "five": "9", "four": "8", "three": "6"}),
     "web_staff.proposal_list": only(STAFF, ADMIN),
     "web_staff.new_proposal": only(STAFF, ADMIN, body=lambda w: {"title": "Lights", "purpose": "Safer paths",
                                                                 "requested_amount": "5.00", "beneficiary": "All"}),

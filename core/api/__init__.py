@@ -96,10 +96,10 @@ def init_api(app: Flask) -> Api:
     app.extensions["linli_api"] = api
     from core.api import (
         auth, bookings, communities, fund, gifts, listings, notifications, operators, payments, problems, residents,
-        schedules, transparency,
+        schedules, scores, transparency,
     )
 
-    for module in (auth, communities, operators, listings, schedules, bookings, residents, payments, fund, gifts,
+    for module in (auth, communities, operators, scores, listings, schedules, bookings, residents, payments, fund, gifts,
                    transparency, notifications,
                    problems):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.blp.url_prefix)

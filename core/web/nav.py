@@ -34,6 +34,7 @@ def menu(user: User | None) -> list[tuple[str, str]]:
     for community in _communities(user, "community_staff"):
         items.append((_("Residents"), url_for("web_register.residents", slug=community.slug)))
         items.append((_("Community office"), url_for("web_staff.office", slug=community.slug)))
+        items.append((_("Monthly review"), url_for("web_reviews.review", slug=community.slug)))
     for community in _communities(user, "committee_member", "charity_officer"):
         items.append((_("Fund"), url_for("web_committee.overview", slug=community.slug)))
     if policy.is_admin(user):
