@@ -32,7 +32,22 @@ PROPOSAL_STATUSES = {
 STATEMENT_KINDS = {"payment": _l("Payment"), "refund": _l("Refund"), "share": _l("Split of the fund's share")}
 
 OPERATOR_STATUSES = {"pending": _l("Waiting for approval"), "active": _l("Active"),
-                     "suspended": _l("Suspended"), "exited": _l("Left")}
+                     "exit_proposed": _l("Exit proposed"), "suspended": _l("Suspended"), "exited": _l("Left")}
+
+# An operator's monthly score: its parts, and the decisions of its standing (core.standing.ACTIONS).
+SCORE_PARTS = {"ratings": _l("Residents' ratings"), "complaints": _l("Complaints upheld"),
+               "fulfilment": _l("Bookings served as promised"), "inspection": _l("Staff inspection"),
+               "donations": _l("Donations paid on time")}
+STANDING_ACTIONS = {"operator_exit_proposed": _l("Exit proposed after three months under 6"),
+                    "operator_suspended": _l("Suspended"), "operator_reinstated": _l("Reinstated"),
+                    "operator_exited": _l("Made to leave")}
+# What a part's figures count; the evaluation names them (another name is shown as it is written).
+SCORE_FIGURES = {"count": _l("How many"), "ratings": _l("Ratings"), "average": _l("Average"),
+                 "bookings": _l("Bookings"), "upheld": _l("Upheld complaints"), "fulfilled": _l("Served"),
+                 "no_shows": _l("No-shows"), "cancelled_by_operator": _l("Called off by the operator"),
+                 "inspections": _l("Inspections"), "due": _l("Due"), "paid_on_time": _l("Paid on time")}
+EXISTING_BOOKINGS = {"honour": _l("Bookings already made are honoured"),
+                     "cancel": _l("Bookings still to come were cancelled and refunded")}
 
 ROLES = {
     "resident": _l("Resident"), "operator_staff": _l("Operator staff"), "community_staff": _l("Community staff"),
@@ -90,7 +105,7 @@ DONOR_KINDS = {"resident": _l("A resident"), "company": _l("A company"), "govern
                "anonymous": _l("Anonymous")}
 
 
-AGREEMENT_STATUSES = {"pending": _l("Waiting for approval"), "active": _l("In force")}
+AGREEMENT_STATUSES = {"pending": _l("Waiting for approval"), "active": _l("In force"), "ended": _l("Ended")}
 
 
 def donation_rule(agreement, currency: str) -> str:
@@ -183,4 +198,8 @@ def register_globals(app) -> None:
         agreement_status_label=lambda code: label(AGREEMENT_STATUSES, code),
         resident_status_label=lambda code: label(RESIDENT_STATUSES, code), donation_rule=donation_rule,
         account_label=lambda code: label(ACCOUNTS, code), side_label=lambda code: label(SIDES, code),
+        score_part_label=lambda code: label(SCORE_PARTS, code),
+        score_figure_label=lambda code: label(SCORE_FIGURES, code),
+        standing_action_label=lambda code: label(STANDING_ACTIONS, code),
+        existing_bookings_label=lambda code: label(EXISTING_BOOKINGS, code),
     )
