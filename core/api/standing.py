@@ -73,16 +73,21 @@ def _operator(operator_id: int):
     return db, catalog.operator_or_404(db, operator_id)
 
 
+def _decided(operator_id: int, decide):
+    """The operator after ``decide(db, actor, operator)``, committed."""
+    db, operator = _operator(operator_id)
+    decide(db, current_user(), operator)
+    commit(db)
+    return operator
+
+
 @blp.route("/operators/<int:operator_id>/suspend", methods=["POST"])
 @blp.arguments(ReasonRequest)
 @blp.response(200, OperatorSchema)
 def suspend(data, operator_id):
     """Suspend an operator at once (its community's staff): its listings take no new bookings (409
     operator_not_serving unless it is active or its exit is proposed)."""
-    db, operator = _operator(operator_id)
-    standing.suspend(db, current_user(), operator, data["reason"])
-    commit(db)
-    return operator
+    return _decided(operator_id, lambda db, user, operator: standing.suspend(db, user, operator, data["reason"]))
 
 
 @blp.route("/operators/<int:operator_id>/reinstate", methods=["POST"])
@@ -91,10 +96,7 @@ def suspend(data, operator_id):
 def reinstate(data, operator_id):
     """Reinstate a suspended operator, or keep one whose exit was proposed (its community's staff; 409
     operator_not_suspended otherwise)."""
-    db, operator = _operator(operator_id)
-    standing.reinstate(db, current_user(), operator, data["reason"])
-    commit(db)
-    return operator
+    return _decided(operator_id, lambda db, user, operator: standing.reinstate(db, user, operator, data["reason"]))
 
 
 @blp.route("/operators/<int:operator_id>/exit", methods=["POST"])
@@ -104,12 +106,10 @@ def exit_operator(data, operator_id):
     """The operator leaves (its community's staff): its agreements end on ``ends_on``, its listings take no new
     bookings, and the bookings already made are honoured or cancelled with full refunds (409
     operator_cannot_exit when it has left already or was never approved)."""
-    db, operator = _operator(operator_id)
     app = linli()
-    standing.exit(db, current_user(), operator, data["reason"], data["ends_on"], data["existing_bookings"],
-                  plugins=app.plugins, payments=app.payments)
-    commit(db)
-    return operator
+    return _decided(operator_id, lambda db, user, operator: standing.exit(
+        db, user, operator, data["reason"], data["ends_on"], data["existing_bookings"], plugins=app.plugins,
+        payments=app.payments))
 
 
 @blp.route("/operators/<int:operator_id>/standing")

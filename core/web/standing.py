@@ -90,20 +90,23 @@ def _decide(slug: str, operator_id: int, which: str, form, act, done: str):
     return _staff_page(community, operator, {which: form}, error, status)
 
 
+def _with_reason(slug: str, operator_id: int, which: str, decide, done: str):
+    """Suspend or reinstate: a reason is all the form asks."""
+    form = ReasonForm(prefix=which)
+    return _decide(slug, operator_id, which, form,
+                   lambda db, user, operator: decide(db, user, operator, form.reason.data), done)
+
+
 @bp.route("/communities/<slug>/staff/operators/<int:operator_id>/suspend", methods=["POST"])
 def suspend(slug: str, operator_id: int):
-    form = ReasonForm(prefix="suspend")
-    return _decide(slug, operator_id, "suspend", form,
-                   lambda db, user, operator: standing.suspend(db, user, operator, form.reason.data),
-                   _("The operator is suspended: its services take no new bookings."))
+    return _with_reason(slug, operator_id, "suspend", standing.suspend,
+                        _("The operator is suspended: its services take no new bookings."))
 
 
 @bp.route("/communities/<slug>/staff/operators/<int:operator_id>/reinstate", methods=["POST"])
 def reinstate(slug: str, operator_id: int):
-    form = ReasonForm(prefix="reinstate")
-    return _decide(slug, operator_id, "reinstate", form,
-                   lambda db, user, operator: standing.reinstate(db, user, operator, form.reason.data),
-                   _("The operator is reinstated: its services take bookings again."))
+    return _with_reason(slug, operator_id, "reinstate", standing.reinstate,
+                        _("The operator is reinstated: its services take bookings again."))
 
 
 @bp.route("/communities/<slug>/staff/operators/<int:operator_id>/exit", methods=["POST"])
