@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import audit, policy
@@ -67,12 +67,16 @@ def _reason(reason: str | None) -> str:
 
 def _change(session: Session, actor: User, operator: Operator, allowed: tuple[str, ...], error, status: str,
             action: str, reason: str | None, **data) -> tuple[str, AuditEvent]:
-    """Check who and from where, then move the operator to ``status`` and record it; the status it left."""
+    """Check who and from where, then move the operator to ``status`` and record it. The move is one conditional
+    UPDATE, so of two staff deciding at once the second finds the status changed and is refused."""
     policy.require(actor, "community_staff", community_id=operator.community_id)
     reason = _reason(reason)
-    if operator.status not in allowed:
+    before = operator.status
+    moved = session.execute(update(Operator).where(Operator.id == operator.id, Operator.status.in_(allowed))
+                            .values(status=status).execution_options(synchronize_session=False))
+    session.refresh(operator)
+    if moved.rowcount != 1:
         raise error()
-    before, operator.status = operator.status, status
     event = audit.record(session, actor, action, "operator", operator.id, operator.community_id,
                          reason=reason, before=before, after=status, **data)
     session.flush()

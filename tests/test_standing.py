@@ -252,3 +252,26 @@ def test_the_public_list_shows_each_serving_operators_last_score_and_last_years_
     text = response.get_data(as_text=True)
     assert "wrongly entered" not in text and staff.email not in text and staff.name not in text
     assert api().get("/public/communities/nowhere/operators").status_code == 404
+
+
+@pytest.mark.postgres
+def test_staff_deciding_at_once_suspend_the_operator_once(app, db):
+    from tests.factories import PASSWORD
+    from tests.races import posting, race
+
+    community = make_community(db)
+    operator = make_operator(db, community)
+    people = [make_user(db, "community_staff", community) for _ in range(6)]
+    db.commit()
+    client = app.test_client()
+    tokens = [client.post("/api/v1/auth/token", json={"email": p.email, "password": PASSWORD}).get_json()["token"]
+              for p in people]
+    results = race([posting(app, f"/operators/{operator.id}/suspend", {"reason": f"Urgent {n}"}, token)
+                    for n, token in enumerate(tokens)])
+    assert sorted(status for status, _body in results) == [200, 409, 409, 409, 409, 409]
+    assert {body["code"] for status, body in results if status == 409} == {"operator_not_serving"}
+    db.expire_all()
+    assert db.get(Operator, operator.id).status == "suspended"
+    assert len(db.scalars(select(AuditEvent).where(AuditEvent.action == "operator_suspended",
+                                                   AuditEvent.subject_id == operator.id)).all()) == 1
+    db.commit()
