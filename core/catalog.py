@@ -61,7 +61,7 @@ def apply_operator(session: Session, actor: User, community: Community, name: st
 
 def approve_operator(session: Session, actor: User, operator: Operator) -> Operator:
     policy.require(actor, "community_staff", community_id=operator.community_id)
-    if operator.status not in ("pending", "suspended"):
+    if operator.status != "pending":  # a suspended one comes back through core.standing.reinstate, with a reason
         raise OPERATOR_NOT_APPROVABLE()
     operator.status = "active"
     return operator

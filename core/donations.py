@@ -34,10 +34,15 @@ class DonationBase:
     listing_details: dict = field(default_factory=dict)
 
 
+BINDING = ("active", "ended")
+"""An agreement's statuses in which it rules the days of its term: one ended early (its operator left) still rules
+the days up to its end, so the bookings honoured before then give what it says."""
+
+
 def agreements_on(session: Session, day: dt.date, *where) -> dict[int, Agreement]:
-    """Per operator (of those ``where`` selects), its active agreement covering ``day``: the latest, if several do."""
+    """Per operator (of those ``where`` selects), its agreement covering ``day``: the latest, if several do."""
     query = (select(Agreement).join(Operator, Operator.id == Agreement.operator_id)
-             .where(Agreement.status == "active", Agreement.starts_on <= day,
+             .where(Agreement.status.in_(BINDING), Agreement.starts_on <= day,
                     or_(Agreement.ends_on.is_(None), Agreement.ends_on >= day), *where)
              .order_by(Agreement.starts_on, Agreement.id))
     return {agreement.operator_id: agreement for agreement in session.scalars(query)}

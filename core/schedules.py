@@ -134,7 +134,7 @@ def close_day(session: Session, plugins: Plugins, payments: bookings.Payments, a
     slots = session.scalars(select(Slot).where(
         Slot.listing_id == listing.id, Slot.cancelled_at.is_(None), Slot.starts_at >= max(start, utcnow()),
         Slot.starts_at < start + dt.timedelta(days=1)).order_by(Slot.starts_at)).all()
-    cancelled = [b for slot in slots for b in _call_off(session, plugins, payments, actor, slot, reason)]
+    cancelled = [b for slot in slots for b in call_off_slot(session, plugins, payments, actor, slot, reason)]
     audit.record(session, actor, "day_closed", "listing", listing.id, listing.community_id, day=day.isoformat(),
                  reason=reason, bookings_cancelled=len(cancelled))
     return closure, cancelled
@@ -155,7 +155,7 @@ def cancel_slot(session: Session, plugins: Plugins, payments: bookings.Payments,
                 reason: str) -> list[Booking]:
     """Call off one time: it takes no more bookings, and each live booking on it is cancelled and refunded."""
     ctx = _still_to_come(session, actor, slot)
-    cancelled = _call_off(session, plugins, payments, actor, slot, reason)
+    cancelled = call_off_slot(session, plugins, payments, actor, slot, reason)
     audit.record(session, actor, "slot_cancelled", "slot", slot.id, ctx.community.id, reason=reason,
                  bookings_cancelled=len(cancelled))
     return cancelled
@@ -175,7 +175,7 @@ def change_places(session: Session, actor: User, slot: Slot, capacity: int) -> S
     return slot
 
 
-def _call_off(session: Session, plugins: Plugins, payments: bookings.Payments, actor: User, slot: Slot,
+def call_off_slot(session: Session, plugins: Plugins, payments: bookings.Payments, actor: User, slot: Slot,
               reason: str) -> list[Booking]:
     """Mark the slot called off first (a conditional UPDATE that holds its row, so a booking racing it either
     committed before, and is cancelled here, or finds it called off), then cancel what is live on it."""

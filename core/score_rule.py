@@ -68,7 +68,9 @@ def apply(session: Session, community: Community, operator: Operator, period: st
     if operator.status != "active" or not failed or proposed_for(session, operator.id, period):
         return
     operator.status = "exit_proposed"
-    audit.record(session, None, "exit_proposed", "operator", operator.id, community.id, period=period, scores=scores)
+    audit.record(session, None, "operator_exit_proposed", "operator", operator.id, community.id, period=period,
+                 scores=scores, before="active", after="exit_proposed",
+                 reason="; ".join(f"{month} {said(tenths)}" for month, tenths in sorted(scores.items())))
     params = {"operator": operator.name, "periods": ", ".join(sorted(scores))}
     for user_id, link in people.items():
         notify(session, user_id, "exit_proposed", Message(EXIT_TITLE, params), Message(EXIT_BODY, params),
@@ -78,5 +80,5 @@ def apply(session: Session, community: Community, operator: Operator, period: st
 def proposed_for(session: Session, operator_id: int, period: str) -> bool:
     """The exit was proposed for this month already (and staff may have decided since)."""
     return any(data.get("period") == period for data in session.scalars(
-        select(AuditEvent.data).where(AuditEvent.action == "exit_proposed", AuditEvent.subject_type == "operator",
+        select(AuditEvent.data).where(AuditEvent.action == "operator_exit_proposed", AuditEvent.subject_type == "operator",
                                       AuditEvent.subject_id == operator_id)))

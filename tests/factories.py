@@ -12,7 +12,10 @@ from sqlalchemy import event
 from core import accounts
 from core.auth import issue_token
 from core.db import utcnow
-from core.models import Agreement, Community, Listing, Operator, Slot, Space, User, VerifiedAttribute
+from core.models import (
+    SCORE_PARTS, Agreement, Community, Listing, Operator, OperatorScore, OperatorStars, Slot, Space, User,
+    VerifiedAttribute,
+)
 
 PASSWORD = "test-password"
 _serial = itertools.count(1)
@@ -88,6 +91,31 @@ def make_slot(db, listing, capacity=10, starts_in=dt.timedelta(days=1), hours=2)
     db.add(slot)
     db.flush()
     return slot
+
+
+def make_score(db, operator, period: str, tenths: int, missing=("donations",), adjusted=None) -> OperatorScore:
+    """A month's score as the evaluation writes it: every part, the ``missing`` ones without data and no share, the
+    others sharing the score evenly; ``adjusted`` = (tenths, reason, by) adjusts it."""
+    present = [part for part in SCORE_PARTS if part not in missing]
+    parts = [{"part": part, "weight": 20, "share": 0 if part in missing else round(100 / len(present)),
+              "value": None if part in missing else tenths / 10, "missing": part in missing,
+              "figures": {} if part in missing else {"count": 3}} for part in SCORE_PARTS]
+    score = OperatorScore(community_id=operator.community_id, operator_id=operator.id, period=period,
+                          computed_tenths=tenths, score_tenths=tenths, parts=parts)
+    if adjusted is not None:
+        score.score_tenths, score.adjust_reason, score.adjusted_by = adjusted
+        score.adjusted_at = utcnow()
+    db.add(score)
+    db.flush()
+    return score
+
+
+def make_stars(db, operator, year: int, stars: int | None, average_tenths: int = 80) -> OperatorStars:
+    row = OperatorStars(community_id=operator.community_id, operator_id=operator.id, year=year, stars=stars,
+                        average_tenths=average_tenths, months=12)
+    db.add(row)
+    db.flush()
+    return row
 
 
 @dataclass

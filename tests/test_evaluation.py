@@ -132,14 +132,14 @@ def test_three_months_under_six_propose_the_exit_once(db, place):
     evaluation.evaluate(db, community, OCT)
 
     assert operator.status == "exit_proposed"
-    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "exit_proposed"))
+    event = db.scalar(select(AuditEvent).where(AuditEvent.action == "operator_exit_proposed"))
     assert (event.subject_id, event.data) == (operator.id, {"period": OCT, "scores": {AUG: 59, SEP: 59, OCT: 59}})
     assert {user for user, _ in notified(db, "exit_proposed")} == {staff.id, own_staff.id}
 
     operator.status = "active"  # staff reinstated it; evaluating October again proposes nothing again
     evaluation.evaluate(db, community, OCT)
     assert operator.status == "active"
-    assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "exit_proposed")) == 1
+    assert db.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "operator_exit_proposed")) == 1
     assert len(notified(db, "score_low")) == 6  # each month warned once, however often it is evaluated
 
 

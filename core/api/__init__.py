@@ -96,11 +96,11 @@ def init_api(app: Flask) -> Api:
     app.extensions["linli_api"] = api
     from core.api import (
         auth, bookings, communities, fund, gifts, listings, notifications, operators, payments, problems, residents,
-        schedules, scores, transparency,
+        schedules, scores, standing, transparency,
     )
 
     for module in (auth, communities, operators, scores, listings, schedules, bookings, residents, payments, fund, gifts,
-                   transparency, notifications,
+                   transparency, notifications, standing,
                    problems):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.blp.url_prefix)
     _register_error_handlers(app)

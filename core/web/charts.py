@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from core.fund import received
+from core.scorecards import score_text
 
 # Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
@@ -36,13 +37,15 @@ def _nice_top(value: int) -> int:
     return 10 * magnitude
 
 
-def bar_chart(title: str, months: list[str], series: list[Series], money, stacked: bool = False) -> Markup:
-    """Monthly bars, side by side or stacked, with a legend; ``money`` formats an axis amount."""
+def bar_chart(title: str, months: list[str], series: list[Series], money, stacked: bool = False,
+              top: int | None = None) -> Markup:
+    """Monthly bars, side by side or stacked, with a legend; ``money`` formats an axis amount; ``top`` fixes the
+    scale (a score's 10), else it is a round number above the highest bar."""
     if not months or not series:
         return Markup("")
     totals = ([sum(s.values[i] for s in series) for i in range(len(months))] if stacked
               else [max(s.values[i] for s in series) for i in range(len(months))])
-    top = _nice_top(max(totals))
+    top = top or _nice_top(max(totals))
     ticks = [top * n // 4 for n in range(5)]
     left = GAP + round(max(len(money(value)) for value in ticks[::2]) * FONT * CHAR)
     plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
@@ -105,8 +108,17 @@ def inflows_by_operator(title: str, inflows: list[dict], money) -> Markup:
     return bar_chart(title, months, series, money, stacked=True)
 
 
+def score_trend(title: str, name: str, periods: list[str], by_period: dict[str, int]) -> Markup:
+    """An operator's monthly scores (in tenths) on the fixed 0–10 scale; a month without a score has no bar."""
+    if not by_period:
+        return Markup("")
+    values = [by_period.get(period, 0) for period in periods]
+    return bar_chart(title, periods, [Series(name, values, PALETTE[0])], score_text, top=100)
+
+
 def register_globals(app) -> None:
-    """``in_out_chart(monthly, currency)`` and ``donors_chart(inflows, currency)`` for the templates."""
+    """``in_out_chart(monthly, currency)``, ``donors_chart(inflows, currency)``, ``score_chart(periods,
+    by_period)`` and ``score_text(tenths)`` for the templates."""
     from flask_babel import gettext as _
 
     from core.web.i18n import money
@@ -121,4 +133,8 @@ def register_globals(app) -> None:
         return inflows_by_operator(_("Donations received each month, by operator"), named,
                                    lambda amount: money(amount, currency))
 
-    app.jinja_env.globals.update(in_out_chart=in_out_chart, donors_chart=donors_chart)
+    def score_chart(periods: list[str], by_period: dict[str, int]) -> Markup:
+        return score_trend(_("Monthly score, last 12 months (out of 10)"), _("Score"), periods, by_period)
+
+    app.jinja_env.globals.update(in_out_chart=in_out_chart, donors_chart=donors_chart, score_chart=score_chart,
+                                 score_text=score_text)

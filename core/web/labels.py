@@ -32,7 +32,17 @@ PROPOSAL_STATUSES = {
 STATEMENT_KINDS = {"payment": _l("Payment"), "refund": _l("Refund"), "share": _l("Split of the fund's share")}
 
 OPERATOR_STATUSES = {"pending": _l("Waiting for approval"), "active": _l("Active"),
-                     "suspended": _l("Suspended"), "exited": _l("Left")}
+                     "exit_proposed": _l("Exit proposed"), "suspended": _l("Suspended"), "exited": _l("Left")}
+
+# An operator's monthly score: its parts, and the decisions of its standing (core.standing.ACTIONS).
+SCORE_PARTS = {"ratings": _l("Residents' ratings"), "complaints": _l("Complaints upheld"),
+               "fulfilment": _l("Bookings served as promised"), "inspection": _l("Staff inspection"),
+               "donations": _l("Donations paid on time")}
+STANDING_ACTIONS = {"operator_exit_proposed": _l("Exit proposed after three months under 6"),
+                    "operator_suspended": _l("Suspended"), "operator_reinstated": _l("Reinstated"),
+                    "operator_exited": _l("Made to leave")}
+EXISTING_BOOKINGS = {"honour": _l("Bookings already made are honoured"),
+                     "cancel": _l("Bookings still to come were cancelled and refunded")}
 
 ROLES = {
     "resident": _l("Resident"), "operator_staff": _l("Operator staff"), "community_staff": _l("Community staff"),
@@ -90,7 +100,27 @@ DONOR_KINDS = {"resident": _l("A resident"), "company": _l("A company"), "govern
                "anonymous": _l("Anonymous")}
 
 
-AGREEMENT_STATUSES = {"pending": _l("Waiting for approval"), "active": _l("In force")}
+AGREEMENT_STATUSES = {"pending": _l("Waiting for approval"), "active": _l("In force"), "ended": _l("Ended")}
+
+
+
+def score_figures_said(part: dict, currency: str) -> str:
+    """What a part of a monthly score came from, in a sentence of the reader's language."""
+    from core.web.i18n import money
+    f = part["figures"]
+    if part["missing"]:
+        return gettext("No figures this month: left out, its weight shared among the other parts.")
+    if part["part"] == "ratings":
+        return gettext("%(count)s ratings, %(stars)s stars in all", count=f["ratings"], stars=f["stars"])
+    if part["part"] == "complaints":
+        return gettext("%(upheld)s upheld complaints for %(bookings)s bookings", upheld=f["upheld"],
+                       bookings=f["bookings"])
+    if part["part"] == "fulfilment":
+        return gettext("%(due)s bookings due, %(off)s called off by the operator", due=f["due"], off=f["called_off"])
+    if part["part"] == "inspection":
+        return gettext("Inspections: %(scores)s", scores=", ".join(f"{s:.1f}" for s in f["scores"]))
+    return gettext("%(due)s due for the month before, %(paid)s paid by this month's end",
+                   due=money(f["due"], currency), paid=money(f["on_time"], currency))
 
 
 def donation_rule(agreement, currency: str) -> str:
@@ -183,4 +213,8 @@ def register_globals(app) -> None:
         agreement_status_label=lambda code: label(AGREEMENT_STATUSES, code),
         resident_status_label=lambda code: label(RESIDENT_STATUSES, code), donation_rule=donation_rule,
         account_label=lambda code: label(ACCOUNTS, code), side_label=lambda code: label(SIDES, code),
+        score_part_label=lambda code: label(SCORE_PARTS, code),
+        score_figures_said=score_figures_said,
+        standing_action_label=lambda code: label(STANDING_ACTIONS, code),
+        existing_bookings_label=lambda code: label(EXISTING_BOOKINGS, code),
     )

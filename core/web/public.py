@@ -8,7 +8,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from core import booking as bookings
-from core import fund, listings, notifications, ratings, transparency
+from core import fund, listings, notifications, ratings, scorecards, transparency
 from core.db import commit
 from core.everyday import Everyday, next_everyday
 from core.api.common import DAY
@@ -57,8 +57,9 @@ def home():
                                                 community.timezone).limit(200)).all()
     operators = {op.id: op for op in db.scalars(select(Operator).where(Operator.community_id == community.id))}
     averages = ratings.averages(db, [item.id for item in found])
+    stars = scorecards.stars_of(db, community, list({item.operator_id for item in found}))
     services = [{"listing": item, "operator": operators.get(item.operator_id), "prices": price_list(item),
-                 "rating": averages.get(item.id)} for item in found]
+                 "rating": averages.get(item.id), "stars": stars.get(item.operator_id)} for item in found]
     today = today_in(community)
     days = [today + dt.timedelta(days=n) for n in range(8)]
     return render_template("public/home.html", community=community, services=services, days=days, today=today,
@@ -92,6 +93,7 @@ def service(listing_id: int):
                            days=days, remaining=remaining, prices=price_list(listing),
                            operator_type=linli().plugins.operator_types.get(listing.type),
                            rating=ratings.averages(db, [listing.id]).get(listing.id),
+                           operator_stars_row=scorecards.stars_of(db, community, [operator.id]).get(operator.id),
                            my_quote=_my_quote(db, slots, remaining))
 
 

@@ -11,19 +11,16 @@ from wtforms.validators import InputRequired, Length, NumberRange
 
 from core import catalog, evaluation, ledger, reviews
 from core.models import SCORE_PARTS, Community, Operator
-from core.notices import amount
 from core.request_session import session as db_session
 from core.score_rule import previous, said
 from core.settlement import PERIOD
 from core.web.common import attempt, back_to, community_or_404, page_blueprint, require
 from core.web.forms import ActionForm
 from core.web.i18n import say
+from core.web.labels import SCORE_PARTS as SCORE_PARTS_SAID
 
 bp = page_blueprint("web_reviews", __name__, url_prefix="/communities/<slug>/reviews")
 
-PART_LABELS = {"ratings": _l("Residents' ratings"), "complaints": _l("Upheld complaints"),
-               "fulfilment": _l("Bookings kept"), "inspection": _l("Inspection"),
-               "donations": _l("Donations paid on time")}
 REQUIRED = InputRequired(message=_l("Please fill this in."))
 WHOLE = NumberRange(0, 1000, message=_l("Give a whole number from 0 to 1000."))
 
@@ -43,11 +40,11 @@ class SettingsForm(FlaskForm):
     answer_days = IntegerField(_l("Days to answer a complaint (1 to 60)"),
                                validators=[InputRequired(message=_l("Give a number of days from 1 to 60.")),
                                            NumberRange(1, 60, message=_l("Give a number of days from 1 to 60."))])
-    ratings = IntegerField(PART_LABELS["ratings"], validators=[REQUIRED, WHOLE])
-    complaints = IntegerField(PART_LABELS["complaints"], validators=[REQUIRED, WHOLE])
-    fulfilment = IntegerField(PART_LABELS["fulfilment"], validators=[REQUIRED, WHOLE])
-    inspection = IntegerField(PART_LABELS["inspection"], validators=[REQUIRED, WHOLE])
-    donations = IntegerField(PART_LABELS["donations"], validators=[REQUIRED, WHOLE])
+    ratings = IntegerField(SCORE_PARTS_SAID["ratings"], validators=[REQUIRED, WHOLE])
+    complaints = IntegerField(SCORE_PARTS_SAID["complaints"], validators=[REQUIRED, WHOLE])
+    fulfilment = IntegerField(SCORE_PARTS_SAID["fulfilment"], validators=[REQUIRED, WHOLE])
+    inspection = IntegerField(SCORE_PARTS_SAID["inspection"], validators=[REQUIRED, WHOLE])
+    donations = IntegerField(SCORE_PARTS_SAID["donations"], validators=[REQUIRED, WHOLE])
     five = StringField(_l("Five stars from a year's mean of"), validators=[REQUIRED, Length(max=10)])
     four = StringField(_l("Four stars from"), validators=[REQUIRED, Length(max=10)])
     three = StringField(_l("Three stars from"), validators=[REQUIRED, Length(max=10)])
@@ -64,23 +61,6 @@ def chosen_period(community: Community) -> str:
     return asked if PERIOD.match(asked) else previous(ledger.period_of(ledger.local_today(community)))
 
 
-def figures_said(part: dict, currency: str) -> str:
-    """What a part came from, in a sentence of the reader's language."""
-    f = part["figures"]
-    if part["missing"]:
-        return _("No figures this month: left out, its weight shared among the other parts.")
-    if part["part"] == "ratings":
-        return _("%(count)s ratings, %(stars)s stars in all", count=f["ratings"], stars=f["stars"])
-    if part["part"] == "complaints":
-        return _("%(upheld)s upheld complaints for %(bookings)s bookings", upheld=f["upheld"], bookings=f["bookings"])
-    if part["part"] == "fulfilment":
-        return _("%(due)s bookings due, %(off)s called off by the operator", due=f["due"], off=f["called_off"])
-    if part["part"] == "inspection":
-        return _("Inspections: %(scores)s", scores=", ".join(f"{s:.1f}" for s in f["scores"]))
-    return _("%(due)s due for the month before, %(paid)s paid by this month's end",
-             due=amount(f["due"], currency), paid=amount(f["on_time"], currency))
-
-
 @bp.route("")
 def review(slug: str):
     """Every scored operator's month, with the breakdown of its score."""
@@ -90,7 +70,7 @@ def review(slug: str):
     operators = evaluation.evaluated_operators(db, community)
     scores = {op.id: evaluation.score_of(db, op.id, period) for op in operators}
     return render_template("staff/review.html", community=community, period=period, operators=operators,
-                           scores=scores, labels=PART_LABELS, said=said, figures_said=figures_said,
+                           scores=scores, said=said,
                            before=previous(period), after=previous(period, -1), form=ActionForm())
 
 
