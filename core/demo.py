@@ -26,6 +26,7 @@ from core.booking import LIVE, BookingRequest, person_for, try_take_places
 from core.catalog import validate_donation
 from core.db import commit, utcnow
 from core.errors import N_, text
+from core.demo_accountability import seed_accountability
 from core.demo_register import give_phones, seed_register
 from core.models import (
     Agreement, Booking, Community, Listing, Operator, RoleGrant, Schedule, Slot, Space, User, VerifiedAttribute,
@@ -111,6 +112,7 @@ def seed_activity(app: Flask) -> bool:
         for days_ago, kind, name, amount, reference in GIFTS:
             gifts.record_gift(session, committee, community, name, kind, amount, reference,
                               today - dt.timedelta(days=days_ago))
+        seed_accountability(session, community, today, demo_user(session, "staff"))
         elder = demo_user(session, "elder92")
         notifications.notify(session, elder.id, "welcome", text(WELCOME[0], name=elder.name), text(WELCOME[1]),
                              key="welcome", link="/")

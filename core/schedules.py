@@ -20,7 +20,7 @@ from core import booking as bookings
 from core.db import utcnow
 from core.errors import N_, conflict, invalid
 from core.listings import require_operator_staff, touch_catalog
-from core.models import Booking, Closure, Community, Listing, Operator, Schedule, Slot, User
+from core.models import TAKING_BOOKINGS, Booking, Closure, Community, Listing, Operator, Schedule, Slot, User
 
 if TYPE_CHECKING:
     from core.plugins import Plugins
@@ -64,9 +64,12 @@ def add_schedule(session: Session, actor: User, listing: Listing, weekdays: list
 
 def generate(session: Session, now: dt.datetime | None = None, listing_id: int | None = None) -> int:
     """Make every missing slot of the schedules (of one listing, or all) for the next :data:`HORIZON_DAYS` days,
-    skipping closed days and times already begun; return how many were made. Safe to run twice, or at once."""
+    skipping closed days and times already begun; return how many were made. Safe to run twice, or at once.
+
+    Only operators taking bookings get new times: a suspended one gets them again once reinstated."""
     now = now or utcnow()
     query = (select(Schedule, Community).join(Listing, Listing.id == Schedule.listing_id)
+             .join(Operator, Operator.id == Listing.operator_id).where(Operator.status.in_(TAKING_BOOKINGS))
              .join(Community, Community.id == Listing.community_id))
     if listing_id is not None:
         query = query.where(Schedule.listing_id == listing_id)

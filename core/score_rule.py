@@ -16,6 +16,7 @@ from core.errors import N_, Message
 from core.models import AuditEvent, Community, Operator, OperatorScore
 from core.notices import people_with_role
 from core.notifications import notify
+from core.scoring import score_text
 
 FAILED_MONTHS = 3
 LOW_TITLE = N_("%(operator)s scored under 6 for %(period)s")
@@ -24,11 +25,6 @@ LOW_BODY = N_("%(operator)s scored %(score)s out of 10 for %(period)s, under the
 EXIT_TITLE = N_("Exit proposed: %(operator)s")
 EXIT_BODY = N_("%(operator)s scored under 6 for three months in a row (%(periods)s). "
                "Community staff now decide whether it leaves or stays.")
-
-
-def said(tenths: int) -> str:
-    """A score as people read it: 5.9."""
-    return f"{tenths // 10}.{tenths % 10}"
 
 
 def previous(period: str, months: int = 1) -> str:
@@ -59,7 +55,7 @@ def apply(session: Session, community: Community, operator: Operator, period: st
     if row is None or row.score_tenths >= PASSING_TENTHS:
         return
     people = told(session, community, operator, period)
-    params = {"operator": operator.name, "period": period, "score": said(row.score_tenths)}
+    params = {"operator": operator.name, "period": period, "score": score_text(row.score_tenths)}
     for user_id, link in people.items():
         notify(session, user_id, "score_low", Message(LOW_TITLE, params), Message(LOW_BODY, params),
                key=f"score_low:{operator.id}:{period}", link=link)
@@ -70,7 +66,7 @@ def apply(session: Session, community: Community, operator: Operator, period: st
     operator.status = "exit_proposed"
     audit.record(session, None, "operator_exit_proposed", "operator", operator.id, community.id, period=period,
                  scores=scores, before="active", after="exit_proposed",
-                 reason="; ".join(f"{month} {said(tenths)}" for month, tenths in sorted(scores.items())))
+                 reason="; ".join(f"{month} {score_text(tenths)}" for month, tenths in sorted(scores.items())))
     params = {"operator": operator.name, "periods": ", ".join(sorted(scores))}
     for user_id, link in people.items():
         notify(session, user_id, "exit_proposed", Message(EXIT_TITLE, params), Message(EXIT_BODY, params),

@@ -12,20 +12,11 @@ from sqlalchemy.orm import Session
 
 from core.models import Community, Operator, OperatorScore, OperatorStars
 from core.schedules import today_in
+from core.scoring import score_figure
 
 PUBLISHED_STATUSES = ("active", "exit_proposed", "suspended", "exited")
 """Operators the public reads about: every one that is or was serving (a pending one never was)."""
 TREND_MONTHS = 12
-
-
-def score_figure(tenths: int) -> float:
-    """A score as the API gives it: 7.5 out of 10."""
-    return round(tenths / 10, 1)
-
-
-def score_text(tenths: int) -> str:
-    """A score as a page says it, always with its decimal: "7.0", "10.0"."""
-    return f"{tenths // 10}.{tenths % 10}"
 
 
 def months_of(session: Session, operator_id: int, limit: int = TREND_MONTHS) -> list[OperatorScore]:

@@ -59,6 +59,16 @@ class Result:
     """Every part of ``SCORE_PARTS`` in the format ``OperatorScore.parts`` keeps."""
 
 
+def score_figure(tenths: int) -> float:
+    """A score as the API gives it: 7.5 out of 10."""
+    return round(tenths / 10, 1)
+
+
+def score_text(tenths: int) -> str:
+    """A score as people read it, always with its decimal: "5.9", "7.0", "10.0"."""
+    return f"{tenths // 10}.{tenths % 10}"
+
+
 def half_up(value: Fraction) -> int:
     """A non-negative fraction rounded to the nearest integer, halves up (2.5 → 3, never banker's 2)."""
     return (2 * value.numerator + value.denominator) // (2 * value.denominator)

@@ -96,10 +96,14 @@ def make_slot(db, listing, capacity=10, starts_in=dt.timedelta(days=1), hours=2)
 def make_score(db, operator, period: str, tenths: int, missing=("donations",), adjusted=None) -> OperatorScore:
     """A month's score as the evaluation writes it: every part, the ``missing`` ones without data and no share, the
     others sharing the score evenly; ``adjusted`` = (tenths, reason, by) adjusts it."""
+    from core.scoring import Figures, part_tenths
+
+    figures = part_tenths(Figures(stars=(4, 5), bookings_due=30, inspections=(tenths,), donations_due=5000,
+                                  donations_on_time=5000))  # each part's figures in the evaluation's own words
     present = [part for part in SCORE_PARTS if part not in missing]
     parts = [{"part": part, "weight": 20, "share": 0 if part in missing else round(100 / len(present)),
               "value": None if part in missing else tenths / 10, "missing": part in missing,
-              "figures": {} if part in missing else {"count": 3}} for part in SCORE_PARTS]
+              "figures": figures[part][1]} for part in SCORE_PARTS]
     score = OperatorScore(community_id=operator.community_id, operator_id=operator.id, period=period,
                           computed_tenths=tenths, score_tenths=tenths, parts=parts)
     if adjusted is not None:

@@ -133,7 +133,9 @@ def test_three_months_under_six_propose_the_exit_once(db, place):
 
     assert operator.status == "exit_proposed"
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "operator_exit_proposed"))
-    assert (event.subject_id, event.data) == (operator.id, {"period": OCT, "scores": {AUG: 59, SEP: 59, OCT: 59}})
+    assert (event.subject_id, event.data) == (operator.id, {
+        "period": OCT, "scores": {AUG: 59, SEP: 59, OCT: 59}, "before": "active", "after": "exit_proposed",
+        "reason": f"{AUG} 5.9; {SEP} 5.9; {OCT} 5.9"})
     assert {user for user, _ in notified(db, "exit_proposed")} == {staff.id, own_staff.id}
 
     operator.status = "active"  # staff reinstated it; evaluating October again proposes nothing again

@@ -83,6 +83,22 @@ def test_generation_keeps_the_window_28_days_ahead_as_days_pass(canteen, api, db
     assert len(slots(db, listing)) == before + 3
 
 
+def test_an_operator_not_taking_bookings_gets_no_new_times_until_it_does_again(canteen, api, db, runner):
+    from core.models import Operator
+    from tests.clock import at
+
+    listing, staff, _ = canteen
+    week(listing, api(staff), weekdays=[1, 2, 3, 4, 5, 6, 7])
+    before = len(slots(db, listing))
+    operator = db.get(Operator, listing.operator_id)
+    for status, made in (("suspended", 0), ("exited", 0), ("active", 3)):
+        operator.status = status
+        db.commit()
+        with at(utcnow() + dt.timedelta(days=3)):
+            assert runner.invoke(args=["generate-slots"]).output.strip() == f"{made} slots made"
+    assert len(slots(db, listing)) == before + 3
+
+
 def test_a_schedule_ends_on_its_last_day(canteen, api, db):
     listing, staff, _ = canteen
     until = today() + dt.timedelta(days=5)

@@ -9,6 +9,7 @@ from core.api.common import MONTH, NOT_BLANK, ApiBlueprint, community_by_ref, cu
 from core.db import commit
 from core.models import SCORE_PARTS, Inspection, OperatorScore
 from core.request_session import session
+from core.scoring import score_figure
 
 blp = ApiBlueprint("scores", __name__, url_prefix="", description="Inspections, monthly scores and their settings")
 
@@ -86,12 +87,12 @@ class SettingsSchema(Schema):
 
 def inspection_json(inspection: Inspection) -> dict:
     return {"id": inspection.id, "operator_id": inspection.operator_id, "period": inspection.period,
-            "score": inspection.score_tenths / 10, "notes": inspection.notes, "inspector_id": inspection.inspector_id,
-            "created_at": inspection.created_at}
+            "score": score_figure(inspection.score_tenths), "notes": inspection.notes,
+            "inspector_id": inspection.inspector_id, "created_at": inspection.created_at}
 
 
 def score_json(row: OperatorScore) -> dict:
-    return {"period": row.period, "score": row.score_tenths / 10, "computed": row.computed_tenths / 10,
+    return {"period": row.period, "score": score_figure(row.score_tenths), "computed": score_figure(row.computed_tenths),
             "parts": row.parts, "status": "adjusted" if row.adjusted else "computed",
             "adjust_reason": row.adjust_reason}
 

@@ -12,7 +12,8 @@ from wtforms.validators import InputRequired, Length, NumberRange
 from core import catalog, evaluation, ledger, reviews
 from core.models import SCORE_PARTS, Community, Operator
 from core.request_session import session as db_session
-from core.score_rule import previous, said
+from core.score_rule import previous
+from core.scoring import score_text
 from core.settlement import PERIOD
 from core.web.common import attempt, back_to, community_or_404, page_blueprint, require
 from core.web.forms import ActionForm
@@ -70,7 +71,7 @@ def review(slug: str):
     operators = evaluation.evaluated_operators(db, community)
     scores = {op.id: evaluation.score_of(db, op.id, period) for op in operators}
     return render_template("staff/review.html", community=community, period=period, operators=operators,
-                           scores=scores, said=said,
+                           scores=scores, said=score_text,
                            before=previous(period), after=previous(period, -1), form=ActionForm())
 
 
@@ -113,7 +114,7 @@ def inspection(slug: str, operator_id: int):
     elif form.is_submitted():
         status = 422
     return render_template("staff/inspection.html", community=community, operator=operator, form=form,
-                           inspections=reviews.inspections_of(db_session(), operator.id), said=said), status
+                           inspections=reviews.inspections_of(db_session(), operator.id), said=score_text), status
 
 
 def show_error(form: FlaskForm, error) -> int:
@@ -147,9 +148,9 @@ def adjust(slug: str, operator_id: int, period: str):
     elif form.is_submitted():
         status = 422
     elif row is not None:
-        form.score.data = said(row.score_tenths)
+        form.score.data = score_text(row.score_tenths)
     return render_template("staff/adjust.html", community=community, operator=operator, period=period, row=row,
-                           form=form, said=said), status
+                           form=form, said=score_text), status
 
 
 @bp.route("/settings", methods=["GET", "POST"])
