@@ -70,12 +70,12 @@ def init_api(app: Flask) -> Api:
     api.ma_plugin.converter.add_attribute_function(date_ranges)
     app.extensions["linli_api"] = api
     from core.api import (
-        auth, bookings, communities, fund, gifts, listings, notifications, operators, payments, problems, residents,
-        schedules, transparency,
+        auth, bookings, communities, complaints, fund, gifts, listings, notifications, operators, payments, problems,
+        residents, schedules, transparency,
     )
 
-    for module in (auth, communities, operators, listings, schedules, bookings, residents, payments, fund, gifts,
-                   transparency, notifications,
+    for module in (auth, communities, operators, listings, schedules, bookings, complaints, residents, payments, fund,
+                   gifts, transparency, notifications,
                    problems):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.blp.url_prefix)
     _register_error_handlers(app)
