@@ -78,25 +78,29 @@ def _clean(text: str | None, most: int, required, too_long, field: str) -> str:
 # --- the resident ------------------------------------------------------------------------------------------------
 
 def file(session: Session, resident: User | None, booking_id: int, category: str, text: str,
-         photo: tuple[str, str] | None = None) -> Complaint:
-    """The resident complains about their own booking; ``photo`` is a stored photo's (name, type)."""
+         photo: bytes | None = None, photos_folder: str | None = None) -> Complaint:
+    """The resident complains about their own booking, with a photo's bytes if they took one (kept under
+    ``photos_folder``, the app's instance folder, once everything else holds)."""
     booking, ctx = bookings.visible_booking(session, resident, booking_id)
     if booking.resident_id != resident.id:
         raise bookings.NOT_YOUR_BOOKING()
     if category not in COMPLAINT_CATEGORIES:
         raise UNKNOWN_CATEGORY(field="category")
     text = _clean(text, MAX_TEXT, TEXT_REQUIRED, TEXT_TOO_LONG, "text")
+    if photo:
+        complaint_photos.checked(photo)
     now = utcnow()
     if ctx.slot.starts_at < now - dt.timedelta(days=MOST_DAYS_AFTER):
         raise BOOKING_TOO_OLD(days=MOST_DAYS_AFTER)
+    stored = complaint_photos.store(photos_folder, photo) if photo else (None, None)
     due = local_today(ctx.community, now) + dt.timedelta(days=accountability_settings.of(ctx.community).answer_days)
     complaint = Complaint(community_id=ctx.community.id, operator_id=booking.operator_id, booking_id=booking.id,
                           resident_id=resident.id, category=category, text=text, status="open", due_on=due,
-                          photo=photo[0] if photo else None, photo_type=photo[1] if photo else None, created_at=now)
+                          photo=stored[0], photo_type=stored[1], created_at=now)
     session.add(complaint)
     session.flush()
     audit.record(session, resident, "complaint_filed", "complaint", complaint.id, ctx.community.id,
-                 booking_id=booking.id, category=category, photo=photo is not None)
+                 booking_id=booking.id, category=category, photo=bool(photo))
     complaint_notices.filed(session, Context(complaint, ctx.listing, ctx.slot, ctx.community))
     return complaint
 

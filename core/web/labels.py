@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext, lazy_gettext as _l
 
+from core.complaint_notices import CATEGORY_NAMES
+
 TIERS = {"free": _l("Free"), "low_cost": _l("Low-cost price"), "paid": _l("Standard price")}
 
 # A rule's name says who it is for; the reason says why this resident got it.
@@ -30,6 +32,10 @@ PROPOSAL_STATUSES = {
 }
 
 STATEMENT_KINDS = {"payment": _l("Payment"), "refund": _l("Refund"), "share": _l("Split of the fund's share")}
+
+COMPLAINT_CATEGORIES = {code: _l(name) for code, name in CATEGORY_NAMES.items()}
+COMPLAINT_STATUSES = {"open": _l("Waiting for the office"), "acknowledged": _l("Being handled"),
+                      "resolved": _l("Answered")}
 
 OPERATOR_STATUSES = {"pending": _l("Waiting for approval"), "active": _l("Active"),
                      "suspended": _l("Suspended"), "exited": _l("Left")}
@@ -183,4 +189,6 @@ def register_globals(app) -> None:
         agreement_status_label=lambda code: label(AGREEMENT_STATUSES, code),
         resident_status_label=lambda code: label(RESIDENT_STATUSES, code), donation_rule=donation_rule,
         account_label=lambda code: label(ACCOUNTS, code), side_label=lambda code: label(SIDES, code),
+        complaint_category_label=lambda code: label(COMPLAINT_CATEGORIES, code),
+        complaint_status_label=lambda code: label(COMPLAINT_STATUSES, code),
     )
