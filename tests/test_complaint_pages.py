@@ -7,6 +7,7 @@ import re
 
 from sqlalchemy import select
 
+from core import complaint_photos
 from core.models import Complaint, User
 from tests.test_complaints import PNG, booked_lunch
 
@@ -107,3 +108,13 @@ def test_the_operator_reads_no_name_and_answers_once(demo, web, db):
     again = canteen.post(f"{path}/{complaint.id}", {"text": "再说一次"})
     assert again.status_code == 409 and "已经答复" in text_of(again)
     assert chinese(web, "staff").get(f"{path}/{complaint.id}").status_code == 403
+
+
+def test_a_photo_too_large_is_refused_plainly_and_changes_nothing(demo, web, db):
+    _api, booking = booked_lunch(demo)
+    senior = chinese(web, "senior68")
+    huge = PNG + bytes(complaint_photos.MOST_BYTES)
+    refused = complain(senior, booking["id"], photo=(io.BytesIO(huge), "big.png"))
+    assert refused.status_code == 413, text_of(refused)[:300]
+    assert "太多" in text_of(refused) or "太大" in text_of(refused)
+    assert db.scalar(select(Complaint)) is None

@@ -77,6 +77,7 @@ def test_the_operator_never_reads_who_complained(demo, db):
         assert response.status_code == 200
         body = response.get_data(as_text=True)
         assert senior.name not in body and "resident_id" not in body and "resident_name" not in body
+        assert "booking_id" not in body  # the operator's own bookings would name the resident
         if senior.profile.phone:
             assert senior.profile.phone not in body
     for note in told(db, "complaint_about_you"):

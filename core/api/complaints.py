@@ -47,10 +47,11 @@ class ComplaintQuery(PageArgs):
 
 
 class ComplaintSchema(Schema):
-    """A complaint as its reader may see it: the operator's staff get no ``resident_id`` and no ``resident_name``."""
+    """A complaint as its reader may see it: the operator's staff get no ``resident_id``, ``resident_name`` or
+    ``booking_id`` (their bookings name their residents), only the service and its time."""
 
     id = fields.Integer()
-    booking_id = fields.Integer()
+    booking_id = fields.Integer(metadata={"description": "not shown to the operator"})
     community_id = fields.Integer()
     operator_id = fields.Integer()
     listing_id = fields.Integer()
@@ -76,7 +77,7 @@ class ComplaintSchema(Schema):
 
 
 COMPLAINT_PAGE = page_schema(ComplaintSchema)
-SHOWN = ("id", "booking_id", "community_id", "operator_id", "category", "text", "status", "due_on",
+SHOWN = ("id", "community_id", "operator_id", "category", "text", "status", "due_on",
          "overdue_flagged_at", "acknowledged_at", "upheld", "resolution_note", "resolved_at", "operator_reply",
          "operator_replied_at", "resident_rating", "created_at")
 
@@ -87,8 +88,8 @@ def as_read_by(ctx: complaints.Context, audience: str) -> dict:
     shown = {name: getattr(complaint, name) for name in SHOWN} | {
         "listing_id": ctx.listing.id, "listing_title": ctx.listing.title, "slot_starts_at": ctx.slot.starts_at,
         "has_photo": complaint.photo is not None, "overdue": ctx.overdue}
-    if audience != complaints.OPERATOR:
-        shown["resident_id"] = complaint.resident_id
+    if audience != complaints.OPERATOR:  # the booking would name the resident to its operator's staff
+        shown |= {"resident_id": complaint.resident_id, "booking_id": complaint.booking_id}
     if audience == complaints.STAFF:
         shown["resident_name"] = session().get(User, complaint.resident_id).name
     return shown
