@@ -169,7 +169,7 @@ def resolve(session: Session, user: User | None, complaint_id: int, upheld: bool
 
 def reply(session: Session, user: User | None, complaint_id: int, text: str) -> Complaint:
     """The operator's staff answer the complaint, once; the resident and the community's staff read it."""
-    ctx, audience = visible(session, user, complaint_id)
+    ctx, _audience = visible(session, user, complaint_id)
     complaint = ctx.complaint
     if not policy.has_role(user, "operator_staff", operator_id=complaint.operator_id):
         raise policy.ROLE_REQUIRED()

@@ -2,6 +2,7 @@
 office works its queue; the operator reads complaints without names and answers once."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 
@@ -9,6 +10,8 @@ from sqlalchemy import select
 
 from core import complaint_photos
 from core.models import Complaint, User
+from tests.clock import at
+from tests.test_chinese_pages import english_words
 from tests.test_complaints import PNG, booked_lunch
 
 
@@ -19,7 +22,10 @@ def chinese(web, local: str):
 
 
 def text_of(response) -> str:
-    return response.get_data(as_text=True)
+    """The page's markup, which a Chinese reader reads without an English word (tests/test_chinese_pages.py)."""
+    markup = response.get_data(as_text=True)
+    assert not english_words(markup), english_words(markup)
+    return markup
 
 
 def complain(reader, booking_id: int, **fields):
@@ -118,3 +124,17 @@ def test_a_photo_too_large_is_refused_plainly_and_changes_nothing(demo, web, db)
     assert refused.status_code == 413, text_of(refused)[:300]
     assert "太多" in text_of(refused) or "太大" in text_of(refused)
     assert db.scalar(select(Complaint)) is None
+
+
+def test_the_queue_marks_a_complaint_overdue_once_the_job_flagged_it(demo, web, app, db):
+    _api, booking = booked_lunch(demo)
+    complain(chinese(web, "senior68"), booking["id"])
+    complaint = db.scalar(select(Complaint))
+    later = dt.datetime.combine(complaint.due_on + dt.timedelta(days=1), dt.time(4), dt.timezone.utc)
+    with at(later):
+        assert app.test_cli_runner().invoke(args=["jobs", "run", "complaints.flag_overdue"]).exit_code == 0
+        staff = chinese(web, "staff")
+        late = text_of(staff.get("/communities/heping/complaints?overdue=1"))
+        assert f'data-testid="complaint-{complaint.id}"' in late and "已逾期" in late
+        page = text_of(staff.get(f"/communities/heping/complaints/{complaint.id}"))
+        assert 'data-testid="overdue"' in page
