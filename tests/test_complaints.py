@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from core import complaint_photos
 from core.models import AuditEvent, Complaint, Notification, User
 from tests.clock import at
+from tests.races import posting, race
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -195,3 +196,17 @@ def test_who_may_act_on_a_complaint(demo, db):
     refused = demo.api("staff").post(f"{path}/resolve", {"upheld": True, "note": "  "})
     assert refused.status_code == 422 and refused.get_json()["code"] == "resolution_note_required"
     assert db.scalar(select(Complaint.status).where(Complaint.id == complaint["id"])) == "open"
+
+
+@pytest.mark.postgres
+def test_two_answers_at_once_make_one_and_two_ratings_at_once_make_one(demo, db):
+    resident, _booking, complaint = filed(demo)
+    path = f"/complaints/{complaint['id']}"
+    app, canteen = demo.client.application, demo.api("canteen")
+    answers = race([posting(app, f"{path}/reply", {"text": f"Answer {n}"}, canteen.token) for n in range(4)])
+    assert sorted(status for status, _ in answers) == [200, 409, 409, 409]
+    assert demo.api("staff").post(f"{path}/resolve", {"upheld": False, "note": "Served as ordered."}).status_code == 200
+    ratings = race([posting(app, f"{path}/rating", {"stars": n + 1}, resident.token) for n in range(4)])
+    assert sorted(status for status, _ in ratings) == [200, 409, 409, 409]
+    assert db.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action.in_(("complaint_replied", "complaint_rated")))) == 2
