@@ -12,6 +12,9 @@ from pathlib import Path
 from core.errors import N_, ErrorCode, invalid, not_found
 
 MOST_BYTES = 5 * 1024 * 1024
+UPLOAD_MOST_BYTES = MOST_BYTES + 64 * 1024
+"""What a request carrying a photo may weigh: the photo and a form's own bytes around it (its boundary, its other
+fields); the photo itself is held to :data:`MOST_BYTES` by its check."""
 FOLDER = "complaints"
 """The photos' folder, inside the app's instance folder."""
 

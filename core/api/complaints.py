@@ -17,8 +17,6 @@ from core.request_session import session
 blp = ApiBlueprint("complaints", __name__, url_prefix="", description="Residents' complaints and their handling")
 
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
-UPLOAD_SLACK = 64 * 1024
-"""A form's own bytes around the photo (its boundary, its other fields): the photo itself is held to 5 MB."""
 
 
 class ComplaintRequest(Schema):
@@ -133,7 +131,7 @@ def get_complaint(complaint_id):
 @blp.doc(requestBody={"required": True, "content": {kind: {"schema": {"type": "string", "format": "binary"}}
                                                     for kind in PHOTO_TYPES}})
 @blp.response(200, ComplaintSchema)
-@uploads(complaint_photos.MOST_BYTES + UPLOAD_SLACK, raw=True)
+@uploads(complaint_photos.UPLOAD_MOST_BYTES, raw=True)
 def put_photo(complaint_id):
     """The resident's photo of what happened, the image itself as the body (JPEG, PNG or WebP, up to 5 MB; its bytes
     decide, not its Content-Type); it replaces an earlier one. 413 ``photo_too_large``; 422 ``not_an_image``."""

@@ -20,8 +20,6 @@ from core.web.operator import operator_in_scope
 
 bp = page_blueprint("web_complaints", __name__)
 PER_PAGE = 30
-UPLOAD_SLACK = 64 * 1024
-"""The form's own bytes around the photo: the photo itself is held to 5 MB by its check."""
 
 
 def _listed(query, page: int):
@@ -38,7 +36,7 @@ def _page_number() -> int:
 # --- the resident -------------------------------------------------------------------------------------------------
 
 @bp.route("/my/bookings/<int:booking_id>/complain", methods=["GET", "POST"])
-@uploads(complaint_photos.MOST_BYTES + UPLOAD_SLACK)
+@uploads(complaint_photos.UPLOAD_MOST_BYTES)
 def complain(booking_id: int):
     """Something went wrong with a booking: what it was about, what happened, a photo if there is one."""
     user = logged_in()
