@@ -29,3 +29,10 @@ def json_download(document, filename: str) -> Response:
     """A JSON document as an attachment named ``filename``, in readable UTF-8 (Chinese names stay Chinese)."""
     return Response(json.dumps(document, ensure_ascii=False, indent=2), mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def inline_file(data: bytes, mimetype: str) -> Response:
+    """A stored file shown in the page (a complaint's photo): the type its bytes showed, never sniffed by the
+    browser, never cached by a shared cache."""
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": "inline", "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})

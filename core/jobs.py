@@ -13,7 +13,7 @@ from celery.schedules import schedule as every
 from sqlalchemy import delete, select
 
 from core import booking as bookings
-from core import checks, evaluation, ledger, notices, outbox, schedules, settlement
+from core import checks, complaints, evaluation, ledger, notices, outbox, schedules, settlement
 from core.errors import N_, Message
 from core.models import ApiToken, Booking, Community, IdempotentRequest, JobRun, PaymentEvent
 from core.outbox import enqueue
@@ -32,6 +32,7 @@ NO_MONTH_ENDED = N_("No community's month ended today")
 EVALUATED = N_("Operators scored: %(months)s")
 VIOLATIONS = N_("%(count)s problems found: %(found)s")
 ALL_HOLD = N_("Every check holds, every chain is intact")
+OVERDUE_FLAGGED = N_("%(count)s complaints flagged overdue")
 PURGED = N_("Forgotten: %(keys)s idempotency keys, %(tokens)s expired tokens, %(events)s webhook events, "
             "%(runs)s job runs, %(tasks)s done tasks")
 
@@ -144,6 +145,11 @@ def nightly_check(job: JobContext) -> Message | Failed:
     return Message(ALL_HOLD)
 
 
+def flag_overdue_complaints(job: JobContext) -> Message:
+    """Complaints not resolved by their due day (the community's) are flagged, and the staff told, once."""
+    return Message(OVERDUE_FLAGGED, {"count": complaints.flag_overdue(job.session, job.now)})
+
+
 def purge_old_records(job: JobContext) -> Message:
     """Forget what is only kept for a while: idempotency keys, expired tokens, processed webhook events, done tasks."""
     before = job.now - RETENTION
@@ -177,6 +183,8 @@ CORE_TASKS = (
          label=N_("Score the operators on the 1st")),
     Task("nightly_check", nightly_check, schedule=crontab(hour=19, minute=0),  # 03:00 in China
          label=N_("Check the books every night")),
+    Task("complaints.flag_overdue", flag_overdue_complaints, schedule=crontab(minute=20),
+         label=N_("Flag complaints not answered in time")),
     Task("purge_old_records", purge_old_records, schedule=crontab(hour=20, minute=0),
          label=N_("Forget old records")),
 )

@@ -39,11 +39,12 @@ def allow_stripe_js() -> None:
     g.csp = STRIPE_CSP
 
 
-def uploads(most_bytes: int):
-    """Mark a view (an API operation or a page) that takes a file as multipart/form-data, of up to ``most_bytes``;
+def uploads(most_bytes: int, raw: bool = False):
+    """Mark a view (an API operation or a page) that takes a file as multipart/form-data, of up to ``most_bytes``
+    (``raw``: or the file itself as the body, whatever its Content-Type says: the view judges its bytes);
     everything else stays within the app's MAX_CONTENT_LENGTH."""
     def mark(view):
-        view.linli_upload = most_bytes
+        view.linli_upload, view.linli_upload_raw = most_bytes, raw
         return view
     return mark
 
@@ -51,7 +52,8 @@ def uploads(most_bytes: int):
 def allow_upload(view) -> bool:
     """Let this request's file be as large as its view allows (a larger one is a 413 when the form is read)."""
     most = getattr(view, "linli_upload", None)
-    if most is None or request.mimetype != "multipart/form-data":
+    raw = getattr(view, "linli_upload_raw", False)
+    if most is None or not (raw or request.mimetype == "multipart/form-data"):
         return False
     request.max_content_length = most
     return True

@@ -146,6 +146,17 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "bookings.no_show_booking": only(OPERATOR, ADMIN),
     "bookings.rate_booking": only(RESIDENT, body=lambda w: {"stars": 5}, kind="rated"),  # rated already: a 409
     "bookings.get_rating": only(RESIDENT, OPERATOR, STAFF, ADMIN, kind="rated"),
+    "complaints.file_complaint": only(RESIDENT, body=lambda w: {"category": "quality", "text": "Cold rice"}),
+    "complaints.get_complaint": only(RESIDENT, OPERATOR, STAFF, ADMIN),  # the operator is not told who
+    "complaints.put_photo": only(RESIDENT),  # no body: a 422 not_an_image, past authorization
+    "complaints.get_photo": only(RESIDENT, OPERATOR, STAFF, ADMIN),
+    "complaints.my_complaints": users(),  # one's own
+    "complaints.community_complaints": only(STAFF, ADMIN),
+    "complaints.operator_complaints": only(*OPERATOR_OR_STAFF),
+    "complaints.acknowledge_complaint": only(STAFF, ADMIN),
+    "complaints.resolve_complaint": only(STAFF, ADMIN, body=lambda w: {"upheld": True, "note": "Checked"}),
+    "complaints.reply_to_complaint": only(OPERATOR, ADMIN, body=lambda w: {"text": "Sorry, mended"}),
+    "complaints.rate_handling": only(RESIDENT, body=lambda w: {"stars": 4}),  # not resolved yet: a 409
     "auth.register": public(body=lambda w: {"community": w["community"], "name": "New Neighbour",
                                             "phone": "13812345678", "password": "long-enough-1"}),
     "residents.register_resident": only(STAFF, ADMIN, body=lambda w: {"name": "Wang Fang", "phone": "13812345679",
@@ -292,6 +303,17 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_resident.pay": only(RESIDENT),
     "web_resident.pay_status": only(RESIDENT),
     "web_resident.rate": only(RESIDENT, body=lambda w: {"stars": "5"}, kind="rated"),
+    "web_complaints.complain": only(RESIDENT, body=lambda w: {"category": "quality", "text": "Cold rice"}),
+    "web_complaints.mine": users(),
+    "web_complaints.mine_one": only(RESIDENT),
+    "web_complaints.rate": only(RESIDENT, body=lambda w: {"stars": "4"}),  # not resolved yet: a flashed 409
+    "web_complaints.photo": only(RESIDENT, OPERATOR, STAFF, ADMIN),
+    "web_complaints.queue": only(STAFF, ADMIN),
+    "web_complaints.office_one": only(STAFF, ADMIN),
+    "web_complaints.acknowledge": only(STAFF, ADMIN),
+    "web_complaints.resolve": only(STAFF, ADMIN, body=lambda w: {"upheld": "yes", "note": "Checked"}),
+    "web_complaints.operator_queue": only(OPERATOR, ADMIN),
+    "web_complaints.operator_one": only(OPERATOR, ADMIN, body=lambda w: {"text": "Sorry, mended"}),
     "web_inbox.inbox": users(),
     "web_inbox.mark_read": only(RESIDENT),  # one's own: another's is a 404
     "web_inbox.mark_all_read": users(),
@@ -391,7 +413,7 @@ PATH_VALUES = {
     "ref": "community", "slug": "community", "operator_id": "operator", "listing_id": "listing", "slot_id": "slot",
     "booking_id": "booking", "resident_id": "member", "agreement_id": "agreement", "proposal_id": "proposal", "user_id": "member", "gift_id": "gift",
     "payment_id": "payment",
-    "notification_id": "notification",
+    "notification_id": "notification", "complaint_id": "complaint",
     "period": "period", "attribute": "attribute", "job_id": "job", "worker_id": "worker", "vendor_id": "vendor",
     "code": "=en", "step": "=votes", "provider": "=stripe", "action": "=check-in", "filename": "=linli.css", "name": "=expire_holds",
     "reference": "=L1T1",

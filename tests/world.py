@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from core import accounts, notifications
+from core import accounts, complaint_photos, notifications
 from core.auth import issue_token
 from core.demo import WELCOME
 from core.errors import text
@@ -45,6 +46,8 @@ class World:
     users: dict[str, int | None]
     tokens: dict[str, str | None]
     rows: dict[str, list[dict]] = field(repr=False)
+    files: dict[str, bytes] = field(default_factory=dict, repr=False)
+    """Files the world keeps in its instance folder (a complaint's photo), by their path there."""
 
 
 def build(app) -> World:
@@ -59,7 +62,10 @@ def build(app) -> World:
         session.close()
     _book_and_propose(app, ids, tokens)
     ids.update(_plugin_ids(app, users))
-    return World(ids, users, tokens, snapshot(app.extensions["linli"].db.engine))
+    instance = Path(app.instance_path)
+    files = {str(path.relative_to(instance)): path.read_bytes()
+             for path in (instance / complaint_photos.FOLDER).glob("*") if path.is_file()}
+    return World(ids, users, tokens, snapshot(app.extensions["linli"].db.engine), files)
 
 
 def _people_and_places(session) -> tuple[dict, dict]:
@@ -107,6 +113,8 @@ def _staff_of(session, name: str, operators: list[Operator]) -> User:
     return user
 
 
+PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(32)
+"""The resident's photo of their complaint: a PNG by its bytes."""
 BOOKING_DETAILS = {"housekeeping": {"address": CANARIES[0]}}
 
 
@@ -133,6 +141,11 @@ def _book_and_propose(app, ids: dict, tokens: dict) -> None:
     with app.extensions["linli"].db.reader() as session:  # the cash taken at its check-in
         ids["payment"] = session.scalar(select(Payment.id).where(Payment.booking_id == rated["id"]))
     ids["operator:rated"] = ids["operator:canteen"]
+    ids["complaint"] = post(RESIDENT, f"/bookings/{ids['booking:canteen']}/complaints",
+                            {"category": "quality", "text": "The soup was cold."})["id"]
+    photo = client.put(f"/api/v1/complaints/{ids['complaint']}/photo", data=PHOTO,
+                       headers={"Authorization": f"Bearer {tokens[RESIDENT]}", "Content-Type": "image/png"})
+    assert photo.status_code == 200, photo.get_json()
     proposal = post(STAFF, "/communities/heping/fund/proposals", {
         "title": "Benches for the garden", "purpose": "Somewhere to rest", "requested_amount": 100,
         "beneficiary": "Elderly residents"})
@@ -167,4 +180,7 @@ def world(make_app, world_snapshot):
     """An app on a fresh copy of the world."""
     app = make_app()
     restore(app.extensions["linli"].db.engine, world_snapshot.rows)
+    for name, data in world_snapshot.files.items():
+        (Path(app.instance_path) / name).parent.mkdir(parents=True, exist_ok=True)
+        (Path(app.instance_path) / name).write_bytes(data)
     return app, world_snapshot

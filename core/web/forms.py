@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField, DateField, DecimalField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField,
     SelectMultipleField, StringField, TextAreaField, TimeField,
@@ -13,6 +14,8 @@ from wtforms.validators import (
 )
 
 from core.booking import MAX_QUANTITY
+from core.complaint_notices import CATEGORY_NAMES
+from core.complaints import MAX_TEXT
 from core.ledger import FIRST_DAY, LAST_DAY
 from core.pricing import ATTRIBUTES
 from core.residents import ADDRESS_LENGTH, BUILDING_LENGTH, NAME_LENGTH
@@ -260,3 +263,29 @@ class NotificationPreferencesForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token travels."""
+
+
+class ComplaintForm(FlaskForm):
+    """A resident's complaint about a booking: what it is about, what happened, and a photo if they took one."""
+
+    category = RadioField(_l("What is it about?"), validators=[CHOSEN], invalid_choice_message=NOT_AN_OPTION,
+                          choices=options([(code, _l(name)) for code, name in CATEGORY_NAMES.items()]))
+    text = TextAreaField(_l("What happened?"), validators=[REQUIRED, Length(max=MAX_TEXT)])
+    photo = FileField(_l("A photo (optional)"))
+
+
+class ResolveForm(FlaskForm):
+    upheld = RadioField(_l("Your decision"), validators=[CHOSEN], invalid_choice_message=NOT_AN_OPTION,
+                        choices=options([("yes", _l("Upheld: the resident is right")),
+                                         ("no", _l("Not upheld"))]))
+    note = TextAreaField(_l("Note to the resident (they read it)"), validators=[REQUIRED, Length(max=MAX_TEXT)])
+
+
+class ReplyForm(FlaskForm):
+    text = TextAreaField(_l("Your answer (you can answer once)"), validators=[REQUIRED, Length(max=MAX_TEXT)])
+
+
+class HandlingForm(FlaskForm):
+    """How the resident rates the handling of their complaint: the stars of a rating, without a comment."""
+
+    stars = RateForm.stars

@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import current_app
 from flask_babel import gettext, lazy_gettext as _l
 
+from core.complaint_notices import CATEGORY_NAMES
+
 TIERS = {"free": _l("Free"), "low_cost": _l("Low-cost price"), "paid": _l("Standard price")}
 
 # A rule's name says who it is for; the reason says why this resident got it.
@@ -30,6 +32,10 @@ PROPOSAL_STATUSES = {
 }
 
 STATEMENT_KINDS = {"payment": _l("Payment"), "refund": _l("Refund"), "share": _l("Split of the fund's share")}
+
+COMPLAINT_CATEGORIES = {code: _l(name) for code, name in CATEGORY_NAMES.items()}
+COMPLAINT_STATUSES = {"open": _l("Waiting for the office"), "acknowledged": _l("Being handled"),
+                      "resolved": _l("Answered")}
 
 OPERATOR_STATUSES = {"pending": _l("Waiting for approval"), "active": _l("Active"),
                      "exit_proposed": _l("Exit proposed"), "suspended": _l("Suspended"), "exited": _l("Left")}
@@ -217,4 +223,6 @@ def register_globals(app) -> None:
         score_figures_said=score_figures_said,
         standing_action_label=lambda code: label(STANDING_ACTIONS, code),
         existing_bookings_label=lambda code: label(EXISTING_BOOKINGS, code),
+        complaint_category_label=lambda code: label(COMPLAINT_CATEGORIES, code),
+        complaint_status_label=lambda code: label(COMPLAINT_STATUSES, code),
     )
