@@ -352,6 +352,7 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
                                                                      "existing_bookings": "honour"}),
     "web_standing.our_scores": only(OPERATOR, ADMIN),
     "web_standing.public_scores": public(),
+    "web_standing.public_operator": public(),
     "web_admin.jobs": only(ADMIN),
     "web_admin.run_job": only(ADMIN),
     "web_staff.approve_operator": only(STAFF, ADMIN),

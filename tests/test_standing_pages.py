@@ -116,6 +116,12 @@ def test_the_public_reads_scores_and_stars_and_listings_show_the_stars(scored, b
     shown = text(page)
     assert "7.0" in shown and "adjusted" in shown and f"★★★★ {year}" in shown
     assert "entered twice" not in shown
+    record = visitor.get(f"/communities/{community.slug}/operators/{canteen.id}")
+    assert record.status_code == 200
+    assert f"/communities/{community.slug}/operators/{canteen.id}" in page.get_data(as_text=True)  # linked
+    shown = text(record)
+    assert "Staff changed the computed 6.2 to 7.0." in shown and "<svg" in shown and f"★★★★ {year}" in shown
+    assert "entered twice" not in shown and "Community staff" not in shown
     home = text(visitor.get("/?community=heping"))
     assert f"★★★★ {year}" in home
     listing = next(item for item in visitor.client.get("/api/v1/listings?per_page=200").get_json()["items"]
@@ -123,10 +129,28 @@ def test_the_public_reads_scores_and_stars_and_listings_show_the_stars(scored, b
     assert f"★★★★ {year}" in text(visitor.get(f"/services/{listing['id']}"))
 
 
+def test_the_public_record_is_only_of_operators_that_serve_or_served_here(scored, browser, db):
+    community, canteen, _year = scored
+    visitor = browser()
+    pending = Operator(community_id=canteen.community_id, stored_name="Not yet", type="canteen", status="pending")
+    db.add(pending)
+    db.commit()
+    assert visitor.get(f"/communities/{community.slug}/operators/{pending.id}").status_code == 404
+    assert visitor.get(f"/communities/{community.slug}/operators/999999").status_code == 404
+    other = db.scalar(select(Community).where(Community.slug != community.slug))
+    if other is not None:
+        assert visitor.get(f"/communities/{other.slug}/operators/{canteen.id}").status_code == 404
+    for status in ("suspended", "exited"):
+        db.get(Operator, canteen.id).status = status
+        db.commit()
+        assert visitor.get(f"/communities/{community.slug}/operators/{canteen.id}").status_code == 200
+
+
 @pytest.mark.parametrize("who, path", [
     ("staff", "/communities/heping/staff/operators/{id}"),
     ("canteen", "/operators/{id}/scores"),
     (None, "/communities/heping/operators"),
+    (None, "/communities/heping/operators/{id}"),
 ])
 def test_the_pages_read_in_chinese(scored, browser, db, who, path):
     _community, canteen, _year = scored

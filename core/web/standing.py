@@ -2,7 +2,7 @@
 exit), the operator's own "Our scores", and the public list of scores and stars."""
 from __future__ import annotations
 
-from flask import flash, render_template
+from flask import abort, flash, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -10,6 +10,7 @@ from wtforms import DateField, RadioField, TextAreaField
 from wtforms.validators import InputRequired
 
 from core import fund, scorecards, standing
+from core.models import Operator
 from core.request_session import session as db_session
 from core.web.common import (
     attempt, back_to, community_or_404, headline, linli, page_blueprint, require, show_field_errors, today_in,
@@ -129,6 +130,19 @@ def our_scores(operator_id: int):
 
 
 # --- everyone ----------------------------------------------------------------------------------------------------
+
+@bp.route("/communities/<slug>/operators/<int:operator_id>")
+def public_operator(slug: str, operator_id: int):
+    """One operator's public record: its monthly scores (adjusted ones marked), its stars and the decisions about
+    it, without reasons or names."""
+    community = community_or_404(slug)
+    db = db_session()
+    operator = db.get(Operator, operator_id)
+    if operator is None or operator.community_id != community.id \
+            or operator.status not in scorecards.PUBLISHED_STATUSES:
+        abort(404)
+    return render_template("public/operator.html", public=True, **_scores_context(db, operator, community))
+
 
 @bp.route("/communities/<slug>/operators")
 def public_scores(slug: str):
