@@ -13,7 +13,7 @@ import shutil
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 from core import demo
 from core.db import Base
@@ -31,19 +31,23 @@ def snapshot(engine: Engine) -> dict[str, list[dict]]:
 
 
 def empty(conn) -> None:
-    """Delete every row of every table, children first (DELETE, not TRUNCATE: on a few rows it is far faster)."""
-    for table in reversed(Base.metadata.sorted_tables):
-        conn.execute(table.delete())
+    """Delete every row of every table, children first (DELETE, not TRUNCATE: on a few rows it is far faster); on
+    PostgreSQL in one round trip, and every sequence started again, so ids are those of a new database."""
+    tables = list(reversed(Base.metadata.sorted_tables))
+    if conn.dialect.name != "postgresql":
+        for table in tables:
+            conn.execute(table.delete())
+        return
+    quoted = conn.dialect.identifier_preparer.format_table
+    conn.exec_driver_sql("; ".join([*(f"DELETE FROM {quoted(table)}" for table in tables), (
+        "SELECT setval(oid::regclass, 1, false) FROM pg_class "
+        "WHERE relkind = 'S' AND relnamespace = 'public'::regnamespace")]))
 
 
 def reset(engine: Engine) -> None:
-    """Empty the database; on PostgreSQL also start every sequence again, so ids are those of a new database."""
-    with engine.begin() as conn:  # what TRUNCATE … RESTART IDENTITY does, in 20 ms instead of 900
+    """Empty the database (what TRUNCATE … RESTART IDENTITY does, in a few milliseconds instead of 900)."""
+    with engine.begin() as conn:
         empty(conn)
-        if engine.dialect.name == "postgresql":
-            for sequence in conn.execute(text("SELECT sequence_name FROM information_schema.sequences "
-                                              "WHERE sequence_schema = 'public'")).scalars():
-                conn.execute(text("SELECT setval(:sequence, 1, false)"), {"sequence": sequence})
 
 
 def restore(engine: Engine, rows: dict[str, list[dict]]) -> None:
@@ -55,11 +59,11 @@ def restore(engine: Engine, rows: dict[str, list[dict]]) -> None:
         for table in tables:
             if rows.get(table.name):
                 conn.execute(table.insert(), rows[table.name])
-        if postgres:
-            for table in tables:
-                if "id" in table.c and rows.get(table.name) and isinstance(rows[table.name][-1]["id"], int):
-                    conn.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :n)"),
-                                 {"t": table.name, "n": max(r["id"] for r in rows[table.name])})
+        highest = {table.name: max(row["id"] for row in rows[table.name]) for table in tables
+                   if "id" in table.c and rows.get(table.name) and isinstance(rows[table.name][-1]["id"], int)}
+        if postgres and highest:  # every sequence past its table's highest id, in one statement
+            values = ", ".join(f"('{name}', {number})" for name, number in highest.items())
+            conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence(t, 'id'), n) FROM (VALUES {values}) AS v(t, n)")
 
 
 def demo_day() -> dt.date:
