@@ -200,3 +200,27 @@ def test_the_operator_and_the_office_see_the_list_with_names_only(app, db, full)
     for refused in ("rival", "w1", "other"):
         assert full["api"][refused].get(f"/slots/{full['slot']}/waitlist").status_code == 403
     assert full["api"]["w1"].get("/me/waitlist?per_page=0").status_code == 422
+
+
+def test_the_pages_let_a_resident_join_accept_and_the_operator_see_the_list(app, db, full, browser):
+    from tests.factories import PASSWORD
+
+    resident = browser(email=full["users"]["w1"].email, password=PASSWORD)
+    booking_page = f"/book/{full['slot']}"
+    assert b'data-testid="join-waitlist"' in resident.get(booking_page).data
+    assert resident.submit(f"/book/{full['slot']}/waitlist", form_at=booking_page).status_code == 303
+    assert b'data-testid="position"' in resident.get("/my/waitlist").data
+    cancel(full, 0)
+    offered = resident.get("/my/waitlist").data
+    assert b'data-testid="time-left"' in offered and b"30" in offered
+    entry = db.scalar(select(WaitlistEntry.id))
+    db.commit()
+    accepted = resident.submit(f"/my/waitlist/{entry}/accept", form_at="/my/waitlist")
+    assert accepted.status_code == 303 and "/my/bookings/" in accepted.headers["Location"]
+    assert taken(db, full["slot"]) == 2
+    join(full, "w2")
+    operator_id = db.get(Listing, db.get(Slot, full["slot"]).listing_id).operator_id
+    db.commit()
+    operator = browser(email=full["users"]["operator"].email, password=PASSWORD)
+    places = operator.get(f"/operators/{operator_id}/slots/{full['slot']}/places")
+    assert places.status_code == 200 and b'data-testid="waitlist"' in places.data
