@@ -1,13 +1,12 @@
 """The waiting list of a full time: join it, see your place in line, take up or turn down a place held for you."""
 from __future__ import annotations
 
-from flask import jsonify
 from marshmallow import Schema, fields, validate
 
 from core import waitlist
 from core.api import idempotency
-from core.api.bookings import BOOKING, BookingSchema, paying
-from core.api.common import ID, ApiBlueprint, PageArgs, current_user, linli, page_schema, paginate
+from core.api.bookings import BookingSchema, created
+from core.api.common import ApiBlueprint, PageArgs, current_user, linli, page_schema, paginate
 from core.db import commit
 from core.models import WAITLIST_STATUSES, WaitlistEntry
 from core.request_session import session
@@ -101,30 +100,26 @@ def accept_offer(data, entry_id):
     db, user, app = session(), current_user(), linli()
     waitlist.own_entry(db, user, entry_id)
     idempotency.begin(db, user, claim_first=app.payments.is_online(data["payment_method"]))
-    booking, started = waitlist.accept(db, app.plugins, app.payments, user, entry_id, data["payment_method"],
-                                       data["details"])
-    response = jsonify(BOOKING.dump(booking) | paying(booking, started))
-    response.status_code = 201
-    idempotency.finish(db, response)
+    return created(db, *waitlist.accept(db, app.plugins, app.payments, user, entry_id, data["payment_method"],
+                                        data["details"]))
+
+
+def _changed(change, entry_id: int) -> dict:
+    db = session()
+    body = shown(db, change(db, current_user(), entry_id))
     commit(db)
-    return response
+    return body
 
 
 @blp.route("/waitlist/<int:entry_id>/decline", methods=["POST"])
 @blp.response(200, EntrySchema)
 def decline_offer(entry_id):
     """Turn down the place held for you: it goes to the next in line."""
-    db = session()
-    body = shown(db, waitlist.decline(db, current_user(), entry_id))
-    commit(db)
-    return body
+    return _changed(waitlist.decline, entry_id)
 
 
 @blp.route("/waitlist/<int:entry_id>/leave", methods=["POST"])
 @blp.response(200, EntrySchema)
 def leave_waitlist(entry_id):
     """Stop waiting (a place held for you goes to the next in line)."""
-    db = session()
-    body = shown(db, waitlist.leave(db, current_user(), entry_id))
-    commit(db)
-    return body
+    return _changed(waitlist.leave, entry_id)

@@ -81,19 +81,19 @@ def accept(entry_id: int):
     return back_to("web_resident.booking", booking_id=result[0].id)
 
 
-@bp.route("/my/waitlist/<int:entry_id>/decline", methods=["POST"])
-def decline(entry_id: int):
+def _changed(change, entry_id: int, done: str):
     entry = _own(entry_id)
     if not ActionForm().validate_on_submit():
         return back_to("web_waitlist.mine")
-    _entry, error = attempt(lambda db: waitlist.decline(db, logged_in(), entry.id))
-    return _done(error, _("The place goes to the next in line."))
+    _entry, error = attempt(lambda db: change(db, logged_in(), entry.id))
+    return _done(error, done)
+
+
+@bp.route("/my/waitlist/<int:entry_id>/decline", methods=["POST"])
+def decline(entry_id: int):
+    return _changed(waitlist.decline, entry_id, _("The place goes to the next in line."))
 
 
 @bp.route("/my/waitlist/<int:entry_id>/leave", methods=["POST"])
 def leave(entry_id: int):
-    entry = _own(entry_id)
-    if not ActionForm().validate_on_submit():
-        return back_to("web_waitlist.mine")
-    _entry, error = attempt(lambda db: waitlist.leave(db, logged_in(), entry.id))
-    return _done(error, _("You have left the waiting list."))
+    return _changed(waitlist.leave, entry_id, _("You have left the waiting list."))
