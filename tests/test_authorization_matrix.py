@@ -308,6 +308,11 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_resident.cancel": only(RESIDENT),
     "web_resident.pay": only(RESIDENT),
     "web_resident.pay_status": only(RESIDENT),
+    "web_waitlist.join": residents(),  # a flashed 409: booked already, or places remain
+    "web_waitlist.mine": residents(),
+    "web_waitlist.accept": only(RESIDENT),  # no offer yet: a flashed 409
+    "web_waitlist.decline": only(RESIDENT),
+    "web_waitlist.leave": only(RESIDENT),
     "web_resident.rate": only(RESIDENT, body=lambda w: {"stars": "5"}, kind="rated"),
     "web_complaints.complain": only(RESIDENT, body=lambda w: {"category": "quality", "text": "Cold rice"}),
     "web_complaints.mine": users(),
