@@ -248,13 +248,8 @@ def book(session: Session, plugins: Plugins, payments: Payments, user: User | No
     places_taken = ctx is not None
     ctx = ctx or slot_context(session, request.slot_id)
     customer = customer_of(session, user, request.resident_id, ctx)
-    _check_bookable(ctx, now)
-    operator_type = plugins.type_of(ctx.operator.type)
-    check_places(operator_type, request.quantity)
-    details = load_details(operator_type.booking_schema, request.details, "details")
-    offer, person = price(session, operator_type, ctx, customer, request.quantity)
+    operator_type, details, offer = vet(session, plugins, ctx, customer, request.quantity, request.details, now)
     method = payments.method_for(offer, request.payment_method)
-    operator_type.validate_booking(session, ctx, customer, person, request.quantity, details)
     if not places_taken:
         take_places(session, plugins, ctx.slot, request.quantity, now)
     check_limit(session, operator_type, ctx.slot.id, customer.id)
@@ -272,6 +267,20 @@ def book(session: Session, plugins: Plugins, payments: Payments, user: User | No
     if booking.status == "confirmed":
         return booking, None
     return booking, payments.start(session, booking, ctx)
+
+
+def vet(session: Session, plugins: Plugins, ctx: SlotContext, customer: User, quantity: int, details: dict | None,
+        now: dt.datetime) -> tuple[OperatorType, dict, Quote]:
+    """Whether ``customer`` may book ``quantity`` places of this time, as far as the time, the operator type and its
+    rules say (places and payment aside): its type, the details loaded, and the price; raises the refusal. A waiting
+    list's entry is vetted so too, so whoever the booking rules refuse may not wait either."""
+    _check_bookable(ctx, now)
+    operator_type = plugins.type_of(ctx.operator.type)
+    check_places(operator_type, quantity)
+    details = load_details(operator_type.booking_schema, details, "details")
+    offer, person = price(session, operator_type, ctx, customer, quantity)
+    operator_type.validate_booking(session, ctx, customer, person, quantity, details)
+    return operator_type, details, offer
 
 
 def place(session: Session, plugins: Plugins, operator_type: OperatorType, booking: Booking,
@@ -355,9 +364,19 @@ def try_take_places(session: Session, slot_id: int, quantity: int) -> bool:
     return result.rowcount == 1
 
 
-def _release_places(session: Session, slot_id: int, quantity: int) -> None:
+def free_places(session: Session, slot_id: int, quantity: int) -> None:
+    """Give places back, no more (the UPDATE locks the slot's row until the commit); see :func:`release_places`."""
     session.execute(update(Slot).where(Slot.id == slot_id).values(taken=Slot.taken - quantity)
                     .execution_options(synchronize_session=False))
+
+
+def release_places(session: Session, slot_id: int, quantity: int) -> None:
+    """The one place freed places go back: to the time's waiting list first (held for the residents offered them,
+    in the same transaction, under the slot's lock), and what nobody waits for to anyone booking."""
+    from core import waitlist  # it books through this module
+
+    free_places(session, slot_id, quantity)
+    waitlist.offer(session, slot_id)
 
 
 # --- a booking's life --------------------------------------------------------------------------------------------
@@ -401,7 +420,7 @@ def _move(session: Session, plugins: Plugins, booking: Booking, ctx: SlotContext
     if move.places > 0:
         _take_again(session, operator_type, booking)
     if move.places < 0:
-        _release_places(session, booking.slot_id, booking.quantity)
+        release_places(session, booking.slot_id, booking.quantity)
     if operator_type is not None:
         getattr(operator_type, move.reaction)(session, booking, ctx, actor)
     _announce(session, plugins, booking, move.event)

@@ -13,6 +13,7 @@ from pathlib import Path
 DEFAULTS = {
     "DATABASE_URL": None,  # default: sqlite file in the instance folder; production needs PostgreSQL
     "HOLD_MINUTES": 15,
+    "WAITLIST_OFFER_MINUTES": 30,  # how long a place freed at a full time is held for the next resident on its waiting list
     "TOKEN_HOURS": 24 * 7,
     "STRIPE_SECRET_KEY": None,
     "STRIPE_PUBLISHABLE_KEY": None,
@@ -68,7 +69,7 @@ INT_KEYS = {"TOKEN_HOURS", "REMINDER_HOUR", "TASK_LEASE_SECONDS", "TRUSTED_PROXI
             "WEB_WORKERS", "WEB_THREADS"}
 RANGES = {"TRUSTED_PROXIES": (0, None), "DB_MAX_OVERFLOW": (0, None), "REMINDER_HOUR": (0, 23)}
 """The whole numbers allowed where not from 1 up."""
-DECIMAL_KEYS = {"HOLD_MINUTES"}  # 0.5 is half a minute: a test of real processes need not wait a quarter of an hour
+DECIMAL_KEYS = {"HOLD_MINUTES", "WAITLIST_OFFER_MINUTES"}  # 0.5 is half a minute: a test of real processes need not wait a quarter of an hour
 BOOL_KEYS = {"DB_PRE_PING"}
 CHOICES = {"ENV": ("development", "production"), "LOG_FORMAT": ("json", "text")}
 TRUTH = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}

@@ -13,7 +13,7 @@ from celery.schedules import schedule as every
 from sqlalchemy import delete, select
 
 from core import booking as bookings
-from core import checks, complaints, evaluation, ledger, notices, outbox, schedules, settlement
+from core import checks, complaints, evaluation, ledger, notices, outbox, schedules, settlement, waitlist
 from core.errors import N_, Message
 from core.models import ApiToken, Booking, Community, IdempotentRequest, JobRun, PaymentEvent
 from core.outbox import enqueue
@@ -32,6 +32,7 @@ NO_MONTH_ENDED = N_("No community's month ended today")
 EVALUATED = N_("Operators scored: %(months)s")
 VIOLATIONS = N_("%(count)s problems found: %(found)s")
 ALL_HOLD = N_("Every check holds, every chain is intact")
+OFFERS_LAPSED = N_("%(count)s waiting list offers ran out and went to the next in line")
 OVERDUE_FLAGGED = N_("%(count)s complaints flagged overdue")
 PURGED = N_("Forgotten: %(keys)s idempotency keys, %(tokens)s expired tokens, %(events)s webhook events, "
             "%(runs)s job runs, %(tasks)s done tasks")
@@ -92,6 +93,12 @@ def expire_holds(job: JobContext) -> Message:
     """Holds that ran out let their places go (and their payments stop); those about to run out are reminded."""
     expired = bookings.expire_holds(job.session, job.plugins, job.now)
     return Message(HOLDS_EXPIRED, {"count": expired, "told": notices.holds_running_out(job.session, job.now)})
+
+
+def lapse_waitlist_offers(job: JobContext) -> Message:
+    """Places held for waiting residents who did not answer in time go to the next in line (idempotent: a lapsed
+    offer is not offered any more)."""
+    return Message(OFFERS_LAPSED, {"count": waitlist.lapse(job.session, job.now)})
 
 
 def send_reminders(job: JobContext) -> Message:
@@ -174,6 +181,8 @@ CORE_TASKS = (
          label=N_("Match the payment services' statements")),
     DELIVER,
     Task("expire_holds", expire_holds, schedule=every(dt.timedelta(minutes=1)), label=N_("Expire payment holds")),
+    Task("waitlist.lapse", lapse_waitlist_offers, schedule=every(dt.timedelta(minutes=1)),
+         label=N_("Pass on waiting list offers that ran out")),
     Task("send_reminders", send_reminders, schedule=every(dt.timedelta(minutes=1)),
          label=N_("Remind residents the day before")),
     Task("generate_slots", generate_slots, schedule=crontab(minute=5), label=N_("Make the times of the coming weeks")),

@@ -83,6 +83,21 @@ def booking_event(session, event: str, booking: Booking) -> None:
                reason=booking.cancel_reason)
 
 
+OFFERED_TITLE = N_("A place is free for you: %(title)s")
+OFFERED_BODY = N_("A place at %(title)s on %(day)s/%(month)s at %(time)s is held for you until %(until)s. "
+                  "Accept it on “My waiting lists” before then, or it goes to the next in line.")
+
+
+def waitlist_offered(session, resident_id: int, entry_id: int, slot: Slot, until: dt.datetime) -> bool:
+    """Tell a waiting resident that a place is held for them, and until when (their community's time)."""
+    listing = session.get(Listing, slot.listing_id)
+    community = session.get(Community, listing.community_id)
+    params = {"title": listing.title, **_when(slot, community),
+              "until": until.astimezone(ZoneInfo(community.timezone)).strftime("%H:%M")}
+    return notify(session, resident_id, "waitlist_offered", Message(OFFERED_TITLE, params),
+                  Message(OFFERED_BODY, params), key=f"waitlist_offered:{entry_id}", link="/my/waitlist")
+
+
 def remind_tomorrow(session, now: dt.datetime, from_hour: int) -> int:
     """Remind each confirmed booking of tomorrow (its community's day), once, from ``from_hour`` o'clock on."""
     reminded = 0

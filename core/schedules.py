@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, waitlist
 from core import booking as bookings
 from core.db import utcnow
 from core.errors import N_, conflict, invalid
@@ -173,6 +173,8 @@ def change_places(session: Session, actor: User, slot: Slot, capacity: int) -> S
     session.refresh(slot)
     if result.rowcount != 1:
         raise FEWER_THAN_BOOKED(taken=slot.taken, field="capacity")
+    waitlist.offer(session, slot.id)  # places added go to those waiting first
+    session.refresh(slot)
     touch_catalog(session.connection(), {ctx.community.id})
     audit.record(session, actor, "slot_places_changed", "slot", slot.id, ctx.community.id, capacity=capacity)
     return slot

@@ -139,6 +139,12 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "bookings.create_quote": residents(body=lambda w: {"slot_id": w["slot"], "quantity": 1}),
     "bookings.create_booking": residents(body=lambda w: {"slot_id": w["slot"], "payment_method": "cash"}),
     "bookings.list_bookings": users(),
+    "waitlist.join_waitlist": residents(),  # the resident booked it, the others find places: a 409 past authorization
+    "waitlist.slot_waitlist": only(*OPERATOR_OR_STAFF),
+    "waitlist.my_waitlist": users(),
+    "waitlist.accept_offer": only(RESIDENT, body=lambda w: {"payment_method": "cash"}),  # no offer yet: a 409
+    "waitlist.decline_offer": only(RESIDENT),  # no offer yet: a 409
+    "waitlist.leave_waitlist": only(RESIDENT),
     "bookings.get_booking": only(RESIDENT, OPERATOR, STAFF, ADMIN),
     "bookings.cancel_booking": only(RESIDENT, OPERATOR, STAFF, ADMIN),  # the resident, or those who act for them
     "bookings.sell_at_counter": only(OPERATOR, ADMIN, body=lambda w: {"slot_id": w["slot"], "quantity": 1}),
@@ -302,6 +308,11 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_resident.cancel": only(RESIDENT),
     "web_resident.pay": only(RESIDENT),
     "web_resident.pay_status": only(RESIDENT),
+    "web_waitlist.join": residents(),  # a flashed 409: booked already, or places remain
+    "web_waitlist.mine": residents(),
+    "web_waitlist.accept": only(RESIDENT),  # no offer yet: a flashed 409
+    "web_waitlist.decline": only(RESIDENT),
+    "web_waitlist.leave": only(RESIDENT),
     "web_resident.rate": only(RESIDENT, body=lambda w: {"stars": "5"}, kind="rated"),
     "web_complaints.complain": only(RESIDENT, body=lambda w: {"category": "quality", "text": "Cold rice"}),
     "web_complaints.mine": users(),
@@ -414,7 +425,7 @@ PATH_VALUES = {
     "ref": "community", "slug": "community", "operator_id": "operator", "listing_id": "listing", "slot_id": "slot",
     "booking_id": "booking", "resident_id": "member", "agreement_id": "agreement", "proposal_id": "proposal", "user_id": "member", "gift_id": "gift",
     "payment_id": "payment",
-    "notification_id": "notification", "complaint_id": "complaint",
+    "notification_id": "notification", "complaint_id": "complaint", "entry_id": "waitlist_entry",
     "period": "period", "attribute": "attribute", "job_id": "job", "worker_id": "worker", "vendor_id": "vendor",
     "code": "=en", "step": "=votes", "provider": "=stripe", "action": "=check-in", "filename": "=linli.css", "name": "=expire_holds",
     "reference": "=L1T1",

@@ -141,6 +141,13 @@ def _book_and_propose(app, ids: dict, tokens: dict) -> None:
     with app.extensions["linli"].db.reader() as session:  # the cash taken at its check-in
         ids["payment"] = session.scalar(select(Payment.id).where(Payment.booking_id == rated["id"]))
     ids["operator:rated"] = ids["operator:canteen"]
+    with app.extensions["linli"].db.sessionmaker() as session:  # a full lunch the resident waits for
+        full = session.scalars(select(Slot).where(Slot.listing_id == ids["listing:canteen"])
+                               .order_by(Slot.starts_at).offset(2)).first()
+        full.capacity = full.taken
+        session.commit()
+        ids["slot:full"] = full.id
+    ids["waitlist_entry"] = post(RESIDENT, f"/slots/{ids['slot:full']}/waitlist")["id"]
     ids["complaint"] = post(RESIDENT, f"/bookings/{ids['booking:canteen']}/complaints",
                             {"category": "quality", "text": "The soup was cold."})["id"]
     photo = client.put(f"/api/v1/complaints/{ids['complaint']}/photo", data=PHOTO,

@@ -162,6 +162,11 @@ def create_booking(data):
     bookings.check_customer(db, user, data["resident_id"])
     idempotency.begin(db, user, claim_first=app.payments.is_online(data["payment_method"]))
     booking, started = bookings.book(db, app.plugins, app.payments, user, bookings.BookingRequest(**data))
+    return created(db, booking, started)
+
+
+def created(db, booking: Booking, started: PaymentStart | None):
+    """The 201 of a new booking with how to pay it, kept for the request's idempotency key, and committed."""
     response = jsonify(BOOKING.dump(booking) | paying(booking, started))
     response.status_code = 201
     idempotency.finish(db, response)

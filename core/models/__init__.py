@@ -14,6 +14,7 @@ from core.models.listing import Closure, Listing, Schedule, Slot
 from core.models.notification import Notification, NotificationPreferences
 from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, TAKING_BOOKINGS, Agreement, Operator
 from core.models.payment import OperatorCost, Payment, PaymentEvent, ProviderStatement, Refund, ProviderStatementLine
+from core.models.waitlist import WAITLIST_LIVE, WAITLIST_STATUSES, WaitlistEntry
 from core.models.user import RESIDENT_STATUSES, ROLES, ApiToken, Helper, ResidentProfile, RoleGrant, User, VerifiedAttribute
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Closure", "Community", "IdempotentRequest", "JobRun", "JournalEntry",
     "JournalLine", "LedgerHead", "Listing", "Notification", "NotificationPreferences", "Operator", "OperatorCost", "OutboxTask", "Payment", "PaymentEvent", "ProviderStatement", "Rating", "Refund", "ResidentProfile",
     "RoleGrant", "Schedule", "Slot", "Space", "ProviderStatementLine", "User", "VerifiedAttribute",
+    "WAITLIST_LIVE", "WAITLIST_STATUSES", "WaitlistEntry",
 ]

@@ -37,6 +37,9 @@ COMPLAINT_CATEGORIES = {code: _l(name) for code, name in CATEGORY_NAMES.items()}
 COMPLAINT_STATUSES = {"open": _l("Waiting for the office"), "acknowledged": _l("Being handled"),
                       "resolved": _l("Answered")}
 
+WAITLIST_STATUSES = {"waiting": _l("Waiting"), "offered": _l("A place is held for you"), "booked": _l("Booked"),
+                     "declined": _l("Declined"), "lapsed": _l("Offer ran out"), "left": _l("Left the list")}
+
 OPERATOR_STATUSES = {"pending": _l("Waiting for approval"), "active": _l("Active"),
                      "exit_proposed": _l("Exit proposed"), "suspended": _l("Suspended"), "exited": _l("Left")}
 
@@ -225,4 +228,5 @@ def register_globals(app) -> None:
         existing_bookings_label=lambda code: label(EXISTING_BOOKINGS, code),
         complaint_category_label=lambda code: label(COMPLAINT_CATEGORIES, code),
         complaint_status_label=lambda code: label(COMPLAINT_STATUSES, code),
+        waitlist_status_label=lambda code: label(WAITLIST_STATUSES, code),
     )

@@ -27,6 +27,7 @@ def menu(user: User | None) -> list[tuple[str, str]]:
     items = []
     if policy.has_role(user, "resident"):
         items.append((_("My bookings"), url_for("web_resident.my_bookings")))
+        items.append((_("My waiting lists"), url_for("web_waitlist.mine")))
         items.append((_("My complaints"), url_for("web_complaints.mine")))
     if policy.operator_ids(user) or policy.is_admin(user):
         items.append((_("Operator desk"), url_for("web_operator.desk")))

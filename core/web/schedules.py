@@ -6,7 +6,7 @@ import datetime as dt
 from flask import flash, render_template
 from flask_babel import ngettext
 
-from core import listings, schedules
+from core import listings, schedules, waitlist
 from core import booking as bookings
 from core.models import Listing, Slot
 from core.request_session import session as db_session
@@ -124,4 +124,4 @@ def change_places(operator_id: int, slot_id: int):
         return ngettext("The time now has %(num)d place.", "The time now has %(num)d places.", slot.capacity)
 
     return _form_page("operator/places.html", form, change, done, operator, listing, slot=ctx.slot,
-                      community=community)
+                      community=community, waiting=waitlist.of_slot(db_session(), user, slot_id))
