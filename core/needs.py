@@ -46,6 +46,7 @@ OPERATOR_REQUIRED = invalid("operator_required", N_("Please say which of your or
 UNKNOWN_LISTING = invalid("unknown_listing", N_("Please choose one of the organisation's own listings."))
 UNKNOWN_PROPOSAL = invalid("unknown_proposal", N_("Please choose a fund proposal of this community."))
 FUND_NAME = N_("The community fund")
+SPONSOR_NAMES = {"fund": FUND_NAME, "subdistrict": N_("The subdistrict office"), "company": N_("A company")}
 
 
 def _clean(value: str | None, most: int, required, field: str) -> str:
@@ -274,6 +275,11 @@ def rate(session: Session, user: User | None, order_id: int, stars: int) -> Orde
         raise ALREADY_RATED()
     audit.record(session, user, "order_rated", "service_order", order.id, order.community_id, stars=stars)
     return session.get(OrderRating, rating_id)
+
+
+def has_rated(session: Session, order_id: int, user_id: int) -> bool:
+    return session.scalar(select(OrderRating.id).where(OrderRating.order_id == order_id,
+                                                       OrderRating.resident_id == user_id)) is not None
 
 
 def rating_summary(session: Session, order_id: int) -> dict:

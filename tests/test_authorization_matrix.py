@@ -324,6 +324,16 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_complaints.resolve": only(STAFF, ADMIN, body=lambda w: {"upheld": "yes", "note": "Checked"}),
     "web_complaints.operator_queue": only(OPERATOR, ADMIN),
     "web_complaints.operator_one": only(OPERATOR, ADMIN, body=lambda w: {"text": "Sorry, mended"}),
+    "web_needs.board GET": public(),
+    "web_needs.board POST": only(RESIDENT, ADMIN, body=lambda w: {"title": "Benches", "description": ""}),
+    "web_needs.support": only(RESIDENT, ADMIN),  # the resident's own wish: a flashed 409
+    "web_needs.compile_page": only(STAFF, ADMIN, body=lambda w: {
+        "title": "Reading room", "scope": "Evenings", "budget": "1.00", "sponsor_kind": "fund"}),
+    "web_needs.orders": public(),
+    "web_needs.order": public(),
+    "web_needs.take": only(OPERATOR, ADMIN, body=lambda w: {"operator_id": str(w["operator"])}),
+    "web_needs.deliver": only(STAFF, ADMIN),  # not taken yet: a flashed 409
+    "web_needs.rate": only(RESIDENT, body=lambda w: {"stars": "4"}),  # not delivered yet: a flashed 409
     "web_inbox.inbox": users(),
     "web_inbox.mark_read": only(RESIDENT),  # one's own: another's is a 404
     "web_inbox.mark_all_read": users(),
