@@ -85,12 +85,15 @@ def need_or_404(session: Session, need_id: int) -> Need:
 
 
 def support(session: Session, user: User | None, need_id: int) -> Need:
-    """A resident of the need's community supports it, once; their own is a 409."""
+    """A resident of the need's community supports an open need, once; their own is a 409, and so is one on an
+    order already (those behind an order are told of it and rate it: they are known when it is made)."""
     policy.require_user(user)
     need = need_or_404(session, need_id)
     policy.require(user, "resident", community_id=need.community_id)
     if need.resident_id == user.id:
         raise OWN_NEED()
+    if need.status != "open":
+        raise NEED_NOT_OPEN()
     added = session.scalar(INSERTS[session.get_bind().dialect.name](NeedSupport)
                            .values(need_id=need.id, resident_id=user.id, created_at=utcnow())
                            .on_conflict_do_nothing(index_elements=["need_id", "resident_id"])

@@ -40,6 +40,8 @@ def test_the_whole_loop(demo, db):
     assert order["budget_amount"] == 120000 and order["currency"] == "CNY" and order["proposal_id"] is None
     again = staff.post(f"/needs/{need['id']}/compile", ORDER)
     assert again.status_code == 409 and again.get_json()["code"] == "need_not_open"
+    late = demo.api("student").post(f"/needs/{need['id']}/support")
+    assert late.status_code == 409 and late.get_json()["code"] == "need_not_open"
     early = demo.api("adult").post(f"/orders/{order['id']}/rating", {"stars": 5})
     assert early.status_code == 409 and early.get_json()["code"] == "order_not_delivered"
     taken = canteen.post(f"/orders/{order['id']}/take", {})

@@ -6,20 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.models import Need, ServiceOrder, User
-from tests.test_chinese_pages import english_words
-
-
-def chinese(web, local: str | None = None):
-    reader = web(local)
-    reader.get("/lang/zh_Hans")
-    return reader
-
-
-def text_of(response) -> str:
-    markup = response.get_data(as_text=True)
-    assert not english_words(markup), english_words(markup)
-    return markup
-
+from tests.test_complaint_pages import chinese, text_of
 
 BOARD = "/communities/heping/needs"
 
@@ -58,7 +45,7 @@ def test_the_loop_through_the_pages_in_chinese(demo, web, db):
     assert "效果怎么样" in text_of(adult.get(f"/orders/{order.id}"))
     assert adult.post(f"/orders/{order.id}/rate", {"stars": "5"}).status_code == 303
     assert "效果怎么样" not in text_of(adult.get(f"/orders/{order.id}"))
-    public = chinese(web)
+    public = chinese(web, None)
     listing = text_of(public.get("/communities/heping/orders"))
     assert "晚间阅览室" in listing and "和平街道办" in listing and senior_name not in listing
     shown = text_of(public.get(f"/orders/{order.id}"))

@@ -62,7 +62,7 @@ class DeliverRequest(Schema):
                                  metadata={"description": "the community's fund proposal it led to"})
 
 
-class RatingRequest(Schema):
+class OrderRatingRequest(Schema):
     stars = fields.Integer(required=True, strict=True, metadata={"minimum": 1, "maximum": 5})
 
 
@@ -224,7 +224,7 @@ def deliver_order(data, order_id):
 
 
 @blp.route("/orders/<int:order_id>/rating", methods=["POST"])
-@blp.arguments(RatingRequest)
+@blp.arguments(OrderRatingRequest)
 @blp.response(200, OrderSchema)
 def rate_order(data, order_id):
     """A resident who asked for the order or supported it rates it, 1–5, once it is delivered, once."""
