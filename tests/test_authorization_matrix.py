@@ -163,6 +163,16 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "complaints.resolve_complaint": only(STAFF, ADMIN, body=lambda w: {"upheld": True, "note": "Checked"}),
     "complaints.reply_to_complaint": only(OPERATOR, ADMIN, body=lambda w: {"text": "Sorry, mended"}),
     "complaints.rate_handling": only(RESIDENT, body=lambda w: {"stars": 4}),  # not resolved yet: a 409
+    "needs.post_need": only(RESIDENT, ADMIN, body=lambda w: {"title": "Benches", "description": "By the gate"}),
+    "needs.board": public(),  # who asked: to the community's staff only
+    "needs.support_need": only(RESIDENT, ADMIN),  # the resident's own need: a 409 own_need
+    "needs.compile_need": only(STAFF, ADMIN, body=lambda w: {
+        "title": "Reading room", "scope": "Evenings", "budget_amount": 100, "sponsor": {"kind": "fund"}}),
+    "needs.community_orders": public(),
+    "needs.get_order": public(),
+    "needs.take_order": only(OPERATOR, ADMIN, body=lambda w: {"operator_id": w["operator"]}),
+    "needs.deliver_order": only(STAFF, ADMIN),  # not taken yet: a 409 order_not_taken
+    "needs.rate_order": only(RESIDENT, body=lambda w: {"stars": 4}),  # only who asked or supported; a 409 until delivered
     "auth.register": public(body=lambda w: {"community": w["community"], "name": "New Neighbour",
                                             "phone": "13812345678", "password": "long-enough-1"}),
     "residents.register_resident": only(STAFF, ADMIN, body=lambda w: {"name": "Wang Fang", "phone": "13812345679",
@@ -325,6 +335,16 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_complaints.resolve": only(STAFF, ADMIN, body=lambda w: {"upheld": "yes", "note": "Checked"}),
     "web_complaints.operator_queue": only(OPERATOR, ADMIN),
     "web_complaints.operator_one": only(OPERATOR, ADMIN, body=lambda w: {"text": "Sorry, mended"}),
+    "web_needs.board GET": public(),
+    "web_needs.board POST": only(RESIDENT, ADMIN, body=lambda w: {"title": "Benches", "description": ""}),
+    "web_needs.support": only(RESIDENT, ADMIN),  # the resident's own wish: a flashed 409
+    "web_needs.compile_page": only(STAFF, ADMIN, body=lambda w: {
+        "title": "Reading room", "scope": "Evenings", "budget": "1.00", "sponsor_kind": "fund"}),
+    "web_needs.orders": public(),
+    "web_needs.order": public(),
+    "web_needs.take": only(OPERATOR, ADMIN, body=lambda w: {"operator_id": str(w["operator"])}),
+    "web_needs.deliver": only(STAFF, ADMIN),  # not taken yet: a flashed 409
+    "web_needs.rate": only(RESIDENT, body=lambda w: {"stars": "4"}),  # not delivered yet: a flashed 409
     "web_inbox.inbox": users(),
     "web_inbox.mark_read": only(RESIDENT),  # one's own: another's is a 404
     "web_inbox.mark_all_read": users(),
@@ -426,6 +446,7 @@ PATH_VALUES = {
     "booking_id": "booking", "resident_id": "member", "agreement_id": "agreement", "proposal_id": "proposal", "user_id": "member", "gift_id": "gift",
     "payment_id": "payment",
     "notification_id": "notification", "complaint_id": "complaint", "entry_id": "waitlist_entry",
+    "need_id": "need", "order_id": "order",
     "period": "period", "attribute": "attribute", "job_id": "job", "worker_id": "worker", "vendor_id": "vendor",
     "code": "=en", "step": "=votes", "provider": "=stripe", "action": "=check-in", "filename": "=linli.css", "name": "=expire_holds",
     "reference": "=L1T1",

@@ -120,7 +120,7 @@ BOOKING_DETAILS = {"housekeeping": {"address": CANARIES[0]}}
 
 def _book_and_propose(app, ids: dict, tokens: dict) -> None:
     """Through the API, as users do: the resident books at each operator and rates a lunch they ate; staff draft
-    and submit a proposal."""
+    and submit a proposal; the resident posts two needs, one of which staff compile into a service order."""
     client = app.test_client()
 
     def post(subject, path, body=None):
@@ -157,6 +157,11 @@ def _book_and_propose(app, ids: dict, tokens: dict) -> None:
         "title": "Benches for the garden", "purpose": "Somewhere to rest", "requested_amount": 100,
         "beneficiary": "Elderly residents"})
     ids["proposal"] = post(STAFF, f"/communities/heping/fund/proposals/{proposal['id']}/submit")["id"]
+    ids["need"] = post(RESIDENT, "/communities/heping/needs", {"title": "A reading room", "description": "Quiet"})["id"]
+    asked = post(RESIDENT, "/communities/heping/needs", {"title": "Phone help", "description": ""})["id"]
+    ids["order"] = post(STAFF, f"/needs/{asked}/compile", {
+        "title": "Phone classes", "scope": "Two afternoons a month", "budget_amount": 30_000,
+        "sponsor": {"kind": "company", "name": "Heping Telecom"}})["id"]
     ids["gift"] = post(COMMITTEE, "/communities/heping/fund/gifts", {
         "donor_name": "Heping Pharmacy", "donor_kind": "company", "amount": 50_000, "reference": "BANK-8",
         "received_on": dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()})["id"]

@@ -11,6 +11,9 @@ from core.models.fund import (
 from core.models.jobs import JOB_RUN_STATUSES, OUTBOX_STATUSES, JobRun, OutboxTask
 from core.models.ledger import ClosedPeriod, JournalEntry, JournalLine, LedgerHead
 from core.models.listing import Closure, Listing, Schedule, Slot
+from core.models.needs import (
+    NEED_STATUSES, ORDER_STATUSES, SPONSOR_KINDS, Need, NeedSupport, OrderRating, ServiceOrder,
+)
 from core.models.notification import Notification, NotificationPreferences
 from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, TAKING_BOOKINGS, Agreement, Operator
 from core.models.payment import OperatorCost, Payment, PaymentEvent, ProviderStatement, Refund, ProviderStatementLine
@@ -25,6 +28,7 @@ __all__ = [
     "FundGift", "FundTransfer", "Helper", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",
     "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Closure", "Community", "IdempotentRequest", "JobRun", "JournalEntry",
     "JournalLine", "LedgerHead", "Listing", "Notification", "NotificationPreferences", "Operator", "OperatorCost", "OutboxTask", "Payment", "PaymentEvent", "ProviderStatement", "Rating", "Refund", "ResidentProfile",
+    "NEED_STATUSES", "ORDER_STATUSES", "SPONSOR_KINDS", "Need", "NeedSupport", "OrderRating", "ServiceOrder",
     "RoleGrant", "Schedule", "Slot", "Space", "ProviderStatementLine", "User", "VerifiedAttribute",
     "WAITLIST_LIVE", "WAITLIST_STATUSES", "WaitlistEntry",
 ]

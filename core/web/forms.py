@@ -17,6 +17,7 @@ from core.booking import MAX_QUANTITY
 from core.complaint_notices import CATEGORY_NAMES
 from core.complaints import MAX_TEXT
 from core.ledger import FIRST_DAY, LAST_DAY
+from core.needs import MAX_DESCRIPTION, MAX_SCOPE, MAX_SPONSOR_NAME, MAX_TITLE, SPONSOR_NAMES
 from core.pricing import ATTRIBUTES
 from core.residents import ADDRESS_LENGTH, BUILDING_LENGTH, NAME_LENGTH
 
@@ -289,3 +290,29 @@ class HandlingForm(FlaskForm):
     """How the resident rates the handling of their complaint: the stars of a rating, without a comment."""
 
     stars = RateForm.stars
+
+
+class NeedForm(FlaskForm):
+    """A resident's need on the demand board: a short title and, if they like, more words."""
+
+    title = StringField(_l("What do you need?"), validators=[REQUIRED, Length(max=MAX_TITLE)])
+    description = TextAreaField(_l("Tell us more (optional)"), validators=[Optional(), Length(max=MAX_DESCRIPTION)])
+
+
+class CompileForm(FlaskForm):
+    """Community staff turn residents' needs into a service order: what it covers, its budget and who pays."""
+
+    title = StringField(_l("Title of the service order"), validators=[REQUIRED, Length(max=MAX_TITLE)])
+    scope = TextAreaField(_l("What it covers"), validators=[REQUIRED, Length(max=MAX_SCOPE)])
+    budget = DecimalField(_l("Budget"), places=2, validators=[InputRequired(message=AMOUNT_RANGE.message), *AMOUNT])
+    sponsor_kind = RadioField(_l("Who pays?"), validators=[CHOSEN], invalid_choice_message=NOT_AN_OPTION,
+                              choices=options([(kind, _l(label)) for kind, label in SPONSOR_NAMES.items()]))
+    sponsor_name = StringField(_l("Name of who pays (not needed for the fund)"),
+                               validators=[Optional(), Length(max=MAX_SPONSOR_NAME)])
+    more = SelectMultipleField(_l("More needs in this order"), coerce=int, validate_choice=False)
+
+
+class DeliverForm(FlaskForm):
+    """The order is done: which listing it led to (one of the taking operator's), if any."""
+
+    listing_id = SelectField(_l("The service it led to"), coerce=int, validate_choice=False)

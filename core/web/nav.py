@@ -29,6 +29,8 @@ def menu(user: User | None) -> list[tuple[str, str]]:
         items.append((_("My bookings"), url_for("web_resident.my_bookings")))
         items.append((_("My waiting lists"), url_for("web_waitlist.mine")))
         items.append((_("My complaints"), url_for("web_complaints.mine")))
+    for community in _communities(user, "resident", "community_staff"):
+        items.append((_("Residents' wishes"), url_for("web_needs.board", slug=community.slug)))
     if policy.operator_ids(user) or policy.is_admin(user):
         items.append((_("Operator desk"), url_for("web_operator.desk")))
     if may_act(user):
