@@ -96,11 +96,11 @@ def init_api(app: Flask) -> Api:
     app.extensions["linli_api"] = api
     from core.api import (
         auth, bookings, communities, complaints, fund, gifts, listings, notifications, operators, payments, problems,
-        residents, schedules, scores, standing, transparency,
+        residents, schedules, scores, standing, transparency, volunteering,
     )
 
     for module in (auth, communities, operators, scores, listings, schedules, bookings, complaints, residents, payments,
-                   fund, gifts, transparency, notifications, standing,
+                   fund, gifts, transparency, notifications, standing, volunteering,
                    problems):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.blp.url_prefix)
     _register_error_handlers(app)

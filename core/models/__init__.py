@@ -14,6 +14,9 @@ from core.models.listing import Closure, Listing, Schedule, Slot
 from core.models.notification import Notification, NotificationPreferences
 from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, TAKING_BOOKINGS, Agreement, Operator
 from core.models.payment import OperatorCost, Payment, PaymentEvent, ProviderStatement, Refund, ProviderStatementLine
+from core.models.volunteering import (
+    HOURS_KINDS, TASK_KINDS, TASK_STATUSES, VOLUNTEER_STATUSES, Volunteer, VolunteerHours, VolunteerTask,
+)
 from core.models.user import RESIDENT_STATUSES, ROLES, ApiToken, Helper, ResidentProfile, RoleGrant, User, VerifiedAttribute
 
 __all__ = [
@@ -24,5 +27,6 @@ __all__ = [
     "FundGift", "FundTransfer", "Helper", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",
     "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Closure", "Community", "IdempotentRequest", "JobRun", "JournalEntry",
     "JournalLine", "LedgerHead", "Listing", "Notification", "NotificationPreferences", "Operator", "OperatorCost", "OutboxTask", "Payment", "PaymentEvent", "ProviderStatement", "Rating", "Refund", "ResidentProfile",
+    "HOURS_KINDS", "TASK_KINDS", "TASK_STATUSES", "VOLUNTEER_STATUSES", "Volunteer", "VolunteerHours", "VolunteerTask",
     "RoleGrant", "Schedule", "Slot", "Space", "ProviderStatementLine", "User", "VerifiedAttribute",
 ]
