@@ -157,6 +157,20 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "complaints.resolve_complaint": only(STAFF, ADMIN, body=lambda w: {"upheld": True, "note": "Checked"}),
     "complaints.reply_to_complaint": only(OPERATOR, ADMIN, body=lambda w: {"text": "Sorry, mended"}),
     "complaints.rate_handling": only(RESIDENT, body=lambda w: {"stars": 4}),  # not resolved yet: a 409
+    "volunteering.register_volunteer": only(STAFF, ADMIN, body=lambda w: {"user_id": w["member"], "consent": True}),
+    "volunteering.list_volunteers": only(STAFF, ADMIN),
+    "volunteering.list_tasks": only(STAFF, ADMIN),
+    "volunteering.create_task": only(STAFF, ADMIN, body=lambda w: {  # the operator's staff: for their operator only
+        "community_id": w["community_id"], "kind": "visit", "title": "Tea", "starts_at": f"{TOMORROW}T09:00:00+08:00",
+        "hours": 1.5}),
+    "volunteering.get_task": only(RESIDENT, STAFF, ADMIN),  # the resident is the task's volunteer
+    "volunteering.assign_task": only(STAFF, ADMIN, body=lambda w: {"volunteer_id": w["volunteer"]}),
+    "volunteering.mark_task_done": only(RESIDENT),  # the volunteer's own tap
+    "volunteering.confirm_task": only(STAFF, ADMIN),  # not done yet: a 409, past authorization
+    "volunteering.volunteer_hours": only(RESIDENT, STAFF, ADMIN),
+    "volunteering.redeem_hours": only(STAFF, ADMIN, body=lambda w: {"hours": 1, "reason": "Tea"}),  # 409: no hours
+    "volunteering.my_volunteering": users(),  # one's own
+    "volunteering.volunteering_totals": public(),
     "auth.register": public(body=lambda w: {"community": w["community"], "name": "New Neighbour",
                                             "phone": "13812345678", "password": "long-enough-1"}),
     "residents.register_resident": only(STAFF, ADMIN, body=lambda w: {"name": "Wang Fang", "phone": "13812345679",
@@ -414,7 +428,8 @@ PATH_VALUES = {
     "ref": "community", "slug": "community", "operator_id": "operator", "listing_id": "listing", "slot_id": "slot",
     "booking_id": "booking", "resident_id": "member", "agreement_id": "agreement", "proposal_id": "proposal", "user_id": "member", "gift_id": "gift",
     "payment_id": "payment",
-    "notification_id": "notification", "complaint_id": "complaint",
+    "notification_id": "notification", "complaint_id": "complaint", "task_id": "volunteer_task",
+    "volunteer_id": "volunteer",
     "period": "period", "attribute": "attribute", "job_id": "job", "worker_id": "worker", "vendor_id": "vendor",
     "code": "=en", "step": "=votes", "provider": "=stripe", "action": "=check-in", "filename": "=linli.css", "name": "=expire_holds",
     "reference": "=L1T1",
