@@ -328,6 +328,15 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_complaints.resolve": only(STAFF, ADMIN, body=lambda w: {"upheld": "yes", "note": "Checked"}),
     "web_complaints.operator_queue": only(OPERATOR, ADMIN),
     "web_complaints.operator_one": only(OPERATOR, ADMIN, body=lambda w: {"text": "Sorry, mended"}),
+    "web_volunteering.mine": users(),  # one's own
+    "web_volunteering.done": only(RESIDENT),  # the task's volunteer
+    "web_volunteering.office": only(STAFF, ADMIN),
+    "web_volunteering.register": only(STAFF, ADMIN, body=lambda w: {"user_id": str(w["member"]), "consent": "y"}),
+    "web_volunteering.new_task": only(STAFF, ADMIN, body=lambda w: {"kind": "visit", "title": "Tea", "day": TOMORROW,
+                                                                   "starts": "09:00", "hours": "1.5"}),
+    "web_volunteering.assign": only(STAFF, ADMIN, body=lambda w: {"volunteer_id": str(w["volunteer"])}),
+    "web_volunteering.confirm": only(STAFF, ADMIN),  # not done yet: a flashed 409
+    "web_volunteering.redeem": only(STAFF, ADMIN, body=lambda w: {"hours": "1", "reason": "Tea"}),  # a flashed 409
     "web_inbox.inbox": users(),
     "web_inbox.mark_read": only(RESIDENT),  # one's own: another's is a 404
     "web_inbox.mark_all_read": users(),

@@ -56,11 +56,11 @@ def init_web(app: Flask) -> None:
 
     from core.web import (
         acting, admin, agreements, auth, committee, complaints, counter, gifts, inbox, operator, public, register,
-        resident, reviews, schedules, staff, standing, stripe_account,
+        resident, reviews, schedules, staff, standing, stripe_account, volunteering,
     )
 
     for module in (public, auth, resident, acting, operator, schedules, counter, agreements, staff, register,
-                   reviews, committee, gifts, inbox, admin, stripe_account, standing, complaints):
+                   reviews, committee, gifts, inbox, admin, stripe_account, standing, complaints, volunteering):
         app.register_blueprint(module.bp)
 
 
