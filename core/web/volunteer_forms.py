@@ -27,8 +27,7 @@ class TaskForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=options(TASK_KIND_NAMES.items()), validators=[CHOSEN],
                        invalid_choice_message=NOT_AN_OPTION)
     title = StringField(_l("What is to be done"), validators=[REQUIRED, Length(max=MAX_TITLE)])
-    day = DateField(_l("Day"), validators=[InputRequired(message=DATE_MESSAGE), in_the_books],
-                    render_kw={"placeholder": "YYYY-MM-DD"})
+    day = DateField(_l("Day"), validators=[InputRequired(message=DATE_MESSAGE), in_the_books])
     starts = TimeField(_l("Starts at"), validators=[InputRequired(message=TIME_MESSAGE)])
     hours = StringField(HOURS_HINT, validators=[REQUIRED, Length(max=12)])
 
