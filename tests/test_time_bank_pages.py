@@ -5,19 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.models import User, Volunteer, VolunteerTask
-from tests.test_chinese_pages import english_words
-
-
-def chinese(web, local: str):
-    reader = web(local)
-    reader.get("/lang/zh_Hans")
-    return reader
-
-
-def text_of(response) -> str:
-    markup = response.get_data(as_text=True)
-    assert not english_words(markup), english_words(markup)
-    return markup
+from tests.test_complaint_pages import chinese, text_of
 
 
 def latest(db, model):
