@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
-from core import audit, policy
+from core import audit, policy, time_bank_notices
 from core.db import utcnow
 from core.errors import N_, conflict, invalid, not_found
 from core.models import (
@@ -179,6 +179,7 @@ def assign(session: Session, user: User | None, task_id: int, volunteer_id: int)
           volunteer_id=volunteer.id)
     audit.record(session, user, "volunteer_task_assigned", "volunteer_task", task.id, task.community_id,
                  volunteer_id=volunteer.id)
+    time_bank_notices.assigned(session, task)
     return task
 
 
@@ -202,6 +203,7 @@ def confirm(session: Session, user: User | None, task_id: int) -> VolunteerTask:
     _post(session, task.volunteer_id, task.hours_tenths, "credit", user, task_id=task.id)
     audit.record(session, user, "volunteer_task_confirmed", "volunteer_task", task.id, task.community_id,
                  hours_tenths=task.hours_tenths)
+    time_bank_notices.credited(session, task)
     return task
 
 

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from core import time_bank
-from core.models import User, Volunteer, VolunteerHours, VolunteerTask
+from core.models import Notification, User, Volunteer, VolunteerHours, VolunteerTask
 from tests.races import posting, race
 
 TOMORROW_NOON = "2030-06-01T12:00:00+08:00"
@@ -67,6 +67,11 @@ def test_the_whole_flow_credits_once_and_redeems_within_the_balance(demo, db, ru
     assert spent.status_code == 200, spent.get_json()
     assert spent.get_json()["balance_hours"] == 1.0 and spent.get_json()["credited_hours"] == 2.5
     assert [e["hours"] for e in spent.get_json()["entries"]] == [-1.5, 2.5]
+    student_id = user_id(db, "student")
+    told = [(n.kind, n.link) for n in db.scalars(select(Notification).where(
+        Notification.user_id == student_id).order_by(Notification.id))]
+    db.rollback()
+    assert told[-2:] == [("volunteer_task_assigned", "/my/volunteering"), ("volunteer_hours_credited", "/my/volunteering")]
     mine = student.get("/me/volunteer").get_json()
     assert mine[0]["volunteer"]["balance_hours"] == 1.0 and mine[0]["tasks"][0]["status"] == "confirmed"
     assert runner.invoke(args=["check"]).output.strip() == "all invariants hold"
