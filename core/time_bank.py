@@ -32,6 +32,7 @@ MOST_REDEEM_HOURS = 10_000
 MAX_TITLE = 200
 MAX_SKILLS = 500
 MAX_REASON = 500
+TENTH = Decimal("0.1")
 
 VOLUNTEER_NOT_FOUND = not_found("volunteer_not_found", N_("We could not find volunteer %(volunteer_id)s."))
 TASK_NOT_FOUND = not_found("volunteer_task_not_found", N_("We could not find volunteer task %(task_id)s."))
@@ -65,7 +66,7 @@ def tenths_of(value, most: int, field: str = "hours") -> int:
         number = Decimal(str(value).strip())
     except InvalidOperation:
         raise INVALID_HOURS(most=most, field=field) from None
-    if not number.is_finite() or not 0 < number <= most or (number * 10) % 1:
+    if not number.is_finite() or not 0 < number <= most or number != number.quantize(TENTH):  # compared exactly
         raise INVALID_HOURS(most=most, field=field)
     return int(number * 10)
 

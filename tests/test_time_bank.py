@@ -152,6 +152,7 @@ def test_a_resident_is_registered_once(demo, db):
 
 @pytest.mark.parametrize("change, code", [
     ({"hours": 1.25}, "invalid_hours"),
+    ({"hours": "1.00000000000000000000000000001"}, "invalid_hours"),  # more digits than a Decimal's precision
     ({"hours": 0}, "invalid_hours"),
     ({"hours": -1}, "invalid_hours"),
     ({"hours": 25}, "invalid_hours"),
