@@ -17,10 +17,11 @@ from core.request_session import session
 blp = ApiBlueprint("volunteering", __name__, url_prefix="", description="The volunteer time bank")
 
 
-def _hours_field(most: int, **kwargs) -> fields.Raw:
-    return fields.Raw(required=True, metadata={"type": "number", "exclusiveMinimum": 0, "maximum": most,
-                                               "multipleOf": 0.1, "description": "hours, at most one decimal"},
-                      **kwargs)
+def _hours_field(most: int) -> fields.Raw:
+    """Hours as a number; core.time_bank checks it (422 ``invalid_hours``) and keeps it in tenths."""
+    return fields.Raw(required=True, metadata={"type": "number", "minimum": 0, "exclusiveMinimum": True,
+                                               "maximum": most, "multipleOf": 0.1,
+                                               "description": "hours, at most one decimal"})
 
 
 class VolunteerRequest(Schema):
