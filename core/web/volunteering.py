@@ -96,7 +96,7 @@ def office(slug: str):
     volunteers = list(db.scalars(time_bank.volunteers_of(user, community).limit(MOST_LISTED)))
     tasks = [t for t in db.scalars(time_bank.tasks_of(user, community).limit(MOST_LISTED))
              if t.status in ("open", "assigned", "done")]
-    credited = {v.id: time_bank.credited(db, v.id) for v in volunteers}
+    credited = time_bank.credited_of(db, [v.id for v in volunteers])
     return render_template("volunteering/office.html", community=community, volunteers=volunteers, tasks=tasks,
                            names=_names(volunteers), credited=credited, stars=time_bank.stars,
                            **_forms(community, volunteers))
