@@ -49,7 +49,8 @@ OPERATOR_NOT_HERE = invalid("task_operator_not_here", N_("This operator does not
 VOLUNTEER_NOT_HERE = invalid("volunteer_not_in_community", N_(
     "This volunteer is not an active volunteer of the task's community."))
 TASK_NOT_OPEN = conflict("task_not_open", N_("Only a task not done yet can be assigned."))
-TASK_NOT_ASSIGNED = conflict("task_not_assigned", N_("Only a task assigned to you and not done yet can be marked done."))
+TASK_NOT_ASSIGNED = conflict("task_not_assigned", N_(
+    "Only a task assigned to you and not done yet can be marked done."))
 TASK_NOT_DONE = conflict("task_not_done", N_("The volunteer has not marked this task done yet."))
 TASK_CONFIRMED = conflict("task_confirmed", N_("This task is confirmed already: its hours were credited."))
 NOT_ENOUGH_HOURS = conflict("not_enough_hours", N_(

@@ -71,7 +71,8 @@ def test_the_whole_flow_credits_once_and_redeems_within_the_balance(demo, db, ru
     told = [(n.kind, n.link) for n in db.scalars(select(Notification).where(
         Notification.user_id == student_id).order_by(Notification.id))]
     db.rollback()
-    assert told[-2:] == [("volunteer_task_assigned", "/my/volunteering"), ("volunteer_hours_credited", "/my/volunteering")]
+    assert told[-2:] == [("volunteer_task_assigned", "/my/volunteering"),
+                         ("volunteer_hours_credited", "/my/volunteering")]
     mine = student.get("/me/volunteer").get_json()
     assert mine[0]["volunteer"]["balance_hours"] == 1.0 and mine[0]["tasks"][0]["status"] == "confirmed"
     assert runner.invoke(args=["check"]).output.strip() == "all invariants hold"
