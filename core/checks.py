@@ -7,7 +7,9 @@ from sqlalchemy.orm import Session
 from core import ledger
 from core.db import utcnow
 from core.ledger import signed
-from core.models import Booking, Community, JournalEntry, JournalLine, Payment, Refund, Slot
+from core.models import (
+    Booking, Community, JournalEntry, JournalLine, Payment, Refund, Slot, Volunteer, VolunteerHours,
+)
 from core.payments import statements
 
 PLACE_HOLDING = ("pending_payment", "confirmed", "fulfilled", "no_show")
@@ -157,10 +159,29 @@ def fund_mismatches(session: Session, community: Community) -> list[str]:
     return []
 
 
+def volunteer_hours(session: Session) -> list[str]:
+    """A volunteer's balance is the sum of their hours entries, and no entry ever took that sum below zero."""
+    total = (select(VolunteerHours.volunteer_id, func.sum(VolunteerHours.tenths).label("tenths"))
+             .group_by(VolunteerHours.volunteer_id).subquery())
+    summed = func.coalesce(total.c.tenths, 0)
+    found = [f"volunteer {volunteer}: balance {balance} tenths != {entries}, the sum of its hours entries"
+             for volunteer, balance, entries in session.execute(
+                 select(Volunteer.id, Volunteer.balance_tenths, summed)
+                 .outerjoin(total, total.c.volunteer_id == Volunteer.id)
+                 .where(Volunteer.balance_tenths != summed).order_by(Volunteer.id))]
+    running = select(VolunteerHours.volunteer_id, VolunteerHours.id, func.sum(VolunteerHours.tenths).over(
+        partition_by=VolunteerHours.volunteer_id, order_by=VolunteerHours.id).label("after")).subquery()
+    found += [f"volunteer {volunteer}: hours entry {entry} took the balance to {after} tenths, below zero"
+              for volunteer, entry, after in session.execute(
+                  select(running.c.volunteer_id, running.c.id, running.c.after).where(running.c.after < 0)
+                  .order_by(running.c.volunteer_id, running.c.id))]
+    return found
+
+
 def violations(session: Session) -> list[str]:
     found = unbalanced_entries(session) + bad_lines(session) + slots_over_capacity(session)
     found += booking_amounts(session) + payment_mismatches(session) + refund_mismatches(session)
-    found += share_mismatches(session)
+    found += share_mismatches(session) + volunteer_hours(session)
     found += statements.unknown_lines(session, utcnow())
     for community in session.scalars(select(Community).order_by(Community.id)):
         found += fund_mismatches(session, community)

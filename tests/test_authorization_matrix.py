@@ -173,6 +173,20 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "needs.take_order": only(OPERATOR, ADMIN, body=lambda w: {"operator_id": w["operator"]}),
     "needs.deliver_order": only(STAFF, ADMIN),  # not taken yet: a 409 order_not_taken
     "needs.rate_order": only(RESIDENT, body=lambda w: {"stars": 4}),  # only who asked or supported; a 409 until delivered
+    "volunteering.register_volunteer": only(STAFF, ADMIN, body=lambda w: {"user_id": w["member"], "consent": True}),
+    "volunteering.list_volunteers": only(STAFF, ADMIN),
+    "volunteering.list_tasks": only(STAFF, ADMIN),
+    "volunteering.create_task": only(STAFF, ADMIN, body=lambda w: {  # the operator's staff: for their operator only
+        "community_id": w["community_id"], "kind": "visit", "title": "Tea", "starts_at": f"{TOMORROW}T09:00:00+08:00",
+        "hours": 1.5}),
+    "volunteering.get_task": only(RESIDENT, STAFF, ADMIN),  # the resident is the task's volunteer
+    "volunteering.assign_task": only(STAFF, ADMIN, body=lambda w: {"volunteer_id": w["volunteer"]}),
+    "volunteering.mark_task_done": only(RESIDENT),  # the volunteer's own tap
+    "volunteering.confirm_task": only(STAFF, ADMIN),  # not done yet: a 409, past authorization
+    "volunteering.volunteer_hours": only(RESIDENT, STAFF, ADMIN),
+    "volunteering.redeem_hours": only(STAFF, ADMIN, body=lambda w: {"hours": 1, "reason": "Tea"}),  # 409: no hours
+    "volunteering.my_volunteering": users(),  # one's own
+    "volunteering.volunteering_totals": public(),
     "auth.register": public(body=lambda w: {"community": w["community"], "name": "New Neighbour",
                                             "phone": "13812345678", "password": "long-enough-1"}),
     "residents.register_resident": only(STAFF, ADMIN, body=lambda w: {"name": "Wang Fang", "phone": "13812345679",
@@ -345,6 +359,15 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_needs.take": only(OPERATOR, ADMIN, body=lambda w: {"operator_id": str(w["operator"])}),
     "web_needs.deliver": only(STAFF, ADMIN),  # not taken yet: a flashed 409
     "web_needs.rate": only(RESIDENT, body=lambda w: {"stars": "4"}),  # not delivered yet: a flashed 409
+    "web_volunteering.mine": users(),  # one's own
+    "web_volunteering.done": only(RESIDENT),  # the task's volunteer
+    "web_volunteering.office": only(STAFF, ADMIN),
+    "web_volunteering.register": only(STAFF, ADMIN, body=lambda w: {"user_id": str(w["member"]), "consent": "y"}),
+    "web_volunteering.new_task": only(STAFF, ADMIN, body=lambda w: {"kind": "visit", "title": "Tea", "day": TOMORROW,
+                                                                   "starts": "09:00", "hours": "1.5"}),
+    "web_volunteering.assign": only(STAFF, ADMIN, body=lambda w: {"volunteer_id": str(w["volunteer"])}),
+    "web_volunteering.confirm": only(STAFF, ADMIN),  # not done yet: a flashed 409
+    "web_volunteering.redeem": only(STAFF, ADMIN, body=lambda w: {"hours": "1", "reason": "Tea"}),  # a flashed 409
     "web_inbox.inbox": users(),
     "web_inbox.mark_read": only(RESIDENT),  # one's own: another's is a 404
     "web_inbox.mark_all_read": users(),
@@ -446,7 +469,7 @@ PATH_VALUES = {
     "booking_id": "booking", "resident_id": "member", "agreement_id": "agreement", "proposal_id": "proposal", "user_id": "member", "gift_id": "gift",
     "payment_id": "payment",
     "notification_id": "notification", "complaint_id": "complaint", "entry_id": "waitlist_entry",
-    "need_id": "need", "order_id": "order",
+    "need_id": "need", "order_id": "order", "task_id": "volunteer_task", "volunteer_id": "volunteer",
     "period": "period", "attribute": "attribute", "job_id": "job", "worker_id": "worker", "vendor_id": "vendor",
     "code": "=en", "step": "=votes", "provider": "=stripe", "action": "=check-in", "filename": "=linli.css", "name": "=expire_holds",
     "reference": "=L1T1",

@@ -89,7 +89,7 @@ def _people_and_places(session) -> tuple[dict, dict]:
     notifications.notify(session, resident.id, "booking_confirmed", text(WELCOME[0], name=resident.name),
                          text(WELCOME[1]), key="world")
     zone = ZoneInfo(home.timezone)
-    ids = {"community": home.slug, "member": member.id, "resident": resident.id,
+    ids = {"community": home.slug, "community_id": home.id, "member": member.id, "resident": resident.id,
            "period": dt.datetime.now(zone).strftime("%Y-%m"), "attribute": "student",
            "space": session.scalar(select(Space.id).where(Space.community_id == home.id)),
            "agreement": session.scalar(select(Agreement.id).where(Agreement.operator_id == ours["canteen"].id)),
@@ -120,7 +120,8 @@ BOOKING_DETAILS = {"housekeeping": {"address": CANARIES[0]}}
 
 def _book_and_propose(app, ids: dict, tokens: dict) -> None:
     """Through the API, as users do: the resident books at each operator and rates a lunch they ate; staff draft
-    and submit a proposal; the resident posts two needs, one of which staff compile into a service order."""
+    and submit a proposal; the resident posts two needs, one of which staff compile into a service order; and give
+    the resident, a volunteer, a delivery to do."""
     client = app.test_client()
 
     def post(subject, path, body=None):
@@ -162,6 +163,12 @@ def _book_and_propose(app, ids: dict, tokens: dict) -> None:
     ids["order"] = post(STAFF, f"/needs/{asked}/compile", {
         "title": "Phone classes", "scope": "Two afternoons a month", "budget_amount": 30_000,
         "sponsor": {"kind": "company", "name": "Heping Telecom"}})["id"]
+    ids["volunteer"] = post(STAFF, "/communities/heping/volunteers", {
+        "user_id": ids["resident"], "skills": "cycling", "consent": True})["id"]
+    ids["volunteer_task"] = post(STAFF, "/volunteer-tasks", {
+        "community_id": ids["community_id"], "kind": "delivery", "title": "Lunch to Mrs Li", "hours": 1.5,
+        "starts_at": dt.datetime.now(dt.timezone.utc).isoformat()})["id"]
+    post(STAFF, f"/volunteer-tasks/{ids['volunteer_task']}/assign", {"volunteer_id": ids["volunteer"]})
     ids["gift"] = post(COMMITTEE, "/communities/heping/fund/gifts", {
         "donor_name": "Heping Pharmacy", "donor_kind": "company", "amount": 50_000, "reference": "BANK-8",
         "received_on": dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()})["id"]

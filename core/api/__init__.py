@@ -96,11 +96,11 @@ def init_api(app: Flask) -> Api:
     app.extensions["linli_api"] = api
     from core.api import (
         auth, bookings, communities, complaints, fund, gifts, listings, needs, notifications, operators, payments,
-        problems, residents, schedules, scores, standing, transparency, waitlist,
+        problems, residents, schedules, scores, standing, transparency, volunteering, waitlist,
     )
 
     for module in (auth, communities, operators, scores, listings, schedules, bookings, complaints, residents, payments,
-                   fund, gifts, needs, transparency, notifications, standing, waitlist,
+                   fund, gifts, needs, transparency, notifications, standing, waitlist, volunteering,
                    problems):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.blp.url_prefix)
     _register_error_handlers(app)

@@ -18,6 +18,9 @@ from core.models.notification import Notification, NotificationPreferences
 from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, TAKING_BOOKINGS, Agreement, Operator
 from core.models.payment import OperatorCost, Payment, PaymentEvent, ProviderStatement, Refund, ProviderStatementLine
 from core.models.waitlist import WAITLIST_LIVE, WAITLIST_STATUSES, WaitlistEntry
+from core.models.volunteering import (
+    HOURS_KINDS, TASK_KINDS, TASK_STATUSES, VOLUNTEER_STATUSES, Volunteer, VolunteerHours, VolunteerTask,
+)
 from core.models.user import RESIDENT_STATUSES, ROLES, ApiToken, Helper, ResidentProfile, RoleGrant, User, VerifiedAttribute
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Closure", "Community", "IdempotentRequest", "JobRun", "JournalEntry",
     "JournalLine", "LedgerHead", "Listing", "Notification", "NotificationPreferences", "Operator", "OperatorCost", "OutboxTask", "Payment", "PaymentEvent", "ProviderStatement", "Rating", "Refund", "ResidentProfile",
     "NEED_STATUSES", "ORDER_STATUSES", "SPONSOR_KINDS", "Need", "NeedSupport", "OrderRating", "ServiceOrder",
+    "HOURS_KINDS", "TASK_KINDS", "TASK_STATUSES", "VOLUNTEER_STATUSES", "Volunteer", "VolunteerHours", "VolunteerTask",
     "RoleGrant", "Schedule", "Slot", "Space", "ProviderStatementLine", "User", "VerifiedAttribute",
     "WAITLIST_LIVE", "WAITLIST_STATUSES", "WaitlistEntry",
 ]

@@ -56,12 +56,12 @@ def init_web(app: Flask) -> None:
 
     from core.web import (
         acting, admin, agreements, auth, committee, complaints, counter, gifts, inbox, needs, operator, public,
-        register, resident, reviews, schedules, staff, standing, stripe_account, waitlist,
+        register, resident, reviews, schedules, staff, standing, stripe_account, volunteering, waitlist,
     )
 
     for module in (public, auth, resident, acting, operator, schedules, counter, agreements, staff, register,
                    reviews, committee, gifts, inbox, admin, stripe_account, standing, complaints, waitlist,
-                   needs):
+                   needs, volunteering):
         app.register_blueprint(module.bp)
 
 

@@ -29,6 +29,7 @@ def menu(user: User | None) -> list[tuple[str, str]]:
         items.append((_("My bookings"), url_for("web_resident.my_bookings")))
         items.append((_("My waiting lists"), url_for("web_waitlist.mine")))
         items.append((_("My complaints"), url_for("web_complaints.mine")))
+        items.append((_("My volunteering"), url_for("web_volunteering.mine")))
     for community in _communities(user, "resident", "community_staff"):
         items.append((_("Residents' wishes"), url_for("web_needs.board", slug=community.slug)))
     if policy.operator_ids(user) or policy.is_admin(user):
@@ -40,6 +41,7 @@ def menu(user: User | None) -> list[tuple[str, str]]:
         items.append((_("Community office"), url_for("web_staff.office", slug=community.slug)))
         items.append((_("Monthly review"), url_for("web_reviews.review", slug=community.slug)))
         items.append((_("Complaints"), url_for("web_complaints.queue", slug=community.slug)))
+        items.append((_("Volunteers"), url_for("web_volunteering.office", slug=community.slug)))
     for community in _communities(user, "committee_member", "charity_officer"):
         items.append((_("Fund"), url_for("web_committee.overview", slug=community.slug)))
     if policy.is_admin(user):

@@ -8,7 +8,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from core import booking as bookings
-from core import fund, listings, notifications, ratings, scorecards, transparency
+from core import fund, listings, notifications, ratings, scorecards, time_bank, transparency
 from core.db import commit
 from core.everyday import Everyday, next_everyday
 from core.api.common import DAY
@@ -130,7 +130,7 @@ def transparency_page(slug: str):
     periods = sorted({row["period"] for row in everything["monthly"]}, reverse=True)
     return render_template("public/transparency.html", community=community, report=report,
                            donors=sorted(donors.values(), key=lambda d: -d["received"]), periods=periods,
-                           period=period)
+                           period=period, volunteering=time_bank.community_totals(db, community))
 
 
 def _remember_language(code: str) -> None:
