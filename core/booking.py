@@ -204,6 +204,15 @@ class PaymentMethod:
     hold: dt.timedelta | None = None
 
 
+@dataclass(frozen=True)
+class RefundGift:
+    """The resident gives a cancelled booking's refund to the community fund instead of taking it back
+    (:mod:`core.donated_refunds`): ``by`` who cancelled, in the resident's name unless ``anonymous``."""
+
+    by: User
+    anonymous: bool = False
+
+
 class Payments(Protocol):
     """What a booking's life needs from the money side; ``core.payments.service.BookingPayments`` is it."""
 
@@ -213,8 +222,10 @@ class Payments(Protocol):
     def start(self, session: Session, booking: Booking, ctx: SlotContext) -> object | None:
         """Begin collecting an online booking's money; return what the resident's page needs to pay."""
 
-    def cancelled(self, session: Session, booking: Booking, ctx: SlotContext) -> None:
-        """Give back what was paid for a cancelled booking, or stop its payment still pending."""
+    def cancelled(self, session: Session, booking: Booking, ctx: SlotContext,
+                  gift: RefundGift | None = None) -> None:
+        """Give back what was paid for a cancelled booking (or, with ``gift``, give it to the fund: 409 when nothing
+        was paid), or stop its payment still pending."""
 
     def fulfilled(self, session: Session, booking: Booking, ctx: SlotContext) -> None:
         """Record what a checked-in booking brings: cash taken at the counter, a per-booking donation."""
@@ -506,9 +517,11 @@ def visible_booking(session: Session, user: User | None, booking_id: int) -> tup
     return booking, ctx
 
 
-def cancel(session: Session, plugins: Plugins, payments: Payments, user: User | None, booking_id: int) -> Booking:
+def cancel(session: Session, plugins: Plugins, payments: Payments, user: User | None, booking_id: int,
+           donate_refund: bool = False, anonymous: bool = False) -> Booking:
     """The resident (or someone who may act for them) cancels up to the listing's cutoff; the places are freed at
-    once and the money given back."""
+    once and the money given back, or given to the community fund (``donate_refund``; ``anonymous``: not in the
+    resident's name)."""
     booking, ctx = visible_booking(session, user, booking_id)
     on_behalf = booking.resident_id != user.id
     if on_behalf and (booking.resident_id is None or not residents.may_act_for(
@@ -518,7 +531,7 @@ def cancel(session: Session, plugins: Plugins, payments: Payments, user: User | 
     if booking.status in LIVE and utcnow() >= cutoff:
         raise CANCELLATION_CLOSED(when=f"{cutoff.astimezone(ZoneInfo(ctx.community.timezone)):%Y-%m-%d %H:%M}")
     _move(session, plugins, booking, ctx, CANCEL, user)
-    payments.cancelled(session, booking, ctx)
+    payments.cancelled(session, booking, ctx, RefundGift(user, anonymous) if donate_refund else None)
     if on_behalf:
         audit.record(session, user, "cancelled_on_behalf", "booking", booking.id, ctx.community.id,
                      resident_id=booking.resident_id)
