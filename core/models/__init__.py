@@ -12,6 +12,7 @@ from core.models.jobs import JOB_RUN_STATUSES, OUTBOX_STATUSES, JobRun, OutboxTa
 from core.models.ledger import ClosedPeriod, JournalEntry, JournalLine, LedgerHead
 from core.models.listing import Closure, Listing, Schedule, Slot
 from core.models.notification import Notification, NotificationPreferences
+from core.models.outcome import ProjectOutcome
 from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, TAKING_BOOKINGS, Agreement, Operator
 from core.models.payment import OperatorCost, Payment, PaymentEvent, ProviderStatement, Refund, ProviderStatementLine
 from core.models.user import RESIDENT_STATUSES, ROLES, ApiToken, Helper, ResidentProfile, RoleGrant, User, VerifiedAttribute
@@ -24,5 +25,5 @@ __all__ = [
     "FundGift", "FundTransfer", "Helper", "InKindDonation", "Proposal", "ProposalVote", "ReconciliationNote",
     "Agreement", "ApiToken", "AuditEvent", "Booking", "ClosedPeriod", "Closure", "Community", "IdempotentRequest", "JobRun", "JournalEntry",
     "JournalLine", "LedgerHead", "Listing", "Notification", "NotificationPreferences", "Operator", "OperatorCost", "OutboxTask", "Payment", "PaymentEvent", "ProviderStatement", "Rating", "Refund", "ResidentProfile",
-    "RoleGrant", "Schedule", "Slot", "Space", "ProviderStatementLine", "User", "VerifiedAttribute",
+    "ProjectOutcome", "RoleGrant", "Schedule", "Slot", "Space", "ProviderStatementLine", "User", "VerifiedAttribute",
 ]
