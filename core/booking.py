@@ -63,6 +63,8 @@ BOOKING_NOT_CHANGEABLE = conflict("booking_not_changeable", N_("This booking can
 PLACES_GONE = conflict("places_gone", N_("The places of this booking have gone to others since its hold ran out."))
 NOT_YOUR_BOOKING = forbidden("not_your_booking", N_(
     "Only the resident, or someone who may act for them, can do this."))
+NOT_YOURS_TO_GIVE = forbidden("refund_not_yours_to_give", N_(
+    "Only the resident, or family linked to them, may give their refund to the fund."))
 CANCELLATION_CLOSED = conflict("cancellation_closed", N_(
     "It is too late to cancel: cancelling closed at %(when)s. Please call the operator."))
 CHECK_IN_NOT_OPEN = conflict("check_in_not_open", N_("Check-in opens 3 hours before the time starts."))
@@ -527,6 +529,8 @@ def cancel(session: Session, plugins: Plugins, payments: Payments, user: User | 
     if on_behalf and (booking.resident_id is None or not residents.may_act_for(
             session, user, residents.profile_or_404(session, booking.resident_id), ctx.operator)):
         raise NOT_YOUR_BOOKING()
+    if donate_refund and on_behalf and not residents.is_helper(session, user, booking.resident_id):
+        raise NOT_YOURS_TO_GIVE()  # staff may cancel for a resident, but not give the resident's money away
     cutoff = ctx.slot.starts_at - dt.timedelta(minutes=ctx.listing.cancel_cutoff_minutes)
     if booking.status in LIVE and utcnow() >= cutoff:
         raise CANCELLATION_CLOSED(when=f"{cutoff.astimezone(ZoneInfo(ctx.community.timezone)):%Y-%m-%d %H:%M}")

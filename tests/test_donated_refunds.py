@@ -261,3 +261,18 @@ def test_the_cancel_page_offers_the_gift_and_shows_its_receipt(world, db):
     cash = paid_booking(app, demo, method="cash", slot=1, pay=False)
     assert 'data-testid="give-refund"' not in page.get(f"/my/bookings/{cash}/cancel").get_data(as_text=True)
     assert page.get(f"/my/bookings/{cash}/gift").status_code == 404
+
+
+def test_staff_cancelling_for_a_resident_may_not_give_the_residents_money_away(world, db):
+    app, demo = world
+    booking_id = paid_booking(app, demo)
+    before = written(db)
+    for local in ("staff", "housekeeping"):  # community staff, the operator's staff: they may cancel for them
+        refused = demo.api(local).post(f"/bookings/{booking_id}/cancel", {"donate_refund": True})
+        assert refused.status_code == 403 and refused.get_json()["code"] == "refund_not_yours_to_give", local
+    assert written(db) == before
+    db.expire_all()
+    assert db.get(Booking, booking_id).status == "confirmed"
+    assert demo.api("staff").post(f"/bookings/{booking_id}/cancel").status_code == 200  # refunded to the resident
+    db.commit()
+    assert db.scalar(select(func.count()).select_from(FundGift)) == 0
