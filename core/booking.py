@@ -63,6 +63,8 @@ BOOKING_NOT_CHANGEABLE = conflict("booking_not_changeable", N_("This booking can
 PLACES_GONE = conflict("places_gone", N_("The places of this booking have gone to others since its hold ran out."))
 NOT_YOUR_BOOKING = forbidden("not_your_booking", N_(
     "Only the resident, or someone who may act for them, can do this."))
+NOT_YOURS_TO_GIVE = forbidden("refund_not_yours_to_give", N_(
+    "Only the resident, or family linked to them, may give their refund to the fund."))
 CANCELLATION_CLOSED = conflict("cancellation_closed", N_(
     "It is too late to cancel: cancelling closed at %(when)s. Please call the operator."))
 CHECK_IN_NOT_OPEN = conflict("check_in_not_open", N_("Check-in opens 3 hours before the time starts."))
@@ -204,6 +206,15 @@ class PaymentMethod:
     hold: dt.timedelta | None = None
 
 
+@dataclass(frozen=True)
+class RefundGift:
+    """The resident gives a cancelled booking's refund to the community fund instead of taking it back
+    (:mod:`core.donated_refunds`): ``by`` who cancelled, in the resident's name unless ``anonymous``."""
+
+    by: User
+    anonymous: bool = False
+
+
 class Payments(Protocol):
     """What a booking's life needs from the money side; ``core.payments.service.BookingPayments`` is it."""
 
@@ -213,8 +224,10 @@ class Payments(Protocol):
     def start(self, session: Session, booking: Booking, ctx: SlotContext) -> object | None:
         """Begin collecting an online booking's money; return what the resident's page needs to pay."""
 
-    def cancelled(self, session: Session, booking: Booking, ctx: SlotContext) -> None:
-        """Give back what was paid for a cancelled booking, or stop its payment still pending."""
+    def cancelled(self, session: Session, booking: Booking, ctx: SlotContext,
+                  gift: RefundGift | None = None) -> None:
+        """Give back what was paid for a cancelled booking (or, with ``gift``, give it to the fund: 409 when nothing
+        was paid), or stop its payment still pending."""
 
     def fulfilled(self, session: Session, booking: Booking, ctx: SlotContext) -> None:
         """Record what a checked-in booking brings: cash taken at the counter, a per-booking donation."""
@@ -525,19 +538,23 @@ def visible_booking(session: Session, user: User | None, booking_id: int) -> tup
     return booking, ctx
 
 
-def cancel(session: Session, plugins: Plugins, payments: Payments, user: User | None, booking_id: int) -> Booking:
+def cancel(session: Session, plugins: Plugins, payments: Payments, user: User | None, booking_id: int,
+           donate_refund: bool = False, anonymous: bool = False) -> Booking:
     """The resident (or someone who may act for them) cancels up to the listing's cutoff; the places are freed at
-    once and the money given back."""
+    once and the money given back, or given to the community fund (``donate_refund``; ``anonymous``: not in the
+    resident's name)."""
     booking, ctx = visible_booking(session, user, booking_id)
     on_behalf = booking.resident_id != user.id
     if on_behalf and (booking.resident_id is None or not residents.may_act_for(
             session, user, residents.profile_or_404(session, booking.resident_id), ctx.operator)):
         raise NOT_YOUR_BOOKING()
+    if donate_refund and on_behalf and not residents.is_helper(session, user, booking.resident_id):
+        raise NOT_YOURS_TO_GIVE()  # staff may cancel for a resident, but not give the resident's money away
     cutoff = ctx.slot.starts_at - dt.timedelta(minutes=ctx.listing.cancel_cutoff_minutes)
     if booking.status in LIVE and utcnow() >= cutoff:
         raise CANCELLATION_CLOSED(when=f"{cutoff.astimezone(ZoneInfo(ctx.community.timezone)):%Y-%m-%d %H:%M}")
     _move(session, plugins, booking, ctx, CANCEL, user)
-    payments.cancelled(session, booking, ctx)
+    payments.cancelled(session, booking, ctx, RefundGift(user, anonymous) if donate_refund else None)
     if on_behalf:
         audit.record(session, user, "cancelled_on_behalf", "booking", booking.id, ctx.community.id,
                      resident_id=booking.resident_id)

@@ -101,6 +101,14 @@ def transfer_lines(amount: int, operator_id: int) -> list[ledger.Line]:
             debit("fund_cash", amount, operator_id), credit("donations_receivable", amount, operator_id)]
 
 
+def given_refund_lines(amount: int, operator_id: int) -> list[ledger.Line]:
+    """A refund its resident gave to the fund (:mod:`core.donated_refunds`), with the revenue's reversal (a debit of
+    ``refunds``) that balances it: the money stays with the operator, who owes it to the fund; the fund's claim on
+    the operator, and its gift income."""
+    return [credit("donations_payable", amount, operator_id), debit("donations_receivable", amount, operator_id),
+            credit("gift_income", amount, operator_id)]
+
+
 def reversal_lines(lines: list[ledger.Line]) -> list[ledger.Line]:
     return [ledger.Line(line.account, "C" if line.side == "D" else "D", line.amount, line.operator_id)
             for line in lines]

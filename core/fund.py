@@ -123,9 +123,12 @@ INFLOWS = {  # each reconciliation figure: (account, *conditions)
     "received_online_amount": ("fund_cash", JournalEntry.kind.in_(("donation", "refund"))),
     "received_transfer_amount": ("fund_cash", JournalEntry.kind == "transfer"),
     "in_kind_amount": ("in_kind_income",),
-    "gift_amount": ("gift_income",),
+    "gift_amount": ("gift_income", JournalEntry.kind != "refund"),
+    "gift_owed_amount": ("gift_income", JournalEntry.kind == "refund"),
 }
-RECONCILED = ("due_amount", "received_online_amount", "in_kind_amount")
+"""``gift_amount``: gifts the fund received in cash; ``gift_owed_amount``: refunds residents gave to the fund, which
+the operator holding the money owes it (:mod:`core.donated_refunds`) and pays over by transfer, counted then."""
+RECONCILED = ("due_amount", "gift_owed_amount", "received_online_amount", "in_kind_amount")
 """The figures of a month's reconciliation read from its own entries; transfers count where they cleared dues."""
 
 
@@ -166,13 +169,14 @@ def is_closed(session: Session, community_id: int, period: str) -> bool:
 
 
 def reconciliation(session: Session, community: Community, period: str) -> dict:
-    """Per operator: donation due vs received (online; by transfer, whenever it came, for the dues it cleared —
-    ``cleared_by`` names each; in kind apart), the variance and its notes; what the payment services' statements
-    say of its payments (``provider_statement``) and the state of the splits of the fund's share (``shares``)."""
+    """Per operator: donation due (and refunds given to the fund that it holds, ``gift_owed_amount``) vs received
+    (online; by transfer, whenever it came, for the dues it cleared — ``cleared_by`` names each; in kind apart), the
+    variance and its notes; what the payment services' statements say of its payments (``provider_statement``) and
+    the state of the splits of the fund's share (``shares``)."""
     parse_period(period)
     rows = {op.id: {"operator_id": op.id, "operator": op.name, "type": op.type, "due_amount": 0,
-                    "received_online_amount": 0, "received_transfer_amount": 0, "in_kind_amount": 0,
-                    "cleared_by": [], "notes": []}
+                    "gift_owed_amount": 0, "received_online_amount": 0, "received_transfer_amount": 0,
+                    "in_kind_amount": 0, "cleared_by": [], "notes": []}
             for op in session.scalars(select(Operator).where(Operator.community_id == community.id)
                                       .order_by(Operator.id))}
     for row in inflows(session, community.id, [JournalLine.operator_id], JournalEntry.period == period):
@@ -190,7 +194,7 @@ def reconciliation(session: Session, community: Community, period: str) -> dict:
     matched, splits = statements.matches(session, community, period), shares.of_month(session, community, period)
     for row in rows.values():
         row["received_amount"] = row["received_online_amount"] + row["received_transfer_amount"]
-        row["variance_amount"] = row["due_amount"] - row["received_amount"]
+        row["variance_amount"] = row["due_amount"] + row["gift_owed_amount"] - row["received_amount"]
         row["provider_statement"] = matched[row["operator_id"]]
         row["shares"] = splits.get(row["operator_id"]) or shares.none_of_month()
     return {"community_id": community.id, "period": period, "currency": community.currency,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import fund, gifts, ledger, proposals
+from core import fund, gifts, ledger, outcomes, proposals
 from core.errors import N_, not_found
 from core.models import Community, InKindDonation, Operator
 from core.settlement import parse_period
@@ -56,7 +56,7 @@ def report(session: Session, community: Community, period: str | None = None) ->
         "inflows": inflows,
         "in_kind_items": in_kind_items(session, community, period),
         "gifts": gifts.public_gifts(session, community, period),
-        "disbursements": proposals.outflows(session, community, period),
+        "disbursements": outcomes.with_outcomes(session, community, proposals.outflows(session, community, period)),
         "monthly": monthly(inflows, proposals.outflows(session, community, period)),
         "chain_head": view["chain_head"],
     }

@@ -147,6 +147,7 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "waitlist.leave_waitlist": only(RESIDENT),
     "bookings.get_booking": only(RESIDENT, OPERATOR, STAFF, ADMIN),
     "bookings.cancel_booking": only(RESIDENT, OPERATOR, STAFF, ADMIN),  # the resident, or those who act for them
+    "bookings.gift_receipt": only(RESIDENT, OPERATOR, STAFF, ADMIN, kind="gift"),  # who may see the booking
     "bookings.sell_at_counter": only(OPERATOR, ADMIN, body=lambda w: {"slot_id": w["slot"], "quantity": 1}),
     "bookings.check_in_booking": only(OPERATOR, ADMIN),
     "bookings.no_show_booking": only(OPERATOR, ADMIN),
@@ -330,6 +331,7 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_resident.my_data": users(),
     "web_resident.booking": only(RESIDENT),
     "web_resident.cancel": only(RESIDENT),
+    "web_resident.gift_receipt": only(RESIDENT, kind="gift"),
     "web_resident.pay": only(RESIDENT),
     "web_resident.pay_status": only(RESIDENT),
     "web_waitlist.join": residents(),  # a flashed 409: booked already, or places remain
@@ -456,6 +458,9 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_committee.new_transfer": only(COMMITTEE, ADMIN, body=lambda w: {
         "operator_id": str(w["operator"]), "amount": "0.01", "reference": "BANK-3", "received_on": TODAY}),
     "web_gifts.gift_list": only(*AUDITORS),
+    "fund.report_outcome": only(STAFF, ADMIN, body=lambda w: {  # the world's submitted proposal: a 409, let in
+        "done": "Benches", "beneficiaries": 3, "spent_amount": 100}),
+    "fund.get_outcome": public(kind="outcome"),
     "web_gifts.new_gift": only(COMMITTEE, ADMIN, body=lambda w: {
         "donor_kind": "anonymous", "donor_name": "", "amount": "1.00", "reference": "CASH-2", "received_on": TODAY}),
     "web_gifts.receipt": only(*AUDITORS),

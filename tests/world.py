@@ -22,7 +22,8 @@ from core.auth import issue_token
 from core.demo import WELCOME
 from core.errors import text
 from core.models import (
-    Agreement, Community, Listing, Notification, Operator, Payment, Slot, Space, User, VerifiedAttribute,
+    Agreement, Booking, Community, Listing, Notification, Operator, Payment, Proposal, Slot, Space, User,
+    VerifiedAttribute,
 )
 from tests.clock import serving
 from tests.factories import make_community, make_operator, make_user
@@ -61,6 +62,7 @@ def build(app) -> World:
     finally:
         session.close()
     _book_and_propose(app, ids, tokens)
+    ids["proposal:outcome"] = _reported_project(app, users)
     ids.update(_plugin_ids(app, users))
     instance = Path(app.instance_path)
     files = {str(path.relative_to(instance)): path.read_bytes()
@@ -149,6 +151,7 @@ def _book_and_propose(app, ids: dict, tokens: dict) -> None:
         session.commit()
         ids["slot:full"] = full.id
     ids["waitlist_entry"] = post(RESIDENT, f"/slots/{ids['slot:full']}/waitlist")["id"]
+    ids["booking:gift"] = _donated_refund(app, ids, post)
     ids["complaint"] = post(RESIDENT, f"/bookings/{ids['booking:canteen']}/complaints",
                             {"category": "quality", "text": "The soup was cold."})["id"]
     photo = client.put(f"/api/v1/complaints/{ids['complaint']}/photo", data=PHOTO,
@@ -172,6 +175,39 @@ def _book_and_propose(app, ids: dict, tokens: dict) -> None:
     ids["gift"] = post(COMMITTEE, "/communities/heping/fund/gifts", {
         "donor_name": "Heping Pharmacy", "donor_kind": "company", "amount": 50_000, "reference": "BANK-8",
         "received_on": dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()})["id"]
+
+
+def _donated_refund(app, ids: dict, post) -> int:
+    """A cleaning the resident paid in advance (at the counter) and cancelled, giving the refund to the fund."""
+    from core.booking import slot_context
+
+    booking = post(RESIDENT, "/bookings", {"slot_id": ids["slot:housekeeping:next"], "quantity": 1,
+                                           "payment_method": "cash", "details": BOOKING_DETAILS["housekeeping"]})
+    linli = app.extensions["linli"]
+    with linli.db.sessionmaker() as session:
+        row = session.get(Booking, booking["id"])
+        linli.payments.record_cash(session, row, slot_context(session, row.slot_id),
+                                   linli.plugins.payment_providers["cash"])
+        session.commit()
+    return post(RESIDENT, f"/bookings/{booking['id']}/cancel", {"donate_refund": True})["id"]
+
+
+def _reported_project(app, users: dict) -> int:
+    """A project the fund paid for (its status set here: the votes and the payment are the fund tests' business)
+    that reported its outcome back."""
+    from core import outcomes
+
+    with app.extensions["linli"].db.sessionmaker() as session:
+        community = session.scalar(select(Community).where(Community.slug == "heping"))
+        staff = session.get(User, users[STAFF])
+        proposal = Proposal(community_id=community.id, title="Benches", purpose="Somewhere to rest",
+                            requested_amount=100, currency=community.currency, beneficiary="Elderly residents",
+                            status="disbursed", created_by_id=staff.id)
+        session.add(proposal)
+        session.flush()
+        outcomes.report(session, staff, community, proposal.id, "Four benches in the garden", 30, 100)
+        session.commit()
+        return proposal.id
 
 
 def _plugin_ids(app, users: dict) -> dict:

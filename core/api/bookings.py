@@ -5,9 +5,9 @@ from flask import jsonify
 from marshmallow import Schema, fields, validate
 
 from core import booking as bookings
-from core import counter, policy, ratings
+from core import counter, donated_refunds, policy, ratings
 from core.api import idempotency
-from core.api.common import ID, ApiBlueprint, PageArgs, current_user, linli, page_schema, paginate
+from core.api.common import ID, ApiBlueprint, JsonBoolean, PageArgs, current_user, linli, page_schema, paginate
 from core.db import commit
 from core.errors import N_, text
 from core.web.i18n import say
@@ -213,12 +213,40 @@ def _committed(db, booking: Booking) -> Booking:
     return booking
 
 
+class CancelRequest(Schema):
+    donate_refund = JsonBoolean(load_default=False, metadata={
+        "description": "give what was paid to the community fund instead of taking it back (409 nothing_to_donate "
+                       "for a free or unpaid booking)"})
+    anonymous = JsonBoolean(load_default=False, metadata={
+        "description": "with donate_refund: the gift is not in the resident's name"})
+
+
+class GiftReceiptSchema(Schema):
+    receipt_number = fields.Integer(metadata={"description": "the gift's number in the fund's list of gifts"})
+    booking_id = fields.Integer()
+    community = fields.String()
+    amount = fields.Integer()
+    currency = fields.String()
+    received_on = fields.Date()
+    anonymous = fields.Boolean()
+    donor_name = fields.String(allow_none=True, metadata={"description": "the resident's name; null if anonymous"})
+
+
 @blp.route("/bookings/<int:booking_id>/cancel", methods=["POST"])
+@blp.arguments(CancelRequest)
 @blp.response(200, BookingSchema)
-def cancel_booking(booking_id):
-    """The resident cancels (until the listing's cutoff); the places are freed and any payment refunded."""
+def cancel_booking(data, booking_id):
+    """The resident cancels (until the listing's cutoff); the places are freed and any payment refunded, or given to
+    the community fund with ``donate_refund`` (its receipt: ``GET /bookings/{id}/gift``)."""
     db, app = session(), linli()
-    return _committed(db, bookings.cancel(db, app.plugins, app.payments, current_user(), booking_id))
+    return _committed(db, bookings.cancel(db, app.plugins, app.payments, current_user(), booking_id, **data))
+
+
+@blp.route("/bookings/<int:booking_id>/gift")
+@blp.response(200, GiftReceiptSchema)
+def gift_receipt(booking_id):
+    """The receipt of a cancelled booking's refund given to the community fund; 404 if it was not given."""
+    return donated_refunds.receipt(session(), current_user(), booking_id)
 
 
 @blp.route("/bookings/<int:booking_id>/check-in", methods=["POST"])

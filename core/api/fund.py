@@ -5,9 +5,10 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from core import fund, ledger, proposals, transparency
+from core import fund, ledger, outcomes, proposals, transparency
 from core.api.common import (
-    DAY, ID, MONTH, RAW, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate,
+    DAY, ID, MONTH, NOT_BLANK, RAW, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema,
+    paginate, public,
 )
 from core.db import commit
 from core.downloads import csv_download
@@ -369,6 +370,41 @@ def vote(data, ref, proposal_id):
 def charity_decision(data, ref, proposal_id):
     """The city charity officer approves, or rejects with a reason."""
     return _step(ref, proposals.charity_decision, proposal_id, data["approved"], data["reason"])
+
+
+class OutcomeSchema(Schema):
+    proposal_id = fields.Integer(dump_only=True)
+    done = fields.String(required=True, validate=[validate.Length(1, 5000), NOT_BLANK],
+                         metadata={"description": "what was done with the money"})
+    beneficiaries = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10_000_000),
+                                   metadata={"description": "how many people it served"})
+    spent_amount = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10_000_000_000),
+                                  metadata={"description": "minor units spent, beside granted_amount"})
+    granted_amount = fields.Integer(dump_only=True)
+    unspent_amount = fields.Integer(dump_only=True, metadata={"description": "granted − spent (negative: overspent)"})
+    currency = fields.String(dump_only=True)
+    reported_at = fields.String(dump_only=True)
+
+
+@blp.route("/<ref>/fund/proposals/<int:proposal_id>/outcome", methods=["POST"])
+@blp.arguments(OutcomeSchema)
+@blp.response(201, OutcomeSchema)
+def report_outcome(data, ref, proposal_id):
+    """Community staff report what a disbursed proposal did, once (409 before it is paid out); it is public."""
+    db = session()
+    community = community_by_ref(db, ref)
+    outcome = outcomes.report(db, current_user(), community, proposal_id, **data)
+    commit(db)
+    return outcomes.outcome_or_404(db, community, outcome.proposal_id)
+
+
+@blp.route("/<ref>/fund/proposals/<int:proposal_id>/outcome")
+@blp.response(200, OutcomeSchema)
+@public
+def get_outcome(ref, proposal_id):
+    """A funded project's outcome report, as the public page shows it (no login); 404 until reported."""
+    db = session()
+    return outcomes.outcome_or_404(db, community_by_ref(db, ref), proposal_id)
 
 
 @blp.route("/<ref>/fund/proposals/<int:proposal_id>/disburse", methods=["POST"])

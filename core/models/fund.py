@@ -37,7 +37,8 @@ class FundTransfer(MoneyReceived, Base):
 
 class FundGift(MoneyReceived, Base):
     """Money given to the fund by a resident, a company, the government or someone unnamed, with its bank or
-    receipt reference; ``donor_name`` is empty only for an anonymous gift."""
+    receipt reference; ``donor_name`` is empty only for an anonymous gift. ``refund_id``: the refund of a cancelled
+    booking its resident gave to the fund instead of taking it back (:mod:`core.donated_refunds`), one gift each."""
 
     __tablename__ = "fund_gifts"
     __table_args__ = (CheckConstraint("amount > 0", name="positive"),
@@ -48,6 +49,7 @@ class FundGift(MoneyReceived, Base):
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
     donor_name: Mapped[str] = mapped_column(String(200), default="")
     donor_kind: Mapped[str] = mapped_column(String(16))
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id"), unique=True)
 
 
 class InKindDonation(Base):

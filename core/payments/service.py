@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import booking as bookings
-from core import donations, ledger
-from core.booking import PaymentMethod, SlotContext, slot_context
+from core import donated_refunds, donations, ledger
+from core.booking import PaymentMethod, RefundGift, SlotContext, slot_context
 from core.db import utcnow
 from core.errors import N_, invalid, text
 from core.ledger import credit, debit
@@ -93,14 +93,29 @@ class BookingPayments:
         session.flush()
         return started
 
-    def cancelled(self, session: Session, booking: Booking, ctx: SlotContext) -> None:
-        """Give back what was paid, or stop the payment still pending."""
-        for payment, provider in self._payments_of(session, booking):
+    def cancelled(self, session: Session, booking: Booking, ctx: SlotContext,
+                  gift: RefundGift | None = None) -> None:
+        """Give back what was paid (or give it to the fund, before anything is asked of a provider: 409 when nothing
+        was paid), or stop the payment still pending."""
+        paid = list(self._payments_of(session, booking))
+        if gift is not None:
+            donated_refunds.check_something_paid(booking, [payment for payment, _provider in paid])
+        for payment, provider in paid:
             if payment.status == "pending":
                 provider.cancel(session, payment, self.config)
+            elif payment.status == "succeeded" and gift is not None:
+                self.give_to_fund(session, payment, provider, booking, ctx, gift)
             elif payment.status == "succeeded":
                 reason = CALLED_OFF if booking.cancel_reason else CANCELLED_BY_RESIDENT
                 self.refund(session, payment, provider, payment.amount, reason=text(reason))
+
+    def give_to_fund(self, session: Session, payment: Payment, provider: PaymentProvider, booking: Booking,
+                     ctx: SlotContext, gift: RefundGift) -> None:
+        """The refund of what is left of ``payment`` becomes a gift to the fund; no provider is asked for it."""
+        refund = record_refund(session, payment, provider, donated_refunds.reference_for(payment),
+                               payment.amount, text(donated_refunds.GIVEN_TO_FUND), to_fund=True)
+        if refund is not None:
+            donated_refunds.record_gift(session, refund, booking, ctx.community, gift)
 
     def hold_ended(self, session: Session, booking: Booking) -> None:
         """The booking's hold ran out: ask the provider first (a payment made whose notification has not come is
@@ -202,8 +217,9 @@ def payment_by_reference(session: Session, provider: str, reference: str) -> Pay
 
 
 def record_refund(session: Session, payment: Payment, provider: PaymentProvider, reference: str, amount: int,
-                  reason: str) -> Refund | None:
-    """Post a refund once per provider reference; the donation share is reversed in proportion, exactly."""
+                  reason: str, to_fund: bool = False) -> Refund | None:
+    """Post a refund once per provider reference; the donation share is reversed in proportion, exactly. ``to_fund``:
+    the resident gave it to the fund, so it stays with the operator, owed to the fund (:mod:`core.donated_refunds`)."""
     if session.scalar(select(Refund.id).where(Refund.payment_id == payment.id, Refund.reference == reference)):
         return None
     amount = min(amount, payment.amount - payment.refunded_amount)
@@ -219,7 +235,8 @@ def record_refund(session: Session, payment: Payment, provider: PaymentProvider,
     community = session.get(Community, session.get(Operator, payment.operator_id).community_id)
     op = payment.operator_id
     collected = "payments_clearing" if provider.collects_for_fund else "operator_cash"
-    lines = [debit("refunds", amount, op), credit(collected, amount, op)]
+    lines = [debit("refunds", amount, op)] + (donations.given_refund_lines(amount, op) if to_fund
+                                              else [credit(collected, amount, op)])
     if row.donation_reversed:
         given = (donations.received_lines(row.donation_reversed, op, collected) if provider.collects_for_fund
                  else donations.due_lines(row.donation_reversed, op))

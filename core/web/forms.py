@@ -266,6 +266,13 @@ class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token travels."""
 
 
+class CancelForm(FlaskForm):
+    """Cancelling a booking; a paid one's refund may go to the community fund instead, in the resident's name or not."""
+
+    donate_refund = BooleanField(_l("Give my refund to the community fund"))
+    anonymous = BooleanField(_l("Give it anonymously"))
+
+
 class ComplaintForm(FlaskForm):
     """A resident's complaint about a booking: what it is about, what happened, and a photo if they took one."""
 

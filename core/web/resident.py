@@ -8,19 +8,20 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import booking as bookings
-from core import listings, personal_data, ratings
+from core import donated_refunds, listings, personal_data, ratings
 from core import residents as register
 from core.db import utcnow
 from core.models import Booking, Community, Listing, Slot, User
 from core.payments import PaymentStart
 from core.request_session import session as db_session
 from core.security import allow_stripe_js
+from core.web.capitals import in_capitals
 from core.downloads import json_download
 from core.web.acting import acting_for, customer
 from core.web.common import (
     attempt, back_to, field_errors, flash_error, headline, linli, logged_in, page_blueprint, require, today_in,
 )
-from core.web.forms import ActionForm, BookForm, RateForm
+from core.web.forms import BookForm, CancelForm, RateForm
 from core.web.labels import payment_method_label
 from core.web.paying import status_response, waiting_of
 from core.web.schema_form import answers, questions, shown_value
@@ -187,18 +188,38 @@ def rate(booking_id: int):
 
 @bp.route("/my/bookings/<int:booking_id>/cancel", methods=["GET", "POST"])
 def cancel(booking_id: int):
-    """Ask once more, then cancel: the places are freed and anything paid online is refunded."""
+    """Ask once more, then cancel: the places are freed and anything paid online is refunded, or given to the
+    community fund if the resident ticks it (then its receipt is shown)."""
     user, booking, ctx = _own_booking(booking_id)
-    form = ActionForm()
+    form = CancelForm()
     if request.method == "POST":
-        app = linli()
-        _result, error = attempt(lambda db: bookings.cancel(db, app.plugins, app.payments, user, booking_id))
+        app, donate = linli(), bool(form.donate_refund.data)
+        _result, error = attempt(lambda db: bookings.cancel(db, app.plugins, app.payments, user, booking_id,
+                                                            donate_refund=donate,
+                                                            anonymous=donate and bool(form.anonymous.data)))
         if error is not None:
             flash_error(error)
+        elif donate:
+            flash(_("Your booking is cancelled and your refund is given to the community fund. Thank you."),
+                  "success")
+            return back_to("web_resident.gift_receipt", booking_id=booking_id)
         else:
             flash(_("Your booking is cancelled."), "success")
         return back_to("web_resident.booking", booking_id=booking_id)
-    return render_template("resident/cancel.html", booking=booking, ctx=ctx, form=form)
+    return render_template("resident/cancel.html", booking=booking, ctx=ctx, form=form,
+                           paid=donated_refunds.something_to_give(db_session(), booking.id))
+
+
+@bp.route("/my/bookings/<int:booking_id>/gift")
+def gift_receipt(booking_id: int):
+    """The receipt of a refund the resident gave to the community fund, ready to print."""
+    _user, booking, ctx = _own_booking(booking_id)
+    gift = donated_refunds.gift_of(db_session(), booking.id)
+    if gift is None:
+        raise donated_refunds.NO_GIFT(booking_id=booking_id)
+    return render_template("committee/receipt.html", community=ctx.community, gift=gift,
+                           capitals=in_capitals(gift.amount, gift.currency),
+                           back_url=url_for("web_resident.booking", booking_id=booking.id))
 
 
 @bp.route("/my/bookings/<int:booking_id>/pay")
