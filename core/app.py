@@ -75,8 +75,10 @@ def build_app(overrides: dict | None = None) -> Flask:
     pm = make_plugin_manager(disabled, overrides.get("PLUGINS", ()))
     plugins = Plugins(pm)
     pool = Pool(app.config["DB_POOL_SIZE"], app.config["DB_MAX_OVERFLOW"], app.config["DB_PRE_PING"])
-    app.extensions["linli"] = Linli(db=Database(app.config["DATABASE_URL"], pool), plugins=plugins,
-                                    payments=BookingPayments(plugins, app.config))
+    database = Database(app.config["DATABASE_URL"], pool)
+    database.sessionmaker.configure(info={**database.sessionmaker.kw["info"],  # what the domain reads of the config
+                                          "waitlist_offer_minutes": app.config["WAITLIST_OFFER_MINUTES"]})
+    app.extensions["linli"] = Linli(db=database, plugins=plugins, payments=BookingPayments(plugins, app.config))
     app.teardown_appcontext(close_session)
     from core.jobs import CORE_TASKS
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app, has_app_context
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -34,9 +33,10 @@ NO_OFFER = conflict("no_offer", N_("No place is held for you on this entry (its 
 NOT_WAITING = conflict("not_waiting", N_("You are not on this waiting list any more."))
 
 
-def offer_window() -> dt.timedelta:
-    """How long an offered place is held (``LINLI_WAITLIST_OFFER_MINUTES``)."""
-    minutes = current_app.config["WAITLIST_OFFER_MINUTES"] if has_app_context() else DEFAULTS["WAITLIST_OFFER_MINUTES"]
+def offer_window(session: Session) -> dt.timedelta:
+    """How long an offered place is held: ``LINLI_WAITLIST_OFFER_MINUTES``, which the app's sessions carry
+    (``core.app``), else its default."""
+    minutes = session.info.get("waitlist_offer_minutes", DEFAULTS["WAITLIST_OFFER_MINUTES"])
     return dt.timedelta(minutes=float(minutes))
 
 
@@ -93,7 +93,7 @@ def offer(session: Session, slot_id: int) -> list[WaitlistEntry]:
     offered: list[WaitlistEntry] = []
     if slot.cancelled_at is not None or slot.starts_at <= now:
         return offered
-    until = min(now + offer_window(), slot.starts_at)
+    until = min(now + offer_window(session), slot.starts_at)
     while True:
         entry = session.scalars(
             select(WaitlistEntry).where(WaitlistEntry.slot_id == slot_id, WaitlistEntry.status == "waiting")

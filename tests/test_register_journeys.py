@@ -61,7 +61,7 @@ def test_staff_find_verify_and_check_a_resident_at_phone_width(browse, demo):
     assert "刘新" in [r["name"] for r in pending] and len(pending) == 3  # the demo's two sign-ups wait too
     page = browse()
     log_in(page, "staff")
-    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Residents").click()
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Residents", exact=True).click()
     expect(page.get_by_test_id("waiting")).to_contain_text("3 residents are waiting for verification.")
     screenshot(page, "register-4-register-list")
     fits_the_phone(page)

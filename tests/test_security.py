@@ -282,14 +282,15 @@ def page_forms():
 @pytest.mark.parametrize("endpoint, rule", page_forms(), ids=[rule for _, rule in page_forms()])
 def test_every_page_form_refuses_a_post_without_its_csrf_token(world, endpoint, rule):
     """Sent by the admin, whom every gate lets in: only the missing token can refuse it, and nothing changes."""
-    from tests.test_authorization_matrix import POLICY, records, url_for
+    from tests.test_authorization_matrix import policy_for, records, url_for
     from tests.world import ADMIN, snapshot
 
     app, built = world
-    values = records(built.ids, endpoint, POLICY[endpoint].kind)
+    policy = policy_for(endpoint, "POST")
+    values = records(built.ids, endpoint, policy.kind)
     client = signed_in(app, built.users[ADMIN], lang="en")
     before = snapshot(app.extensions["linli"].db.engine)
-    body = POLICY[endpoint].body(values) if POLICY[endpoint].body else {}
+    body = policy.body(values) if policy.body else {}
     response = client.post(url_for(rule, values, endpoint), data=body)
     assert response.status_code == 400 and "This form has expired" in response.get_data(as_text=True)
     assert snapshot(app.extensions["linli"].db.engine) == before
