@@ -6,8 +6,6 @@ administrators; only community staff change anything, and every adjustment is au
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -18,6 +16,7 @@ from core.errors import N_, DomainError, conflict, invalid
 from core.models import SCORE_PARTS, Community, Inspection, Operator, OperatorScore, User
 from core.ratings import COMMENT_TOO_LONG
 from core.settlement import parse_period
+from core.tenths import tenths
 
 READERS = ("community_staff", "committee_member", "charity_officer")
 """Besides the operator's own staff: who in its community may read its scores and inspections."""
@@ -39,16 +38,10 @@ INVALID_SETTINGS = invalid("invalid_accountability_settings", N_(
 
 def tenths_of(value) -> int:
     """A score given as a number from 0 to 10 with at most one decimal, in tenths; else ``invalid_score``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+    given = tenths(value)
+    if given is None or not 0 <= given <= 100:
         raise INVALID_SCORE(field="score")
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise INVALID_SCORE(field="score") from None
-    tenths = number * 10
-    if not number.is_finite() or not 0 <= number <= 10 or tenths != tenths.to_integral_value():
-        raise INVALID_SCORE(field="score")
-    return int(tenths)
+    return given
 
 
 def may_read(user: User | None, operator: Operator) -> bool:

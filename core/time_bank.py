@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
@@ -24,6 +23,7 @@ from core.errors import N_, conflict, invalid, not_found
 from core.models import (
     TASK_KINDS, Community, Operator, RoleGrant, User, Volunteer, VolunteerHours, VolunteerTask,
 )
+from core.tenths import tenths
 
 STAR_HOURS = (10, 50, 100, 200, 500)
 """Hours credited in all for 1★, 2★, 3★, 4★ and 5★."""
@@ -32,7 +32,6 @@ MOST_REDEEM_HOURS = 10_000
 MAX_TITLE = 200
 MAX_SKILLS = 500
 MAX_REASON = 500
-TENTH = Decimal("0.1")
 
 VOLUNTEER_NOT_FOUND = not_found("volunteer_not_found", N_("We could not find volunteer %(volunteer_id)s."))
 TASK_NOT_FOUND = not_found("volunteer_task_not_found", N_("We could not find volunteer task %(task_id)s."))
@@ -61,15 +60,10 @@ NOT_ENOUGH_HOURS = conflict("not_enough_hours", N_(
 
 def tenths_of(value, most: int, field: str = "hours") -> int:
     """Hours given as a number above 0 and at most ``most`` with at most one decimal, in tenths."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+    given = tenths(value)
+    if given is None or not 0 < given <= most * 10:
         raise INVALID_HOURS(most=most, field=field)
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise INVALID_HOURS(most=most, field=field) from None
-    if not number.is_finite() or not 0 < number <= most or number != number.quantize(TENTH):  # compared exactly
-        raise INVALID_HOURS(most=most, field=field)
-    return int(number * 10)
+    return given
 
 
 def hours(tenths: int) -> float:
