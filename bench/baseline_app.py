@@ -9,7 +9,8 @@ Linli is written in: the same three statements, and what the ORM costs them.
 No authentication, no pricing, no plugins, no idempotency, no schema library:
 what is left is the floor a booking costs on this database, under the same
 gunicorn settings (``core/gunicorn_conf.py``) and the same SQLAlchemy engine
-settings as Linli's (``core.db.make_engine``: pool of 10, overflow 20, pre-ping),
+settings as Linli's (``core.db.make_engine``: pool of 10, overflow 20, a connection that rested tested
+before use),
 so the ratio Linli/baseline measures what Linli's features cost per booking.
 
 Served by ``gunicorn -c core/gunicorn_conf.py 'baseline_app:create_app()'`` with ``BASELINE_DATABASE_URL``.
@@ -23,6 +24,8 @@ from flask import Flask, jsonify, request
 from sqlalchemy import (JSON, Column, DateTime, Integer, MetaData, String, Table, create_engine, insert, select,
                         update)
 from sqlalchemy.orm import Session, registry
+
+from core.db import ping_when_rested
 
 metadata = MetaData()
 slots = Table("slots", metadata, Column("id", Integer, primary_key=True), Column("capacity", Integer),
@@ -75,7 +78,8 @@ FULL = {"message": "not enough places"}, 409
 
 def create_app() -> Flask:
     app = Flask("baseline")
-    engine = create_engine(os.environ["BASELINE_DATABASE_URL"], pool_size=10, max_overflow=20, pool_pre_ping=True)
+    engine = create_engine(os.environ["BASELINE_DATABASE_URL"], pool_size=10, max_overflow=20)
+    ping_when_rested(engine)
 
     @app.post("/book")
     def book():

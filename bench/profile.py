@@ -18,6 +18,7 @@ import os
 import random
 import secrets
 import sys
+import threading
 import time
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
@@ -34,6 +35,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=300)
     parser.add_argument("--html", default=None)
     parser.add_argument("--sql", action="store_true", help="print the statements of one request")
+    parser.add_argument("--cpu", action="store_true",
+                        help="cProfile on the request thread's CPU time (what the machine's load does not change) "
+                             "instead of pyinstrument's wall-clock tree")
     args = parser.parse_args()
     scratch = Scratch()
     scratch.create()
@@ -48,8 +52,22 @@ def main() -> None:
         seeded = seed(url, Sizes.smoke(), log=lambda *a: None)
         window = counter.seed(url, seeded.community_id, Sizes.smoke().register, 100_000, log=lambda *a: None)
         statements: list[str] = []
-        event.listen(app.extensions["linli"].db.engine, "before_cursor_execute",
-                     lambda conn, cursor, statement, *rest: statements.append(statement))
+        request_thread = threading.get_ident()  # not the in-process task runner's statements
+
+        @event.listens_for(app.extensions["linli"].db.engine, "before_cursor_execute")
+        def _count(conn, cursor, statement, *rest):
+            if threading.get_ident() == request_thread:
+                statements.append(statement)
+
+        @event.listens_for(app.extensions["linli"].db.engine, "begin")
+        def _begin(conn):
+            if threading.get_ident() == request_thread:
+                statements.append("BEGIN")
+
+        @event.listens_for(app.extensions["linli"].db.engine, "commit")
+        def _commit(conn):
+            if threading.get_ident() == request_thread:
+                statements.append("COMMIT")
         client = app.test_client()
         rng = random.Random(1)
         booked = set()
@@ -89,13 +107,16 @@ def main() -> None:
             request()
         statements.clear()
         request()
-        print(f"{len(statements)} statements per {args.kind} request")
+        print(f"{len(statements)} statements per {args.kind} request (BEGIN and COMMIT included, the pool's ping not)")
         if args.sql:
             for s in statements:
                 print("  ", " ".join(s.split())[:200])
         kinds = collections.Counter(" ".join(s.split())[:60] for s in statements)
         for text, count in kinds.most_common():
             print(f"  {count} × {text}")
+        if args.cpu:
+            cpu_profile(request, args.n)
+            return
         from pyinstrument import Profiler
 
         profiler = Profiler(interval=0.0005)
@@ -112,6 +133,24 @@ def main() -> None:
         app.extensions["linli"].db.engine.dispose()
     finally:
         scratch.drop()
+
+
+def cpu_profile(request, n: int) -> None:
+    """CPU per request of this thread (the in-process task runner's thread is not counted), and where it goes."""
+    here = sys.path[:]
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != BENCH]  # this file shadows the stdlib's profile
+    import cProfile
+    import pstats
+    sys.path[:] = here
+
+    profiler = cProfile.Profile(time.thread_time)
+    started = time.thread_time()
+    profiler.runcall(lambda: [request() for _ in range(n)])
+    spent = time.thread_time() - started
+    print(f"{n} requests: {1000 * spent / n:.2f} ms of CPU each (this thread, cProfile's own cost included)")
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(45)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ DEFAULTS = {
     "TRUSTED_PROXIES": 0,  # how many proxies in front set X-Forwarded-For/-Proto/-Host/-Port (0: trust none)
     "DB_POOL_SIZE": None,  # PostgreSQL connections each process keeps; default LINLI_WEB_THREADS + 2, at least 5
     "DB_MAX_OVERFLOW": None,  # connections a process may open beyond its pool in a burst; default the pool size
-    "DB_PRE_PING": "true",  # test a pooled connection before use, so a restarted database costs no failed request
+    "DB_PRE_PING": "true",  # test a pooled connection that rested, so a restarted database fails no request
     "WEB_WORKERS": None,  # gunicorn worker processes; default 2 × the CPU cores this process may use
     "WEB_THREADS": 1,  # threads per gunicorn worker: 1 runs sync workers, more runs gthread workers
     "LOG_FORMAT": None,  # json (one JSON object per line) or text; default json in production, text otherwise

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, policy, residents
 from core.booking import (
-    CHECK_IN_GRACE, CHECK_IN_OPENS, NOT_TAKING_BOOKINGS, Payments, SlotContext, check_check_in_window, check_limit,
+    CHECK_IN_GRACE, CHECK_IN_OPENS, NOT_TAKING_BOOKINGS, Payments, SlotContext, check_check_in_window,
     check_places, check_quantity, place, price, priced, serve, slot_context, take_places,
 )
 from core.catalog import OPERATOR_STAFF_ONLY
@@ -99,8 +99,6 @@ def sell_at_counter(session: Session, plugins: Plugins, payments: Payments, acto
     sale.operator_type.validate_booking(session, ctx, customer, sale.person, quantity, details)
     now = utcnow()
     take_places(session, plugins, ctx.slot, quantity, now)
-    if customer is not None:
-        check_limit(session, sale.operator_type, ctx.slot.id, customer.id)
     booking = Booking(
         slot_id=ctx.slot.id, resident_id=customer.id if customer else None, booked_by_id=actor.id,
         operator_id=ctx.operator.id, operator=ctx.operator, quantity=quantity, **priced(offer),

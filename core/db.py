@@ -5,12 +5,14 @@ No Flask here: the domain modules import this. The session of a request lives in
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from typing import Annotated
 
 from sqlalchemy import BigInteger, DateTime, Index, MetaData, Select, create_engine, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
@@ -96,11 +98,15 @@ def utcnow() -> dt.datetime:
 @dataclass(frozen=True)
 class Pool:
     """The connections one process keeps to PostgreSQL (``LINLI_DB_POOL_SIZE``), may open beyond them in a burst
-    (``LINLI_DB_MAX_OVERFLOW``), and whether each is tested before use (``LINLI_DB_PRE_PING``)."""
+    (``LINLI_DB_MAX_OVERFLOW``), and whether one that rested is tested before use (``LINLI_DB_PRE_PING``)."""
 
     size: int = 5
     overflow: int = 5
     pre_ping: bool = True
+
+
+PING_AFTER_SECONDS = 5.0
+"""A pooled connection that rested longer than this is tested before use (see :func:`ping_when_rested`)."""
 
 
 def make_engine(url: str, pool: Pool = Pool()) -> Engine:
@@ -109,8 +115,35 @@ def make_engine(url: str, pool: Pool = Pool()) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
         _serialise_sqlite_writers(engine)
         return engine
-    return create_engine(url, pool_size=pool.size, max_overflow=pool.overflow, pool_pre_ping=pool.pre_ping,
-                         hide_parameters=True)
+    engine = create_engine(url, pool_size=pool.size, max_overflow=pool.overflow, hide_parameters=True)
+    if pool.pre_ping:
+        ping_when_rested(engine)
+    return engine
+
+
+def ping_when_rested(engine: Engine, after: float = PING_AFTER_SECONDS) -> None:
+    """Test a pooled connection before use only when it rested longer than ``after`` seconds.
+
+    A restarted database (or a firewall that dropped an idle connection) is found out by the first use after a
+    pause and costs no failed request: the pool drops the dead connection and opens another. A busy pool's
+    connections come back within milliseconds and go out untested, a round trip fewer per request than SQLAlchemy's
+    ``pool_pre_ping``, which tests every checkout.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_connection, record):
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _test_if_rested(dbapi_connection, record, _proxy):
+        checked_in = record.info.pop("checked_in", None)
+        if checked_in is None or time.monotonic() - checked_in <= after:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+            dbapi_connection.rollback()
+        except engine.dialect.loaded_dbapi.Error as e:
+            raise DisconnectionError(f"a pooled connection did not answer: {e.__class__.__name__}") from e
 
 
 def _serialise_sqlite_writers(engine: Engine) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import JSON, String, Table, bindparam, cast, delete, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    JSON, ColumnElement, Insert, String, Table, bindparam, cast, delete, func, insert, literal, or_, select, update,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -47,33 +49,50 @@ def _nudge_after_commit(session: Session) -> None:
 class RowWithTask:
     """Insert a row and enqueue a task about it (its id in the payload) — on PostgreSQL in one statement, a
     round trip fewer on the booking's hot path (a CTE inserts the row, the outbox's INSERT selects its id); on
-    other databases in two."""
+    other databases in two.
 
-    def __init__(self, table: Table, task: str, id_key: str):
+    A ``guard`` (a condition on bound parameters, e.g. "the resident holds fewer bookings of this time than the type
+    allows") makes the insert conditional, in the same statement: :meth:`insert` with ``guarded=True`` inserts
+    nothing, and returns None, when it does not hold. Evaluated by the INSERT itself, the condition sees every row
+    committed before the statement began — after the locks the transaction's earlier statements waited for.
+    """
+
+    def __init__(self, table: Table, task: str, id_key: str, guard: ColumnElement[bool] | None = None):
         self.table, self.task, self.id_key = table, task, id_key
         self.columns = [column.key for column in table.columns if column.key != "id"]
-        self.plain = insert(table).returning(table.c.id)
-        row = (insert(table).values({key: bindparam(key, type_=table.c[key].type) for key in self.columns})
-               .returning(table.c.id).cte("inserted_row"))
+        params = [bindparam(key, type_=table.c[key].type) for key in self.columns]
+        self.plain = {False: insert(table).returning(table.c.id)}
+        self.combined = {False: self._with_task(insert(table).values(dict(zip(self.columns, params))))}
+        if guard is not None:
+            row = select(*params).where(guard)
+            self.plain[True] = insert(table).from_select(self.columns, row).returning(table.c.id)
+            self.combined[True] = self._with_task(insert(table).from_select(self.columns, row))
+
+    def _with_task(self, row_insert) -> Insert:
+        row = row_insert.returning(self.table.c.id).cte("inserted_row")
         payload = cast(cast(bindparam("task_payload", type_=String), JSONB).op("||")(
-            func.jsonb_build_object(literal(id_key), row.c.id)), JSON)
+            func.jsonb_build_object(literal(self.id_key), row.c.id)), JSON)
         now = bindparam("task_now", type_=UTCDateTime())
-        self.combined = (
+        return (
             insert(OutboxTask.__table__)
             .from_select(["task", "payload", "status", "attempts", "run_after", "created_at", "request_id"],
-                         select(literal(task), payload, literal("pending"), literal(0), now, now,
+                         select(literal(self.task), payload, literal("pending"), literal(0), now, now,
                                 bindparam("task_request_id", type_=String)).select_from(row))
             .returning(select(row.c.id).scalar_subquery()))
 
-    def insert(self, session: Session, values: dict, **payload) -> int:
-        """The new row's id, its task written with it (payload: ``payload`` and the id)."""
+    def insert(self, session: Session, values: dict, guarded: bool = False, **payload) -> int | None:
+        """The new row's id, its task written with it (payload: ``payload`` and the id); None when ``guarded`` and
+        the guard (its parameters among ``values``) did not hold."""
         if session.get_bind().dialect.name != "postgresql":
-            row_id = session.execute(self.plain, values).scalar_one()
-            enqueue(session, self.task, **payload, **{self.id_key: row_id})
+            row_id = session.execute(self.plain[guarded], values).scalar()
+            if row_id is not None:
+                enqueue(session, self.task, **payload, **{self.id_key: row_id})
             return row_id
-        row_id = session.execute(self.combined, {**values, "task_payload": json.dumps(payload), "task_now": utcnow(),
-                                                 "task_request_id": request_ids.CURRENT.get()}).scalar_one()
-        _nudge_after_commit(session)
+        row_id = session.execute(self.combined[guarded], {
+            **values, "task_payload": json.dumps(payload), "task_now": utcnow(),
+            "task_request_id": request_ids.CURRENT.get()}).scalar()
+        if row_id is not None:
+            _nudge_after_commit(session)
         return row_id
 
 

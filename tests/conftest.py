@@ -34,11 +34,12 @@ auth.use_hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 def pytest_collection_modifyitems(config, items):
-    """A test marked ``postgres`` (a race, mostly) means nothing on SQLite, whose writers queue on one lock."""
+    """A test marked ``postgres`` (a race, mostly; or a connection pool, a statement count) means nothing on SQLite,
+    whose writers queue on one lock."""
     if ON_POSTGRES:
         return
-    skip = pytest.mark.skip(reason="needs PostgreSQL: on SQLite writers take turns, so nothing can race "
-                                   "(CI runs it with LINLI_DATABASE_URL)")
+    skip = pytest.mark.skip(reason="needs PostgreSQL: a race (on SQLite writers take turns) or what only PostgreSQL "
+                                   "has (CI runs it with LINLI_DATABASE_URL)")
     for item in items:
         if item.get_closest_marker("postgres"):
             item.add_marker(skip)

@@ -118,13 +118,13 @@ def test_a_login_page_served_through_a_trusted_proxy_checks_its_form_against_the
 def test_the_pool_is_sized_from_the_environment(make_app):
     pool = make_app(DATABASE_URL=NEVER_CONNECTED, DB_POOL_SIZE="3", DB_MAX_OVERFLOW="0",
                     DB_PRE_PING="false").extensions["linli"].db.engine.pool
-    assert (pool.size(), pool._max_overflow, pool._pre_ping) == (3, 0, False)
+    assert (pool.size(), pool._max_overflow, bool(pool.dispatch.checkout)) == (3, 0, False)  # no test of rested ones
 
 
 def test_the_pool_follows_the_threads_by_default(make_app):
     app = make_app(DATABASE_URL=NEVER_CONNECTED, WEB_THREADS=8)
     pool = app.extensions["linli"].db.engine.pool
-    assert (pool.size(), pool._max_overflow, pool._pre_ping) == (10, 10, True)
+    assert (pool.size(), pool._max_overflow, bool(pool.dispatch.checkout)) == (10, 10, True)
     assert make_app(DATABASE_URL=NEVER_CONNECTED).extensions["linli"].db.engine.pool.size() == 5
 
 
