@@ -166,7 +166,11 @@ def main() -> int:
     parser.add_argument("--skip-load", action="store_true", help="only seed and month-end (development)")
     parser.add_argument("--skip-monthend", action="store_true", help="no month-end and verify-ledger (development)")
     parser.add_argument("--sizes", default="", help="development: override sizes, e.g. bookings=100000,listings=1000")
+    parser.add_argument("--before", metavar="DIR", default=None,
+                        help="also serve the Linli of DIR (a checkout of an earlier commit, same schema) as the app "
+                             "linli_before, interleaved with the others: old and new measured in one run")
     args = parser.parse_args()
+    apps = APPS if args.before is None else ("linli", "linli_before", *APPS[1:])
     sizes = Sizes.smoke() if args.smoke else Sizes.full()
     for item in filter(None, args.sizes.split(",")):
         name, _, value = item.partition("=")
@@ -197,7 +201,7 @@ def main() -> int:
         migrate.upgrade(app)
         app.extensions["linli"].db.engine.dispose()
         t0 = time.perf_counter()
-        seeded = seed(url, sizes, log=log)
+        seeded = seed(url, sizes, log=log, apps=apps)
         result["dataset"] = seeded.counts | {"period": seeded.period}
         result["seed_s"] = round(time.perf_counter() - t0, 1)
         result["seed_steps_s"] = seeded.timings
@@ -214,29 +218,39 @@ def main() -> int:
             # web's cores): what is measured is the web's share, the outbox's rows and the nudges.
             broker = os.environ.get("LINLI_BENCH_BROKER_URL") or "redis://127.0.0.1:6379/3"
             redis.Redis.from_url(broker).flushdb()
-            linli = Server("linli", "core:create_app()", {
+            production = {
                 "LINLI_ENV": "production", "LINLI_SECRET_KEY": secrets.token_urlsafe(32),
                 "LINLI_REDIS_URL": os.environ.get("LINLI_REDIS_URL") or "redis://127.0.0.1:6379/0",
-                "LINLI_BROKER_URL": broker, "LINLI_DATABASE_URL": url, "LINLI_INSTANCE_PATH": instance}, ROOT, args)
+                "LINLI_BROKER_URL": broker, "LINLI_DATABASE_URL": url, "LINLI_INSTANCE_PATH": instance}
+            linli = Server("linli", "core:create_app()", production, ROOT, args)
             servers.append(linli)
             baseline = Server("baseline", "baseline_app:create_app()", {"BASELINE_DATABASE_URL": url}, BENCH, args)
             servers.append(baseline)
+            ports = {"linli": linli.port, "baseline": baseline.port, "baseline_orm": baseline.port}
+            if args.before:  # its own source first on the path, ahead of this checkout's editable install
+                before = os.path.abspath(args.before)
+                servers.append(Server("linli_before", "core:create_app()", production | {"PYTHONPATH": before},
+                                      before, args))
+                ports["linli_before"] = servers[-1].port
             for server in servers:
                 server.wait_ready()
-            ports = {"linli": linli.port, "baseline": baseline.port, "baseline_orm": baseline.port}
             common = {"host": "127.0.0.1", "tokens": seeded.tokens, "resident_ids": seeded.resident_ids,
                       "community": seeded.community_slug, "terms": seeded.search_terms, "dates": seeded.search_dates}
-            scenario_of = {"linli": "book", "baseline": "baseline", "baseline_orm": "baseline_orm"}
-            for app_name in APPS:  # warm every worker up: imports, connection pools, statement caches
+            scenario_of = {"linli": "book", "linli_before": "book", "baseline": "baseline",
+                           "baseline_orm": "baseline_orm"}
+            searched = [name for name in apps if name.startswith("linli")]
+            for app_name in apps:  # warm every worker up: imports, connection pools, statement caches
                 load(common | {"port": ports[app_name], "scenario": scenario_of[app_name], "concurrency": 8,
                                "duration_s": 0.5 if args.smoke else 2.0,
                                "slot_ids": seeded.spread_slots[app_name]})
-            load(common | {"port": linli.port, "scenario": "search", "concurrency": 8,
-                           "duration_s": 0.5 if args.smoke else 2.0})
-            scenarios: dict = {app_name: {"hot": {}, "spread": {}} for app_name in APPS}
-            scenarios["linli"]["search"] = {}
+            for app_name in searched:
+                load(common | {"port": ports[app_name], "scenario": "search", "concurrency": 8,
+                               "duration_s": 0.5 if args.smoke else 2.0})
+            scenarios: dict = {app_name: {"hot": {}, "spread": {}} for app_name in apps}
+            for app_name in searched:
+                scenarios[app_name]["search"] = {}
             for c in CONCURRENCIES:
-                for app_name in APPS:  # interleaved, so that a noisy neighbour hits every app alike
+                for app_name in apps:  # interleaved, so that a noisy neighbour hits every app alike
                     log(f"{app_name}: hot slot, concurrency {c}")
                     scenarios[app_name]["hot"][f"c{c}"] = load(common | {
                         "port": ports[app_name], "scenario": scenario_of[app_name], "concurrency": c,
@@ -246,9 +260,10 @@ def main() -> int:
                     scenarios[app_name]["spread"][f"c{c}"] = load(common | {
                         "port": ports[app_name], "scenario": scenario_of[app_name], "concurrency": c,
                         "duration_s": duration, "slot_ids": seeded.spread_slots[app_name]})
-                log(f"linli: search, concurrency {c}")
-                scenarios["linli"]["search"][f"c{c}"] = load(common | {
-                    "port": linli.port, "scenario": "search", "concurrency": c, "duration_s": duration})
+                for app_name in searched:
+                    log(f"{app_name}: search, concurrency {c}")
+                    scenarios[app_name]["search"][f"c{c}"] = load(common | {
+                        "port": ports[app_name], "scenario": "search", "concurrency": c, "duration_s": duration})
             scenarios["linli"] |= counter.measure(load, window, linli.port, duration, 0.5 if args.smoke else 2.0, log)
             for server in servers:
                 server.stop()
@@ -270,7 +285,12 @@ def main() -> int:
                 base = scenarios[baseline_name]["spread"]["c32"]["rps"]
                 result[f"{baseline_name}_rps_c32"] = base
                 result[f"booking_vs_{baseline_name}_c32"] = round(spread / base, 3) if base else None
+                if args.before:
+                    before = scenarios["linli_before"]["spread"]["c32"]["rps"]
+                    result[f"before_booking_vs_{baseline_name}_c32"] = round(before / base, 3) if base else None
             result["search_p99_ms"] = scenarios["linli"]["search"]["c8"]["p99_ms"]
+            if args.before:
+                result["before_search_p99_ms"] = scenarios["linli_before"]["search"]["c8"]["p99_ms"]
             result["search_p99_ms_by_concurrency"] = {c: r["p99_ms"] for c, r in
                                                       scenarios["linli"]["search"].items()}
             result |= counter.summary(scenarios["linli"])

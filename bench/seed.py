@@ -122,7 +122,7 @@ def timed(engine, timings: dict):
     return run
 
 
-def seed(url: str, sizes: Sizes, log=print) -> Seeded:
+def seed(url: str, sizes: Sizes, log=print, apps: tuple[str, ...] = APPS) -> Seeded:
     zone = ZoneInfo("Asia/Shanghai")
     today = dt.datetime.now(zone).date()
     period, first_day, month_days = previous_period(today)
@@ -260,7 +260,7 @@ def seed(url: str, sizes: Sizes, log=print) -> Seeded:
     hot: dict[str, dict[int, int]] = {}
     spread: dict[str, list[int]] = {}
     with engine.begin() as conn:
-        for app in APPS:
+        for app in apps:
             hot[app] = {}
             for n, concurrency in enumerate(CONCURRENCIES):
                 hot[app][concurrency] = conn.execute(text("""
