@@ -220,3 +220,31 @@ def test_anyone_reads_the_district_totals_and_nothing_of_one_community(demo, db)
     assert set(body) == {"period", "totals"} and body["totals"]["communities"] == 1
     assert demo.client.get("/api/v1/public/district?period=soon").status_code == 422
 
+
+
+# --- the pages ---------------------------------------------------------------------------------------------------
+
+def test_the_district_page_charts_each_measure_and_hands_out_the_spreadsheet(demo, db, browser):
+    from tests.pages import text
+
+    officer = officer_of(db, heping(db), make_community(db, slug="riverside", name="Riverside", currency="HKD"))
+    db.commit()
+    visitor = browser(email=officer.email, password="test-password")
+    page = visitor.get("/district?period=2026-11")
+    assert page.status_code == 200
+    shown = text(page)
+    assert "和平社区" in shown or "Heping" in shown
+    assert shown.count("<svg") == 6  # bookings, operators, scores, hours, and the money of each currency
+    assert 'href="/district/export.csv?period=2026-11"' in shown
+    sheet = visitor.get("/district/export.csv?period=2026-11")
+    assert sheet.status_code == 200 and sheet.mimetype == "text/csv"
+    assert browser("staff").get("/district").status_code == 403
+    assert browser().get("/district").status_code in (302, 303)
+
+
+def test_anyone_sees_the_district_totals_page(demo, browser):
+    from tests.pages import text
+
+    page = browser().get("/district/totals?period=2026-11")
+    assert page.status_code == 200 and "CNY" in text(page)
+    assert browser().get("/district/totals?period=never").status_code == 200  # the month now instead

@@ -17,55 +17,55 @@ class SummaryQuery(Schema):
     raw = RAW
 
 
-class ScoresSchema(Schema):
+class DistrictScoresSchema(Schema):
     scored = fields.Integer()
     mean = fields.Float(allow_none=True, metadata={"description": "0–10, one decimal; null when none was scored"})
     below_passing = fields.Integer()
 
 
-class BookingsSchema(Schema):
+class DistrictBookingsSchema(Schema):
     free = fields.Integer()
     low_cost = fields.Integer()
     paid = fields.Integer()
 
 
-class FundSchema(Schema):
+class DistrictFundSchema(Schema):
     currency = fields.String()
     inflow_amount = fields.Integer(metadata={"description": "received in the month: donations, transfers, gifts"})
     outflow_amount = fields.Integer(metadata={"description": "disbursed in the month"})
     balance_amount = fields.Integer(metadata={"description": "held at the month's end"})
 
 
-class CommunityMonthSchema(Schema):
+class DistrictCommunitySchema(Schema):
     id = fields.Integer()
     slug = fields.String()
     name = fields.String()
     currency = fields.String()
     operators = fields.Integer()
-    operator_scores = fields.Nested(ScoresSchema)
-    bookings = fields.Nested(BookingsSchema)
-    fund = fields.Nested(FundSchema)
+    operator_scores = fields.Nested(DistrictScoresSchema)
+    bookings = fields.Nested(DistrictBookingsSchema)
+    fund = fields.Nested(DistrictFundSchema)
     volunteer_hours = fields.Float()
 
 
-class TotalsSchema(Schema):
+class DistrictTotalsSchema(Schema):
     communities = fields.Integer()
     operators = fields.Integer()
-    operator_scores = fields.Nested(ScoresSchema)
-    bookings = fields.Nested(BookingsSchema)
-    fund = fields.List(fields.Nested(FundSchema), metadata={"description": "one line per currency"})
+    operator_scores = fields.Nested(DistrictScoresSchema)
+    bookings = fields.Nested(DistrictBookingsSchema)
+    fund = fields.List(fields.Nested(DistrictFundSchema), metadata={"description": "one line per currency"})
     volunteer_hours = fields.Float()
 
 
 class SummarySchema(Schema):
     period = fields.String()
-    communities = fields.List(fields.Nested(CommunityMonthSchema))
-    totals = fields.Nested(TotalsSchema)
+    communities = fields.List(fields.Nested(DistrictCommunitySchema))
+    totals = fields.Nested(DistrictTotalsSchema)
 
 
-class PublicTotalsSchema(Schema):
+class PublicDistrictSchema(Schema):
     period = fields.String()
-    totals = fields.Nested(TotalsSchema)
+    totals = fields.Nested(DistrictTotalsSchema)
 
 
 @blp.route("/summary")

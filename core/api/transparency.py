@@ -5,7 +5,7 @@ from marshmallow import Schema, fields
 
 from core import district, transparency
 from core.api.common import MONTH, ApiBlueprint, community_by_ref, public
-from core.api.district import PublicTotalsSchema
+from core.api.district import PublicDistrictSchema
 from core.request_session import session
 
 blp = ApiBlueprint("public", __name__, url_prefix="/public", description="Public transparency reports")
@@ -65,7 +65,7 @@ def donor_statement(ref, operator_id):
 
 @blp.route("/district")
 @blp.arguments(DistrictQuery, location="query")
-@blp.response(200, PublicTotalsSchema)
+@blp.response(200, PublicDistrictSchema)
 @public
 def district_totals(args):
     """The month's totals of every community on this deployment: no community's or operator's own figures."""
