@@ -75,6 +75,21 @@ def grant(session: Session, user: User, role: str, community_id: int | None = No
     return row
 
 
+def user_by_email(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == well_formed_email(email)))
+    if user is None:
+        raise NO_ACCOUNT(field="email")
+    return user
+
+
+def grant_once(session: Session, user: User, role: str, community_id: int | None = None,
+               operator_id: int | None = None) -> RoleGrant:
+    """The grant, made unless the user holds it already (granting again changes nothing)."""
+    held = next((g for g in user.grants if (g.role, g.community_id, g.operator_id) == (role, community_id, operator_id)),
+                None)
+    return held or grant(session, user, role, community_id, operator_id)
+
+
 def parse_role(session: Session, spec: str) -> tuple[str, int | None, int | None]:
     """``admin``, ``ROLE@COMMUNITY_SLUG`` or ``operator_staff@COMMUNITY_SLUG/OPERATOR_ID`` into a grant tuple."""
     role, _, scope = spec.partition("@")

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import audit, policy, residents
-from core.catalog import OPERATOR_STAFF_ONLY
+from core.catalog import OPERATOR_STAFF_ONLY, require_type_on
 from core.db import utcnow
 from core.errors import N_, DomainError, conflict, forbidden, invalid, not_found
 from core.models import TAKING_BOOKINGS, Booking, Community, Listing, Operator, Slot, User
@@ -186,9 +186,16 @@ def check_places(operator_type: OperatorType, quantity: int) -> None:
         raise ONE_PLACE_PER_BOOKING(field="quantity")
 
 
-def _check_bookable(ctx: SlotContext, now: dt.datetime) -> None:
+def check_taking_bookings(ctx: SlotContext) -> None:
+    """The listing takes new bookings, online or at the counter: its operator serves, it is active, and its
+    community has not switched its type off (the community row is in the context: no query of its own)."""
     if ctx.operator.status not in TAKING_BOOKINGS or not ctx.listing.is_active:
         raise NOT_TAKING_BOOKINGS()
+    require_type_on(ctx.community, ctx.operator.type)
+
+
+def _check_bookable(ctx: SlotContext, now: dt.datetime) -> None:
+    check_taking_bookings(ctx)
     if ctx.slot.cancelled_at is not None:
         raise SLOT_CALLED_OFF(reason=ctx.slot.cancel_reason)
     if ctx.slot.starts_at <= now:

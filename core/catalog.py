@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import policy
@@ -12,8 +11,9 @@ from core.models import Agreement, Community, Operator, RoleGrant, Space, User
 from core.operator_types import OperatorType
 
 
-COMMUNITY_EXISTS = conflict("community_exists", N_("There is a community called %(slug)s already."))
 UNKNOWN_TYPE = invalid("unknown_operator_type", N_("There is no such kind of service: choose one of %(types)s."))
+TYPE_SWITCHED_OFF = conflict("operator_type_switched_off", N_(
+    "This community has switched this kind of service off: it takes no new services or bookings of it."))
 OPERATOR_NOT_APPROVABLE = conflict("operator_not_approvable", N_("This operator is approved already."))
 OPERATOR_SCOPE = forbidden("operator_scope", N_("Only the operator's own staff or its community's staff can do this."))
 OPERATOR_STAFF_ONLY = forbidden("operator_staff_only", N_("Only the operator's own staff can do this."))
@@ -26,14 +26,11 @@ OPERATOR_NOT_FOUND = not_found("operator_not_found", N_("We could not find opera
 AGREEMENT_NOT_FOUND = not_found("agreement_not_found", N_("We could not find that agreement."))
 
 
-def create_community(session: Session, slug: str, name: str, currency: str = "CNY",
-                     timezone: str = "Asia/Shanghai") -> Community:
-    if session.scalar(select(Community.id).where(Community.slug == slug)):
-        raise COMMUNITY_EXISTS(slug=slug, field="slug")
-    community = Community(slug=slug, name=name, currency=currency, timezone=timezone)
-    session.add(community)
-    session.flush()
-    return community
+def require_type_on(community: Community, type_key: str) -> None:
+    """A new listing or booking of ``type_key`` only where the community has not switched that type off
+    (``core.communities``)."""
+    if type_key in (community.operator_types_off or ()):
+        raise TYPE_SWITCHED_OFF()
 
 
 def add_space(session: Session, actor: User, community: Community, name: str, kind: str,

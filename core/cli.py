@@ -122,6 +122,44 @@ def create_user(email, name, password, roles):
     click.echo(f"user {user.id} {user.email}")
 
 
+@click.command("create-community")
+@click.option("--slug", required=True, help="lower-case letters, digits and hyphens, e.g. heping-east")
+@click.option("--name", required=True)
+@click.option("--currency", default="CNY", show_default=True, help="ISO 4217, e.g. CNY, HKD, USD")
+@click.option("--timezone", default="Asia/Shanghai", show_default=True, help="IANA name, e.g. Asia/Shanghai")
+@with_appcontext
+def create_community(slug, name, currency, timezone):
+    """Open a new community on this deployment, every installed operator type on."""
+    from core import communities
+    from core.db import commit
+    from core.request_session import session
+
+    db = session()
+    community = communities.create_community(db, None, slug, name, currency, timezone)
+    commit(db)
+    click.echo(f"community {community.id} {community.slug}")
+
+
+@click.command("grant-role")
+@click.option("--email", required=True)
+@click.option("--role", "roles", multiple=True, required=True,
+              help="ROLE@COMMUNITY_SLUG, once per community, e.g. district_officer@heping")
+@with_appcontext
+def grant_role(email, roles):
+    """Give an existing user more roles, each scoped to a community (a district officer: one per community)."""
+    from core import accounts
+    from core.db import commit
+    from core.request_session import session
+
+    db = session()
+    user = accounts.user_by_email(db, email)
+    for spec in roles:
+        accounts.grant_once(db, user, *accounts.parse_role(db, spec))
+    commit(db)
+    click.echo(f"user {user.id} {user.email}: " + ", ".join(
+        sorted(f"{g.role}@{g.community_id or '*'}" for g in user.grants)))
+
+
 @click.command("expire-holds")
 @with_appcontext
 def expire_holds():
@@ -459,7 +497,7 @@ def run_job(name):
         raise SystemExit(1)
 
 
-CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user, expire_holds, generate_slots, verify_resident,
+CORE_COMMANDS = (db_group, seed_demo, run_demo, create_user, create_community, grant_role, expire_holds, generate_slots, verify_resident,
                  import_residents, settle, evaluate, reconcile, verify_ledger, ledger_head, check, statements_group,
                  worker, scheduler, jobs)
 

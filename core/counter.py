@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 
 from core import audit, policy, residents
 from core.booking import (
-    CHECK_IN_GRACE, CHECK_IN_OPENS, NOT_TAKING_BOOKINGS, Payments, SlotContext, check_check_in_window,
-    check_places, check_quantity, place, price, priced, serve, slot_context, take_places,
+    CHECK_IN_GRACE, CHECK_IN_OPENS, Payments, SlotContext, check_check_in_window, check_places, check_quantity,
+    check_taking_bookings, place, price, priced, serve, slot_context, take_places,
 )
 from core.catalog import OPERATOR_STAFF_ONLY
 from core.db import utcnow
-from core.models import TAKING_BOOKINGS, Booking, Listing, Operator, ResidentProfile, Slot, User
+from core.models import Booking, Listing, Operator, ResidentProfile, Slot, User
 from core.operator_types import OperatorType, load_details
 from core.phones import masked
 from core.pricing import Person, Quote
@@ -76,8 +76,7 @@ def counter_sale(session: Session, plugins: Plugins, actor: User | None, slot_id
     if not policy.has_role(actor, "operator_staff", operator_id=ctx.operator.id):
         raise OPERATOR_STAFF_ONLY()
     customer = residents.acting_for(session, actor, resident_id, ctx.operator) if resident_id else None
-    if ctx.operator.status not in TAKING_BOOKINGS or not ctx.listing.is_active:
-        raise NOT_TAKING_BOOKINGS()
+    check_taking_bookings(ctx)
     check_check_in_window(ctx, utcnow())
     operator_type = plugins.type_of(ctx.operator.type)
     check_places(operator_type, quantity)

@@ -52,7 +52,7 @@ class Shown:
 
 @dataclass(frozen=True)
 class Table:
-    """Rows under columns, their amounts in one currency."""
+    """Rows under columns, their amounts in ``currency``, or each row's in its ``currency`` column when it has one."""
 
     columns: list[Column]
     rows: list[list]
@@ -72,18 +72,21 @@ def for_people(table: Table, translate: Callable[[str], str], amount_text: Calla
     """The reader's form: names and words through ``translate``, amounts as ``amount_text(minor, currency)``
     writes them beside a currency column, and a byte-order mark so that Excel opens it as UTF-8."""
     columns, rows = table.columns, table.rows
-    if CURRENCY.name not in {column.name for column in columns}:
-        columns, rows = [*columns, CURRENCY], [[*row, table.currency] for row in rows]
+    names = [column.name for column in columns]
+    if CURRENCY.name not in names:
+        columns, rows, names = [*columns, CURRENCY], [[*row, table.currency] for row in rows], [*names, CURRENCY.name]
+    at = names.index(CURRENCY.name)  # each row's own currency: a district's communities may keep different ones
 
-    def cell(column: Column, value):
+    def cell(column: Column, value, currency: str):
         if isinstance(value, Shown):
             return translate(value.words)
         if column.amount and isinstance(value, int):
-            return amount_text(value, table.currency)
+            return amount_text(value, currency)
         return value
 
     return BYTE_ORDER_MARK + _csv([translate(column.label) for column in columns],
-                                  [[cell(column, value) for column, value in zip(columns, row)] for row in rows])
+                                  [[cell(column, value, row[at]) for column, value in zip(columns, row)]
+                                   for row in rows])
 
 
 def _csv(header: list[str], rows: list[list]) -> str:

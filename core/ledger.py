@@ -258,12 +258,16 @@ def totals(session: Session, community_id: int, figures: dict[str, tuple], by: l
 
     One scan of the community's lines computes every figure (a ``FILTER`` each), however many there are.
     """
+    return totals_where(session, figures, by, JournalEntry.community_id == community_id, *where)
+
+
+def totals_where(session: Session, figures: dict[str, tuple], by: list, *where) -> list:
+    """:func:`totals` of the lines ``where`` selects: several communities' at once (grouped by community)."""
     columns = [func.coalesce(func.sum(signed(ACCOUNTS[account])).filter(JournalLine.account == account, *conditions),
                              0).label(name) for name, (account, *conditions) in figures.items()]
     query = (select(*by, *columns)
              .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-             .where(JournalEntry.community_id == community_id,
-                    JournalLine.account.in_({account for account, *_ in figures.values()}), *where)
+             .where(JournalLine.account.in_({account for account, *_ in figures.values()}), *where)
              .group_by(*by))
     return session.execute(query).all()
 

@@ -6,12 +6,12 @@ import threading
 from collections import OrderedDict
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, event, exists, func, select, update
+from sqlalchemy import Select, and_, event, exists, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import policy
 from core.db import count_rows, utcnow
-from core.catalog import OPERATOR_STAFF_ONLY
+from core.catalog import OPERATOR_STAFF_ONLY, require_type_on
 from core.errors import N_, conflict, invalid, not_found
 from core.models import TAKING_BOOKINGS, Booking, Community, Listing, Operator, Slot, User
 from core.operator_types import OperatorType, load_details
@@ -38,6 +38,7 @@ def create_listing(session: Session, actor: User, operator: Operator, operator_t
     require_operator_staff(actor, operator)
     if operator.status not in TAKING_BOOKINGS:
         raise OPERATOR_NOT_ACTIVE()
+    require_type_on(session.get(Community, operator.community_id), operator.type)
     rules = fields.get("price_rules") or operator_type.default_price_rules
     listing = Listing(
         operator_id=operator.id, community_id=operator.community_id, type=operator.type,
@@ -104,8 +105,10 @@ def remaining_places(session: Session, slots: list[Slot]) -> dict[int, int]:
 
 
 def search_listings(community: Community | None, type_key: str | None, text: str | None,
-                    day: dt.date | None, timezone: str | None) -> Select:
-    """Active listings of active operators, filtered; ``day`` keeps listings with a slot that day."""
+                    day: dt.date | None, timezone: str | None, switched_off: dict[int, list[str]] | None = None) -> Select:
+    """Active listings of active operators, filtered; ``day`` keeps listings with a slot that day. Types a community
+    switched off are left out, as nobody may book them: the community's own, or for a search of every community
+    ``switched_off`` (``core.communities.switched_off``)."""
     query = (
         select(Listing)
         .join(Operator, Operator.id == Listing.operator_id)
@@ -114,6 +117,11 @@ def search_listings(community: Community | None, type_key: str | None, text: str
     )
     if community is not None:
         query = query.where(Listing.community_id == community.id)
+        switched_off = {community.id: community.operator_types_off or []}
+    hidden = [and_(Listing.community_id == community_id, Listing.type.in_(off))
+              for community_id, off in (switched_off or {}).items() if off]
+    if hidden:
+        query = query.where(not_(or_(*hidden)))
     if type_key:
         query = query.where(Listing.type == type_key)
     if text:

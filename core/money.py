@@ -10,6 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 BPS_WHOLE = 10_000  # 1 basis point = 0.01 %
+CURRENCIES = frozenset({"AUD", "CAD", "CHF", "CNY", "EUR", "GBP", "HKD", "MOP", "NZD", "SGD", "TWD", "USD"})
+"""The ISO 4217 currencies a community may keep its books in: those whose minor unit is a hundredth, as every
+amount here is written with two decimals (``major_units``, ``minor_units``)."""
 
 
 class CurrencyMismatch(ValueError):

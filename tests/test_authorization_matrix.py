@@ -30,8 +30,8 @@ from flask_wtf.csrf import generate_csrf
 from core import create_app
 from core.web.common import LOGIN_KEY
 from tests.world import (
-    ADMIN, ANON, CANARIES, CHARITY, COMMITTEE, OPERATOR, RESIDENT, RIVAL, STAFF, STRANGER, SUBJECTS, TYPES, restore,
-    snapshot,
+    ADMIN, ANON, CANARIES, CHARITY, COMMITTEE, DISTRICT, OPERATOR, RESIDENT, RIVAL, STAFF, STRANGER, SUBJECTS, TYPES,
+    restore, snapshot,
 )
 
 API = "/api/v1"
@@ -94,6 +94,10 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "communities.get_community": public(),
     "communities.list_spaces": public(),
     "communities.create_space": only(STAFF, ADMIN, body=lambda w: {"name": "Library"}),
+    "communities.create_community": only(ADMIN, body=lambda w: {"slug": "heping-east", "name": "Heping East"}),
+    "communities.put_operator_types": only(STAFF, ADMIN, body=lambda w: {"enabled": list(TYPES)}),
+    "district.summary": only(DISTRICT, ADMIN, **PERIOD),
+    "public.district_totals": public(**PERIOD),
     "operators.list_operator_types": public(),
     "operators.list_operators": public(),
     "operators.get_operator": public(),
@@ -316,6 +320,9 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "web_public.home": public(),
     "web_public.service": public(),
     "web_public.transparency_page": public(),
+    "web_district.summary": only(DISTRICT, ADMIN),
+    "web_district.export": only(DISTRICT, ADMIN),
+    "web_district.public_totals": public(),
     "web_public.switch_language": public(),
     "web_auth.login": public(body=lambda w: LOGIN),
     "web_auth.logout": public(),
@@ -576,7 +583,7 @@ def leaks(response) -> list[str]:
     return [canary for canary in CANARIES if canary in body]
 
 
-UNTRUSTED = (ANON, STRANGER, RIVAL)
+UNTRUSTED = (ANON, STRANGER, RIVAL, DISTRICT)  # the district officer reads figures, never a resident's particulars
 
 
 @pytest.mark.parametrize("endpoint, method, rule", MAP, ids=[f"{m} {r}" for _, m, r in MAP])

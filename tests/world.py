@@ -29,10 +29,14 @@ from tests.clock import serving
 from tests.factories import make_community, make_operator, make_user
 from tests.snapshots import restore, snapshot
 
-ANON, RESIDENT, OPERATOR, STAFF, COMMITTEE, CHARITY, ADMIN, STRANGER, RIVAL = SUBJECTS = (
-    "anonymous", "resident", "operator_staff", "community_staff", "committee_member", "charity_officer", "admin",
-    "other_community", "other_operator")
-"""Who calls: nobody, each role of ``heping``, a user holding every role in another community, another operator."""
+ANON, RESIDENT, OPERATOR, STAFF, COMMITTEE, CHARITY, DISTRICT, ADMIN, STRANGER, RIVAL = SUBJECTS = (
+    "anonymous", "resident", "operator_staff", "community_staff", "committee_member", "charity_officer",
+    "district_officer", "admin", "other_community", "other_operator")
+"""Who calls: nobody, each role of ``heping``, a user holding every role in another community, another operator.
+
+Three communities: ``heping``; ``elsewhere``, where the other community's user holds every role; and ``riverside``,
+which the district officer covers beside ``heping`` and where the charity officer works too — a role held in several
+communities opens nothing more in any of them."""
 
 TYPES = ("canteen", "housekeeping", "market_fair", "workshop")
 CANARIES = ("Canary Lane 7", "adult@example.org", "13900001234")
@@ -83,6 +87,11 @@ def _people_and_places(session) -> tuple[dict, dict]:
     for role in ("community_staff", "committee_member", "charity_officer", "resident"):
         accounts.grant(session, stranger, role, elsewhere.id)
     users[STRANGER] = stranger.id
+    riverside = make_community(session, slug="riverside", name="Riverside Community")
+    district = make_user(session, "district_officer", home, email="district@example.org")
+    accounts.grant(session, district, "district_officer", riverside.id)
+    users[DISTRICT] = district.id
+    accounts.grant(session, session.get(User, users[CHARITY]), "charity_officer", riverside.id)
     member = session.scalar(select(User).where(User.email == "committee3@example.org"))
     accounts.grant(session, member, "resident", home.id)  # a resident on the committee: one id for both kinds of path
     session.add(VerifiedAttribute(user_id=member.id, attribute="student"))

@@ -95,12 +95,12 @@ def init_api(app: Flask) -> Api:
     api.ma_plugin.converter.add_attribute_function(date_ranges)
     app.extensions["linli_api"] = api
     from core.api import (
-        auth, bookings, communities, complaints, fund, gifts, listings, needs, notifications, operators, payments,
-        problems, residents, schedules, scores, standing, transparency, volunteering, waitlist,
+        auth, bookings, communities, complaints, district, fund, gifts, listings, needs, notifications, operators,
+        payments, problems, residents, schedules, scores, standing, transparency, volunteering, waitlist,
     )
 
     for module in (auth, communities, operators, scores, listings, schedules, bookings, complaints, residents, payments,
-                   fund, gifts, needs, transparency, notifications, standing, waitlist, volunteering,
+                   fund, gifts, needs, transparency, notifications, standing, waitlist, volunteering, district,
                    problems):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX + module.blp.url_prefix)
     _register_error_handlers(app)

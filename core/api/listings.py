@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from core import listings
+from core import communities, listings
 from core.api.common import (
     DAY, ID, MOMENT, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate, public,
 )
@@ -103,7 +103,8 @@ def search(args):
     db = session()
     community = community_by_ref(db, args["community"]) if args.get("community") else None
     filters = args.get("type"), args.get("q"), args.get("date")
-    query = listings.search_listings(community, *filters, community.timezone if community else None)
+    query = listings.search_listings(community, *filters, community.timezone if community else None,
+                                     None if community else communities.switched_off(db))
     total = linli().search_totals.total(db, community, query, *filters) if community else None
     return paginate(db, query, args, total)
 

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from core import transparency
+from core import district, transparency
 from core.api.common import MONTH, ApiBlueprint, community_by_ref, public
+from core.api.district import PublicDistrictSchema
 from core.request_session import session
 
 blp = ApiBlueprint("public", __name__, url_prefix="/public", description="Public transparency reports")
@@ -12,6 +13,10 @@ blp = ApiBlueprint("public", __name__, url_prefix="/public", description="Public
 
 class ReportQuery(Schema):
     period = fields.String(validate=MONTH)
+
+
+class DistrictQuery(Schema):
+    period = fields.String(required=True, validate=MONTH)
 
 
 class ReportSchema(Schema):
@@ -56,3 +61,12 @@ def donor_statement(ref, operator_id):
     """One operator's statement as a donor."""
     db = session()
     return transparency.donor_statement(db, community_by_ref(db, ref), operator_id)
+
+
+@blp.route("/district")
+@blp.arguments(DistrictQuery, location="query")
+@blp.response(200, PublicDistrictSchema)
+@public
+def district_totals(args):
+    """The month's totals of every community on this deployment: no community's or operator's own figures."""
+    return district.public_totals(session(), args["period"])

@@ -25,6 +25,9 @@ class Community(Base):
     accountability: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     """The community's settings for holding operators to account (``core.accountability_settings``): what is not
     set here takes the documented default."""
+    operator_types_off: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    """The operator types switched off here (``core.catalog.switch_operator_types``): they take no new listings or
+    bookings. Kept as the types off, not those on, so a type installed later is on everywhere until switched off."""
     catalog_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     """Counts the writes that change what the listing search reads here (``core.listings``): a search's remembered
     total is keyed by it, so a total is never older than the catalog it counted."""

@@ -8,7 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, only_on, utcnow
 
-ROLES = ("resident", "operator_staff", "community_staff", "committee_member", "charity_officer", "admin")
+ROLES = ("resident", "operator_staff", "community_staff", "committee_member", "charity_officer", "district_officer",
+         "admin")
 RESIDENT_STATUSES = ("pending", "active", "inactive")
 """A resident who signed up is ``pending`` until the office checks them; one who moved away is ``inactive``."""
 

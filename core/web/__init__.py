@@ -55,13 +55,13 @@ def init_web(app: Flask) -> None:
     _register_error_pages(app)
 
     from core.web import (
-        acting, admin, agreements, auth, committee, complaints, counter, gifts, inbox, needs, operator, public,
-        register, resident, reviews, schedules, staff, standing, stripe_account, volunteering, waitlist,
+        acting, admin, agreements, auth, committee, complaints, counter, district, gifts, inbox, needs, operator,
+        public, register, resident, reviews, schedules, staff, standing, stripe_account, volunteering, waitlist,
     )
 
     for module in (public, auth, resident, acting, operator, schedules, counter, agreements, staff, register,
                    reviews, committee, gifts, inbox, admin, stripe_account, standing, complaints, waitlist,
-                   needs, volunteering):
+                   needs, volunteering, district):
         app.register_blueprint(module.bp)
 
 

@@ -35,6 +35,8 @@ def landing(user) -> str:
                                   or policy.has_role(user, "charity_officer", community_id=community.id)) \
             and not policy.is_admin(user):
         return url_for("web_committee.overview", slug=community.slug)
+    if policy.community_ids(user, "district_officer") and not policy.is_admin(user):
+        return url_for("web_district.summary")
     return url_for("web_public.home")
 
 

@@ -116,9 +116,35 @@ def score_trend(title: str, name: str, periods: list[str], by_period: dict[str, 
     return bar_chart(title, periods, [Series(name, values, PALETTE[0])], score_text, top=100)
 
 
+def district_charts(rows: list[dict], words: dict[str, str], money) -> list[Markup]:
+    """One chart per measure of the district summary (``core.district``), a bar group per community; money per
+    currency, never one axis for two (``money(amount, currency)`` formats it)."""
+    names = [row["name"] for row in rows]
+    charts = [
+        bar_chart(words["bookings"], names, [
+            Series(words[tier], [row["bookings"][tier] for row in rows], colour)
+            for tier, colour in (("free", PALETTE[2]), ("low_cost", PALETTE[0]), ("paid", PALETTE[1]))],
+            str, stacked=True),
+        bar_chart(words["operators"], names, [
+            Series(words["serving"], [row["operators"] for row in rows], PALETTE[0]),
+            Series(words["below"], [row["operator_scores"]["below_passing"] for row in rows], PALETTE[1])], str),
+        bar_chart(words["scores"], names, [Series(words["mean"], [
+            round((row["operator_scores"]["mean"] or 0) * 10) for row in rows], PALETTE[0])], score_text, top=100),
+        bar_chart(words["hours"], names, [Series(words["hours_series"], [
+            round(row["volunteer_hours"] * 10) for row in rows], PALETTE[2])], score_text),
+    ]
+    for currency in sorted({row["currency"] for row in rows}):
+        mine = [row for row in rows if row["currency"] == currency]
+        charts.append(bar_chart(words["fund"] % {"currency": currency}, [row["name"] for row in mine], [
+            Series(words["in"], [row["fund"]["inflow_amount"] for row in mine], PALETTE[2]),
+            Series(words["out"], [row["fund"]["outflow_amount"] for row in mine], PALETTE[1])],
+            lambda amount, currency=currency: money(amount, currency)))
+    return charts
+
+
 def register_globals(app) -> None:
     """``in_out_chart(monthly, currency)``, ``donors_chart(inflows, currency)``, ``score_chart(periods,
-    by_period)`` and ``score_text(tenths)`` for the templates."""
+    by_period)``, ``district_charts(rows)`` and ``score_text(tenths)`` for the templates."""
     from flask_babel import gettext as _
 
     from core.web.i18n import money
@@ -136,5 +162,15 @@ def register_globals(app) -> None:
     def score_chart(periods: list[str], by_period: dict[str, int]) -> Markup:
         return score_trend(_("Monthly score, last 12 months (out of 10)"), _("Score"), periods, by_period)
 
+    def district_chart_list(rows: list[dict]) -> list[Markup]:
+        return district_charts(rows, {
+            "bookings": _("Bookings by price tier"), "free": _("Free"), "low_cost": _("Low-cost price"),
+            "paid": _("Standard price"), "operators": _("Operators serving, and those scored under 6"),
+            "serving": _("Operators serving"), "below": _("Scored under 6"),
+            "scores": _("Mean operator score (out of 10)"), "mean": _("Mean score"),
+            "hours": _("Volunteer hours credited"), "hours_series": _("Hours"),
+            "fund": _("The fund's money in and out (%(currency)s)"), "in": _("Money in"), "out": _("Money out")},
+            money)
+
     app.jinja_env.globals.update(in_out_chart=in_out_chart, donors_chart=donors_chart, score_chart=score_chart,
-                                 score_text=score_text)
+                                 score_text=score_text, district_charts=district_chart_list)

@@ -55,7 +55,8 @@ EXISTING_BOOKINGS = {"honour": _l("Bookings already made are honoured"),
 
 ROLES = {
     "resident": _l("Resident"), "operator_staff": _l("Operator staff"), "community_staff": _l("Community staff"),
-    "committee_member": _l("Fund committee"), "charity_officer": _l("Charity officer"), "admin": _l("Administrator"),
+    "committee_member": _l("Fund committee"), "charity_officer": _l("Charity officer"),
+    "district_officer": _l("District officer"), "admin": _l("Administrator"),
 }
 
 RESIDENT_STATUSES = {"pending": _l("Waiting for verification"), "active": _l("Verified"), "inactive": _l("Moved away")}

@@ -44,6 +44,8 @@ def menu(user: User | None) -> list[tuple[str, str]]:
         items.append((_("Volunteers"), url_for("web_volunteering.office", slug=community.slug)))
     for community in _communities(user, "committee_member", "charity_officer"):
         items.append((_("Fund"), url_for("web_committee.overview", slug=community.slug)))
+    if policy.community_ids(user, "district_officer") or policy.is_admin(user):
+        items.append((_("District"), url_for("web_district.summary")))
     if policy.is_admin(user):
         items.append((_("Background jobs"), url_for("web_admin.jobs")))
     items.append((_("My details"), url_for("web_resident.my_details")))
