@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import platform
 import sys
@@ -155,16 +154,18 @@ def outbox(url: str) -> dict:
     return counts
 
 
-def serve(url: str, args) -> list[Service]:
-    """Two gunicorn masters of Linli, the worker and the scheduler, all on the benchmark's broker."""
+def serve(url: str, args, services: list[Service]) -> list[int]:
+    """Two gunicorn masters of Linli, the worker and the scheduler (into ``services``, each as soon as it runs, so
+    that a failure stops those started), all on the benchmark's broker; returns the masters' ports."""
     production = production_env(url, BROKER, BROKER)
     linli = os.path.join(os.path.dirname(sys.executable), "linli")
-    services = [Server(name, "core:create_app()", production, ROOT, args) for name in ("linli_a", "linli_b")]
-    services += [Service(name, [linli, name], production, production["LINLI_INSTANCE_PATH"])
-                 for name in ("worker", "scheduler")]
+    for name in ("linli_a", "linli_b"):
+        services.append(Server(name, "core:create_app()", production, ROOT, args))
+    for name in ("worker", "scheduler"):
+        services.append(Service(name, [linli, name], production, production["LINLI_INSTANCE_PATH"]))
     for server in services[:2]:
         server.wait_ready()
-    return services
+    return [server.port for server in services[:2]]
 
 
 def main() -> int:
@@ -196,10 +197,9 @@ def main() -> int:
         log(f"seeded in {result['seed_s']} s: {result['dataset']['counts']}")
 
         redis.Redis.from_url(BROKER).flushdb()
-        services = serve(url, args)
+        ports = serve(url, args, services)
         sampler = ConnectionSampler(url)
-        result["scaling"] = measure([s.port for s in services[:2]], seeded, steps, duration,
-                                    0.5 if args.smoke else 2.0, sampler, failures)
+        result["scaling"] = measure(ports, seeded, steps, duration, 0.5 if args.smoke else 2.0, sampler, failures)
         for service in services:
             if service.process.poll() is not None:
                 failures.append(f"{service.name} stopped during the load (exit {service.process.returncode})")
@@ -228,14 +228,15 @@ def main() -> int:
 def summary(scaling: list[dict], limits: dict) -> dict:
     """The headline: each step's throughput and p99 side by side, and whether connections ran short."""
     peak = max(row["connections_peak"]["server"] for row in scaling)
-    usable = limits["max_connections"] - limits["superuser_reserved_connections"]
+    short = peak >= limits["max_connections"] - limits["superuser_reserved_connections"]
     return {
         "scaling_table": [{"communities": row["communities"],
-                           **{f"{s}_{key}": row[s][key] for s in ("book", "search") for key in ("rps", "p50_ms", "p99_ms")},
+                           **{f"{scenario}_{key}": row[scenario][key] for scenario in ("book", "search")
+                              for key in ("rps", "p50_ms", "p99_ms")},
                            "connections_peak": row["connections_peak"]["database"]} for row in scaling],
         "connections": {"peak_database": max(row["connections_peak"]["database"] for row in scaling),
-                        "peak_server": peak, **limits, "ran_short": peak >= usable,
-                        "pgbouncer": "used" if peak >= usable else "not needed"},
+                        "peak_server": peak, **limits, "ran_short": short,
+                        "pgbouncer": "needed: the connections ran short" if short else "not needed"},
     }
 
 

@@ -200,7 +200,8 @@ def seed_community(engine, run, slug: str, name: str, sizes: Sizes, first_day: d
     # operators and their agreements: kind by index % 4, type by (index // 4) % 4
     run("operators", """
         INSERT INTO operators (community_id, name, type, status, contact_email, created_at)
-        SELECT :c, 'Bench operator ' || g, (CAST(:types AS text[]))[(g / 4) % 4 + 1], 'active', 'op' || g || '@' || :slug || '.example', :now
+        SELECT :c, 'Bench operator ' || g, (CAST(:types AS text[]))[(g / 4) % 4 + 1], 'active',
+               'op' || g || '@' || :slug || '.example', :now
         FROM generate_series(0, :n - 1) g ORDER BY g""", c=community_id, n=O, types=list(TYPES), now=now, slug=slug)
     op0 = run("op0", "SELECT min(id), max(id) FROM operators WHERE community_id = :c", c=community_id)[0]
     assert op0[1] - op0[0] + 1 == O
@@ -373,12 +374,12 @@ def _seed_journal(engine, community_id: int) -> int:
                     rows = [SimpleNamespace(account=ln.account, operator_id=ln.operator_id, side=ln.side,
                                             amount=ln.amount, currency="CNY") for ln in lines]
                     digest = entry_hash(previous, canonical(entry, rows))
-                    entries_tsv.write(f"{entry0 + seq}\t{community_id}\t{seq}\t{kind}\t{source}\t{memo}\t{day.isoformat()}\t"
-                                      f"{period}\t{op}\t{bid}\t{pid}\t\\N\t\\N\t{now}\t{previous}\t{digest}\n")
+                    entries_tsv.write(f"{entry0 + seq}\t{community_id}\t{seq}\t{kind}\t{source}\t{memo}\t"
+                                      f"{day.isoformat()}\t{period}\t{op}\t{bid}\t{pid}\t\\N\t\\N\t{now}\t{previous}\t{digest}\n")
                     for row in rows:
                         line_id += 1
-                        lines_tsv.write(f"{line0 + line_id}\t{entry0 + seq}\t{row.account}\t{row.operator_id}\t{row.side}\t"
-                                        f"{row.amount}\tCNY\n")
+                        lines_tsv.write(f"{line0 + line_id}\t{entry0 + seq}\t{row.account}\t{row.operator_id}\t"
+                                        f"{row.side}\t{row.amount}\tCNY\n")
                     previous = digest
         raw.driver_connection.commit()
         with raw.driver_connection.cursor() as cursor:
@@ -392,8 +393,8 @@ def _seed_journal(engine, community_id: int) -> int:
                     while chunk := buffer.read(1 << 20):
                         copy.write(chunk)
                 buffer.close()
-            cursor.execute("SELECT setval(pg_get_serial_sequence('journal_entries', 'id'), %s)", (max(entry0 + seq, 1),))
-            cursor.execute("SELECT setval(pg_get_serial_sequence('journal_lines', 'id'), %s)", (max(line0 + line_id, 1),))
+            for table, last in (("journal_entries", entry0 + seq), ("journal_lines", line0 + line_id)):
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", (max(last, 1),))
             cursor.execute("INSERT INTO ledger_heads (community_id, seq, hash) VALUES (%s, %s, %s)",
                            (community_id, seq, previous))
         raw.driver_connection.commit()
