@@ -123,12 +123,13 @@ def measure(ports: list[int], seeded: list[dict], steps: list[int], duration: fl
     for scenario in ("book", "search"):  # every worker: imports, pools, statement caches, the search's counts
         load(common | {"scenario": scenario, "duration_s": warm_up, "communities": seeded})
     table = []
-    for k in steps:
+    for n, k in enumerate(steps, start=2):
         row: dict = {"communities": k}
         with sampler:
             for scenario in ("book", "search"):
                 log(f"{k} communities: {scenario}, concurrency {CONCURRENCY}")
-                row[scenario] = load(common | {"scenario": scenario, "duration_s": duration,
+                # a seed of its own: the same one would send the residents of the run before to the same slots again
+                row[scenario] = load(common | {"scenario": scenario, "duration_s": duration, "seed": n,
                                                "communities": seeded[:k]})
                 failures += check_statuses(f"{k} communities {scenario}", scenario, row[scenario])
         row["connections_peak"] = sampler.peak
@@ -145,13 +146,23 @@ def postgres_limits(url: str) -> dict:
     return limits
 
 
-def outbox(url: str) -> dict:
-    """The outbox's tasks by status once the worker stopped: did it keep up with the bookings?"""
+def drain(url: str, timeout: float) -> dict:
+    """Wait for the worker to finish the outbox tasks the bookings made: the seconds that took after the load (None
+    if it had not within ``timeout``) and the tasks by status then."""
     engine = create_engine(url)
+    started = time.perf_counter()
     with engine.connect() as conn:
-        counts = dict(conn.execute(text("SELECT status, count(*) FROM outbox GROUP BY status")).all())
+        while True:
+            counts = dict(conn.execute(text("SELECT status, count(*) FROM outbox GROUP BY status")).all())
+            conn.rollback()
+            waited = time.perf_counter() - started
+            busy = counts.get("pending", 0) + counts.get("running", 0)
+            if not busy or waited > timeout:
+                break
+            time.sleep(0.5)
     engine.dispose()
-    return counts
+    return {"drained_s": None if busy else round(waited, 1),
+            "tasks": counts}
 
 
 def serve(url: str, args, services: list[Service]) -> list[int]:
@@ -200,6 +211,10 @@ def main() -> int:
         ports = serve(url, args, services)
         sampler = ConnectionSampler(url)
         result["scaling"] = measure(ports, seeded, steps, duration, 0.5 if args.smoke else 2.0, sampler, failures)
+        log("waiting for the worker to finish the outbox")
+        result["outbox_after_load"] = drain(url, timeout=30 if args.smoke else 180)
+        if result["outbox_after_load"]["tasks"].get("failed"):
+            failures.append(f"outbox tasks failed: {result['outbox_after_load']['tasks']}")
         for service in services:
             if service.process.poll() is not None:
                 failures.append(f"{service.name} stopped during the load (exit {service.process.returncode})")
@@ -208,7 +223,6 @@ def main() -> int:
         sampler.engine.dispose()
         redis.Redis.from_url(BROKER).flushdb()
         result |= summary(result["scaling"], postgres_limits(url))
-        result["outbox_after_load"] = outbox(url)
 
         check = oversell_check(url, {})
         result["oversell"] = check["places_beyond_capacity"] + check["taken_beyond_capacity"]
