@@ -1,8 +1,8 @@
 """The district benchmark (issue 28): many communities on one PostgreSQL, two app servers, the worker and scheduler.
 
     python bench/district.py                    # 50 communities, 100,000 residents, a year of bookings (minutes)
-    python bench/district.py --communities 10   # a smaller district: the same per-community sizes of a year
-    python bench/district.py --smoke            # 3 tiny communities, two months, in seconds
+    python bench/district.py --communities 10   # a smaller district: communities as big, the residents split over 10
+    python bench/district.py --smoke            # 3 tiny communities, two months (about a minute)
 
 It seeds every community into one scratch schema with seed.py's functions, serves Linli from two gunicorn masters
 (production settings, as run.py) with `linli worker` and `linli scheduler` on a broker of its own, sends bookings
@@ -43,8 +43,8 @@ STEPS = (1, 10, 50)  # how many communities the load reaches, run after run
 
 
 def district_sizes(smoke: bool, days: int, residents: int) -> Sizes:
-    """One community's sizes: two bookings a day per listing (of capacity 10, one a day), every day of the history
-    (a multiple of 20, as seed_community wants, so a few days get a third)."""
+    """One community's sizes: two bookings a day per listing (one slot a day, of 10 places) every day of the
+    history, rounded up to a multiple of 20 as seed_community wants."""
     listings = 8 if smoke else 24
     return Sizes(operators=4 if smoke else 8, listings=listings, hist_days=days, future_days=14,
                  bookings=-(-2 * listings * days // 20) * 20, residents=residents, hot_capacity=0,
