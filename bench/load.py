@@ -12,6 +12,9 @@ SPEC: {"host", "port", "concurrency", "duration_s", "max_requests", "stop_on",
 "scenario": "book" | "baseline" | "baseline_orm" | "search" | "register" | "walk_in", plus the scenario's data:
 tokens, resident_ids, slot_ids, community, terms, dates; for the counter's scenarios (bench/counter.py) ``token``,
 ``path`` and ``terms`` (register), ``token`` and ``customer_ids`` (walk_in: one sale in two to a visitor)}.
+Two optional keys spread the load (bench/district.py): ``ports``, several servers, client ``n`` sending to
+``ports[n % len(ports)]``; ``communities``, a list of {community, tokens, slot_ids}, one picked at random for each
+request (a resident books a slot of their own community).
 """
 from __future__ import annotations
 
@@ -44,6 +47,8 @@ def make_request(spec: dict, rng: random.Random, client: int, sent: int) -> tupl
     Bookings go to the residents in turn: a resident holds one booking per time, so the hot slot's places go to as
     many residents (a resident seen twice would be refused as already booked, not for want of places).
     """
+    if "communities" in spec:
+        spec = spec | rng.choice(spec["communities"])
     scenario = spec["scenario"]
     host = f"{spec['host']}:{spec['port']}"
     if scenario == "search":
@@ -112,6 +117,7 @@ async def run(spec: dict) -> dict:
     duration = min(float(spec["duration_s"]), HARD_LIMIT_S)
     budget = int(spec.get("max_requests", 1_000_000))
     stop_on = spec.get("stop_on")
+    ports = spec.get("ports") or [spec["port"]]
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     errors: dict[str, int] = {}
@@ -128,7 +134,7 @@ async def run(spec: dict) -> dict:
             t0 = time.perf_counter()
             try:
                 if writer is None:
-                    reader, writer = await asyncio.open_connection(host, spec["port"])
+                    reader, writer = await asyncio.open_connection(host, ports[n % len(ports)])
                 writer.write(payload)
                 await writer.drain()
                 async with asyncio.timeout(60):

@@ -12,6 +12,7 @@ bench/README.md) and exits 1 when the oversell check fails (or a server answered
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -52,19 +53,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Server:
+class Service:
+    """A long-running command in its own process group, its output in a log file."""
+
+    def __init__(self, name: str, command: list[str], env: dict, cwd: str):
+        self.name = name
+        self.log = tempfile.NamedTemporaryFile("w+", prefix=f"bench-{name}-", suffix=".log", delete=False)
+        self.process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+
+    def stop(self) -> None:
+        if self.log.closed:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # the master stops its workers gracefully
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)  # the group this run started
+                self.process.wait()
+        self.log.close()
+        os.unlink(self.log.name)
+
+
+class Server(Service):
     """A gunicorn serving one WSGI app on a loopback port, in its own process group."""
 
     def __init__(self, name: str, app: str, env: dict, cwd: str, args):
-        self.name, self.port = name, free_port()
+        self.port = free_port()
         command = [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONF, "--bind", f"127.0.0.1:{self.port}",
                    "--workers", str(args.workers), "--worker-class", args.worker_class,
                    "--no-control-socket", "--log-level", "warning"]
         if args.worker_class == "gthread":
             command += ["--threads", str(args.threads)]
-        self.log = tempfile.NamedTemporaryFile("w+", prefix=f"bench-{name}-", suffix=".log", delete=False)
-        self.process = subprocess.Popen(command + [app], cwd=cwd, env={**os.environ, **env}, stdout=self.log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        super().__init__(name, command + [app], env, cwd)
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -83,19 +105,6 @@ class Server:
         output = self.log.read()[-3000:]
         self.stop()
         raise RuntimeError(f"{self.name} did not start:\n{output}")
-
-    def stop(self) -> None:
-        if self.log.closed:
-            return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)  # the master stops its workers gracefully
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)  # the group this run started
-                self.process.wait()
-        self.log.close()
-        os.unlink(self.log.name)
 
 
 def load(spec: dict) -> dict:
@@ -132,7 +141,33 @@ def run_measured(command: list[str], env: dict, timeout: float) -> tuple[float, 
         return elapsed, process.returncode, usage.ru_maxrss, out.read()
 
 
-def oversell_check(url: str, seeded) -> dict:
+def check_statuses(label: str, scenario: str, run: dict) -> list[str]:
+    """A load run's failures: any 5xx or connection error, or a status the scenario never answers."""
+    failures = []
+    bad = {s: n for s, n in run["statuses"].items() if s.startswith("5")}
+    if bad or run["errors"]:
+        failures.append(f"{label}: server errors {bad} {run['errors']}")
+    expected = {"200"} if scenario == "search" or scenario.startswith("register") else {"201", "409"}
+    if set(run["statuses"]) - expected:
+        failures.append(f"{label}: unexpected statuses {run['statuses']}")
+    return failures
+
+
+def month_end(arguments: list[str], env: dict, failures: list[str], **context) -> dict:
+    """bench/monthend.py with ``arguments`` in its own process: its JSON, wall time, exit status and peak memory."""
+    wall, status, rss_kib, out = run_measured([sys.executable, os.path.join(BENCH, "monthend.py"), *arguments], env,
+                                              timeout=1200)
+    monthend = {"wall_s": round(wall, 2), "exit": status, "peak_rss_mb": round(rss_kib / 1024, 1)} | context
+    try:
+        monthend |= json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        monthend["output"] = out[-2000:]
+    if status != 0:
+        failures.append(f"month-end failed with status {status}")
+    return monthend
+
+
+def oversell_check(url: str, hot_slots: dict[str, dict[int, int]]) -> dict:
     """From the database: places held beyond capacity per slot, summed; and whether ``taken`` agrees."""
     from sqlalchemy import create_engine, text
 
@@ -149,20 +184,72 @@ def oversell_check(url: str, seeded) -> dict:
             FROM slots s LEFT JOIN held h ON h.slot_id = s.id""")).one()
         hot = {app: {str(c): conn.execute(text("SELECT capacity, taken FROM slots WHERE id = :i"),
                                           {"i": slot}).one()._asdict()
-                     for c, slot in by_c.items()} for app, by_c in seeded.hot_slots.items()}
+                     for c, slot in by_c.items()} for app, by_c in hot_slots.items()}
     engine.dispose()
     return {"slots_checked": row[4], "slots_over_capacity": row[0], "places_beyond_capacity": int(row[1]),
             "taken_beyond_capacity": int(row[2]), "slots_where_taken_differs_from_bookings": row[3],
             "hot_slots": hot}
 
 
+@contextlib.contextmanager
+def scratch_run(failures: list[str], services: list[Service], clean_up=lambda: None):
+    """The URL of a fresh scratch schema with Linli's tables. An error, Ctrl+C or SIGTERM inside ends the run as a
+    failure in the JSON, not a traceback; in any case the services are stopped, ``clean_up()`` runs and the
+    schema is dropped."""
+    scratch = Scratch()
+    previous_term = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        scratch.create()
+        log(f"scratch schema {scratch.schema}; migrating")
+        scratch.migrate()
+        yield scratch.url_string
+    except KeyboardInterrupt:
+        failures.append("interrupted")
+    except Exception as e:  # noqa: BLE001 - reported in the JSON, and the run fails
+        import traceback
+
+        traceback.print_exc()
+        failures.append(f"{type(e).__name__}: {e}")
+    finally:
+        for service in services:
+            service.stop()
+        clean_up()
+        scratch.drop()
+        signal.signal(signal.SIGTERM, previous_term)
+
+
+def reported(result: dict, failures: list[str], started: float) -> int:
+    """Print the run's JSON; the exit status: 1 when a check failed."""
+    result["total_s"] = round(time.perf_counter() - started, 1)
+    result["failures"] = failures
+    print(json.dumps(result, indent=2))
+    return 1 if failures else 0
+
+
+def add_gunicorn_options(parser: argparse.ArgumentParser) -> None:
+    """--workers, --worker-class, --threads: override core/gunicorn_conf.py's production settings."""
+    parser.add_argument("--workers", type=int, default=gunicorn_conf.workers)
+    parser.add_argument("--worker-class", default=gunicorn_conf.worker_class, choices=("sync", "gthread"))
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread only)")
+
+
+def gunicorn_settings(args) -> dict:
+    return {"config": os.path.relpath(GUNICORN_CONF, ROOT), "workers": args.workers, "worker_class": args.worker_class,
+            "threads": args.threads if args.worker_class == "gthread" else 1}
+
+
+def production_env(url: str, broker: str, redis_url: str) -> dict:
+    """The environment Linli is served with: production, a fresh secret, its Redis and broker, an instance folder."""
+    return {"LINLI_ENV": "production", "LINLI_SECRET_KEY": secrets.token_urlsafe(32), "LINLI_REDIS_URL": redis_url,
+            "LINLI_BROKER_URL": broker, "LINLI_DATABASE_URL": url,
+            "LINLI_INSTANCE_PATH": tempfile.mkdtemp(prefix="bench-instance-")}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny data and short runs (CI)")
     parser.add_argument("--duration", type=float, default=None, help="seconds per measured run")
-    parser.add_argument("--workers", type=int, default=gunicorn_conf.workers)
-    parser.add_argument("--worker-class", default=gunicorn_conf.worker_class, choices=("sync", "gthread"))
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (gthread only)")
+    add_gunicorn_options(parser)
     parser.add_argument("--skip-load", action="store_true", help="only seed and month-end (development)")
     parser.add_argument("--skip-monthend", action="store_true", help="no month-end and verify-ledger (development)")
     parser.add_argument("--sizes", default="", help="development: override sizes, e.g. bookings=100000,listings=1000")
@@ -178,28 +265,16 @@ def main() -> int:
     duration = args.duration or (1.0 if args.smoke else 10.0)
     command = " ".join(["python", "bench/run.py", *sys.argv[1:]])
     started = time.perf_counter()
-    scratch = Scratch()
     failures: list[str] = []
     result: dict = {
         "mode": ("smoke" if args.smoke else "full") + (f" (sizes {args.sizes})" if args.sizes else ""),
         "command": command,
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"cores": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
-        "gunicorn": {"config": os.path.relpath(GUNICORN_CONF, ROOT), "workers": args.workers,
-                     "worker_class": args.worker_class,
-                     "threads": args.threads if args.worker_class == "gthread" else 1},
+        "gunicorn": gunicorn_settings(args),
     }
     servers: list[Server] = []
-    previous_term = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    try:
-        scratch.create()
-        url = scratch.url_string
-        log(f"scratch schema {scratch.schema}; migrating")
-        from core import create_app, migrate
-
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
-        migrate.upgrade(app)
-        app.extensions["linli"].db.engine.dispose()
+    with scratch_run(failures, servers) as url:
         t0 = time.perf_counter()
         seeded = seed(url, sizes, log=log, apps=apps)
         result["dataset"] = seeded.counts | {"period": seeded.period}
@@ -212,16 +287,12 @@ def main() -> int:
         result["register_plans"] = window.plans
 
         if not args.skip_load:
-            instance = tempfile.mkdtemp(prefix="bench-instance-")
             # Production counts logins in Redis; the load sends seeded tokens, so no request reaches it. It tells
             # a worker of the tasks its commits wrote through the broker; no worker runs here (it would take the
             # web's cores): what is measured is the web's share, the outbox's rows and the nudges.
             broker = os.environ.get("LINLI_BENCH_BROKER_URL") or "redis://127.0.0.1:6379/3"
             redis.Redis.from_url(broker).flushdb()
-            production = {
-                "LINLI_ENV": "production", "LINLI_SECRET_KEY": secrets.token_urlsafe(32),
-                "LINLI_REDIS_URL": os.environ.get("LINLI_REDIS_URL") or "redis://127.0.0.1:6379/0",
-                "LINLI_BROKER_URL": broker, "LINLI_DATABASE_URL": url, "LINLI_INSTANCE_PATH": instance}
+            production = production_env(url, broker, os.environ.get("LINLI_REDIS_URL") or "redis://127.0.0.1:6379/0")
             linli = Server("linli", "core:create_app()", production, ROOT, args)
             servers.append(linli)
             baseline = Server("baseline", "baseline_app:create_app()", {"BASELINE_DATABASE_URL": url}, BENCH, args)
@@ -273,12 +344,7 @@ def main() -> int:
             for app_name, by_scenario in scenarios.items():
                 for name, by_c in by_scenario.items():
                     for c, run in by_c.items():
-                        bad = {s: n for s, n in run["statuses"].items() if s.startswith("5")}
-                        if bad or run["errors"]:
-                            failures.append(f"{app_name} {name} {c}: server errors {bad} {run['errors']}")
-                        expected = {"200"} if name == "search" or name.startswith("register") else {"201", "409"}
-                        if set(run["statuses"]) - expected:
-                            failures.append(f"{app_name} {name} {c}: unexpected statuses {run['statuses']}")
+                        failures += check_statuses(f"{app_name} {name} {c}", name, run)
             spread = scenarios["linli"]["spread"]["c32"]["rps"]
             result["booking_rps_c32"] = spread
             for baseline_name in APPS[1:]:  # baseline_rps_c32, booking_vs_baseline_c32, and the ORM one's
@@ -295,7 +361,7 @@ def main() -> int:
                                                       scenarios["linli"]["search"].items()}
             result |= counter.summary(scenarios["linli"])
 
-        check = oversell_check(url, seeded)
+        check = oversell_check(url, seeded.hot_slots)
         result["oversell"] = check["places_beyond_capacity"] + check["taken_beyond_capacity"]
         result["oversell_check"] = check
         if result["oversell"]:
@@ -312,18 +378,8 @@ def main() -> int:
         if not args.skip_monthend:
             env = {"LINLI_DATABASE_URL": url, "LINLI_SECRET_KEY": "bench", "LINLI_INSTANCE_PATH": tempfile.gettempdir()}
             log(f"month-end: settle and reconcile {seeded.period}")
-            wall, status, rss_kib, out = run_measured(
-                [sys.executable, os.path.join(BENCH, "monthend.py"), seeded.community_slug, seeded.period], env,
-                timeout=1200)
-            monthend = {"wall_s": round(wall, 2), "exit": status, "peak_rss_mb": round(rss_kib / 1024, 1),
-                        "bookings": seeded.counts["bookings"], "operators": seeded.counts["operators"]}
-            try:
-                monthend |= json.loads(out.strip().splitlines()[-1])
-            except (ValueError, IndexError):
-                monthend["output"] = out[-2000:]
-            if status != 0:
-                failures.append(f"month-end failed with status {status}")
-            result["monthend"] = monthend
+            result["monthend"] = month_end([seeded.community_slug, seeded.period], env, failures,
+                                           bookings=seeded.counts["bookings"], operators=seeded.counts["operators"])
             log("verify-ledger")
             linli_cli = os.path.join(os.path.dirname(sys.executable), "linli")
             wall, status, rss_kib, out = run_measured([linli_cli, "verify-ledger", "--community",
@@ -332,22 +388,7 @@ def main() -> int:
                                        "entries": seeded.counts["journal_entries"], "output": out.strip()[-500:]}
             if status != 0:
                 failures.append(f"verify-ledger failed with status {status}: {out.strip()[-300:]}")
-    except KeyboardInterrupt:
-        failures.append("interrupted")
-    except Exception as e:  # noqa: BLE001 - reported in the JSON, and the run fails
-        import traceback
-
-        traceback.print_exc()
-        failures.append(f"{type(e).__name__}: {e}")
-    finally:
-        for server in servers:
-            server.stop()
-        scratch.drop()
-        signal.signal(signal.SIGTERM, previous_term)
-    result["total_s"] = round(time.perf_counter() - started, 1)
-    result["failures"] = failures
-    print(json.dumps(result, indent=2))
-    return 1 if failures else 0
+    return reported(result, failures, started)
 
 
 if __name__ == "__main__":

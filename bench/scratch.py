@@ -61,6 +61,14 @@ class Scratch:
             conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
         engine.dispose()
 
+    def migrate(self) -> None:
+        """Linli's tables in the scratch schema, by its own migrations."""
+        from core import create_app, migrate
+
+        app = create_app({"DATABASE_URL": self.url_string, "SECRET_KEY": "bench"})
+        migrate.upgrade(app)
+        app.extensions["linli"].db.engine.dispose()
+
     def drop(self) -> None:
         try:
             if self.created_database:

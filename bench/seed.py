@@ -8,7 +8,9 @@ its entries and lines are generated in Python by the ledger's own ``canonical()`
 and ``entry_hash()`` (so ``verify-ledger`` checks an independent implementation
 of the chain) and loaded with ``COPY``.
 
-One dataset serves every scenario:
+``seed_community`` seeds one community by its slug (ids are contiguous within it, and each statement is scoped
+to it), so the district benchmark (``district.py``) seeds many into one schema with the same functions. run.py's
+dataset (``seed``) is one community, ``bench``:
 
 * O operators (4 donation kinds, 4 operator types), L listings (L/O each),
   ``hist_days`` daily slots per listing in the last full month (``period``),
@@ -57,6 +59,7 @@ OTHER_RULES = [
     {"name": "low_income", "when": {"attributes": ["low_income"]}, "tier": "low_cost", "amount": 1000},
     {"name": "anyone", "when": {}, "tier": "paid", "amount": 2000},
 ]
+ZONE = ZoneInfo("Asia/Shanghai")  # every seeded community's time zone
 CONCURRENCIES = (1, 8, 32)
 APPS = ("linli", "baseline", "baseline_orm")
 
@@ -109,49 +112,97 @@ def previous_period(today: dt.date) -> tuple[str, dt.date, int]:
 
 
 def timed(engine, timings: dict):
-    """``run(label, sql, **params)``: one statement in a transaction of its own, its seconds kept under ``label``."""
+    """``run(label, sql, **params)``: one statement in a transaction of its own, its seconds kept under ``label``
+    (``run.add(label, seconds)`` for a step that is not one statement)."""
 
     def run(label, sql, **params):
         started = time.perf_counter()
         with engine.begin() as conn:
             result = conn.execute(text(sql), params)
             rows = result.all() if result.returns_rows else None
-        timings[label] = round(time.perf_counter() - started, 2)
+        add(label, time.perf_counter() - started)
         return rows
 
+    def add(label, seconds):
+        """Seconds of a step run once per community add up under its label."""
+        timings[label] = round(timings.get(label, 0) + seconds, 2)
+
+    run.add = add
     return run
 
 
 def seed(url: str, sizes: Sizes, log=print, apps: tuple[str, ...] = APPS) -> Seeded:
-    zone = ZoneInfo("Asia/Shanghai")
-    today = dt.datetime.now(zone).date()
+    """run.py's dataset: one community, ``bench``, with a month of history, and the load scenarios' slots."""
+    today = dt.datetime.now(ZONE).date()
     period, first_day, month_days = previous_period(today)
-    days = min(sizes.hist_days, month_days)
-    O, L, R = sizes.operators, sizes.listings, sizes.residents
-    S = L * days
-    assert L % O == 0 and O % 4 == 0 and sizes.bookings % 20 == 0, "sizes keep the arithmetic exact"
     engine = create_engine(url)
     timings = {}
     run = timed(engine, timings)
+    seeded = seed_community(engine, run, "bench", "Bench Community", sizes, first_day,
+                            min(sizes.hist_days, month_days), today, log=log)
+    canteen = canteen_listings(run, seeded.community_id)
+    bench_day = today + dt.timedelta(days=3)
+    hot: dict[str, dict[int, int]] = {}
+    spread: dict[str, list[int]] = {}
+    with engine.begin() as conn:
+        for app in apps:
+            hot[app] = {}
+            for n, concurrency in enumerate(CONCURRENCIES):
+                hot[app][concurrency] = conn.execute(text("""
+                    INSERT INTO slots (listing_id, starts_at, ends_at, capacity, taken)
+                    VALUES (:l, :start, :end, :cap, 0) RETURNING id"""),
+                    {"l": canteen[n], "start": local_utc(bench_day, 18), "end": local_utc(bench_day, 19),
+                     "cap": sizes.hot_capacity}).scalar_one()
+            spread[app] = spread_slots(conn, canteen, bench_day, sizes.spread_slots)
+    counts = finish(engine, timings)
+    assert counts["journal_entries"] == seeded.entries
+    return Seeded(community_id=seeded.community_id, community_slug="bench", period=period, today=today.isoformat(),
+                  tokens=seeded.tokens, resident_ids=seeded.resident_ids, hot_slots=hot, spread_slots=spread,
+                  search_terms=list(SEARCH_TERMS), search_dates=search_dates(today), counts=counts, timings=timings)
 
-    def utc(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
-        local = dt.datetime.combine(day, dt.time(hour, minute), zone)
-        return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
+def local_utc(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    """A time of day in the communities' zone, as the naive UTC the tables store."""
+    local = dt.datetime.combine(day, dt.time(hour, minute), ZONE)
+    return local.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def search_dates(today: dt.date) -> list[str]:
+    return [(today + dt.timedelta(days=k)).isoformat() for k in range(1, 8)]
+
+
+@dataclass
+class Community:
+    """What the load needs of one seeded community."""
+
+    community_id: int
+    slug: str
+    tokens: list[str]
+    resident_ids: list[int]
+    entries: int
+
+
+def seed_community(engine, run, slug: str, name: str, sizes: Sizes, first_day: dt.date, days: int, today: dt.date,
+                   log=print) -> Community:
+    """One community: operators, listings, ``days`` of daily slots from ``first_day`` with ``sizes.bookings``
+    bookings spread over them (paid, with the ledger's entries), future slots, and residents with tokens."""
+    O, L, R = sizes.operators, sizes.listings, sizes.residents
+    S = L * days
+    assert L % O == 0 and O % 4 == 0 and sizes.bookings % 20 == 0, "sizes keep the arithmetic exact"
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    log(f"seeding: {O} operators, {L} listings, {S} past slots, {sizes.bookings} bookings, {R} residents")
+    log(f"seeding {slug}: {O} operators, {L} listings, {S} past slots, {sizes.bookings} bookings, {R} residents")
     community_id = run("community", """
         INSERT INTO communities (slug, name, currency, timezone, created_at)
-        VALUES ('bench', 'Bench Community', 'CNY', 'Asia/Shanghai', :now) RETURNING id""", now=now)[0][0]
+        VALUES (:slug, :name, 'CNY', 'Asia/Shanghai', :now) RETURNING id""", slug=slug, name=name, now=now)[0][0]
     space_id = run("space", """
         INSERT INTO spaces (community_id, name, kind, area_m2) VALUES (:c, 'Bench hall', 'room', 500)
         RETURNING id""", c=community_id)[0][0]
-
     # operators and their agreements: kind by index % 4, type by (index // 4) % 4
     run("operators", """
         INSERT INTO operators (community_id, name, type, status, contact_email, created_at)
-        SELECT :c, 'Bench operator ' || g, (CAST(:types AS text[]))[(g / 4) % 4 + 1], 'active', 'op' || g || '@bench.example', :now
-        FROM generate_series(0, :n - 1) g ORDER BY g""", c=community_id, n=O, types=list(TYPES), now=now)
+        SELECT :c, 'Bench operator ' || g, (CAST(:types AS text[]))[(g / 4) % 4 + 1], 'active',
+               'op' || g || '@' || :slug || '.example', :now
+        FROM generate_series(0, :n - 1) g ORDER BY g""", c=community_id, n=O, types=list(TYPES), now=now, slug=slug)
     op0 = run("op0", "SELECT min(id), max(id) FROM operators WHERE community_id = :c", c=community_id)[0]
     assert op0[1] - op0[0] + 1 == O
     op0 = op0[0]
@@ -187,22 +238,22 @@ def seed(url: str, sizes: Sizes, log=print, apps: tuple[str, ...] = APPS) -> See
         INSERT INTO slots (listing_id, starts_at, ends_at, capacity, taken)
         SELECT :l0 + (s % :l), :start + (s / :l) * interval '1 day', :end + (s / :l) * interval '1 day', 10, 0
         FROM generate_series(0, :n - 1) s ORDER BY s""",
-        l0=l0, l=L, n=S, start=utc(first_day, 11, 30), end=utc(first_day, 13))
-    slot0 = run("slot0", "SELECT min(id) FROM slots")[0][0]
+        l0=l0, l=L, n=S, start=local_utc(first_day, 11, 30), end=local_utc(first_day, 13))
+    slot0 = run("slot0", "SELECT min(id) FROM slots WHERE listing_id = :l0", l0=l0)[0][0]
     # future slots: on about two days of three per listing, for the search's date filter
     run("future slots", """
         INSERT INTO slots (listing_id, starts_at, ends_at, capacity, taken)
         SELECT :l0 + j, :start + k * interval '1 day', :end + k * interval '1 day', 50, 0
         FROM generate_series(0, :l - 1) j, generate_series(1, :f) k WHERE (j + k) % 3 <> 0""",
-        l0=l0, l=L, f=sizes.future_days, start=utc(today, 11, 30), end=utc(today, 13))
+        l0=l0, l=L, f=sizes.future_days, start=local_utc(today, 11, 30), end=local_utc(today, 13))
 
     # residents: users, grants, profiles (born 1930-2010), some verified students, bearer tokens
     secret = secrets.token_urlsafe(16)
     run("residents", """
         INSERT INTO users (email, name, password_hash, is_active, created_at)
-        SELECT 'resident' || g || '@bench.example', 'Bench resident ' || g, '!no-login', true, :now
-        FROM generate_series(0, :r - 1) g ORDER BY g""", r=R, now=now)
-    u0 = run("u0", "SELECT min(id) FROM users WHERE email LIKE '%@bench.example'")[0][0]
+        SELECT 'resident' || g || '@' || :slug || '.example', 'Bench resident ' || g, '!no-login', true, :now
+        FROM generate_series(0, :r - 1) g ORDER BY g""", r=R, now=now, slug=slug)
+    u0 = run("u0", "SELECT id FROM users WHERE email = 'resident0@' || :slug || '.example'", slug=slug)[0][0]
     run("grants", """
         INSERT INTO role_grants (user_id, role, community_id, operator_id)
         SELECT :u0 + g, 'resident', :c, NULL FROM generate_series(0, :r - 1) g""", u0=u0, r=R, c=community_id)
@@ -221,7 +272,7 @@ def seed(url: str, sizes: Sizes, log=print, apps: tuple[str, ...] = APPS) -> See
         FROM generate_series(0, :r - 1) g""", u0=u0, r=R, secret=secret, now=now)
     tokens = [f"{secret}.{u0 + g}" for g in range(R)]
 
-    # bookings of the period: booking g in past slot g % S (operator g % O); 1 in 5 free,
+    # bookings of the past days: booking g in past slot g % S (operator g % O); 1 in 5 free,
     # the others low-cost or paid, half in cash, half by Stripe; all fulfilled
     run("bookings", """
         INSERT INTO bookings (slot_id, resident_id, operator_id, quantity, tier, unit_amount, total_amount, currency,
@@ -235,47 +286,44 @@ def seed(url: str, sizes: Sizes, log=print, apps: tuple[str, ...] = APPS) -> See
                CAST('{}' AS json), NULL, :start + ((g % :s) / :l) * interval '1 day',
                :start + ((g % :s) / :l) * interval '1 day'
         FROM generate_series(0, :b - 1) g ORDER BY g""",
-        slot0=slot0, s=S, u0=u0, r=R, op0=op0, o=O, l=L, b=sizes.bookings, start=utc(first_day, 10))
+        slot0=slot0, s=S, u0=u0, r=R, op0=op0, o=O, l=L, b=sizes.bookings, start=local_utc(first_day, 10))
     run("slot taken", """
         UPDATE slots SET taken = held.places
-        FROM (SELECT slot_id, sum(quantity) AS places FROM bookings GROUP BY slot_id) held
-        WHERE slots.id = held.slot_id""")
+        FROM (SELECT slot_id, sum(quantity) AS places FROM bookings WHERE slot_id >= :slot0 GROUP BY slot_id) held
+        WHERE slots.id = held.slot_id""", slot0=slot0)
     run("payments", """
         INSERT INTO payments (booking_id, operator_id, provider, reference, status, amount, currency, donation_amount,
                               refunded_amount, created_at, paid_at)
         SELECT b.id, b.operator_id, b.payment_method, 'bench-' || b.id, 'succeeded', b.total_amount, 'CNY',
                CASE WHEN (b.operator_id - :op0) % 4 = 0 THEN b.total_amount / 10 ELSE 0 END, 0,
                b.created_at, b.created_at
-        FROM bookings b WHERE b.total_amount > 0 ORDER BY b.id""", op0=op0)
+        FROM bookings b WHERE b.total_amount > 0 AND b.slot_id >= :slot0 ORDER BY b.id""", op0=op0, slot0=slot0)
 
     started = time.perf_counter()
-    entries = _seed_journal(engine, community_id, period, zone)
-    timings["journal (python chain + COPY)"] = round(time.perf_counter() - started, 2)
+    entries = _seed_journal(engine, community_id)
+    run.add("journal (python chain + COPY)", time.perf_counter() - started)
+    return Community(community_id, slug, tokens, [u0 + g for g in range(R)], entries)
 
-    # dedicated future slots for the load scenarios, on canteen listings (operators with (i // 4) % 4 == 0)
-    canteen = [r[0] for r in run("canteen listings", """
+
+def canteen_listings(run, community_id: int) -> list[int]:
+    """The community's canteen listings (operators with (i // 4) % 4 == 0): where the load books."""
+    return [r[0] for r in run("canteen listings", """
         SELECT l.id FROM listings l WHERE l.community_id = :c AND l.type = 'canteen' ORDER BY l.id""",
         c=community_id)]
-    bench_day = today + dt.timedelta(days=3)
-    hot: dict[str, dict[int, int]] = {}
-    spread: dict[str, list[int]] = {}
-    with engine.begin() as conn:
-        for app in apps:
-            hot[app] = {}
-            for n, concurrency in enumerate(CONCURRENCIES):
-                hot[app][concurrency] = conn.execute(text("""
-                    INSERT INTO slots (listing_id, starts_at, ends_at, capacity, taken)
-                    VALUES (:l, :start, :end, :cap, 0) RETURNING id"""),
-                    {"l": canteen[n], "start": utc(bench_day, 18), "end": utc(bench_day, 19),
-                     "cap": sizes.hot_capacity}).scalar_one()
-            spread[app] = list(conn.execute(text("""
-                INSERT INTO slots (listing_id, starts_at, ends_at, capacity, taken)
-                SELECT (CAST(:ls AS int[]))[i % cardinality(CAST(:ls AS int[])) + 1], :start + (i / cardinality(CAST(:ls AS int[]))) * interval '1 hour',
-                       :end + (i / cardinality(CAST(:ls AS int[]))) * interval '1 hour', 100000, 0
-                FROM generate_series(0, :n - 1) i RETURNING id"""),
-                {"ls": canteen, "start": utc(bench_day, 7), "end": utc(bench_day, 8), "n": sizes.spread_slots}
-            ).scalars())
 
+
+def spread_slots(conn, canteen: list[int], day: dt.date, n: int) -> list[int]:
+    """``n`` future slots of ample capacity over the canteen listings, an hour apart per listing, from 7:00."""
+    return list(conn.execute(text("""
+        INSERT INTO slots (listing_id, starts_at, ends_at, capacity, taken)
+        SELECT (CAST(:ls AS int[]))[i % cardinality(CAST(:ls AS int[])) + 1], :start + (i / cardinality(CAST(:ls AS int[]))) * interval '1 hour',
+               :end + (i / cardinality(CAST(:ls AS int[]))) * interval '1 hour', 100000, 0
+        FROM generate_series(0, :n - 1) i RETURNING id"""),
+        {"ls": canteen, "start": local_utc(day, 7), "end": local_utc(day, 8), "n": n}).scalars())
+
+
+def finish(engine, timings: dict) -> dict:
+    """VACUUM ANALYZE the seeded tables; return their row counts."""
     started = time.perf_counter()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
@@ -284,18 +332,14 @@ def seed(url: str, sizes: Sizes, log=print, apps: tuple[str, ...] = APPS) -> See
         counts = {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in (
             "operators", "listings", "slots", "bookings", "payments", "journal_entries", "journal_lines", "users")}
     engine.dispose()
-    assert counts["journal_entries"] == entries
-    return Seeded(community_id=community_id, community_slug="bench", period=period, today=today.isoformat(),
-                  tokens=tokens, resident_ids=[u0 + g for g in range(R)], hot_slots=hot, spread_slots=spread,
-                  search_terms=list(SEARCH_TERMS),
-                  search_dates=[(today + dt.timedelta(days=k)).isoformat() for k in range(1, 8)],
-                  counts=counts, timings=timings)
+    return counts
 
 
-def _seed_journal(engine, community_id: int, period: str, zone: ZoneInfo) -> int:
-    """Every payment's ledger entries, chained by the ledger's own canonical() and entry_hash(), loaded by COPY."""
+def _seed_journal(engine, community_id: int) -> int:
+    """Every payment's ledger entries in the community (its payments are the last ones seeded), chained by the
+    ledger's own canonical() and entry_hash(), loaded by COPY; returns how many."""
     from core import donations
-    from core.ledger import GENESIS, canonical, credit, debit, entry_hash
+    from core.ledger import GENESIS, canonical, credit, debit, entry_hash, period_of
 
     entries_tsv = tempfile.TemporaryFile("w+", encoding="utf-8")  # on disk: a million entries stay out of RAM
     lines_tsv = tempfile.TemporaryFile("w+", encoding="utf-8")
@@ -303,12 +347,17 @@ def _seed_journal(engine, community_id: int, period: str, zone: ZoneInfo) -> int
     previous, seq, line_id = GENESIS, 0, 0
     raw = engine.raw_connection()
     try:
+        with raw.driver_connection.cursor() as cursor:  # ids go on after the communities seeded before
+            entry0, line0 = cursor.execute("SELECT (SELECT coalesce(max(id), 0) FROM journal_entries), "
+                                           "(SELECT coalesce(max(id), 0) FROM journal_lines)").fetchone()
         with raw.driver_connection.cursor(name="payments") as cursor:
             cursor.itersize = 50_000
             cursor.execute("SELECT p.id, p.booking_id, p.operator_id, p.provider, p.amount, p.donation_amount, "
-                           "p.paid_at FROM payments p ORDER BY p.id")
+                           "p.paid_at FROM payments p JOIN operators o ON o.id = p.operator_id "
+                           "WHERE o.community_id = %s ORDER BY p.id", (community_id,))
             for pid, bid, op, provider, amount, donation, paid_at in cursor:
-                day = paid_at.replace(tzinfo=dt.timezone.utc).astimezone(zone).date()
+                day = paid_at.replace(tzinfo=dt.timezone.utc).astimezone(ZONE).date()
+                period = period_of(day)
                 online = provider == "stripe"
                 account = "payments_clearing" if online else "operator_cash"
                 postings = [("payment", f"payment:{pid}", f"{provider} payment for booking {bid}",
@@ -325,12 +374,12 @@ def _seed_journal(engine, community_id: int, period: str, zone: ZoneInfo) -> int
                     rows = [SimpleNamespace(account=ln.account, operator_id=ln.operator_id, side=ln.side,
                                             amount=ln.amount, currency="CNY") for ln in lines]
                     digest = entry_hash(previous, canonical(entry, rows))
-                    entries_tsv.write(f"{seq}\t{community_id}\t{seq}\t{kind}\t{source}\t{memo}\t{day.isoformat()}\t"
-                                      f"{period}\t{op}\t{bid}\t{pid}\t\\N\t\\N\t{now}\t{previous}\t{digest}\n")
+                    entries_tsv.write(f"{entry0 + seq}\t{community_id}\t{seq}\t{kind}\t{source}\t{memo}\t"
+                                      f"{day.isoformat()}\t{period}\t{op}\t{bid}\t{pid}\t\\N\t\\N\t{now}\t{previous}\t{digest}\n")
                     for row in rows:
                         line_id += 1
-                        lines_tsv.write(f"{line_id}\t{seq}\t{row.account}\t{row.operator_id}\t{row.side}\t"
-                                        f"{row.amount}\tCNY\n")
+                        lines_tsv.write(f"{line0 + line_id}\t{entry0 + seq}\t{row.account}\t{row.operator_id}\t"
+                                        f"{row.side}\t{row.amount}\tCNY\n")
                     previous = digest
         raw.driver_connection.commit()
         with raw.driver_connection.cursor() as cursor:
@@ -344,8 +393,8 @@ def _seed_journal(engine, community_id: int, period: str, zone: ZoneInfo) -> int
                     while chunk := buffer.read(1 << 20):
                         copy.write(chunk)
                 buffer.close()
-            cursor.execute("SELECT setval(pg_get_serial_sequence('journal_entries', 'id'), %s)", (max(seq, 1),))
-            cursor.execute("SELECT setval(pg_get_serial_sequence('journal_lines', 'id'), %s)", (max(line_id, 1),))
+            for table, last in (("journal_entries", entry0 + seq), ("journal_lines", line0 + line_id)):
+                cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", (max(last, 1),))
             cursor.execute("INSERT INTO ledger_heads (community_id, seq, hash) VALUES (%s, %s, %s)",
                            (community_id, seq, previous))
         raw.driver_connection.commit()
