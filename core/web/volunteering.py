@@ -76,16 +76,11 @@ def _residents(community: Community) -> list[tuple[int, str]]:
 
 
 def _forms(community: Community, volunteers: list[Volunteer]) -> dict:
-    names = _names(volunteers)
+    names = time_bank.names_of(db_session(), volunteers)
     register, assign = VolunteerForm(), AssignForm()
     register.user_id.choices = [(0, "—")] + _residents(community)
     assign.volunteer_id.choices = [(v.id, names[v.user_id]) for v in volunteers if v.status == "active"]
     return {"register": register, "task_form": TaskForm(), "assign": assign, "redeem": RedeemForm()}
-
-
-def _names(volunteers: list[Volunteer]) -> dict[int, str]:
-    ids = {v.user_id for v in volunteers}
-    return {u.id: u.name for u in db_session().scalars(select(User).where(User.id.in_(ids)))} if ids else {}
 
 
 @bp.route("/communities/<slug>/volunteering")
@@ -98,7 +93,7 @@ def office(slug: str):
              if t.status in ("open", "assigned", "done")]
     credited = time_bank.credited_of(db, [v.id for v in volunteers])
     return render_template("volunteering/office.html", community=community, volunteers=volunteers, tasks=tasks,
-                           names=_names(volunteers), credited=credited, stars=time_bank.stars,
+                           names=time_bank.names_of(db_session(), volunteers), credited=credited, stars=time_bank.stars,
                            **_forms(community, volunteers))
 
 

@@ -6,7 +6,7 @@ from core import N_, OperatorType, hookimpl, invalid
 from core.demo import (
     demo_listing, demo_user, english, ensure_daily, ensure_listing, ensure_operator, ensure_slot, local_time, slots_on,
 )
-from plugins.canteen import KEY, pages, service
+from plugins.canteen import KEY, delivery_tasks, pages, service
 from plugins.canteen.schemas import CanteenBookingDetails, CanteenListingDetails
 
 DELIVERY_MIN_AGE = 90
@@ -60,6 +60,9 @@ class Canteen(OperatorType):
     def booking_placed(self, session, booking, ctx):
         if booking.details.get("home_delivery"):
             service.record_delivery(session, booking)
+
+    def booking_cancelled(self, session, booking, ctx, actor):
+        delivery_tasks.booking_called_off(session, booking, ctx, actor)
 
     def page_fragment(self, page, listing, slot, booking, user):
         return pages.fragment(page, listing, slot, booking)
