@@ -44,7 +44,8 @@ from the core's other modules. A third-party plugin is written against these nam
   was called off); ``details`` (an address, say) is read only by the task's volunteer and those who manage it.
   ``withdraw_volunteer_task(session, key, by=None)`` calls off such a task not done yet (its volunteer is told);
   ``volunteer_tasks_offered(session, keys)`` finds them by key; ``assign_volunteer_task(session, user, task_id,
-  volunteer_id)`` gives one to a volunteer (the community's or the task's operator's staff);
+  volunteer_id)`` gives one to a volunteer and ``confirm_volunteer_task(session, user, task_id)`` credits its hours
+  once it is done (the community's or the task's operator's staff);
   ``active_volunteers(session, community_id)`` lists whom, as ``(id, name)``.
 - **Errors shared with the core**: ``BOOKING_NOT_FOUND``, ``UNKNOWN_USER``,
   ``NO_ACCOUNT``, ``VALIDATION_FAILED``.
@@ -100,6 +101,7 @@ from core.sms import Sms, SmsNotSent, SmsProvider
 from core.tasks import JobContext, Task
 from core.time_bank import active_volunteers
 from core.time_bank import assign as assign_volunteer_task
+from core.time_bank import confirm as confirm_volunteer_task
 from core.time_bank import offer as offer_volunteer_task
 from core.time_bank import offered as volunteer_tasks_offered
 from core.time_bank import withdraw as withdraw_volunteer_task
@@ -135,8 +137,8 @@ __all__ = [
     # background work and notifications
     "JobContext", "Message", "Task", "enqueue", "notify", "people_with_role",
     # volunteer tasks
-    "active_volunteers", "assign_volunteer_task", "offer_volunteer_task", "volunteer_tasks_offered",
-    "withdraw_volunteer_task",
+    "active_volunteers", "assign_volunteer_task", "confirm_volunteer_task", "offer_volunteer_task",
+    "volunteer_tasks_offered", "withdraw_volunteer_task",
     # errors shared with the core
     "BOOKING_NOT_FOUND", "NO_ACCOUNT", "UNKNOWN_USER", "VALIDATION_FAILED",
     # the API
