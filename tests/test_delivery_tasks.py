@@ -89,6 +89,8 @@ def test_one_door_is_one_task_however_often_the_job_and_the_button_make_them(dem
     wang_id, address = neighbour_at_the_same_door(demo, db)
     home_delivery(demo)
     home_delivery(demo, "staff", resident_id=wang_id, quantity=2)
+    make_button = f'action="/canteen/operators/{canteen_id(demo)}/deliveries/tasks?date={TOMORROW}"'
+    assert make_button in web("canteen").get(deliveries_path(demo)).get_data(as_text=True)
     assert morning_job(demo, hour=6) == "0 delivery lists sent" and delivery_tasks(db) == []  # before 07:00
     assert morning_job(demo) == "1 delivery lists sent"
     morning_job(demo, hour=8)
@@ -100,6 +102,7 @@ def test_one_door_is_one_task_however_often_the_job_and_the_button_make_them(dem
     assert (task.status, task.hours_tenths, task.operator_id) == ("open", 5, canteen_id(demo))
     assert task.details == f"{address}\n王奶奶、王爷爷 × 3" and address not in task.title
     assert HOURS_PER_DELIVERY == "0.5"
+    assert make_button not in canteen.get(deliveries_path(demo)).get_data(as_text=True)  # nothing left to make
 
 
 def test_a_home_whose_bookings_are_all_cancelled_has_its_task_called_off_and_its_volunteer_told(demo, db):

@@ -85,12 +85,13 @@ def deliveries(operator_id: int):
     found = service.deliveries(db, user, operator_id, load_input(CanteenDayQuery, {**asked, "per_page": "200"}))
     day = found["date"]
     community = db.get(Community, operator.community_id)
-    volunteers = active_volunteers(db, operator.community_id)
+    volunteers, homes = active_volunteers(db, operator.community_id), delivery_tasks.tasks_of_day(db, operator, day)
     return render_template("canteen/deliveries.html", operator=operator, found=found, day=day, community=community,
                            previous=day - dt.timedelta(days=1), following=day + dt.timedelta(days=1),
                            is_operator_staff=has_role(user, "operator_staff", operator_id=operator.id),
                            next_day=None if found["items"] else service.next_delivery_day(db, operator, day),
-                           homes=delivery_tasks.tasks_of_day(db, operator, day), volunteers=volunteers,
+                           homes=homes, to_make=any(task is None or task.status == "cancelled" for _h, task in homes),
+                           volunteers=volunteers,
                            volunteer_names=dict(volunteers), today=_today(community),
                            hours_each=delivery_tasks.HOURS_PER_DELIVERY)
 
