@@ -28,6 +28,7 @@ from core.db import commit, utcnow
 from core.errors import N_, text
 from core.demo_accountability import seed_accountability
 from core.demo_register import give_phones, seed_register
+from core.demo_time_bank import seed_time_bank
 from core.models import (
     Agreement, Booking, Community, Listing, Operator, RoleGrant, Schedule, Slot, Space, User, VerifiedAttribute,
 )
@@ -106,6 +107,7 @@ def seed_activity(app: Flask) -> bool:
         give_phones(session, community)
         session.flush()
         today = dt.datetime.now(ZoneInfo(community.timezone)).date()
+        seed_time_bank(session, community, today, demo_user(session, "staff"))  # volunteers first: a plugin's tasks
         app.extensions["linli"].plugins.hook.seed_demo_activity(session=session, community=community, today=today,
                                                         book=booker(app, session))
         committee = demo_user(session, "committee1")

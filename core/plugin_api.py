@@ -38,6 +38,15 @@ from the core's other modules. A third-party plugin is written against these nam
   ``notify(session, user_id, kind, title, body, key=, link=)`` tells someone (inbox, and email or text as they
   chose; a ``key`` tells them once) in messages (``Message``) said in their language; ``people_with_role(session,
   role, community_id=…, operator_id=…)`` is whom to tell.
+- **Volunteer tasks** (the time bank, ``core.time_bank``): ``offer_volunteer_task(session, community_id=,
+  operator_id=, kind=, title=, starts_at=, hours=, key=, details="", by=None)`` offers a task under the plugin's own
+  ``key`` (unique; offering it again returns the same task, its ``details`` brought up to date, opened again if it
+  was called off); ``details`` (an address, say) is read only by the task's volunteer and those who manage it.
+  ``withdraw_volunteer_task(session, key, by=None)`` calls off such a task not done yet (its volunteer is told);
+  ``volunteer_tasks_offered(session, keys)`` finds them by key; ``assign_volunteer_task(session, user, task_id,
+  volunteer_id)`` gives one to a volunteer and ``confirm_volunteer_task(session, user, task_id)`` credits its hours
+  once it is done (the community's or the task's operator's staff);
+  ``active_volunteers(session, community_id)`` lists whom, as ``(id, name)``.
 - **Errors shared with the core**: ``BOOKING_NOT_FOUND``, ``UNKNOWN_USER``,
   ``NO_ACCOUNT``, ``VALIDATION_FAILED``.
 - **The API**: ``ApiBlueprint`` (joins the OpenAPI document under /api/v1),
@@ -90,6 +99,12 @@ from core.notifications import notify
 from core.outbox import enqueue
 from core.sms import Sms, SmsNotSent, SmsProvider
 from core.tasks import JobContext, Task
+from core.time_bank import active_volunteers
+from core.time_bank import assign as assign_volunteer_task
+from core.time_bank import confirm as confirm_volunteer_task
+from core.time_bank import offer as offer_volunteer_task
+from core.time_bank import offered as volunteer_tasks_offered
+from core.time_bank import withdraw as withdraw_volunteer_task
 from core.web.common import attempt, back_to, field_errors, flash_error, headline, page_blueprint, web_user
 from core.web.forms import ActionForm, Finite
 from core.web.i18n import money, say, to_minor_units
@@ -121,6 +136,9 @@ __all__ = [
     "Sms", "SmsNotSent", "SmsProvider",
     # background work and notifications
     "JobContext", "Message", "Task", "enqueue", "notify", "people_with_role",
+    # volunteer tasks
+    "active_volunteers", "assign_volunteer_task", "confirm_volunteer_task", "offer_volunteer_task",
+    "volunteer_tasks_offered", "withdraw_volunteer_task",
     # errors shared with the core
     "BOOKING_NOT_FOUND", "NO_ACCOUNT", "UNKNOWN_USER", "VALIDATION_FAILED",
     # the API

@@ -15,9 +15,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core import audit, policy, time_bank_notices
+from core.accounts import COMMUNITY_NOT_FOUND
 from core.db import utcnow
 from core.errors import N_, conflict, invalid, not_found
 from core.models import (
@@ -32,6 +34,8 @@ MOST_REDEEM_HOURS = 10_000
 MAX_TITLE = 200
 MAX_SKILLS = 500
 MAX_REASON = 500
+MAX_KEY = 120
+MAX_DETAILS = 2000
 
 VOLUNTEER_NOT_FOUND = not_found("volunteer_not_found", N_("We could not find volunteer %(volunteer_id)s."))
 TASK_NOT_FOUND = not_found("volunteer_task_not_found", N_("We could not find volunteer task %(task_id)s."))
@@ -52,6 +56,10 @@ TASK_NOT_ASSIGNED = conflict("task_not_assigned", N_(
     "Only a task assigned to you and not done yet can be marked done."))
 TASK_NOT_DONE = conflict("task_not_done", N_("The volunteer has not marked this task done yet."))
 TASK_CONFIRMED = conflict("task_confirmed", N_("This task is confirmed already: its hours were credited."))
+KEY_REQUIRED = invalid("task_key_required", N_("A task offered by a plugin needs a key of at most %(most)s "
+                                               "characters."))
+DETAILS_TOO_LONG = invalid("task_details_too_long", N_("A task's details take at most %(most)s characters."))
+START_REQUIRED = invalid("task_start_required", N_("Please say when the task starts, with its time zone."))
 NOT_ENOUGH_HOURS = conflict("not_enough_hours", N_(
     "The volunteer has %(balance)s hours: not enough to redeem %(hours)s."))
 
@@ -144,20 +152,26 @@ def create_task(session: Session, user: User | None, community: Community, kind:
     policy.require_user(user)
     if operator_id is None:
         policy.require(user, "community_staff", community_id=community.id)
-    else:
-        if not (is_staff(user, community.id) or policy.has_role(user, "operator_staff", operator_id=operator_id)):
-            raise policy.ROLE_REQUIRED()
+    elif not (is_staff(user, community.id) or policy.has_role(user, "operator_staff", operator_id=operator_id)):
+        raise policy.ROLE_REQUIRED()
+    return _new_task(session, user, community, kind, title, starts_at, hours_given, operator_id)
+
+
+def _new_task(session: Session, user: User | None, community: Community, kind: str, title: str,
+              starts_at: dt.datetime, hours_given, operator_id: int | None, **offered) -> VolunteerTask:
+    """The one way a task is made: its operator, kind, title and hours checked, the making audited."""
+    if operator_id is not None:
         operator = session.get(Operator, operator_id)
         if operator is None or operator.community_id != community.id:
             raise OPERATOR_NOT_HERE(field="operator_id")
     if kind not in TASK_KINDS:
         raise UNKNOWN_KIND(field="kind")
-    title = (title or "").strip()
+    title = title.strip() if isinstance(title, str) else ""
     if not title or len(title) > MAX_TITLE:
         raise TITLE_REQUIRED(most=MAX_TITLE, field="title")
     task = VolunteerTask(community_id=community.id, operator_id=operator_id, kind=kind, title=title,
                          starts_at=starts_at, hours_tenths=tenths_of(hours_given, MOST_TASK_HOURS), status="open",
-                         created_by=user.id, created_at=utcnow())
+                         created_by=user.id if user else None, created_at=utcnow(), **offered)
     session.add(task)
     session.flush()
     audit.record(session, user, "volunteer_task_created", "volunteer_task", task.id, community.id, kind=kind,
@@ -212,12 +226,74 @@ def _managed(session: Session, user: User | None, task_id: int) -> VolunteerTask
 
 def _move(session: Session, task: VolunteerTask, condition, refused, **values) -> None:
     """Change the task only where ``condition`` still holds (a conditional UPDATE: two taps, one change)."""
+    if not _moved(session, task, condition, **values):
+        raise TASK_CONFIRMED() if task.status == "confirmed" else refused()
+
+
+def _moved(session: Session, task: VolunteerTask, condition, **values) -> bool:
     changed = session.execute(update(VolunteerTask).where(VolunteerTask.id == task.id, condition).values(**values)
                               .execution_options(synchronize_session=False)).rowcount
-    if not changed:
-        session.refresh(task)
-        raise TASK_CONFIRMED() if task.status == "confirmed" else refused()
     session.refresh(task)
+    return bool(changed)
+
+
+# --- tasks offered by plugins ------------------------------------------------------------------------------------
+
+def offer(session: Session, *, community_id: int, operator_id: int | None, kind: str, title: str,
+          starts_at: dt.datetime, hours, key: str, details: str = "", by: User | None = None) -> VolunteerTask:
+    """A plugin offers a task under its own ``key`` (its job runs twice, its staff press twice: one task). The task
+    offered before is returned, its ``details`` brought up to date while not done, opened again if it was called
+    off; a new one is checked as :func:`create_task` checks it."""
+    key = key.strip() if isinstance(key, str) else ""
+    if not key or len(key) > MAX_KEY:
+        raise KEY_REQUIRED(most=MAX_KEY, field="key")
+    if not isinstance(details, str) or len(details) > MAX_DETAILS:
+        raise DETAILS_TOO_LONG(most=MAX_DETAILS, field="details")
+    task = offered(session, [key]).get(key)
+    if task is None:
+        community = session.get(Community, community_id) if isinstance(community_id, int) else None
+        if community is None:
+            raise COMMUNITY_NOT_FOUND(community=str(community_id)[:64])
+        if not isinstance(starts_at, dt.datetime) or starts_at.tzinfo is None:
+            raise START_REQUIRED(field="starts_at")
+        try:
+            with session.begin_nested():
+                return _new_task(session, by, community, kind, title, starts_at, hours, operator_id,
+                                 source_key=key, details=details)
+        except IntegrityError:  # the same key offered at the same moment: the other offer made it
+            task = offered(session, [key])[key]
+    if task.status == "cancelled" and _moved(session, task, VolunteerTask.status == "cancelled", status="open",
+                                             volunteer_id=None, details=details):
+        audit.record(session, by, "volunteer_task_reopened", "volunteer_task", task.id, task.community_id)
+    elif task.status in ("open", "assigned") and task.details != details:
+        task.details = details
+        session.flush()
+    return task
+
+
+def withdraw(session: Session, key: str, by: User | None = None) -> VolunteerTask | None:
+    """A plugin calls off the task it offered under ``key`` while nobody has done it yet (the booking behind it was
+    cancelled): cancelled, its volunteer told. None when there is no such task to call off."""
+    task = offered(session, [key]).get(key)
+    if task is None or not _moved(session, task, VolunteerTask.status.in_(("open", "assigned")), status="cancelled"):
+        return None
+    audit.record(session, by, "volunteer_task_cancelled", "volunteer_task", task.id, task.community_id)
+    if task.volunteer_id is not None:
+        time_bank_notices.cancelled(session, task)
+    return task
+
+
+def offered(session: Session, keys: list[str]) -> dict[str, VolunteerTask]:
+    """The tasks offered under these keys, by key."""
+    return {task.source_key: task for task in session.scalars(
+        select(VolunteerTask).where(VolunteerTask.source_key.in_(keys)))} if keys else {}
+
+
+def active_volunteers(session: Session, community_id: int) -> list[tuple[int, str]]:
+    """``(volunteer id, name)`` of the community's active volunteers, by name: whom a task may be given to."""
+    return [tuple(row) for row in session.execute(
+        select(Volunteer.id, User.name).join(User, User.id == Volunteer.user_id)
+        .where(Volunteer.community_id == community_id, Volunteer.status == "active").order_by(User.name, Volunteer.id))]
 
 
 # --- the hours ledger ------------------------------------------------------------------------------------------
@@ -268,6 +344,12 @@ def credited_of(session: Session, volunteer_ids: list[int]) -> dict[int, int]:
         VolunteerHours.volunteer_id.in_(volunteer_ids), VolunteerHours.kind == "credit")
         .group_by(VolunteerHours.volunteer_id)).all()) if volunteer_ids else {}
     return {volunteer_id: found.get(volunteer_id, 0) for volunteer_id in volunteer_ids}
+
+
+def names_of(session: Session, volunteers: list[Volunteer]) -> dict[int, str]:
+    """The volunteers' names by user id, in one query."""
+    ids = {v.user_id for v in volunteers}
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all()) if ids else {}
 
 
 # --- lists ------------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Who hears of a volunteer task, and in which words: the volunteer when it is given to them and when its hours are
-credited, once each (a reassigned task tells its new volunteer). Said in the reader's language when read."""
+"""Who hears of a volunteer task, and in which words: the volunteer when it is given to them, when it is called off and
+when its hours are credited, once each (a reassigned task tells its new volunteer). Said in the reader's language when read."""
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -14,6 +14,8 @@ MINE = "/my/volunteering"
 ASSIGNED_TITLE = N_("A volunteer task for you: %(title)s")
 ASSIGNED_BODY = N_("On %(day)s/%(month)s at %(time)s, %(hours)s hours. Thank you! When it is done, press “Done” in "
                    "My volunteering.")
+CANCELLED_TITLE = N_("Called off: %(title)s")
+CANCELLED_BODY = N_("The task on %(day)s/%(month)s at %(time)s is not needed any more. Thank you all the same!")
 CREDITED_TITLE = N_("Your hours are credited: %(hours)s hours")
 CREDITED_BODY = N_("The community office confirmed %(title)s. Thank you for your time!")
 
@@ -37,3 +39,7 @@ def assigned(session: Session, task: VolunteerTask) -> None:
 
 def credited(session: Session, task: VolunteerTask) -> None:
     _tell(session, task, "volunteer_hours_credited", CREDITED_TITLE, CREDITED_BODY)
+
+
+def cancelled(session: Session, task: VolunteerTask) -> None:
+    _tell(session, task, "volunteer_task_cancelled", CANCELLED_TITLE, CANCELLED_BODY)

@@ -286,6 +286,10 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "canteen_pages.menus": only(OPERATOR, ADMIN),
     "canteen_pages.publish_menu": only(OPERATOR, ADMIN, body=lambda w: {"dishes": "Rice\nGreens", "soup": "Egg"}),
     "canteen_pages.deliveries": only(*OPERATOR_OR_STAFF),
+    "canteen_pages.make_delivery_tasks": only(*OPERATOR_OR_STAFF),
+    # the world's task is the community's own, not the canteen's: its staff assign and confirm it, the canteen's not
+    "canteen_pages.assign_delivery": only(STAFF, ADMIN, body=lambda w: {"volunteer_id": str(w["volunteer"])}),
+    "canteen_pages.confirm_delivery": only(STAFF, ADMIN),  # not done yet: a flashed 409
     "housekeeping_pages.roster": only(*OPERATOR_OR_STAFF),
     "housekeeping_pages.roster POST": only(OPERATOR, ADMIN, body=lambda w: {"name": "Ma Li", "skills": "cleaning"}),
     "housekeeping_pages.edit_worker": only(OPERATOR, ADMIN, body=lambda w: {"name": "Ma Lili", "skills": "cleaning"}),

@@ -270,3 +270,29 @@ def test_concurrent_confirms_credit_once(demo, db):
     assert sorted(status for status, _ in answers) == [200, 409, 409, 409]
     assert scalar(db, select(func.count(VolunteerHours.id))) == 1
     assert scalar(db, select(Volunteer.balance_tenths)) == 20
+
+
+def test_the_volunteers_list_reads_names_and_hours_for_all_at_once(app, demo, db):
+    """As many statements for three volunteers as for one: no query of its own per volunteer."""
+    from sqlalchemy import event
+
+    staff = demo.api("staff")
+
+    def statements_listing() -> tuple[int, list]:
+        seen = []
+        engine = app.extensions["linli"].db.engine
+        listener = lambda *args: seen.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            listed = staff.get("/communities/heping/volunteers").get_json()["items"]
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(seen), listed
+
+    done_task(demo, registered(demo, db), hours=2)
+    one, listed = statements_listing()
+    assert [(v["name"], v["credited_hours"]) for v in listed] == [("张小明", 0)]
+    registered(demo, db, "adult")
+    registered(demo, db, "senior68")
+    three, listed = statements_listing()
+    assert one == three and [v["name"] for v in listed] == ["张小明", "陈杰", "李叔叔"]

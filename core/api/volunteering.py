@@ -11,7 +11,7 @@ from core.api.common import (
     ID, MOMENT, ApiBlueprint, JsonBoolean, PageArgs, community_by_ref, current_user, page_schema, paginate, public,
 )
 from core.db import commit
-from core.models import HOURS_KINDS, TASK_KINDS, TASK_STATUSES, VOLUNTEER_STATUSES, User
+from core.models import HOURS_KINDS, TASK_KINDS, TASK_STATUSES, VOLUNTEER_STATUSES
 from core.request_session import session
 
 blp = ApiBlueprint("volunteering", __name__, url_prefix="", description="The volunteer time bank")
@@ -80,6 +80,8 @@ class TaskSchema(Schema):
     status = fields.String(validate=validate.OneOf(TASK_STATUSES))
     done_at = fields.DateTime(allow_none=True)
     confirmed_at = fields.DateTime(allow_none=True)
+    details = fields.String(metadata={"description": "what only the task's volunteer and those who manage it read: "
+                                                     "a delivery's address and who lives there"})
 
 
 class EntrySchema(Schema):
@@ -114,11 +116,17 @@ VOLUNTEER_PAGE = page_schema(VolunteerSchema)
 TASK_PAGE = page_schema(TaskSchema)
 
 
-def volunteer_json(volunteer) -> dict:
+def volunteers_json(volunteers) -> list[dict]:
+    """The volunteers with their names and hours, read for all of them at once."""
     db = session()
-    credited = time_bank.credited(db, volunteer.id)
+    names = time_bank.names_of(db, volunteers)
+    credited = time_bank.credited_of(db, [v.id for v in volunteers])
+    return [volunteer_json(v, names[v.user_id], credited[v.id]) for v in volunteers]
+
+
+def volunteer_json(volunteer, name: str, credited: int) -> dict:
     return {"id": volunteer.id, "community_id": volunteer.community_id, "user_id": volunteer.user_id,
-            "name": db.get(User, volunteer.user_id).name, "skills": volunteer.skills,
+            "name": name, "skills": volunteer.skills,
             "availability": volunteer.availability, "status": volunteer.status, "consent_at": volunteer.consent_at,
             "balance_hours": time_bank.hours(volunteer.balance_tenths),
             "credited_hours": time_bank.hours(credited), "stars": time_bank.stars(credited)}
@@ -127,7 +135,7 @@ def volunteer_json(volunteer) -> dict:
 def task_json(task) -> dict:
     return {name: getattr(task, name) for name in (
         "id", "community_id", "operator_id", "kind", "title", "starts_at", "volunteer_id", "status", "done_at",
-        "confirmed_at")} | {"hours": time_bank.hours(task.hours_tenths)}
+        "confirmed_at", "details")} | {"hours": time_bank.hours(task.hours_tenths)}
 
 
 def _task_done(task) -> dict:
@@ -145,7 +153,7 @@ def register_volunteer(data, ref):
     volunteer = time_bank.register(db, current_user(), community_by_ref(db, ref), data["user_id"], data["skills"],
                                    data["availability"], data["consent"])
     commit(db)
-    return volunteer_json(volunteer)
+    return volunteers_json([volunteer])[0]
 
 
 @blp.route("/communities/<ref>/volunteers")
@@ -155,7 +163,7 @@ def list_volunteers(args, ref):
     """The community's volunteers, for its staff."""
     db = session()
     page = paginate(db, time_bank.volunteers_of(current_user(), community_by_ref(db, ref)), args)
-    return page | {"items": [volunteer_json(v) for v in page["items"]]}
+    return page | {"items": volunteers_json(page["items"])}
 
 
 @blp.route("/communities/<ref>/volunteer-tasks")
@@ -241,8 +249,9 @@ def redeem_hours(data, volunteer_id):
 @blp.response(200, MineSchema(many=True))
 def my_volunteering():
     """Your volunteering, per community: your record (balance, stars) and your tasks, newest first."""
-    return [{"volunteer": volunteer_json(m.volunteer), "tasks": [task_json(t) for t in m.tasks]}
-            for m in time_bank.mine(session(), current_user())]
+    records = time_bank.mine(session(), current_user())
+    return [{"volunteer": shown, "tasks": [task_json(t) for t in m.tasks]}
+            for m, shown in zip(records, volunteers_json([m.volunteer for m in records]), strict=True)]
 
 
 @blp.route("/public/communities/<ref>/volunteering")

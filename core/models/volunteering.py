@@ -65,8 +65,13 @@ class VolunteerTask(Base):
     hours_tenths: Mapped[int]
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
     status: Mapped[str] = mapped_column(String(16), default="open")
-    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    """Who made the task; None when a plugin's job offered it (``source_key``)."""
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    """The key a plugin offered the task under (``offer_volunteer_task``): offering it again finds this task."""
+    details: Mapped[str] = mapped_column(Text, default="")
+    """What only its volunteer and those who manage it may read: a delivery's address and who lives there."""
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

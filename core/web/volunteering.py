@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import time_bank
+from core.ledger import local_today
 from core.models import Community, RoleGrant, User, Volunteer
 from core.request_session import session as db_session
 from core.web.common import attempt, back_to, community_or_404, flash_error, logged_in, page_blueprint, require
@@ -23,8 +24,9 @@ bp = page_blueprint("web_volunteering", __name__)
 MOST_LISTED = 500
 
 
-@bp.context_processor
+@bp.app_context_processor
 def _labels() -> dict:
+    """The time bank's words, on every page: a plugin's page lists the tasks it offered too."""
     return {"task_kind_label": lambda code: label(TASK_KIND_NAMES, code),
             "task_status_label": lambda code: label(TASK_STATUS_NAMES, code),
             "hours_kind_label": lambda code: label(HOURS_KIND_NAMES, code),
@@ -35,13 +37,23 @@ def _labels() -> dict:
 
 @bp.route("/my/volunteering")
 def mine():
-    """The volunteer's tasks, each to be marked done with one tap, and their hours and stars."""
+    """Today's deliveries first, each address with one big "I delivered it"; then the other tasks, each to be marked done
+    with one tap; then the hours and stars."""
     db = db_session()
     records = time_bank.mine(db, logged_in())
     communities = {c.id: c for c in db.scalars(select(Community).where(
         Community.id.in_({m.volunteer.community_id for m in records})))}
     entries = {m.volunteer.id: time_bank.entries(db, m.volunteer)[:20] for m in records}
-    return render_template("volunteering/mine.html", records=records, communities=communities, entries=entries)
+    today = {m.volunteer.id: _deliveries_today(m, communities[m.volunteer.community_id]) for m in records}
+    return render_template("volunteering/mine.html", records=records, communities=communities, entries=entries,
+                           today=today)
+
+
+def _deliveries_today(record: time_bank.Mine, community: Community) -> list:
+    """The volunteer's deliveries of the community's day, to do or done (not confirmed yet)."""
+    zone, day = ZoneInfo(community.timezone), local_today(community)
+    return [t for t in record.tasks if t.kind == "delivery" and t.status in ("assigned", "done")
+            and t.starts_at.astimezone(zone).date() == day]
 
 
 @bp.route("/my/volunteering/tasks/<int:task_id>/done", methods=["POST"])
@@ -76,16 +88,11 @@ def _residents(community: Community) -> list[tuple[int, str]]:
 
 
 def _forms(community: Community, volunteers: list[Volunteer]) -> dict:
-    names = _names(volunteers)
+    names = time_bank.names_of(db_session(), volunteers)
     register, assign = VolunteerForm(), AssignForm()
     register.user_id.choices = [(0, "—")] + _residents(community)
     assign.volunteer_id.choices = [(v.id, names[v.user_id]) for v in volunteers if v.status == "active"]
     return {"register": register, "task_form": TaskForm(), "assign": assign, "redeem": RedeemForm()}
-
-
-def _names(volunteers: list[Volunteer]) -> dict[int, str]:
-    ids = {v.user_id for v in volunteers}
-    return {u.id: u.name for u in db_session().scalars(select(User).where(User.id.in_(ids)))} if ids else {}
 
 
 @bp.route("/communities/<slug>/volunteering")
@@ -98,7 +105,7 @@ def office(slug: str):
              if t.status in ("open", "assigned", "done")]
     credited = time_bank.credited_of(db, [v.id for v in volunteers])
     return render_template("volunteering/office.html", community=community, volunteers=volunteers, tasks=tasks,
-                           names=_names(volunteers), credited=credited, stars=time_bank.stars,
+                           names=time_bank.names_of(db_session(), volunteers), credited=credited, stars=time_bank.stars,
                            **_forms(community, volunteers))
 
 

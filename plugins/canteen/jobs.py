@@ -1,4 +1,5 @@
-"""The canteen's morning job: the day's home deliveries for 90+ residents, to the canteen and the volunteers' office."""
+"""The canteen's morning job: the day's home deliveries for 90+ residents, to the canteen and the volunteers' office,
+and one volunteer task for each home (made again each run: a home booked since gets its task, the others stay)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,6 +10,7 @@ from sqlalchemy import select
 from core import N_
 from core.plugin_api import JobContext, Message, Operator, Task, notify, people_with_role
 from plugins.canteen import KEY
+from plugins.canteen.delivery_tasks import make_tasks
 from plugins.canteen.service import delivery_count, zone_of
 
 MORNING = 7
@@ -18,8 +20,8 @@ BODY = N_("Today %(meals)s meals go to %(homes)s homes. The list with names and 
 
 
 def send_delivery_lists(job: JobContext) -> Message:
-    """Each active canteen with meals to take home today tells its staff and the community's staff (who send the
-    volunteers), once a day, from :data:`MORNING` o'clock."""
+    """Each active canteen with meals to take home today offers the volunteer tasks of its homes and tells its staff
+    and the community's staff (who send the volunteers), once a day, from :data:`MORNING` o'clock."""
     sent = 0
     for operator in job.session.scalars(select(Operator).where(Operator.type == KEY, Operator.status == "active")
                                         .order_by(Operator.id)):
@@ -30,6 +32,7 @@ def send_delivery_lists(job: JobContext) -> Message:
         homes, meals = delivery_count(job.session, operator, zone, local_now.date())
         if not homes:
             continue
+        make_tasks(job.session, operator, local_now.date())
         params = {"homes": homes, "meals": meals}
         for user_id in sorted({*people_with_role(job.session, "operator_staff", operator_id=operator.id),
                                *people_with_role(job.session, "community_staff", community_id=operator.community_id)}):

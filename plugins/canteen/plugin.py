@@ -4,9 +4,11 @@ from pathlib import Path
 
 from core import N_, OperatorType, hookimpl, invalid
 from core.demo import (
-    demo_listing, demo_user, english, ensure_daily, ensure_listing, ensure_operator, ensure_slot, local_time, slots_on,
+    demo_listing, demo_user, english, ensure_daily, ensure_listing, ensure_operator, ensure_slot, local_time,
+    next_days, slots_on,
 )
-from plugins.canteen import KEY, pages, service
+from core.plugin_api import Operator, active_volunteers, assign_volunteer_task
+from plugins.canteen import KEY, delivery_tasks, pages, service
 from plugins.canteen.schemas import CanteenBookingDetails, CanteenListingDetails
 
 DELIVERY_MIN_AGE = 90
@@ -61,6 +63,9 @@ class Canteen(OperatorType):
         if booking.details.get("home_delivery"):
             service.record_delivery(session, booking)
 
+    def booking_cancelled(self, session, booking, ctx, actor):
+        delivery_tasks.booking_called_off(session, booking, ctx, actor)
+
     def page_fragment(self, page, listing, slot, booking, user):
         return pages.fragment(page, listing, slot, booking)
 
@@ -104,10 +109,22 @@ def seed_demo(session, community, today):
 
 @hookimpl
 def seed_demo_activity(session, community, today, book):
-    """Sun Yeye (孙爷爷), 95, has the last lunch of the week brought home: he is on that day's delivery list. Today's lunch
-    is on too, so the counter has a meal to sell (from 08:30, three hours before it starts)."""
+    """Sun Yeye (孙爷爷), 95, has the last lunch of the week brought home: he is on that day's delivery list, and its
+    volunteer task is Huang Li's (黄丽), as are today's if there are any. Today's lunch is on too, so the counter has a
+    meal to sell (from 08:30, three hours before it starts)."""
     lunch, elder = demo_listing(session, community, LUNCH), demo_user(session, "elder95")
     if lunch is not None and elder is not None:
         book(elder, slots_on(session, lunch, today + dt.timedelta(days=7))[0], {"home_delivery": True})
     if lunch is not None:
         ensure_slot(session, lunch, local_time(community, today, 11, 30), local_time(community, today, 13), 100)
+        _seed_delivery_tasks(session, community, session.get(Operator, lunch.operator_id), today)
+
+
+def _seed_delivery_tasks(session, community, operator, today):
+    """The week's delivery tasks, given to the demo's delivering volunteer when she is one."""
+    cook, courier = demo_user(session, "canteen"), demo_user(session, "neighbour")
+    volunteers = {name: volunteer_id for volunteer_id, name in active_volunteers(session, community.id)}
+    for day in (today, *next_days(today)):
+        for task in delivery_tasks.make_tasks(session, operator, day, cook):
+            if task.status == "open" and courier is not None and courier.name in volunteers:
+                assign_volunteer_task(session, cook, task.id, volunteers[courier.name])

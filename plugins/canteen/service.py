@@ -133,7 +133,7 @@ def next_delivery_day(session, operator: Operator, after: dt.date) -> dt.date | 
     return starts_at.astimezone(zone).date() if starts_at else None
 
 
-def _deliveries_of_day(query, operator: Operator, zone: ZoneInfo, day: dt.date):
+def deliveries_of_day(query, operator: Operator, zone: ZoneInfo, day: dt.date):
     """``query`` over the canteen's meals taken home on ``day``, with their booking, time and resident."""
     start, end = local_day(zone, day)
     return (query.select_from(CanteenDelivery)
@@ -146,7 +146,7 @@ def _deliveries_of_day(query, operator: Operator, zone: ZoneInfo, day: dt.date):
 
 def delivery_count(session, operator: Operator, zone: ZoneInfo, day: dt.date) -> tuple[int, int]:
     """How many homes the canteen's meals go to on ``day``, and how many meals."""
-    homes, meals = session.execute(_deliveries_of_day(
+    homes, meals = session.execute(deliveries_of_day(
         select(func.count(), func.coalesce(func.sum(Booking.quantity), 0)), operator, zone, day)).one()
     return homes, int(meals)
 
@@ -158,7 +158,7 @@ def deliveries(session, user, operator_id: int, args: dict) -> dict:
     day = args.get("date") or utcnow().astimezone(zone).date()
 
     def of_day(query):
-        return _deliveries_of_day(query, operator, zone, day)
+        return deliveries_of_day(query, operator, zone, day)
 
     total, meals = delivery_count(session, operator, zone, day)
     page, per_page = args["page"], args["per_page"]
