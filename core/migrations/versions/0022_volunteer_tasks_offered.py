@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0022'
-down_revision = '0020'
+down_revision = '0024'
 branch_labels = None
 depends_on = None
 
