@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from core import booking as bookings
 from core import time_bank
 from core.db import commit, utcnow
-from core.models import Booking, Payment, Volunteer, VolunteerHours
+from core.models import Booking, Payment, User, Volunteer, VolunteerHours
 from tests.factories import (
     listening, logged_in, make_community, make_listing, make_operator, make_slot, make_user,
 )
@@ -224,3 +224,22 @@ def test_two_reward_bookings_at_once_spend_the_hours_once(app, db, canteen, runn
         assert db.scalar(select(func.sum(VolunteerHours.tenths)).where(VolunteerHours.volunteer_id == row.id)) == 0
         db.commit()
     assert runner.invoke(args=["check"]).output.strip() == "all invariants hold"
+
+
+def test_the_pages_show_the_reward_its_hours_used_and_the_entry_with_its_booking(demo, web, db):
+    staff, student = demo.api("staff"), web("student")
+    student_id = db.scalar(select(User.id).where(User.email == "student@example.org"))
+    db.rollback()
+    made = staff.post("/communities/heping/volunteers", {"user_id": student_id, "consent": True}).get_json()
+    time_bank.post_hours(db, made["id"], 120, "correction", None, reason="opening balance")
+    db.commit()
+    lunch = demo.listing("Community lunch")
+    page = student.get(f"/services/{lunch['id']}").get_data(as_text=True)
+    assert "Volunteers with 10 hours" in page and "uses 10 volunteer hours" in page
+    slot = [s for s in demo.slots("Community lunch") if s["remaining"]][-1]  # the latest: still to come
+    booked = demo.api("student").post("/bookings", {"slot_id": slot["id"]}).get_json()
+    assert (booked["rule"], booked["total_amount"]) == ("volunteer_lunch", 0)
+    assert "10 volunteer hours used" in student.get(f"/my/bookings/{booked['id']}").get_data(as_text=True)
+    assert "10 volunteer hours used" in student.get("/my/bookings").get_data(as_text=True)
+    mine = student.get("/my/volunteering").get_data(as_text=True)
+    assert "Reward used" in mine and f'href="/my/bookings/{booked["id"]}"' in mine
