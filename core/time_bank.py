@@ -7,7 +7,8 @@ task's operator's staff confirm it, which credits its hours once. Staff redeem h
 Hours are integers in tenths of an hour (1.5 hours is 15), given and shown as numbers with at most one decimal. The
 hours are an append-only ledger (``VolunteerHours``): every change to a balance goes through :func:`post_hours`,
 which locks the volunteer's row (``SELECT … FOR UPDATE`` on PostgreSQL), so two redemptions at once cannot both spend
-the same hours; a booking at a reward's price spends them too (:mod:`core.rewards`). Stars reward the hours credited over time (redeeming does not take stars away): see :data:`STAR_HOURS`.
+the same hours; a booking at a reward's price spends them too (:mod:`core.rewards`). Stars reward the hours credited
+over time (redeeming does not take stars away): see :data:`STAR_HOURS`.
 """
 from __future__ import annotations
 

@@ -148,7 +148,8 @@ def create_quote(data):
                                          data["quantity"], data["resident_id"])
     waiting = customer.profile is not None and customer.profile.status == "pending"
     return {**quote.__dict__, "total_amount": quote.total_amount, "volunteer_hours": hours(quote.volunteer_tenths),
-            "resident_id": customer.id, "awaiting_verification": waiting, "note": say(text(AWAITING_VERIFICATION)) if waiting else None}
+            "resident_id": customer.id, "awaiting_verification": waiting,
+            "note": say(text(AWAITING_VERIFICATION)) if waiting else None}
 
 
 @blp.route("/bookings", methods=["POST"])
