@@ -24,7 +24,7 @@ is told what happened through :class:`Payments`, which this module defines and
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
@@ -32,14 +32,14 @@ from sqlalchemy import Integer, Select, bindparam, func, insert, inspect, or_, s
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from core import audit, policy, residents
+from core import audit, policy, residents, rewards
 from core.catalog import OPERATOR_STAFF_ONLY, require_type_on
 from core.db import utcnow
 from core.errors import N_, DomainError, conflict, forbidden, invalid, not_found
 from core.models import TAKING_BOOKINGS, Booking, Community, Listing, Operator, Slot, User
 from core.operator_types import OperatorType, load_details
 from core.outbox import RowWithTask, enqueue
-from core.pricing import Person, Quote, parse_rules, quote
+from core.pricing import Person, Quote, needs_volunteer_hours, parse_rules, quote
 
 if TYPE_CHECKING:
     from core.plugins import Plugins
@@ -139,9 +139,13 @@ def person_for(user: User, community_id: int, day: dt.date) -> Person:
 def price(session: Session, operator_type: OperatorType, ctx: SlotContext, user: User | None,
           quantity: int) -> tuple[Quote, Person]:
     """The listing's rules decide; its operator type may name another price for a known person (``user`` is None
-    for a visitor at the counter, who pays what everyone pays)."""
+    for a visitor at the counter, who pays what everyone pays). A volunteer's hours are read only for rules that
+    ask for them, with the volunteer's row locked until the booking that spends them commits."""
     person = person_for(user, ctx.listing.community_id, ctx.day) if user is not None else Person(resident=False)
-    decided = quote(parse_rules(ctx.listing.price_rules), person, ctx.day, quantity, ctx.community.currency)
+    rules = parse_rules(ctx.listing.price_rules)
+    if person.resident and needs_volunteer_hours(rules):
+        person = replace(person, volunteer_tenths=rewards.locked_balance(session, user.id, ctx.listing.community_id))
+    decided = quote(rules, person, ctx.day, quantity, ctx.community.currency)
     if user is None:
         return decided, person
     return operator_type.quote(session, ctx, user, person, quantity, decided) or decided, person
@@ -305,8 +309,8 @@ def vet(session: Session, plugins: Plugins, ctx: SlotContext, customer: User, qu
 
 def place(session: Session, plugins: Plugins, operator_type: OperatorType, booking: Booking,
           ctx: SlotContext) -> None:
-    """Write a new booking whose places are taken: its row, its type's placing, and the events (created, and
-    confirmed if it is) after the commit.
+    """Write a new booking whose places are taken: its row, the volunteer hours a reward's price spends, its type's
+    placing, and the events (created, and confirmed if it is) after the commit.
 
     409 ``already_booked`` when its resident holds as many live bookings of the time as the type allows: counted by
     the INSERT itself, which runs after this transaction took places on the slot and so waited for the slot's row —
@@ -315,6 +319,7 @@ def place(session: Session, plugins: Plugins, operator_type: OperatorType, booki
     limit = operator_type.bookings_per_resident_per_slot if booking.resident_id is not None else None
     _insert(session, booking, ["booking_created", *(["booking_confirmed"] if booking.status == "confirmed" else [])],
             limit)
+    rewards.spend(session, booking, ctx.listing)
     operator_type.booking_placed(session, booking, ctx)
 
 
@@ -454,7 +459,8 @@ NO_SHOW = Move(("confirmed",), "no_show", 0, "booking_no_show", "booking_no_show
 def _move(session: Session, plugins: Plugins, booking: Booking, ctx: SlotContext, move: Move,
           actor: User | None = None) -> None:
     """The one place a booking changes status: only from an allowed state (re-checked by the database, so two
-    racing changes cannot both win), its places taken or freed, its type told, the event fired after commit."""
+    racing changes cannot both win), its places (and a reward's volunteer hours) taken or given back, its type told,
+    the event fired after commit."""
     now = utcnow()
     values = {"status": move.target, "updated_at": now}
     if move.target == "confirmed":
@@ -468,8 +474,10 @@ def _move(session: Session, plugins: Plugins, booking: Booking, ctx: SlotContext
     operator_type = plugins.operator_types.get(ctx.operator.type)
     if move.places > 0:
         _take_again(session, operator_type, booking)
+        rewards.spend_again(session, booking)
     if move.places < 0:
         release_places(session, booking.slot_id, booking.quantity)
+        rewards.give_back(session, booking, actor)
     if operator_type is not None:
         getattr(operator_type, move.reaction)(session, booking, ctx, actor)
     _announce(session, plugins, booking, move.event)

@@ -5,9 +5,10 @@ for their operator); staff assign a task; the volunteer taps "Done" on their pho
 task's operator's staff confirm it, which credits its hours once. Staff redeem hours for a reward, never below zero.
 
 Hours are integers in tenths of an hour (1.5 hours is 15), given and shown as numbers with at most one decimal. The
-hours are an append-only ledger (``VolunteerHours``): every change to a balance goes through :func:`_post`, which
-locks the volunteer's row (``SELECT … FOR UPDATE`` on PostgreSQL), so two redemptions at once cannot both spend the
-same hours. Stars reward the hours credited over time (redeeming does not take stars away): see :data:`STAR_HOURS`.
+hours are an append-only ledger (``VolunteerHours``): every change to a balance goes through :func:`post_hours`,
+which locks the volunteer's row (``SELECT … FOR UPDATE`` on PostgreSQL), so two redemptions at once cannot both spend
+the same hours; a booking at a reward's price spends them too (:mod:`core.rewards`). Stars reward the hours credited
+over time (redeeming does not take stars away): see :data:`STAR_HOURS`.
 """
 from __future__ import annotations
 
@@ -210,7 +211,7 @@ def confirm(session: Session, user: User | None, task_id: int) -> VolunteerTask:
         raise TASK_CONFIRMED()
     _move(session, task, VolunteerTask.status == "done", TASK_NOT_DONE, status="confirmed", confirmed_by=user.id,
           confirmed_at=utcnow())
-    _post(session, task.volunteer_id, task.hours_tenths, "credit", user, task_id=task.id)
+    post_hours(session, task.volunteer_id, task.hours_tenths, "credit", user, task_id=task.id)
     audit.record(session, user, "volunteer_task_confirmed", "volunteer_task", task.id, task.community_id,
                  hours_tenths=task.hours_tenths)
     time_bank_notices.credited(session, task)
@@ -307,13 +308,14 @@ def redeem(session: Session, user: User | None, volunteer_id: int, hours_given, 
     reason = (reason or "").strip()
     if not reason or len(reason) > MAX_REASON:
         raise REASON_REQUIRED(field="reason")
-    entry = _post(session, volunteer.id, -tenths, "redeem", user, reason=reason)
+    entry = post_hours(session, volunteer.id, -tenths, "redeem", user, reason=reason)
     audit.record(session, user, "volunteer_hours_redeemed", "volunteer", volunteer.id, volunteer.community_id,
                  hours_tenths=tenths)
     return entry
 
 
-def _post(session: Session, volunteer_id: int, tenths: int, kind: str, user: User | None, **entry) -> VolunteerHours:
+def post_hours(session: Session, volunteer_id: int, tenths: int, kind: str, user: User | None,
+               **entry) -> VolunteerHours:
     """Append one entry and move the balance with it, the volunteer's row locked until the transaction ends."""
     volunteer = session.scalar(select(Volunteer).where(Volunteer.id == volunteer_id).with_for_update()
                                .execution_options(populate_existing=True))

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.errors import Invalid
-from core.pricing import Person, first_match, parse_rules
+from core.pricing import Person, first_match, parse_rules, quote
 
 CANTEEN = parse_rules([
     {"name": "age_90_plus", "when": {"min_age": 90}, "tier": "free", "amount": 0},
@@ -80,3 +80,37 @@ def test_max_age_and_combined_attributes():
 def test_malformed_rules_are_refused(rules):
     with pytest.raises(Invalid):
         parse_rules(rules)
+
+
+REWARD = parse_rules([
+    {"name": "volunteer_lunch", "when": {"volunteer_hours": 2.5}, "tier": "free", "amount": 0},
+    {"name": "age_60_plus", "when": {"min_age": 60}, "tier": "low_cost", "amount": 500},
+    {"name": "anyone", "when": {}, "tier": "paid", "amount": 1000},
+])
+
+
+@pytest.mark.parametrize(("person", "decides"), [
+    (Person(True, volunteer_tenths=25), "volunteer_lunch"),  # just enough
+    (Person(True, volunteer_tenths=24), "anyone"),  # not enough
+    (Person(True, dt.date(1950, 1, 1), volunteer_tenths=24), "age_60_plus"),  # not enough: the next rule decides
+    (Person(True), "anyone"),  # no volunteer (or one of another community, or inactive: the booking reads None)
+    (Person(False, volunteer_tenths=500), "anyone"),  # not a resident here
+])
+def test_a_reward_matches_a_resident_volunteer_with_the_hours(person, decides):
+    assert first_match(REWARD, person, dt.date(2026, 6, 1)).name == decides
+
+
+def test_a_reward_is_kept_as_given_and_spends_its_hours_for_one_place():
+    assert REWARD[0].volunteer_tenths == 25 and REWARD[0].as_json()["when"] == {"volunteer_hours": 2.5}
+    assert parse_rules([{**REWARD[0].as_json(), "when": {"volunteer_hours": 10}}, REWARD[-1].as_json()])[0].as_json()[
+        "when"] == {"volunteer_hours": 10}
+    family = quote(REWARD, Person(True, volunteer_tenths=30), dt.date(2026, 6, 1), 3, "CNY")
+    assert (family.volunteer_tenths, family.unit_amount, family.total_amount) == (25, 0, 2000)
+    assert quote(REWARD, Person(True), dt.date(2026, 6, 1), 1, "CNY").volunteer_tenths == 0
+
+
+@pytest.mark.parametrize("hours", [0, -1, 2.55, "10", True, None, 10_001, 1e999, [10]])
+def test_a_reward_needs_hours_above_zero_with_one_decimal_at_most(hours):
+    with pytest.raises(Invalid):
+        parse_rules([{"name": "reward", "when": {"volunteer_hours": hours}, "tier": "free", "amount": 0},
+                     {"name": "anyone", "when": {}, "tier": "paid", "amount": 1}])

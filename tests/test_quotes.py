@@ -29,8 +29,8 @@ def test_each_demo_resident_gets_the_price_the_rules_give(demo, resident):
         assert response.status_code == 200, (title, response.get_json())
         quote = response.get_json()
         assert quote == {"tier": tier, "unit_amount": amount, "extra_unit_amount": None, "total_amount": amount,
-                         "quantity": 1, "currency": "CNY", "rule": rule, "resident_id": quote["resident_id"],
-                         "awaiting_verification": False, "note": None}, title
+                         "quantity": 1, "currency": "CNY", "rule": rule, "volunteer_hours": 0,
+                         "resident_id": quote["resident_id"], "awaiting_verification": False, "note": None}, title
         assert quote["resident_id"] == session.get("/me").get_json()["id"]
 
 

@@ -15,6 +15,7 @@ from core.models import BOOKING_STATUSES, Booking
 from core.payments.base import ACTIONS, PaymentStart
 from core.pricing import TIERS
 from core.request_session import session
+from core.time_bank import hours
 
 blp = ApiBlueprint("bookings", __name__, url_prefix="", description="Quotes and bookings")
 
@@ -41,6 +42,8 @@ class QuoteSchema(Schema):
     quantity = fields.Integer()
     currency = fields.String()
     rule = fields.String(metadata={"description": "the name of the price rule that matched"})
+    volunteer_hours = fields.Float(metadata={
+        "description": "the volunteer hours a booking at this price spends (a reward's), else 0"})
     resident_id = fields.Integer()
     awaiting_verification = fields.Boolean(metadata={
         "description": "the resident signed up and the office has not verified them yet: no age or resident price"})
@@ -144,8 +147,9 @@ def create_quote(data):
     quote, customer = bookings.quote_for(session(), linli().plugins, current_user(), data["slot_id"],
                                          data["quantity"], data["resident_id"])
     waiting = customer.profile is not None and customer.profile.status == "pending"
-    return {**quote.__dict__, "total_amount": quote.total_amount, "resident_id": customer.id,
-            "awaiting_verification": waiting, "note": say(text(AWAITING_VERIFICATION)) if waiting else None}
+    return {**quote.__dict__, "total_amount": quote.total_amount, "volunteer_hours": hours(quote.volunteer_tenths),
+            "resident_id": customer.id, "awaiting_verification": waiting,
+            "note": say(text(AWAITING_VERIFICATION)) if waiting else None}
 
 
 @blp.route("/bookings", methods=["POST"])

@@ -30,6 +30,13 @@ TRANSLATIONS = {"keys": fields.String(validate=LANGUAGES), "values": fields.Nest
                                             "language (Accept-Language) reads them as `title` and `description`"}}
 
 
+PRICE_RULES = {"metadata": {"description": (
+    "ordered rules, the first that matches decides, the last for everyone (`when: {}`): each `{name, when, tier "
+    "(free|low_cost|paid), amount}`, `when` any of `min_age`, `max_age`, `attributes` (student, low_income, "
+    "disability), `resident: true`, `volunteer_hours` (a reward: an active volunteer of the community with at least "
+    "these hours, a number above 0 with at most one decimal, at most 10000; a booking at its price spends them)")}}
+
+
 class ListingSchema(Schema):
     id = fields.Integer(dump_only=True)
     operator_id = fields.Integer(strict=True, required=True, validate=ID)
@@ -38,7 +45,7 @@ class ListingSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(1, 200))
     description = fields.String(load_default="", validate=validate.Length(max=5000))
     details = fields.Dict(load_default=dict)
-    price_rules = fields.List(fields.Dict(), load_default=None, validate=validate.Length(max=50))
+    price_rules = fields.List(fields.Dict(), load_default=None, validate=validate.Length(max=50), **PRICE_RULES)
     cancel_cutoff_minutes = fields.Integer(strict=True, load_default=0, validate=validate.Range(0, 60 * 24 * 60))
     translations = fields.Dict(load_default=dict, **TRANSLATIONS)
     is_active = fields.Boolean(dump_only=True)
@@ -48,7 +55,7 @@ class ListingPatchSchema(Schema):
     title = fields.String(validate=validate.Length(1, 200))
     description = fields.String(validate=validate.Length(max=5000))
     details = fields.Dict()
-    price_rules = fields.List(fields.Dict(), validate=validate.Length(1, 50))
+    price_rules = fields.List(fields.Dict(), validate=validate.Length(1, 50), **PRICE_RULES)
     cancel_cutoff_minutes = fields.Integer(strict=True, validate=validate.Range(0, 60 * 24 * 60))
     translations = fields.Dict(**TRANSLATIONS)
     is_active = fields.Boolean()

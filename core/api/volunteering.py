@@ -87,8 +87,11 @@ class TaskSchema(Schema):
 class EntrySchema(Schema):
     id = fields.Integer()
     hours = fields.Float(metadata={"description": "signed: a credit is positive, a redemption negative"})
-    kind = fields.String(validate=validate.OneOf(HOURS_KINDS))
+    kind = fields.String(validate=validate.OneOf(HOURS_KINDS), metadata={
+        "description": "reward: spent by a booking at a reward's price; reward_returned: given back when it was "
+                       "cancelled"})
     task_id = fields.Integer(allow_none=True)
+    booking_id = fields.Integer(allow_none=True, metadata={"description": "the booking of a reward"})
     reason = fields.String(allow_none=True)
     at = fields.DateTime()
 
@@ -222,7 +225,7 @@ def hours_json(volunteer) -> dict:
     db = session()
     credited = time_bank.credited(db, volunteer.id)
     rows = [{"id": e.id, "hours": time_bank.hours(e.tenths), "kind": e.kind, "task_id": e.task_id,
-             "reason": e.reason, "at": e.at} for e in time_bank.entries(db, volunteer)]
+             "booking_id": e.booking_id, "reason": e.reason, "at": e.at} for e in time_bank.entries(db, volunteer)]
     return {"volunteer_id": volunteer.id, "balance_hours": time_bank.hours(volunteer.balance_tenths),
             "credited_hours": time_bank.hours(credited), "stars": time_bank.stars(credited), "entries": rows}
 

@@ -17,7 +17,7 @@ from core.db import Base, UTCDateTime, utcnow
 VOLUNTEER_STATUSES = ("active", "inactive")
 TASK_KINDS = ("delivery", "fair", "visit", "other")
 TASK_STATUSES = ("open", "assigned", "done", "confirmed", "cancelled")
-HOURS_KINDS = ("credit", "redeem", "correction")
+HOURS_KINDS = ("credit", "redeem", "correction", "reward", "reward_returned")
 
 
 class Volunteer(Base):
@@ -79,7 +79,8 @@ class VolunteerTask(Base):
 
 class VolunteerHours(Base):
     """One entry of a volunteer's hours, signed, in tenths: a task's credit (once per task, by its unique
-    ``task_id``), a redemption (negative) or a correction (with its reason). Never updated or deleted."""
+    ``task_id``), a redemption (negative), a correction (with its reason), or a reward a booking spent (negative)
+    and gave back when it was cancelled (both with their ``booking_id``). Never updated or deleted."""
 
     __tablename__ = "volunteer_hours"
     __table_args__ = (
@@ -88,6 +89,10 @@ class VolunteerHours(Base):
         CheckConstraint("kind <> 'credit' OR (tenths > 0 AND task_id IS NOT NULL)", name="credit"),
         CheckConstraint("kind <> 'redeem' OR (tenths < 0 AND reason IS NOT NULL)", name="redeem"),
         CheckConstraint("kind <> 'correction' OR reason IS NOT NULL", name="correction"),
+        CheckConstraint("kind <> 'reward' OR (tenths < 0 AND booking_id IS NOT NULL AND reason IS NOT NULL)",
+                        name="reward"),
+        CheckConstraint("kind <> 'reward_returned' OR (tenths > 0 AND booking_id IS NOT NULL)",
+                        name="reward_returned"),
         Index("ix_volunteer_hours_volunteer", "volunteer_id", "id"),
     )
 
@@ -97,6 +102,8 @@ class VolunteerHours(Base):
     kind: Mapped[str] = mapped_column(String(16))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_tasks.id"), unique=True)
     reason: Mapped[str | None] = mapped_column(Text)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), index=True)
+    """The booking that spent a reward's hours, or gave them back."""
     by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

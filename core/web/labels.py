@@ -5,6 +5,7 @@ from flask import current_app
 from flask_babel import gettext, lazy_gettext as _l
 
 from core.complaint_notices import CATEGORY_NAMES
+from core.pricing import as_hours
 
 TIERS = {"free": _l("Free"), "low_cost": _l("Low-cost price"), "paid": _l("Standard price")}
 
@@ -163,8 +164,11 @@ ACCOUNTS = {
 SIDES = {"D": _l("debit"), "C": _l("credit")}
 
 
-def rule_label(rule: str, tier: str) -> str:
-    """A friendly name for the price rule that decided; an unknown rule is named by its tier."""
+def rule_label(rule: str, tier: str, volunteer_tenths: int = 0) -> str:
+    """A friendly name for the price rule that decided; a reward is named by the hours it asks for, an unknown rule
+    by its tier."""
+    if volunteer_tenths:
+        return gettext("Volunteers with %(hours)s hours", hours=as_hours(volunteer_tenths))
     if rule in RULES:
         return str(RULES[rule][0])
     return str(TIERS.get(tier, tier))
@@ -172,6 +176,14 @@ def rule_label(rule: str, tier: str) -> str:
 
 def rule_reason(rule: str) -> str:
     return str(RULES[rule][1]) if rule in RULES else ""
+
+
+def hours_used(tenths: int, spent: bool = False) -> str:
+    """What a reward costs in volunteer hours: "uses 10 volunteer hours" on a price, "10 volunteer hours used" on a
+    booking that spent them."""
+    if spent:
+        return gettext("%(hours)s volunteer hours used", hours=as_hours(tenths))
+    return gettext("uses %(hours)s volunteer hours", hours=as_hours(tenths))
 
 
 def label(table: dict, code: str | None) -> str:
@@ -212,7 +224,7 @@ def staff_detail_label(name: str) -> str | None:
 
 def register_globals(app) -> None:
     app.jinja_env.globals.update(
-        rule_label=rule_label, rule_reason=rule_reason, type_label=type_label,
+        rule_label=rule_label, rule_reason=rule_reason, hours_used=hours_used, type_label=type_label,
         tier_label=lambda code: label(TIERS, code), status_label=lambda code: label(STATUSES, code),
         proposal_status_label=lambda code: label(PROPOSAL_STATUSES, code),
         operator_status_label=lambda code: label(OPERATOR_STATUSES, code),

@@ -13,6 +13,7 @@ from core import catalog, listings, policy, ratings, settlement
 from core.db import utcnow
 from core.ledger import FIRST_DAY, LAST_DAY
 from core.models import Booking, Community, Listing, Operator, Slot, User
+from core.pricing import parse_rules
 from core.request_session import session as db_session
 from core.settlement import PERIOD
 from core.web.common import (
@@ -187,7 +188,8 @@ def _listing_page(operator, community, listing=None):
         status = 422
     return render_template("operator/listing_form.html", operator=operator, community=community, listing=listing,
                            form=form, asked=asked, values=_form_values(asked, listing, community.currency),
-                           rules=rules, price_problems=price_problems, errors=field_errors(error), error=error,
+                           rules=rules, rule_hours=[r.volunteer_tenths or 0 for r in parse_rules(rules)],
+                           price_problems=price_problems, errors=field_errors(error), error=error,
                            headline=headline(error) if error else None), status
 
 

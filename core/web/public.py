@@ -37,8 +37,9 @@ class ServiceQuery(Schema):
 
 
 def price_list(listing) -> list[dict]:
-    """The listing's rules in order: who gets which price."""
-    return [{"rule": r.name, "tier": r.tier, "amount": r.amount} for r in parse_rules(listing.price_rules)]
+    """The listing's rules in order: who gets which price (and the volunteer hours a reward uses)."""
+    return [{"rule": r.name, "tier": r.tier, "amount": r.amount, "volunteer_tenths": r.volunteer_tenths or 0}
+            for r in parse_rules(listing.price_rules)]
 
 
 @bp.route("/")

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import booking as bookings
-from core import donated_refunds, listings, personal_data, ratings
+from core import donated_refunds, listings, personal_data, ratings, rewards
 from core import residents as register
 from core.db import utcnow
 from core.models import Booking, Community, Listing, Slot, User
@@ -129,7 +129,8 @@ def my_bookings():
     coming = [r for r in rows if r.Slot.ends_at > now and r.Booking.status in bookings.LIVE][::-1]
     past = [r for r in rows if r not in coming]
     rated = ratings.rated_bookings(db_session(), [r.Booking.id for r in past if r.Booking.status == "fulfilled"])
-    return render_template("resident/my_bookings.html", coming=coming, past=past, rated=rated)
+    return render_template("resident/my_bookings.html", coming=coming, past=past, rated=rated,
+                           hours_spent=rewards.used_by(db_session(), [r.Booking.id for r in rows]))
 
 
 @bp.route("/my/details")
@@ -163,7 +164,8 @@ def booking(booking_id: int):
                            booked_by=booked_by, resident_name=db.get(User, booking.resident_id).name,
                            at_home=getattr(linli().plugins.operator_types.get(ctx.operator.type), "served_at_home",
                                            False),
-                           rating=ratings.rating_of(db_session(), booking.id))
+                           rating=ratings.rating_of(db_session(), booking.id),
+                           hours_spent=rewards.used_by(db, [booking.id]).get(booking.id, 0))
 
 
 @bp.route("/my/bookings/<int:booking_id>/rate", methods=["GET", "POST"])

@@ -12,7 +12,8 @@ from core.web.forms import CHOSEN, DATE_MESSAGE, NOT_AN_OPTION, REQUIRED, TIME_M
 TASK_KIND_NAMES = {"delivery": _l("Delivery"), "fair": _l("Market fair"), "visit": _l("Visit"), "other": _l("Other")}
 TASK_STATUS_NAMES = {"open": _l("Not assigned"), "assigned": _l("Assigned"), "done": _l("Done, to be confirmed"),
                      "confirmed": _l("Confirmed"), "cancelled": _l("Cancelled")}
-HOURS_KIND_NAMES = {"credit": _l("Task confirmed"), "redeem": _l("Redeemed"), "correction": _l("Correction")}
+HOURS_KIND_NAMES = {"credit": _l("Task confirmed"), "redeem": _l("Redeemed"), "correction": _l("Correction"),
+                    "reward": _l("Reward used"), "reward_returned": _l("Reward given back")}
 HOURS_HINT = _l("Hours, e.g. 1.5")
 
 

@@ -24,6 +24,8 @@ DEFAULT_RULES = [
     {"name": "student", "when": {"attributes": ["student"]}, "tier": "low_cost", "amount": 800},
     {"name": "anyone", "when": {}, "tier": "paid", "amount": 1000},
 ]
+VOLUNTEER_LUNCH = {"name": "volunteer_lunch", "when": {"volunteer_hours": 10}, "tier": "free", "amount": 0}
+"""The demo lunch's reward, which the community defines: free for a volunteer with 10 hours, spending them."""
 DEMO_MENUS = [  # (four dishes, soup), one a day in turn
     (["土豆烧肉", "清炒时蔬", "番茄炒蛋", "麻婆豆腐"], "紫菜蛋花汤"),
     (["清蒸鱼", "蒜蓉西兰花", "红烧茄子", "炒土豆丝"], "冬瓜汤"),
@@ -101,7 +103,7 @@ def register_migration_paths():
 def seed_demo(session, community, today):
     operator = ensure_operator(session, community, CANTEEN[0], KEY, "canteen", "canteen",
                                {"kind": "percent_of_profit", "bps": 1000}, english(name=CANTEEN[1]))
-    lunch = ensure_listing(session, operator, LUNCH, "四菜一汤，每天现做。", DEFAULT_RULES,
+    lunch = ensure_listing(session, operator, LUNCH, "四菜一汤，每天现做。", [VOLUNTEER_LUNCH, *DEFAULT_RULES],
                            details={"meal": "lunch", "dishes": 4, "soup": True}, translations=LUNCH_IN_ENGLISH)
     ensure_daily(session, lunch, today, dt.time(11, 30), dt.time(13), 100)
     service.ensure_menus(session, lunch, demo_user(session, "canteen"), DEMO_MENUS)

@@ -1,7 +1,7 @@
 """volunteer tasks offered by plugins
 
 Revision ID: 0022
-Revises: 0020
+Revises: 0021
 Create Date: 2026-12-07 00:20:00
 
 ``volunteer_tasks.source_key``: the key a plugin offered the task under (unique: offering it twice makes one task);
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 revision = '0022'
-down_revision = '0024'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """operator types switched off per community
 
-Revision ID: 0024
+Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-08 10:00:00
 
@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0024'
+revision = '0021'
 down_revision = '0020'
 branch_labels = None
 depends_on = None
