@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from core import accounts, complaint_photos, notifications
+from core import accounts, complaints, notifications
 from core.auth import issue_token
 from core.demo import WELCOME
 from core.errors import text
@@ -66,7 +66,7 @@ def build(app) -> World:
     ids.update(_plugin_ids(app, users))
     instance = Path(app.instance_path)
     files = {str(path.relative_to(instance)): path.read_bytes()
-             for path in (instance / complaint_photos.FOLDER).glob("*") if path.is_file()}
+             for path in (instance / complaints.PHOTOS.folder).glob("*") if path.is_file()}
     return World(ids, users, tokens, snapshot(app.extensions["linli"].db.engine), files)
 
 
