@@ -142,9 +142,10 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
     "waitlist.join_waitlist": residents(),  # the resident booked it, the others find places: a 409 past authorization
     "waitlist.slot_waitlist": only(*OPERATOR_OR_STAFF),
     "waitlist.my_waitlist": users(),
-    "waitlist.accept_offer": only(RESIDENT, body=lambda w: {"payment_method": "cash"}),  # no offer yet: a 409
-    "waitlist.decline_offer": only(RESIDENT),  # no offer yet: a 409
-    "waitlist.leave_waitlist": only(RESIDENT),
+    # the resident, or those who may book for them (the office, the time's operator's staff): no offer yet, a 409
+    "waitlist.accept_offer": only(RESIDENT, OPERATOR, STAFF, ADMIN, body=lambda w: {"payment_method": "cash"}),
+    "waitlist.decline_offer": only(RESIDENT, OPERATOR, STAFF, ADMIN),
+    "waitlist.leave_waitlist": only(RESIDENT, OPERATOR, STAFF, ADMIN),
     "bookings.get_booking": only(RESIDENT, OPERATOR, STAFF, ADMIN),
     "bookings.cancel_booking": only(RESIDENT, OPERATOR, STAFF, ADMIN),  # the resident, or those who act for them
     "bookings.gift_receipt": only(RESIDENT, OPERATOR, STAFF, ADMIN, kind="gift"),  # who may see the booking
