@@ -327,6 +327,7 @@ POLICY: dict[str, Rule] = {  # keyed by endpoint, or "endpoint METHOD" where one
                                                "phone": "13812345678", "password": "long-enough-1",
                                                "date_of_birth": "1950-01-01", "address": "Heping Road 3"}),
     "web_resident.book": residents(body=lambda w: {"quantity": "1", "payment_method": "cash", "nonce": "n-1"}),
+    "web_resident.mine": residents(),
     "web_resident.my_bookings": residents(),
     "web_resident.my_details": users(),
     "web_resident.my_data": users(),
