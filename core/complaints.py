@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from core import accountability_settings, audit, complaint_notices, complaint_photos, policy
+from core import accountability_settings, audit, complaint_notices, photos, policy
 from core import booking as bookings
 from core.db import utcnow
 from core.errors import N_, conflict, invalid, not_found
@@ -41,6 +41,9 @@ ALREADY_REPLIED = conflict("already_replied", N_("The operator has answered this
 NOT_RESOLVED_YET = conflict("complaint_not_resolved", N_("You can rate the handling once the complaint is resolved."))
 ALREADY_RATED = conflict("complaint_rated", N_("You have rated the handling of this complaint already. Thank you."))
 INVALID_STARS = invalid("invalid_handling_stars", N_("Please give 1 to 5 stars."))
+NO_PHOTO = not_found("no_photo", N_("This complaint has no photo."))
+PHOTOS = photos.PhotoFolder("complaints", NO_PHOTO)
+"""A complaint's photo: for the resident, the community office and the operator's staff (never public)."""
 
 
 @dataclass(frozen=True)
@@ -88,11 +91,11 @@ def file(session: Session, resident: User | None, booking_id: int, category: str
         raise UNKNOWN_CATEGORY(field="category")
     text = _clean(text, MAX_TEXT, TEXT_REQUIRED, TEXT_TOO_LONG, "text")
     if photo:
-        complaint_photos.checked(photo)
+        photos.checked(photo)
     now = utcnow()
     if ctx.slot.starts_at < now - dt.timedelta(days=MOST_DAYS_AFTER):
         raise BOOKING_TOO_OLD(days=MOST_DAYS_AFTER)
-    stored = complaint_photos.store(photos_folder, photo) if photo else (None, None)
+    stored = PHOTOS.store(photos_folder, photo) if photo else (None, None)
     due = local_today(ctx.community, now) + dt.timedelta(days=accountability_settings.of(ctx.community).answer_days)
     complaint = Complaint(community_id=ctx.community.id, operator_id=booking.operator_id, booking_id=booking.id,
                           resident_id=resident.id, category=category, text=text, status="open", due_on=due,
@@ -113,9 +116,9 @@ def attach_photo(session: Session, user: User | None, complaint_id: int, instanc
         raise policy.ROLE_REQUIRED()
     if complaint.status == "resolved":
         raise ALREADY_RESOLVED()
-    name, kind = complaint_photos.store(instance_path, data)
+    name, kind = PHOTOS.store(instance_path, data)
     old, complaint.photo, complaint.photo_type = complaint.photo, name, kind
-    complaint_photos.remove(instance_path, old)
+    PHOTOS.remove(instance_path, old)
     audit.record(session, user, "complaint_photo", "complaint", complaint.id, complaint.community_id)
     return complaint
 

@@ -9,6 +9,10 @@ give the place back through the same door, so it goes to the next in line.
 
 Every change of an entry is a conditional UPDATE on its status (and, for accepting and lapsing, on the offer's
 expiry), so of an accept racing the lapse job exactly one wins.
+
+Whoever may book for a resident (``core.booking.check_customer``/``customer_of``: the office, the operator's staff
+for its own services, a family member the office linked) may put them on a list and act on their entry; the offer
+is the resident's, and so is its notification.
 """
 from __future__ import annotations
 
@@ -18,12 +22,12 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import booking as bookings
-from core import notices, policy
+from core import audit, notices, policy, residents
 from core.config import DEFAULTS
 from core.db import utcnow
 from core.errors import N_, conflict, not_found
 from core.listings import remaining_places
-from core.models import WAITLIST_LIVE, Booking, Slot, User, WaitlistEntry
+from core.models import WAITLIST_LIVE, Booking, ResidentProfile, Slot, User, WaitlistEntry
 
 PLACES_REMAIN = conflict("places_remain", N_("Places are still free at this time: please book one instead."))
 ALREADY_WAITING = conflict("already_waiting", N_("You are on this time's waiting list already."))
@@ -49,25 +53,31 @@ def _lock_slot(session: Session, slot_id: int) -> None:
         raise bookings.SLOT_NOT_FOUND(slot_id=slot_id)
 
 
-def join(session: Session, plugins, user: User | None, slot_id: int, details: dict | None = None) -> WaitlistEntry:
-    """Put the resident on a full time's waiting list, if the booking rules would let them book it."""
-    bookings.check_customer(session, user, None)
+def join(session: Session, plugins, user: User | None, slot_id: int, details: dict | None = None,
+         resident_id: int | None = None) -> WaitlistEntry:
+    """Put the resident (the user, or the one they act for: ``resident_id``) on a full time's waiting list, if the
+    booking rules would let them book it."""
+    bookings.check_customer(session, user, resident_id)
     _lock_slot(session, slot_id)
     ctx = bookings.slot_context(session, slot_id)
+    customer = bookings.customer_of(session, user, resident_id, ctx)
     now = utcnow()
-    operator_type, _, _ = bookings.vet(session, plugins, ctx, user, 1, details, now)
-    held = bookings.live_booking(session, operator_type, slot_id, user.id)
+    operator_type, _, _ = bookings.vet(session, plugins, ctx, customer, 1, details, now)
+    held = bookings.live_booking(session, operator_type, slot_id, customer.id)
     if held is not None:
         raise bookings.ALREADY_BOOKED(booking_id=held)
     if remaining_places(session, [ctx.slot])[slot_id] > 0:
         raise PLACES_REMAIN()
     if session.scalar(select(WaitlistEntry.id).where(WaitlistEntry.slot_id == slot_id,
-                                                     WaitlistEntry.resident_id == user.id,
+                                                     WaitlistEntry.resident_id == customer.id,
                                                      WaitlistEntry.status.in_(WAITLIST_LIVE))) is not None:
         raise ALREADY_WAITING()
-    entry = WaitlistEntry(slot_id=slot_id, resident_id=user.id, status="waiting", created_at=now, updated_at=now)
+    entry = WaitlistEntry(slot_id=slot_id, resident_id=customer.id, status="waiting", created_at=now, updated_at=now)
     session.add(entry)
     session.flush()
+    if customer is not user:
+        audit.record(session, user, "waitlist_joined_on_behalf", "waitlist_entry", entry.id, ctx.community.id,
+                     resident_id=customer.id, slot_id=slot_id)
     return entry
 
 
@@ -117,12 +127,19 @@ def _change(session: Session, entry: WaitlistEntry, sources: tuple[str, ...], ta
 
 
 def own_entry(session: Session, user: User | None, entry_id: int) -> WaitlistEntry:
-    """The resident's own entry; 404 for anyone else's (nobody learns whether it exists)."""
+    """The resident's own entry, or that of a resident the user may book for at its time's operator; 404 for
+    anyone else (nobody learns whether it exists)."""
     policy.require_user(user)
     entry = session.get(WaitlistEntry, entry_id)
-    if entry is None or entry.resident_id != user.id:
+    if entry is None or not (entry.resident_id == user.id or _acts_for(session, user, entry)):
         raise ENTRY_NOT_FOUND(entry_id=entry_id)
     return entry
+
+
+def _acts_for(session: Session, user: User, entry: WaitlistEntry) -> bool:
+    profile = session.get(ResidentProfile, entry.resident_id)
+    operator = bookings.slot_context(session, entry.slot_id).operator
+    return profile is not None and residents.may_act_for(session, user, profile, operator)
 
 
 def accept(session: Session, plugins, payments: bookings.Payments, user: User | None, entry_id: int,
@@ -134,8 +151,9 @@ def accept(session: Session, plugins, payments: bookings.Payments, user: User | 
     if not _change(session, entry, ("offered",), "booked", WaitlistEntry.offer_expires_at > utcnow()):
         raise NO_OFFER()
     bookings.free_places(session, entry.slot_id, 1)
+    on_behalf = entry.resident_id if entry.resident_id != user.id else None
     booking, started = bookings.book(session, plugins, payments, user,
-                                     bookings.BookingRequest(entry.slot_id, 1, payment_method, details))
+                                     bookings.BookingRequest(entry.slot_id, 1, payment_method, details, on_behalf))
     entry.booking_id = booking.id
     session.flush()
     return booking, started

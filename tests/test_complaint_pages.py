@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from core import complaint_photos
+from core import photos
 from core.models import Complaint, User
 from tests.clock import at
 from tests.test_chinese_pages import english_words
@@ -119,7 +119,7 @@ def test_the_operator_reads_no_name_and_answers_once(demo, web, db):
 def test_a_photo_too_large_is_refused_plainly_and_changes_nothing(demo, web, db):
     _api, booking = booked_lunch(demo)
     senior = chinese(web, "senior68")
-    huge = PNG + bytes(complaint_photos.MOST_BYTES)
+    huge = PNG + bytes(photos.MOST_BYTES)
     refused = complain(senior, booking["id"], photo=(io.BytesIO(huge), "big.png"))
     assert refused.status_code == 413, text_of(refused)[:300]
     assert "太多" in text_of(refused) or "太大" in text_of(refused)

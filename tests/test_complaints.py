@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from core import complaint_photos
+from core import complaints, photos
 from core.models import AuditEvent, Complaint, Notification, User
 from tests.clock import at
 from tests.races import posting, race
@@ -136,7 +136,7 @@ def test_the_photo_is_checked_stored_and_shown_only_to_those_concerned(demo, app
     assert put.status_code == 200 and put.get_json()["has_photo"] is True
     stored = db.scalar(select(Complaint.photo).where(Complaint.id == complaint["id"]))
     assert stored.endswith(".png") and len(stored) == 36
-    assert (complaint_photos.read(app.instance_path, stored)) == PNG
+    assert (complaints.PHOTOS.read(app.instance_path, stored)) == PNG
     for who in ("senior68", "staff", "canteen"):
         shown = demo.api(who).get(path)
         assert shown.status_code == 200 and shown.data == PNG, who
@@ -152,7 +152,7 @@ def test_the_photo_is_checked_stored_and_shown_only_to_those_concerned(demo, app
 def test_a_photo_too_large_or_not_an_image_is_refused(demo, db):
     resident, _booking, complaint = filed(demo)
     path = f"/complaints/{complaint['id']}/photo"
-    big = resident.call("PUT", path, data=JPEG + b"\x00" * complaint_photos.MOST_BYTES,
+    big = resident.call("PUT", path, data=JPEG + b"\x00" * photos.MOST_BYTES,
                         headers={"Content-Type": "image/jpeg"})
     assert big.status_code == 413 and big.get_json()["code"] == "photo_too_large"
     fake = resident.call("PUT", path, data=b"<svg onload=alert(1)>", headers={"Content-Type": "image/png"})

@@ -5,7 +5,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from core.models import AuditEvent, ProjectOutcome
+from core import outcomes
+from core.models import AuditEvent, OutcomePhoto, ProjectOutcome
+from tests.test_complaints import JPEG, PNG
+from tests.factories import make_community
 from tests.test_fund import approved_proposal
 
 FUND = "/communities/heping/fund"
@@ -24,9 +27,16 @@ def disbursed(demo, amount=2_000, title="Visits to residents living alone"):
     return pid
 
 
+PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"
+
+
 def written(db):
     db.commit()
-    return tuple(db.scalar(select(func.count()).select_from(t)) for t in (ProjectOutcome, AuditEvent))
+    return tuple(db.scalar(select(func.count()).select_from(t)) for t in (ProjectOutcome, OutcomePhoto, AuditEvent))
+
+
+def add_photo(api, pid, data, kind="image/png"):
+    return api.call("POST", f"{FUND}/proposals/{pid}/outcome/photos", data=data, headers={"Content-Type": kind})
 
 
 def test_staff_report_a_disbursed_project_and_the_public_sees_it(demo, db, client):
@@ -87,3 +97,62 @@ def test_bad_reports_are_a_422_and_write_nothing(demo, db, change, field):
     refused = demo.api("staff").post(f"{FUND}/proposals/{pid}/outcome", REPORT | change)
     assert refused.status_code == 422 and field in refused.get_json()["errors"], refused.get_json()
     assert written(db) == before
+
+
+def test_staff_add_photos_that_anyone_may_see_under_random_names(demo, app, db, client):
+    pid = disbursed(demo)
+    staff = demo.api("staff")
+    assert add_photo(staff, pid, PNG).get_json()["code"] == "no_outcome"  # nothing to show them under yet
+    assert staff.post(f"{FUND}/proposals/{pid}/outcome", REPORT).get_json()["photo_ids"] == []
+    added = add_photo(staff, pid, PNG, "application/octet-stream")
+    assert added.status_code == 201, added.get_json()
+    again = add_photo(staff, pid, JPEG)
+    first, second = again.get_json()["photo_ids"]
+    assert added.get_json()["photo_ids"] == [first]
+    assert client.get(f"/api/v1{FUND}/proposals/{pid}/outcome").get_json()["photo_ids"] == [first, second]
+    shown = client.get(f"/api/v1{FUND}/outcome-photos/{second}")  # no login: public, like the report
+    assert shown.status_code == 200 and shown.data == JPEG and shown.mimetype == "image/jpeg"
+    assert shown.headers["X-Content-Type-Options"] == "nosniff" and shown.headers["Content-Disposition"] == "inline"
+    page = client.get(f"/communities/heping/transparency/photos/{first}")
+    assert page.status_code == 200 and page.data == PNG and page.headers["X-Content-Type-Options"] == "nosniff"
+    name = db.scalar(select(OutcomePhoto.name).where(OutcomePhoto.id == first))
+    assert name.endswith(".png") and len(name) == 36 and outcomes.PHOTOS.read(app.instance_path, name) == PNG
+    db.commit()
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "outcome_photos_added")).all()[-1]
+    assert event.subject_id == pid and event.data == {"photos": 1}
+    assert client.get(f"/api/v1{FUND}/outcome-photos/999999").get_json()["code"] == "no_outcome_photo"
+
+
+def test_an_outcome_shows_six_photos_at_most_and_only_pictures(demo, db):
+    pid = disbursed(demo)
+    staff = demo.api("staff")
+    assert staff.post(f"{FUND}/proposals/{pid}/outcome", REPORT).status_code == 201
+    before = written(db)
+    pdf = add_photo(staff, pid, PDF, "image/png")
+    assert pdf.status_code == 422 and pdf.get_json()["code"] == "not_an_image" and "photos" in pdf.get_json()["errors"]
+    big = add_photo(staff, pid, PNG + bytes(5 * 1024 * 1024))
+    assert big.status_code == 413 and big.get_json()["code"] == "photo_too_large"
+    assert written(db) == before
+    for _ in range(outcomes.MOST_PHOTOS):
+        assert add_photo(staff, pid, PNG).status_code == 201
+    before = written(db)
+    seventh = add_photo(staff, pid, PNG)
+    assert seventh.status_code == 422 and seventh.get_json()["code"] == "too_many_photos"
+    assert "photos" in seventh.get_json()["errors"]
+    assert written(db) == before
+
+
+def test_only_the_communitys_staff_add_photos_and_another_communitys_photo_is_not_found(demo, db, client):
+    pid = disbursed(demo)
+    assert demo.api("staff").post(f"{FUND}/proposals/{pid}/outcome", REPORT).status_code == 201
+    photo_id = add_photo(demo.api("staff"), pid, PNG).get_json()["photo_ids"][0]
+    before = written(db)
+    for local in ("committee1", "charity", "adult", "canteen"):
+        assert add_photo(demo.api(local), pid, PNG).status_code == 403, local
+    assert client.post(f"/api/v1{FUND}/proposals/{pid}/outcome/photos", data=PNG,
+                       headers={"Content-Type": "image/png"}).status_code == 401
+    assert written(db) == before
+    make_community(db, slug="elsewhere")
+    db.commit()
+    assert client.get(f"/api/v1/communities/elsewhere/fund/outcome-photos/{photo_id}").status_code == 404
+    assert client.get(f"/communities/elsewhere/transparency/photos/{photo_id}").status_code == 404

@@ -120,7 +120,7 @@ def test_accepting_books_the_held_place_at_ones_own_price(app, db, full):
 def test_declining_passes_the_place_on_and_only_the_entrys_resident_may(app, db, full):
     first, second = join(full, "w1").get_json(), join(full, "w2").get_json()
     cancel(full, 0)
-    for stranger in ("w2", "other", "operator", "staff"):
+    for stranger in ("w2", "other", "rival"):  # those who may book for w1 may act on the entry: test_waitlist_on_behalf
         assert full["api"][stranger].post(f"/waitlist/{first['id']}/decline").status_code == 404
         assert full["api"][stranger].post(f"/waitlist/{first['id']}/accept", {}).status_code == 404
     declined = full["api"]["w1"].post(f"/waitlist/{first['id']}/decline")

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from core import accounts, complaint_photos, notifications
+from core import accounts, complaints, notifications, outcomes
 from core.auth import issue_token
 from core.demo import WELCOME
 from core.errors import text
@@ -66,11 +66,11 @@ def build(app) -> World:
     finally:
         session.close()
     _book_and_propose(app, ids, tokens)
-    ids["proposal:outcome"] = _reported_project(app, users)
+    ids["proposal:outcome"], ids["outcome_photo"] = _reported_project(app, users)
     ids.update(_plugin_ids(app, users))
     instance = Path(app.instance_path)
-    files = {str(path.relative_to(instance)): path.read_bytes()
-             for path in (instance / complaint_photos.FOLDER).glob("*") if path.is_file()}
+    files = {str(path.relative_to(instance)): path.read_bytes() for folder in (complaints.PHOTOS, outcomes.PHOTOS)
+             for path in (instance / folder.folder).glob("*") if path.is_file()}
     return World(ids, users, tokens, snapshot(app.extensions["linli"].db.engine), files)
 
 
@@ -125,7 +125,7 @@ def _staff_of(session, name: str, operators: list[Operator]) -> User:
 
 
 PHOTO = b"\x89PNG\r\n\x1a\n" + bytes(32)
-"""The resident's photo of their complaint: a PNG by its bytes."""
+"""The resident's photo of their complaint (and the funded project's): a PNG by its bytes."""
 BOOKING_DETAILS = {"housekeeping": {"address": CANARIES[0]}}
 
 
@@ -201,11 +201,9 @@ def _donated_refund(app, ids: dict, post) -> int:
     return post(RESIDENT, f"/bookings/{booking['id']}/cancel", {"donate_refund": True})["id"]
 
 
-def _reported_project(app, users: dict) -> int:
+def _reported_project(app, users: dict) -> tuple[int, int]:
     """A project the fund paid for (its status set here: the votes and the payment are the fund tests' business)
-    that reported its outcome back."""
-    from core import outcomes
-
+    that reported its outcome back with a photo; its id and the photo's."""
     with app.extensions["linli"].db.sessionmaker() as session:
         community = session.scalar(select(Community).where(Community.slug == "heping"))
         staff = session.get(User, users[STAFF])
@@ -214,9 +212,10 @@ def _reported_project(app, users: dict) -> int:
                             status="disbursed", created_by_id=staff.id)
         session.add(proposal)
         session.flush()
-        outcomes.report(session, staff, community, proposal.id, "Four benches in the garden", 30, 100)
+        outcome = outcomes.report(session, staff, community, proposal.id, "Four benches in the garden", 30, 100,
+                                  [PHOTO], app.instance_path)
         session.commit()
-        return proposal.id
+        return proposal.id, outcome.photos[0].id
 
 
 def _plugin_ids(app, users: dict) -> dict:

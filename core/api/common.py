@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
 
+from core import photos
 from core.accounts import COMMUNITY_NOT_FOUND
 from core.auth import user_for_token
 from core.db import count_rows
@@ -140,3 +141,17 @@ def paginate(db_session: Session, query, args: dict, total: int | None = None) -
         total = count_rows(db_session, query)
     items = db_session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
     return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
+PHOTO_CONTENT = {kind: {"schema": {"type": "string", "format": "binary"}} for kind in PHOTO_TYPES}
+PHOTO_BODY = {"requestBody": {"required": True, "content": PHOTO_CONTENT}}
+"""The OpenAPI description of a photo sent as the body itself (core/photos.py judges its bytes)."""
+PHOTO_SHOWN = {"responses": {200: {"description": "the photo", "content": PHOTO_CONTENT}}}
+
+
+def photo_body(field: str = "photo") -> bytes:
+    """The photo sent as the request's body; 413 ``photo_too_large`` before a byte of a larger one is read."""
+    if (request.content_length or 0) > photos.MOST_BYTES:
+        raise photos.PHOTO_TOO_LARGE(most=photos.MOST_BYTES // (1024 * 1024), field=field)
+    return request.get_data()

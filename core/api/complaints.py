@@ -2,12 +2,13 @@
 answers once; the resident rates the handling (SPEC §11.6). The operator never reads who complained."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
 from marshmallow import Schema, fields, validate
 
-from core import catalog, complaint_photos, complaints
+from core import catalog, complaints, photos
 from core.api.common import (
-    ApiBlueprint, JsonBoolean, PageArgs, community_by_ref, current_user, page_schema, paginate, uploads,
+    PHOTO_BODY, PHOTO_SHOWN, ApiBlueprint, JsonBoolean, PageArgs, community_by_ref, current_user, page_schema,
+    paginate, photo_body, uploads,
 )
 from core.db import commit
 from core.downloads import inline_file
@@ -15,9 +16,6 @@ from core.models import COMPLAINT_CATEGORIES, COMPLAINT_STATUSES, User
 from core.request_session import session
 
 blp = ApiBlueprint("complaints", __name__, url_prefix="", description="Residents' complaints and their handling")
-
-PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
-
 
 class ComplaintRequest(Schema):
     category = fields.String(required=True, validate=validate.Length(max=32),
@@ -128,24 +126,20 @@ def get_complaint(complaint_id):
 
 
 @blp.route("/complaints/<int:complaint_id>/photo", methods=["PUT"])
-@blp.doc(requestBody={"required": True, "content": {kind: {"schema": {"type": "string", "format": "binary"}}
-                                                    for kind in PHOTO_TYPES}})
+@blp.doc(**PHOTO_BODY)
 @blp.response(200, ComplaintSchema)
-@uploads(complaint_photos.UPLOAD_MOST_BYTES, raw=True)
+@uploads(photos.UPLOAD_MOST_BYTES, raw=True)
 def put_photo(complaint_id):
     """The resident's photo of what happened, the image itself as the body (JPEG, PNG or WebP, up to 5 MB; its bytes
     decide, not its Content-Type); it replaces an earlier one. 413 ``photo_too_large``; 422 ``not_an_image``."""
     db, user = session(), current_user()
     complaints.visible(db, user, complaint_id)  # who may not see it is told so before anything is read
-    if (request.content_length or 0) > complaint_photos.MOST_BYTES:
-        raise complaint_photos.PHOTO_TOO_LARGE(most=complaint_photos.MOST_BYTES // (1024 * 1024), field="photo")
-    complaints.attach_photo(db, user, complaint_id, current_app.instance_path, request.get_data())
+    complaints.attach_photo(db, user, complaint_id, current_app.instance_path, photo_body())
     return _done(complaint_id)
 
 
 @blp.route("/complaints/<int:complaint_id>/photo")
-@blp.doc(responses={200: {"description": "the photo", "content": {
-    kind: {"schema": {"type": "string", "format": "binary"}} for kind in PHOTO_TYPES}}})
+@blp.doc(**PHOTO_SHOWN)
 def get_photo(complaint_id):
     """The complaint's photo, for those who may read the complaint; 404 ``no_photo`` when it has none."""
     ctx, _audience = complaints.visible(session(), current_user(), complaint_id)
@@ -154,8 +148,8 @@ def get_photo(complaint_id):
 
 def photo_response(complaint):
     """The stored photo with the type its bytes showed, never sniffed, shown rather than saved."""
-    data = complaint_photos.read(current_app.instance_path, complaint.photo)
-    return inline_file(data, complaint.photo_type or complaint_photos.image_type(data))
+    data = complaints.PHOTOS.read(current_app.instance_path, complaint.photo)
+    return inline_file(data, complaint.photo_type or photos.image_type(data))
 
 
 @blp.route("/me/complaints")

@@ -1,17 +1,17 @@
 """The fund: its view, transfers, in-kind gifts, ledger, reconciliation, period close, committee, proposals."""
 from __future__ import annotations
 
-
+from flask import current_app
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from core import fund, ledger, outcomes, proposals, transparency
+from core import fund, ledger, outcomes, photos, policy, proposals, transparency
 from core.api.common import (
-    DAY, ID, MONTH, NOT_BLANK, RAW, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema,
-    paginate, public,
+    DAY, ID, MONTH, NOT_BLANK, PHOTO_BODY, PHOTO_SHOWN, RAW, ApiBlueprint, PageArgs, community_by_ref, current_user,
+    linli, page_schema, paginate, photo_body, public, uploads,
 )
 from core.db import commit
-from core.downloads import csv_download
+from core.downloads import csv_download, inline_file
 from core.exports import reconciliation_table
 from core.models import FundTransfer, InKindDonation, JournalEntry, Proposal
 from core.request_session import session
@@ -384,6 +384,8 @@ class OutcomeSchema(Schema):
     unspent_amount = fields.Integer(dump_only=True, metadata={"description": "granted − spent (negative: overspent)"})
     currency = fields.String(dump_only=True)
     reported_at = fields.String(dump_only=True)
+    photo_ids = fields.List(fields.Integer(), dump_only=True, metadata={
+        "description": "its photos, each at GET /communities/{ref}/fund/outcome-photos/{photo_id}"})
 
 
 @blp.route("/<ref>/fund/proposals/<int:proposal_id>/outcome", methods=["POST"])
@@ -405,6 +407,32 @@ def get_outcome(ref, proposal_id):
     """A funded project's outcome report, as the public page shows it (no login); 404 until reported."""
     db = session()
     return outcomes.outcome_or_404(db, community_by_ref(db, ref), proposal_id)
+
+
+@blp.route("/<ref>/fund/proposals/<int:proposal_id>/outcome/photos", methods=["POST"])
+@blp.doc(**PHOTO_BODY)
+@blp.response(201, OutcomeSchema)
+@uploads(photos.UPLOAD_MOST_BYTES, raw=True)
+def add_outcome_photo(ref, proposal_id):
+    """Community staff add a photo of what was done, the image itself as the body (JPEG, PNG or WebP, up to 5 MB;
+    its bytes decide), up to six to a report; public like the report. 413 ``photo_too_large``; 422
+    ``not_an_image``, ``too_many_photos``."""
+    db, user = session(), current_user()
+    community = community_by_ref(db, ref)
+    policy.require(user, "community_staff", community_id=community.id)  # before a byte of the photo is read
+    outcomes.add_photos(db, user, community, proposal_id, [photo_body("photos")], current_app.instance_path)
+    commit(db)
+    return outcomes.outcome_or_404(db, community, proposal_id)
+
+
+@blp.route("/<ref>/fund/outcome-photos/<int:photo_id>")
+@blp.doc(**PHOTO_SHOWN)
+@public
+def get_outcome_photo(ref, photo_id):
+    """A photo of what a funded project did (no login), with the type its bytes showed; 404 ``no_outcome_photo``."""
+    db = session()
+    photo = outcomes.photo_of(db, community_by_ref(db, ref), photo_id)
+    return inline_file(outcomes.PHOTOS.read(current_app.instance_path, photo.name), photo.media_type)
 
 
 @blp.route("/<ref>/fund/proposals/<int:proposal_id>/disburse", methods=["POST"])

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from core import waitlist
 from core.api import idempotency
-from core.api.bookings import BookingSchema, created
+from core.api.bookings import RESIDENT_ID, BookingSchema, created
 from core.api.common import ApiBlueprint, PageArgs, current_user, linli, page_schema, paginate
 from core.db import commit
 from core.models import WAITLIST_STATUSES, WaitlistEntry
@@ -17,6 +17,7 @@ blp = ApiBlueprint("waitlist", __name__, url_prefix="", description="Waiting lis
 class JoinRequest(Schema):
     details = fields.Dict(load_default=dict, metadata={
         "description": "what the operator type asks of a booking (checked now, as a booking's would be)"})
+    resident_id = RESIDENT_ID  # put this resident on the list, as for a booking on their behalf
 
 
 class AcceptRequest(Schema):
@@ -61,10 +62,11 @@ def shown(db, entry: WaitlistEntry) -> dict:
 @blp.arguments(JoinRequest)
 @blp.response(201, EntrySchema)
 def join_waitlist(data, slot_id):
-    """Wait for a place at a full time. 409 ``places_remain`` while places are free, ``already_waiting``,
-    ``already_booked``; refused as a booking would be (the same rules)."""
+    """Wait for a place at a full time, or put the resident you act for on its list (``resident_id``). 409
+    ``places_remain`` while places are free, ``already_waiting``, ``already_booked``; refused as a booking would be
+    (the same rules, on behalf too: 403 ``not_on_behalf``)."""
     db = session()
-    entry = waitlist.join(db, linli().plugins, current_user(), slot_id, data["details"])
+    entry = waitlist.join(db, linli().plugins, current_user(), slot_id, data["details"], data["resident_id"])
     body = shown(db, entry)
     commit(db)
     return body
@@ -96,7 +98,8 @@ def my_waitlist(args):
 @blp.response(201, BookingSchema)
 @blp.doc(parameters=[idempotency.HEADER_DOC])
 def accept_offer(data, entry_id):
-    """Book the place held for you, at your own price, paid as any booking; 409 ``no_offer`` once it ran out."""
+    """Book the place held for you (or for the resident you act for), at the resident's own price, paid as any
+    booking; 409 ``no_offer`` once it ran out."""
     db, user, app = session(), current_user(), linli()
     waitlist.own_entry(db, user, entry_id)
     idempotency.begin(db, user, claim_first=app.payments.is_online(data["payment_method"]))

@@ -15,7 +15,7 @@ from core.models.needs import (
     NEED_STATUSES, ORDER_STATUSES, SPONSOR_KINDS, Need, NeedSupport, OrderRating, ServiceOrder,
 )
 from core.models.notification import Notification, NotificationPreferences
-from core.models.outcome import ProjectOutcome
+from core.models.outcome import OutcomePhoto, ProjectOutcome
 from core.models.operator import DONATION_KINDS, OPERATOR_STATUSES, TAKING_BOOKINGS, Agreement, Operator
 from core.models.payment import OperatorCost, Payment, PaymentEvent, ProviderStatement, Refund, ProviderStatementLine
 from core.models.waitlist import WAITLIST_LIVE, WAITLIST_STATUSES, WaitlistEntry
@@ -34,6 +34,6 @@ __all__ = [
     "JournalLine", "LedgerHead", "Listing", "Notification", "NotificationPreferences", "Operator", "OperatorCost", "OutboxTask", "Payment", "PaymentEvent", "ProviderStatement", "Rating", "Refund", "ResidentProfile",
     "NEED_STATUSES", "ORDER_STATUSES", "SPONSOR_KINDS", "Need", "NeedSupport", "OrderRating", "ServiceOrder",
     "HOURS_KINDS", "TASK_KINDS", "TASK_STATUSES", "VOLUNTEER_STATUSES", "Volunteer", "VolunteerHours", "VolunteerTask",
-    "ProjectOutcome", "RoleGrant", "Schedule", "Slot", "Space", "ProviderStatementLine", "User", "VerifiedAttribute",
+    "OutcomePhoto", "ProjectOutcome", "RoleGrant", "Schedule", "Slot", "Space", "ProviderStatementLine", "User", "VerifiedAttribute",
     "WAITLIST_LIVE", "WAITLIST_STATUSES", "WaitlistEntry",
 ]

@@ -6,7 +6,7 @@ from flask import current_app, flash, render_template, request
 from flask_babel import gettext as _
 
 from core import booking as bookings
-from core import complaint_photos, complaints
+from core import complaints, photos
 from core.db import count_rows
 from core.downloads import inline_file
 from core.models import User
@@ -36,7 +36,7 @@ def _page_number() -> int:
 # --- the resident -------------------------------------------------------------------------------------------------
 
 @bp.route("/my/bookings/<int:booking_id>/complain", methods=["GET", "POST"])
-@uploads(complaint_photos.UPLOAD_MOST_BYTES)
+@uploads(photos.UPLOAD_MOST_BYTES)
 def complain(booking_id: int):
     """Something went wrong with a booking: what it was about, what happened, a photo if there is one."""
     user = logged_in()
@@ -102,8 +102,8 @@ def rate(complaint_id: int):
 def photo(complaint_id: int):
     """The complaint's photo, for the resident, the community office and the operator's staff."""
     ctx, _audience = complaints.visible(db_session(), logged_in(), complaint_id)
-    data = complaint_photos.read(current_app.instance_path, ctx.complaint.photo)
-    return inline_file(data, ctx.complaint.photo_type or complaint_photos.image_type(data))
+    data = complaints.PHOTOS.read(current_app.instance_path, ctx.complaint.photo)
+    return inline_file(data, ctx.complaint.photo_type or photos.image_type(data))
 
 
 # --- the community office -----------------------------------------------------------------------------------------

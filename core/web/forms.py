@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
     BooleanField, DateField, DecimalField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectField,
     SelectMultipleField, StringField, TextAreaField, TimeField,
@@ -44,6 +44,7 @@ REQUIRED = DataRequired(message=_l("Please fill this in."))
 CHOSEN = InputRequired(message=_l("Please choose one."))
 AMOUNT_RANGE = NumberRange(min=0.01, max=100_000_000, message=_l("Write an amount above zero, e.g. 500 or 12.50."))
 AMOUNT = [Finite(AMOUNT_RANGE.message), AMOUNT_RANGE]
+SPENT_RANGE = NumberRange(min=0, max=100_000_000, message=_l("Write the amount spent, e.g. 500 or 12.50 (0 if none)."))
 DATE_MESSAGE = _l("Write the date as YYYY-MM-DD.")
 YES_NO = [("approve", _l("Approve")), ("reject", _l("Reject"))]
 
@@ -164,6 +165,18 @@ class ProposalForm(FlaskForm):
                                     validators=[InputRequired(message=AMOUNT_RANGE.message), *AMOUNT])
     beneficiary = StringField(_l("Who benefits"), validators=[REQUIRED, Length(max=200)])
     planned_on = DateField(_l("Planned date (optional)"), validators=[Optional(), in_the_books])
+
+
+class OutcomeForm(FlaskForm):
+    """Community staff report what a funded project did: for how many people, the money spent, a few photos."""
+
+    done = TextAreaField(_l("What was done"), validators=[REQUIRED, Length(max=5000)])
+    beneficiaries = IntegerField(_l("How many people it served"), validators=[
+        InputRequired(message=_l("Write how many people it served: 0 or more.")),
+        NumberRange(0, 10_000_000, message=_l("Write how many people it served: 0 or more."))])
+    spent_amount = DecimalField(_l("Money spent"), places=2, validators=[
+        InputRequired(message=SPENT_RANGE.message), Finite(SPENT_RANGE.message), SPENT_RANGE])
+    photos = MultipleFileField(_l("Photos (optional)"))
 
 
 class VoteForm(FlaskForm):

@@ -1,4 +1,8 @@
-"""The menu: the pages each of the user's roles opens, in one place."""
+"""The menu: the pages each of the user's roles opens, in one place.
+
+A resident's own pages (bookings, waiting lists, complaints, volunteering, messages, details) sit behind one entry,
+"Mine" (我的), whose page lists them as big links: at a phone's width the menu stays a line or two an older
+reader can take in, and every page stays two taps away."""
 from __future__ import annotations
 
 from flask import url_for
@@ -24,12 +28,8 @@ def menu(user: User | None) -> list[tuple[str, str]]:
     """(label, url) of the pages for this user, besides the services and the transparency pages."""
     if user is None:
         return []
-    items = []
-    if policy.has_role(user, "resident"):
-        items.append((_("My bookings"), url_for("web_resident.my_bookings")))
-        items.append((_("My waiting lists"), url_for("web_waitlist.mine")))
-        items.append((_("My complaints"), url_for("web_complaints.mine")))
-        items.append((_("My volunteering"), url_for("web_volunteering.mine")))
+    resident = policy.has_role(user, "resident")
+    items = [(_("Mine"), url_for("web_resident.mine"))] if resident else []
     for community in _communities(user, "resident", "community_staff"):
         items.append((_("Residents' wishes"), url_for("web_needs.board", slug=community.slug)))
     if policy.operator_ids(user) or policy.is_admin(user):
@@ -48,8 +48,19 @@ def menu(user: User | None) -> list[tuple[str, str]]:
         items.append((_("District"), url_for("web_district.summary")))
     if policy.is_admin(user):
         items.append((_("Background jobs"), url_for("web_admin.jobs")))
-    items.append((_("My details"), url_for("web_resident.my_details")))
+    if not resident:
+        items.append((_("My details"), url_for("web_resident.my_details")))
     return items
+
+
+def mine(user: User) -> list[tuple[str, str]]:
+    """(label, url) of the resident's own pages, for the "Mine" page."""
+    return [(_("My bookings"), url_for("web_resident.my_bookings")),
+            (_("My waiting lists"), url_for("web_waitlist.mine")),
+            (_("My complaints"), url_for("web_complaints.mine")),
+            (_("My volunteering"), url_for("web_volunteering.mine")),
+            (inbox(user)["label"], url_for("web_inbox.inbox")),
+            (_("My details"), url_for("web_resident.my_details"))]
 
 
 def inbox(user: User | None) -> dict | None:

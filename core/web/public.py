@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import redirect, render_template, request, session, url_for
+from flask import current_app, redirect, render_template, request, session, url_for
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from sqlalchemy import select
 
 from core import booking as bookings
-from core import fund, listings, notifications, ratings, scorecards, time_bank, transparency
+from core import fund, listings, notifications, outcomes, ratings, scorecards, time_bank, transparency
 from core.db import commit
+from core.downloads import inline_file
 from core.everyday import Everyday, next_everyday
 from core.api.common import DAY
 from core.errors import N_, DomainError, not_found
@@ -132,6 +133,13 @@ def transparency_page(slug: str):
     return render_template("public/transparency.html", community=community, report=report,
                            donors=sorted(donors.values(), key=lambda d: -d["received"]), periods=periods,
                            period=period, volunteering=time_bank.community_totals(db, community))
+
+
+@bp.route("/communities/<slug>/transparency/photos/<int:photo_id>")
+def outcome_photo(slug: str, photo_id: int):
+    """A photo of what a funded project did: public like its report, never sniffed."""
+    photo = outcomes.photo_of(db_session(), community_or_404(slug), photo_id)
+    return inline_file(outcomes.PHOTOS.read(current_app.instance_path, photo.name), photo.media_type)
 
 
 def _remember_language(code: str) -> None:

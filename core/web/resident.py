@@ -17,6 +17,7 @@ from core.request_session import session as db_session
 from core.security import allow_stripe_js
 from core.web.capitals import in_capitals
 from core.downloads import json_download
+from core.web import nav
 from core.web.acting import acting_for, customer
 from core.web.common import (
     attempt, back_to, field_errors, flash_error, headline, linli, logged_in, page_blueprint, require, today_in,
@@ -115,6 +116,13 @@ def _own_booking(booking_id: int):
     if booking.resident_id != (resident_id or user.id):
         raise bookings.BOOKING_NOT_FOUND(booking_id=booking_id)
     return user, booking, ctx
+
+
+@bp.route("/my")
+def mine():
+    """The resident's own pages, one big link each (the menu's "Mine")."""
+    user = require("resident")
+    return render_template("resident/mine.html", pages=nav.mine(user))
 
 
 @bp.route("/my/bookings")

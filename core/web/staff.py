@@ -1,11 +1,12 @@
-"""Community staff's pages: approve operators, the committee, and proposals (the resident register: register.py)."""
+"""Community staff's pages: approve operators, the committee, proposals and what funded ones did (the resident
+register: register.py)."""
 from __future__ import annotations
 
-from flask import flash, render_template
+from flask import current_app, flash, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from core import catalog, fund, proposals
+from core import catalog, fund, outcomes, photos, proposals
 from core import residents as register
 from core.accounts import NO_ACCOUNT
 from core.models import Agreement, Operator, Proposal, Space, User
@@ -13,7 +14,8 @@ from core.request_session import session as db_session
 from core.web.common import (
     attempt, back_to, community_or_404, flash_error, headline, page_blueprint, require, show_field_errors,
 )
-from core.web.forms import ActionForm, MemberForm, ProposalForm
+from core.security import uploads
+from core.web.forms import ActionForm, MemberForm, OutcomeForm, ProposalForm
 from core.web.i18n import say, to_minor_units
 
 bp = page_blueprint("web_staff", __name__, url_prefix="/communities/<slug>/staff")
@@ -112,7 +114,8 @@ def proposal_list(slug: str):
     _user, community = _staff(slug)
     rows = db_session().scalars(select(Proposal).where(Proposal.community_id == community.id)
                                 .order_by(Proposal.id.desc()).limit(200)).all()
-    return render_template("staff/proposals.html", community=community, proposals=rows, action=ActionForm())
+    return render_template("staff/proposals.html", community=community, proposals=rows, action=ActionForm(),
+                           reported=outcomes.reported(db_session(), community))
 
 
 @bp.route("/proposals/new", methods=["GET", "POST"])
@@ -150,3 +153,33 @@ def submit(slug: str, proposal_id: int):
     else:
         flash(_("Submitted to the committee."), "success")
     return back_to("web_staff.proposal_list", slug=slug)
+
+
+@bp.route("/proposals/<int:proposal_id>/outcome", methods=["GET", "POST"])
+@uploads(outcomes.MOST_PHOTOS * photos.UPLOAD_MOST_BYTES)
+def outcome(slug: str, proposal_id: int):
+    """Report what a paid-out project did — for how many people, the money spent, photos — once; then read it."""
+    user, community = _staff(slug)
+    db = db_session()
+    proposal = proposals.proposal_or_404(db, community, proposal_id)
+    form, error, status = OutcomeForm(), None, 200
+    if outcomes.outcome_of(db, proposal.id) is None and form.validate_on_submit():
+        spent = to_minor_units(form.spent_amount.data, community.currency)
+        if spent is None:
+            form.spent_amount.errors = [_("Use at most two decimals.")]
+            status = 422
+        else:
+            taken = [upload.read() for upload in request.files.getlist("photos") if upload.filename]
+            _done, error = attempt(lambda db: outcomes.report(
+                db, user, community, proposal.id, form.done.data, form.beneficiaries.data, spent, taken,
+                current_app.instance_path))
+            if error is None:
+                flash(_("Thank you: the report is public on the fund's page."), "success")
+                return back_to("web_staff.outcome", slug=slug, proposal_id=proposal_id)
+            error, status = show_field_errors(form, error), error.status
+    elif form.is_submitted():
+        status = 422
+    known = outcomes.outcome_of(db, proposal.id)
+    return render_template("staff/outcome.html", community=community, proposal=proposal, form=form, error=error,
+                           headline=headline(error) if error else None, most=outcomes.MOST_PHOTOS,
+                           outcome=outcomes.as_json(known, proposal) if known else None), status

@@ -1,4 +1,7 @@
-"""Residents' waiting list pages: join a full time's list, see one's place in line, take up or turn down a place."""
+"""Residents' waiting list pages: join a full time's list, see one's place in line, take up or turn down a place.
+
+While acting for a resident (core/web/acting.py) these pages are theirs: the list they are put on, their entries,
+the place held for them."""
 from __future__ import annotations
 
 import math
@@ -12,6 +15,7 @@ from core import waitlist
 from core.db import utcnow
 from core.models import Community, Listing, Slot, WaitlistEntry
 from core.request_session import session as db_session
+from core.web.acting import acting_for, customer
 from core.web.common import attempt, back_to, flash_error, linli, logged_in, page_blueprint, require
 from core.web.forms import ActionForm
 from core.web.resident import payment_choices
@@ -30,18 +34,21 @@ def _done(error, message: str):
 
 @bp.route("/book/<int:slot_id>/waitlist", methods=["POST"])
 def join(slot_id: int):
-    """The full time's booking page's big button."""
-    user = logged_in()
+    """The full time's booking page's big button (for oneself, or for the resident one acts for)."""
+    user, resident_id = customer()
     if not ActionForm().validate_on_submit():
         return back_to("web_resident.book", slot_id=slot_id)
-    _entry, error = attempt(lambda db: waitlist.join(db, linli().plugins, user, slot_id))
-    return _done(error, _("You are on the waiting list. We will tell you when a place is free."))
+    _entry, error = attempt(lambda db: waitlist.join(db, linli().plugins, user, slot_id, resident_id=resident_id))
+    if resident_id is None:
+        return _done(error, _("You are on the waiting list. We will tell you when a place is free."))
+    return _done(error, _("%(name)s is on the waiting list. We will tell them when a place is free.",
+                          name=acting_for().name))
 
 
 @bp.route("/my/waitlist")
 def mine():
     """The resident's waiting lists: their place in line, and a place held for them with the time left."""
-    user = require("resident")
+    user = acting_for() or require("resident")
     db, now = db_session(), utcnow()
     entries = db.scalars(waitlist.mine(user).limit(100)).all()
     slots = {s.id: s for s in db.scalars(select(Slot).where(Slot.id.in_({e.slot_id for e in entries})))}
@@ -57,8 +64,13 @@ def mine():
 
 
 def _own(entry_id: int) -> WaitlistEntry:
-    user = require("resident")
-    return waitlist.own_entry(db_session(), user, entry_id)
+    """The resident's entry, or, while acting, that of the resident acted for (and no one else's)."""
+    resident = acting_for()
+    user = logged_in() if resident else require("resident")
+    entry = waitlist.own_entry(db_session(), user, entry_id)
+    if entry.resident_id != (resident or user).id:
+        raise waitlist.ENTRY_NOT_FOUND(entry_id=entry_id)
+    return entry
 
 
 @bp.route("/my/waitlist/<int:entry_id>/accept", methods=["POST"])
@@ -69,8 +81,9 @@ def accept(entry_id: int):
         return back_to("web_waitlist.mine")
 
     def book(db):
-        user = logged_in()
-        choices = payment_choices(bookings.quote_for(db, app.plugins, user, entry.slot_id, 1)[0].total_amount)
+        user, resident_id = customer()
+        quote = bookings.quote_for(db, app.plugins, user, entry.slot_id, 1, resident_id)[0]
+        choices = payment_choices(quote.total_amount)
         return waitlist.accept(db, app.plugins, app.payments, user, entry.id, choices[0][0] if choices else None, {})
 
     result, error = attempt(book)
