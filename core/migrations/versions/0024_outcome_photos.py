@@ -1,7 +1,7 @@
 """funded projects' photos
 
-Revision ID: 0023
-Revises: 0020
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-07 00:30:00
 
 ``outcome_photos``: the public photos of what a funded project did, a few to each outcome report, each file kept
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0023'
-down_revision = '0020'
+revision = '0024'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
