@@ -116,9 +116,9 @@ def score_trend(title: str, name: str, periods: list[str], by_period: dict[str, 
     return bar_chart(title, periods, [Series(name, values, PALETTE[0])], score_text, top=100)
 
 
-def district_charts(rows: list[dict], words: dict[str, str], money) -> list[Markup]:
+def district_charts(rows: list[dict], words: dict[str, str], money, currency_name=str) -> list[Markup]:
     """One chart per measure of the district summary (``core.district``), a bar group per community; money per
-    currency, never one axis for two (``money(amount, currency)`` formats it)."""
+    currency, never one axis for two (``money(amount, currency)`` formats it, ``currency_name`` names it)."""
     names = [row["name"] for row in rows]
     charts = [
         bar_chart(words["bookings"], names, [
@@ -135,7 +135,7 @@ def district_charts(rows: list[dict], words: dict[str, str], money) -> list[Mark
     ]
     for currency in sorted({row["currency"] for row in rows}):
         mine = [row for row in rows if row["currency"] == currency]
-        charts.append(bar_chart(words["fund"] % {"currency": currency}, [row["name"] for row in mine], [
+        charts.append(bar_chart(words["fund"] % {"currency": currency_name(currency)}, [row["name"] for row in mine], [
             Series(words["in"], [row["fund"]["inflow_amount"] for row in mine], PALETTE[2]),
             Series(words["out"], [row["fund"]["outflow_amount"] for row in mine], PALETTE[1])],
             lambda amount, currency=currency: money(amount, currency)))
@@ -147,7 +147,7 @@ def register_globals(app) -> None:
     by_period)``, ``district_charts(rows)`` and ``score_text(tenths)`` for the templates."""
     from flask_babel import gettext as _
 
-    from core.web.i18n import money
+    from core.web.i18n import currency_name, money
 
     def in_out_chart(monthly: list[dict], currency: str) -> Markup:
         return in_and_out(_("Money in and out of the fund, by month"), monthly,
@@ -170,7 +170,7 @@ def register_globals(app) -> None:
             "scores": _("Mean operator score (out of 10)"), "mean": _("Mean score"),
             "hours": _("Volunteer hours credited"), "hours_series": _("Hours"),
             "fund": _("The fund's money in and out (%(currency)s)"), "in": _("Money in"), "out": _("Money out")},
-            money)
+            money, currency_name)
 
     app.jinja_env.globals.update(in_out_chart=in_out_chart, donors_chart=donors_chart, score_chart=score_chart,
                                  score_text=score_text, district_charts=district_chart_list)
