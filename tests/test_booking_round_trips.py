@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from core.models import Booking
+from core.models import Booking, Listing
 from tests.factories import listening
 
 
@@ -40,11 +40,25 @@ def test_a_booking_never_reads_back_what_it_wrote(app, demo):
     assert sum(s.startswith(("INSERT INTO bookings", "WITH inserted_row AS (INSERT INTO bookings")) for s in said) == 1
 
 
+def _without_rewards(db, listing_id: int) -> None:
+    """The demo lunch's rules without their first, the volunteers' reward (which reads the volunteer's hours)."""
+    listing = db.get(Listing, listing_id)
+    assert "volunteer_hours" in listing.price_rules[0]["when"]
+    listing.price_rules = listing.price_rules[1:]
+    db.commit()
+
+
 @pytest.mark.postgres
-def test_a_cash_booking_is_six_statements_on_postgresql(app, demo):
+@pytest.mark.parametrize("reward", [False, True], ids=["plain", "with a reward rule"])
+def test_a_cash_booking_is_six_statements_on_postgresql(app, demo, db, reward):
+    if not reward:
+        _without_rewards(db, demo.listing("Community lunch")["id"])
     slot = demo.slots("Community lunch")[0]
     adult = demo.api("adult")
     said = _said(app, lambda: _book(adult, slot["id"]))
+    volunteer = [s for s in said if "FROM volunteers" in s]
+    assert len(volunteer) == (1 if reward else 0), said  # a reward rule reads the resident's hours, locked
+    said = [s for s in said if s not in volunteer]
     kinds = [s.split(" (")[0][:40] for s in said]
     assert [k.split(" ")[0] for k in kinds] == ["BEGIN", "SELECT", "UPDATE", "WITH", "INSERT", "COMMIT"], said
     assert said[1].startswith("SELECT users.") and said[2].startswith("UPDATE slots")
