@@ -239,21 +239,21 @@ def test_operators_change_a_service_with_their_plugins_own_fields(demo, web, db)
     assert 'name="details-meal"' in page and 'name="details-dishes"' in page and 'value="5.00"' in page
     base = {"title": "Community lunch", "description": "Four dishes", "cancel_cutoff_hours": "2", "is_active": "y",
             "details-meal": "lunch", "details-dishes": "5", "details-soup": "1",
-            "price-1": "5", "price-2": "8", "price-3": "10"}
-    for bad in ({"price-1": "cheap"}, {"price-1": "0"}, {"details-meal": "supper"}, {"details-dishes": "99"},
+            "price-2": "5", "price-3": "8", "price-4": "10"}  # 0 and 1 free: the volunteers' reward, the 90+
+    for bad in ({"price-2": "cheap"}, {"price-2": "0"}, {"details-meal": "supper"}, {"details-dishes": "99"},
                 {"title": ""}, {"cancel_cutoff_hours": "-1"}):
         refused = staff.post(path, {**base, **bad})
         assert refused.status_code == 422, bad
     db.rollback()  # a new read transaction sees what the pages committed
     assert db.get(Listing, listing_id).details["dishes"] == 4
-    saved = staff.post(path, {**base, "price-1": "4.50"})
+    saved = staff.post(path, {**base, "price-2": "4.50"})
     assert saved.status_code == 303
     db.rollback()  # a new read transaction sees what the pages committed
     listing = db.get(Listing, listing_id)
     assert listing.details == {"meal": "lunch", "dishes": 5, "soup": True}
-    assert [r["amount"] for r in listing.price_rules] == [0, 450, 800, 1000]
+    assert [r["amount"] for r in listing.price_rules] == [0, 0, 450, 800, 1000]
     assert listing.cancel_cutoff_minutes == 120
-    assert demo.listing("Community lunch")["price_rules"][1]["amount"] == 450  # the API sees the same listing
+    assert demo.listing("Community lunch")["price_rules"][2]["amount"] == 450  # the API sees the same listing
 
 
 def test_operators_add_a_service_and_a_time(demo, web, db):
