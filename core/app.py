@@ -10,7 +10,7 @@ from werkzeug.routing import Rule
 
 from core import config as configuration
 from core.db import Database, Pool
-from core.listings import SearchTotals
+from core.listings import CatalogMemo
 from core.payments.service import BookingPayments
 from core.plugins import Plugins, collect, make_plugin_manager
 from core.queue import Queue
@@ -24,7 +24,7 @@ class Linli:
     db: Database
     plugins: Plugins
     payments: BookingPayments
-    search_totals: SearchTotals = field(default_factory=SearchTotals)
+    catalog_memo: CatalogMemo = field(default_factory=CatalogMemo)
     queue: Queue | None = None
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict
+from typing import Callable, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, event, exists, func, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from core import policy
-from core.db import count_rows, utcnow
+from core.db import utcnow
 from core.catalog import OPERATOR_STAFF_ONLY, require_type_on
 from core.errors import N_, conflict, invalid, not_found
 from core.models import TAKING_BOOKINGS, Booking, Community, Listing, Operator, Slot, User
@@ -24,6 +25,8 @@ OPERATOR_NOT_ACTIVE = conflict("operator_not_active", N_(
     "You can offer services once the community office has approved your organisation."))
 SLOT_IN_THE_PAST = invalid("slot_in_the_past", N_("A new time has to start in the future."))
 SLOT_ENDS_BEFORE_START = invalid("slot_ends_before_start", N_("The time must end after it starts."))
+T = TypeVar("T")
+
 LISTING_NOT_FOUND = not_found("listing_not_found", N_("We could not find service %(listing_id)s."))
 
 
@@ -172,30 +175,41 @@ def touch_catalog(connection, communities: set[int]) -> None:
                            .values(catalog_version=_COMMUNITIES.c.catalog_version + 1))
 
 
-class SearchTotals:
-    """The totals of recent searches of a community, remembered under its catalog version.
+class CatalogMemo:
+    """What a community's search works out that only a catalog write changes — how many listings a search matches,
+    a whole page of results as sent — remembered under the community's catalog version.
 
-    Counting every listing a search matches is most of its time when a word is common, and the count only
-    changes when the catalog does, so a total counted once serves every search alike until the next catalog
-    write. Bounded (least recently used out first); one per app, shared by its threads.
+    Counting every listing a common word matches, and building a page (its query, its listings, their JSON), are
+    all of a search's time but reading the community; both change only when the catalog does, so each is worked out
+    once per catalog version and then served to every search alike. Exact, not a timed cache: the version is read
+    with the community in the request itself, and every write to a listing, slot or operator changes it
+    (``_count_catalog_writes``, ``touch_catalog``), as does a community switching an operator type on or off. Bounded
+    by weight, least recently used out first (a total weighs 1, a page its bytes); one per app, shared by its
+    threads.
     """
 
-    def __init__(self, size: int = 1024):
-        self._size = size
-        self._totals: OrderedDict[tuple, int] = OrderedDict()
+    def __init__(self, budget: int = 8 * 1024 * 1024):
+        self._budget = budget
+        self._weight = 0
+        self._kept: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def total(self, session: Session, community: Community, query: Select, *filters) -> int:
-        """The number of listings ``query`` (a search of ``community`` by ``filters``) selects."""
-        key = (community.id, community.catalog_version, community.timezone, *filters)
+    def remember(self, community: Community, key: tuple, work_out: Callable[[], T],
+                 weight: Callable[[T], int] = lambda _: 1) -> T:
+        """What ``work_out()`` gives for ``key`` (the search's filters) in ``community`` as its catalog is now."""
+        key = (community.id, community.catalog_version, community.timezone, *(community.operator_types_off or ()),
+               "|", *key)
         with self._lock:
-            total = self._totals.get(key)
-            if total is not None:
-                self._totals.move_to_end(key)
-                return total
-        total = count_rows(session, query)
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+                return kept[0]
+        value = work_out()
+        cost = weight(value)
         with self._lock:
-            self._totals[key] = total
-            if len(self._totals) > self._size:
-                self._totals.popitem(last=False)
-        return total
+            if key not in self._kept and cost <= self._budget:
+                self._kept[key] = (value, cost)
+                self._weight += cost
+                while self._weight > self._budget:
+                    self._weight -= self._kept.popitem(last=False)[1][1]
+        return value

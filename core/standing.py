@@ -19,6 +19,7 @@ from core import audit, policy
 from core import booking as bookings
 from core.db import utcnow
 from core.errors import N_, Message, conflict, invalid
+from core.listings import touch_catalog
 from core.models import Agreement, AuditEvent, Booking, Community, Listing, Operator, Slot, User
 from core.notices import people_with_role
 from core.notifications import notify
@@ -77,6 +78,7 @@ def _change(session: Session, actor: User, operator: Operator, allowed: tuple[st
     session.refresh(operator)
     if moved.rowcount != 1:
         raise error()
+    touch_catalog(session.connection(), {operator.community_id})  # the search hides an operator not serving
     event = audit.record(session, actor, action, "operator", operator.id, operator.community_id,
                          reason=reason, before=before, after=status, **data)
     session.flush()

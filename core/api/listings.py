@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from flask import current_app, jsonify
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core import communities, listings
@@ -10,9 +11,10 @@ from core.api.common import (
     DAY, ID, MOMENT, ApiBlueprint, PageArgs, community_by_ref, current_user, linli, page_schema, paginate, public,
 )
 from core.catalog import operator_or_404
-from core.db import commit
+from core.db import commit, count_rows
 from core.errors import text
 from core.models import Community, Slot
+from core.reading import READER
 from core.request_session import session
 
 blp = ApiBlueprint("listings", __name__, url_prefix="/listings", description="Listings and slots")
@@ -101,19 +103,30 @@ def community_zone(db, listing) -> ZoneInfo:
     return ZoneInfo(db.get(Community, listing.community_id).timezone)
 
 
+LISTING_PAGE = page_schema(ListingSchema)
+
+
 @blp.route("")
 @blp.arguments(ListingQuery, location="query")
-@blp.response(200, page_schema(ListingSchema))
+@blp.response(200, LISTING_PAGE)
 @public
 def search(args):
     """Search active listings by community (id or slug), operator type, date and free text."""
     db = session()
     community = community_by_ref(db, args["community"]) if args.get("community") else None
     filters = args.get("type"), args.get("q"), args.get("date")
-    query = listings.search_listings(community, *filters, community.timezone if community else None,
-                                     None if community else communities.switched_off(db))
-    total = linli().search_totals.total(db, community, query, *filters) if community else None
-    return paginate(db, query, args, total)
+    if community is None:
+        return paginate(db, listings.search_listings(None, *filters, None, communities.switched_off(db)), args)
+    memo = linli().catalog_memo
+
+    def page() -> bytes:
+        query = listings.search_listings(community, *filters, community.timezone)
+        total = memo.remember(community, ("total", *filters), lambda: count_rows(db, query))
+        return jsonify(LISTING_PAGE().dump(paginate(db, query, args, total))).get_data()
+
+    # A page as sent, in the reader's language (titles are translated), worked out once per catalog version.
+    body = memo.remember(community, ("page", READER.get(), *filters, args["page"], args["per_page"]), page, len)
+    return current_app.response_class(body, mimetype=current_app.json.mimetype)
 
 
 @blp.route("", methods=["POST"])
