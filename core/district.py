@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections import defaultdict
 from fractions import Fraction
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import fund, ledger, policy
 from core.accountability_settings import PASSING_TENTHS
+from core.donations import BINDING
 from core.errors import N_, forbidden
 from core.exports import CURRENCY, Column, Shown, Table
 from core.models import (
-    TAKING_BOOKINGS, Booking, Community, JournalEntry, Operator, OperatorScore, Slot, User, Volunteer,
-    VolunteerHours,
+    Agreement, Booking, Community, JournalEntry, Operator, OperatorScore, Slot, User, Volunteer, VolunteerHours,
 )
 from core.scoring import half_up, score_figure
 from core.settlement import parse_period
@@ -54,10 +54,16 @@ def in_month(communities: list[Community], period: str, community_column, moment
                  for cid, (start, end) in windows.items()))
 
 
-def _operators(session: Session, ids: list[int]) -> dict[int, int]:
-    return dict(session.execute(select(Operator.community_id, func.count(Operator.id))
-                                .where(Operator.community_id.in_(ids), Operator.status.in_(TAKING_BOOKINGS))
-                                .group_by(Operator.community_id)).all())
+def _operators(session: Session, ids: list[int], period: str) -> dict[int, int]:
+    """Per community: the operators serving in the month, an agreement of theirs in force on one of its days (one
+    since ended still ruled the days before its end)."""
+    first, last = parse_period(period)
+    return dict(session.execute(
+        select(Operator.community_id, func.count(distinct(Operator.id)))
+        .join(Agreement, Agreement.operator_id == Operator.id)
+        .where(Operator.community_id.in_(ids), Agreement.status.in_(BINDING), Agreement.starts_on <= last,
+               or_(Agreement.ends_on.is_(None), Agreement.ends_on >= first))
+        .group_by(Operator.community_id)).all())
 
 
 def _scores(session: Session, ids: list[int], period: str) -> dict[int, tuple[int, int, int]]:
@@ -118,7 +124,7 @@ def summary(session: Session, communities: list[Community], period: str) -> dict
     parse_period(period)
     ids = [c.id for c in communities]
     operators, scores, bookings, funds, hours = ({}, {}, {}, {}, {}) if not ids else (
-        _operators(session, ids), _scores(session, ids, period), _bookings(session, communities, period),
+        _operators(session, ids, period), _scores(session, ids, period), _bookings(session, communities, period),
         _funds(session, ids, period), _hours(session, communities, period))
     no_money = dict.fromkeys(FUND_FIGURES, 0)
     rows = [{

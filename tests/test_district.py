@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from core import accounts, district
-from core.models import AuditEvent, Community, Operator, User
+from core.models import Agreement, AuditEvent, Community, Operator, User
 from tests.factories import listening, logged_in, make_community, make_operator, make_score, make_user
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -198,6 +198,21 @@ def test_the_summary_takes_the_same_queries_for_one_community_as_for_three(app, 
                 district.summary(session, [session.get(Community, c.id) for c in chosen], "2026-11")
         counts.append(len([s for s in sent if s.lstrip().upper().startswith("SELECT")]) - len(chosen))
     assert counts[0] == counts[1] == 5, counts
+
+
+def test_operators_are_counted_for_the_month_by_their_agreements_not_as_they_are_now(app, db):
+    community = make_community(db, slug="d1")
+    always, left, late, waiting = (make_operator(db, community) for _ in range(4))
+    terms = {left: (dt.date(2026, 1, 1), dt.date(2026, 10, 31), "ended"),  # left before November
+             late: (dt.date(2026, 12, 1), None, "active"),  # began after it
+             waiting: (dt.date(2026, 1, 1), None, "pending")}  # never approved
+    for operator, (starts_on, ends_on, status) in terms.items():
+        agreement = db.scalar(select(Agreement).where(Agreement.operator_id == operator.id))
+        agreement.starts_on, agreement.ends_on, agreement.status = starts_on, ends_on, status
+    always.status = "exited"  # left in December: it still served November
+    db.commit()
+    operators = lambda period: district.summary(db, [community], period)["communities"][0]["operators"]
+    assert [operators("2026-10"), operators("2026-11"), operators("2026-12"), operators("2025-12")] == [2, 1, 2, 0]
 
 
 def test_the_summary_as_a_spreadsheet_for_people_and_for_tools(demo, db):
