@@ -104,6 +104,8 @@ def community_zone(db, listing) -> ZoneInfo:
 
 
 LISTING_PAGE = page_schema(ListingSchema)
+PAGE_OF_LISTINGS = LISTING_PAGE()
+"""One instance for every page built: a schema keeps no state between dumps."""
 
 
 @blp.route("")
@@ -122,7 +124,7 @@ def search(args):
     def page() -> bytes:
         query = listings.search_listings(community, *filters, community.timezone)
         total = memo.remember(community, ("total", *filters), lambda: count_rows(db, query))
-        return jsonify(LISTING_PAGE().dump(paginate(db, query, args, total))).get_data()
+        return jsonify(PAGE_OF_LISTINGS.dump(paginate(db, query, args, total))).get_data()
 
     # A page as sent, in the reader's language (titles are translated), worked out once per catalog version.
     body = memo.remember(community, ("page", READER.get(), *filters, args["page"], args["per_page"]), page, len)
