@@ -18,6 +18,8 @@ from core.models import TAKING_BOOKINGS, Booking, Community, Listing, Operator, 
 from core.operator_types import OperatorType, load_details
 from core.pricing import parse_rules
 
+T = TypeVar("T")
+
 EDITABLE = ("title", "description", "details", "price_rules", "cancel_cutoff_minutes", "is_active", "translations")
 """What an edit may change; ``translations`` last, so translations sent with a title are the ones kept."""
 
@@ -25,8 +27,6 @@ OPERATOR_NOT_ACTIVE = conflict("operator_not_active", N_(
     "You can offer services once the community office has approved your organisation."))
 SLOT_IN_THE_PAST = invalid("slot_in_the_past", N_("A new time has to start in the future."))
 SLOT_ENDS_BEFORE_START = invalid("slot_ends_before_start", N_("The time must end after it starts."))
-T = TypeVar("T")
-
 LISTING_NOT_FOUND = not_found("listing_not_found", N_("We could not find service %(listing_id)s."))
 
 
@@ -197,8 +197,7 @@ class CatalogMemo:
     def remember(self, community: Community, key: tuple, work_out: Callable[[], T],
                  weight: Callable[[T], int] = lambda _: 1) -> T:
         """What ``work_out()`` gives for ``key`` (the search's filters) in ``community`` as its catalog is now."""
-        key = (community.id, community.catalog_version, community.timezone, *(community.operator_types_off or ()),
-               "|", *key)
+        key = (community.id, community.catalog_version, community.timezone, *key)
         with self._lock:
             kept = self._kept.get(key)
             if kept is not None:
