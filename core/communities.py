@@ -60,7 +60,7 @@ def _timezones() -> frozenset[str]:
 def switch_operator_types(session: Session, actor: User | None, community: Community, enabled: Collection[str],
                           types: Collection[str]) -> Community:
     """Switch the installed ``types`` on (those in ``enabled``) or off (the others) in a community (admin, its
-    staff); the search's remembered totals there start again."""
+    staff); the search's remembered totals and pages there start again."""
     policy.require(actor, "community_staff", community_id=community.id)
     unknown = sorted(set(enabled) - set(types))
     if unknown:

@@ -36,25 +36,27 @@ class DistrictFundSchema(Schema):
     balance_amount = fields.Integer(metadata={"description": "held at the month's end"})
 
 
-class DistrictCommunitySchema(Schema):
+class DistrictFiguresSchema(Schema):
+    """A month's figures, of one community or of the district."""
+
+    operators = fields.Integer(metadata={
+        "description": "serving in the month: an agreement in force on one of its days"})
+    operator_scores = fields.Nested(DistrictScoresSchema)
+    bookings = fields.Nested(DistrictBookingsSchema)
+    volunteer_hours = fields.Float()
+
+
+class DistrictCommunitySchema(DistrictFiguresSchema):
     id = fields.Integer()
     slug = fields.String()
     name = fields.String()
     currency = fields.String()
-    operators = fields.Integer()
-    operator_scores = fields.Nested(DistrictScoresSchema)
-    bookings = fields.Nested(DistrictBookingsSchema)
     fund = fields.Nested(DistrictFundSchema)
-    volunteer_hours = fields.Float()
 
 
-class DistrictTotalsSchema(Schema):
+class DistrictTotalsSchema(DistrictFiguresSchema):
     communities = fields.Integer()
-    operators = fields.Integer()
-    operator_scores = fields.Nested(DistrictScoresSchema)
-    bookings = fields.Nested(DistrictBookingsSchema)
     fund = fields.List(fields.Nested(DistrictFundSchema), metadata={"description": "one line per currency"})
-    volunteer_hours = fields.Float()
 
 
 class SummarySchema(Schema):
